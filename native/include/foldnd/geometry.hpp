@@ -1,0 +1,87 @@
+// foldnd/geometry.hpp: the shape of one fold/unfold call, decoded from the flat descriptor that the
+// Java side sends, and re-validated here so that the kernels never run on a geometry they cannot
+// handle (the Java side checks first; this is the second line of defence, as zstd-jni does).
+#ifndef FOLDND_GEOMETRY_HPP
+#define FOLDND_GEOMETRY_HPP
+
+#include <cstdint>
+#include <vector>
+
+namespace foldnd {
+
+/** Status codes returned through the flat API; 0 is success. */
+enum Status : int {
+    OK = 0,
+    BAD_DESCRIPTOR = 1,  // descriptor malformed, a size non-positive, or a product overflows
+    BAD_LENGTH = 2,      // a buffer length disagrees with the geometry
+    OVERLAP = 3,         // the output memory overlaps an input
+    BAD_REDUCE = 4,      // unknown reduction code
+    NULL_POINTER = 5     // a required pointer is null
+};
+
+/** Reduction codes, in the order of the Java enum io.github.foldnd.Reduce. */
+enum Reduce : int { SUM = 0, MEAN = 1, MAX = 2, MIN = 3 };
+
+/**
+ * Decoded geometry. Descriptor layout (int64): [dims, planes, image[dims], kernel[dims],
+ * dilation[dims], padding[dims], stride[dims]], where planes = batch * channels.
+ * Derived: grid[i] = (image[i] + 2 padding[i] - dilation[i] (kernel[i] - 1) - 1) / stride[i] + 1.
+ */
+struct Geometry {
+    int dims = 0;
+    int64_t planes = 0;
+    std::vector<int64_t> image, kernel, dilation, padding, stride, grid;
+    std::vector<int64_t> imageStride;  // row-major strides of one image plane
+    int64_t imagePlane = 1;            // prod(image)
+    int64_t kernelVolume = 1;          // prod(kernel), "K"
+    int64_t blocks = 1;                // prod(grid), "L"
+    int64_t imageLength = 0;           // planes * imagePlane
+    int64_t columnLength = 0;          // planes * K * L
+
+    int64_t lastGrid() const { return grid[dims - 1]; }
+    int64_t rowsPerKernelOffset() const { return blocks / lastGrid(); }
+};
+
+namespace detail {
+inline bool mul(int64_t a, int64_t b, int64_t& out) { return !__builtin_mul_overflow(a, b, &out); }
+inline bool add(int64_t a, int64_t b, int64_t& out) { return !__builtin_add_overflow(a, b, &out); }
+}  // namespace detail
+
+/** Decodes and validates a descriptor. Rejects anything the kernels could mis-handle. */
+inline Status decode(const int64_t* d, int64_t length, Geometry& g) {
+    if (d == nullptr) return NULL_POINTER;
+    if (length < 2 || d[0] < 1 || d[0] > 1024 || length != 2 + 5 * d[0]) return BAD_DESCRIPTOR;
+    const int n = static_cast<int>(d[0]);
+    g.dims = n;
+    g.planes = d[1];
+    if (g.planes < 0) return BAD_DESCRIPTOR;
+    auto take = [&](int slot, std::vector<int64_t>& v) { v.assign(d + 2 + slot * n, d + 2 + (slot + 1) * n); };
+    take(0, g.image); take(1, g.kernel); take(2, g.dilation); take(3, g.padding); take(4, g.stride);
+    g.grid.assign(n, 0);
+    g.imageStride.assign(n, 1);
+    g.imagePlane = g.kernelVolume = g.blocks = 1;
+    for (int i = 0; i < n; ++i) {
+        if (g.image[i] < 1 || g.kernel[i] < 1 || g.dilation[i] < 1 || g.padding[i] < 0 || g.stride[i] < 1)
+            return BAD_DESCRIPTOR;
+        int64_t span, padded, twoPad;
+        if (!detail::mul(g.dilation[i], g.kernel[i] - 1, span) || !detail::mul(g.padding[i], 2, twoPad) ||
+            !detail::add(g.image[i], twoPad, padded))
+            return BAD_DESCRIPTOR;
+        if (padded - span - 1 < 0) return BAD_DESCRIPTOR;  // no block fits
+        g.grid[i] = (padded - span - 1) / g.stride[i] + 1;
+        if (!detail::mul(g.imagePlane, g.image[i], g.imagePlane) ||
+            !detail::mul(g.kernelVolume, g.kernel[i], g.kernelVolume) ||
+            !detail::mul(g.blocks, g.grid[i], g.blocks))
+            return BAD_DESCRIPTOR;
+    }
+    for (int i = n - 2; i >= 0; --i) g.imageStride[i] = g.imageStride[i + 1] * g.image[i + 1];
+    int64_t perPlane;
+    if (!detail::mul(g.planes, g.imagePlane, g.imageLength) || !detail::mul(g.kernelVolume, g.blocks, perPlane) ||
+        !detail::mul(g.planes, perPlane, g.columnLength))
+        return BAD_DESCRIPTOR;
+    return OK;
+}
+
+}  // namespace foldnd
+
+#endif

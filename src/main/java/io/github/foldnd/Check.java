@@ -1,0 +1,94 @@
+package io.github.foldnd;
+
+import java.nio.Buffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+/**
+ * Argument checks shared by the whole public surface. Each failure names the argument, the value
+ * received and what was expected, and happens before any native call or large allocation: the
+ * JavaCPP glue checks nothing, so a check missed here would be a JVM crash, not an exception.
+ */
+final class Check {
+    /** The largest array the JVM reliably allocates (a few header words below Integer.MAX_VALUE). */
+    static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+
+    private Check() {}
+
+    static <T> T notNull(T value, String name) {
+        if (value == null) throw new NullPointerException(name + " must not be null");
+        return value;
+    }
+
+    static IllegalArgumentException fail(String format, Object... args) {
+        return new IllegalArgumentException(String.format(format, args));
+    }
+
+    /** The exact product of the values, or an exception naming what overflowed. */
+    static long product(long[] values, int from, int to, String what) {
+        long p = 1;
+        try {
+            for (int i = from; i < to; i++) p = Math.multiplyExact(p, values[i]);
+        } catch (ArithmeticException e) {
+            throw fail("%s has more elements than a long can count, got %s", what, Arrays.toString(values));
+        }
+        return p;
+    }
+
+    static long multiply(long a, long b, String what) {
+        try {
+            return Math.multiplyExact(a, b);
+        } catch (ArithmeticException e) {
+            throw fail("%s overflows a long (%d * %d)", what, a, b);
+        }
+    }
+
+    /** An element count that must fit in a Java array allocated by the library. */
+    static int arrayLength(long length, String what) {
+        if (length > MAX_ARRAY) {
+            throw fail("%s would have %d elements, more than a Java array can hold (%d); use the buffer API",
+                    what, length, MAX_ARRAY);
+        }
+        return (int) length;
+    }
+
+    static void length(String name, int actual, long expected) {
+        if (actual != expected) {
+            throw fail("%s must have %d elements to match its shape, got %d", name, expected, actual);
+        }
+    }
+
+    /** Input buffers: direct, native order, exactly {@code expected} elements remaining. */
+    static void input(Buffer buffer, ByteOrder order, String name, long expected) {
+        direct(buffer, order, name);
+        if (buffer.remaining() != expected) {
+            throw fail("%s must have %d elements remaining to match its shape, got %d (position %d, limit %d)",
+                    name, expected, buffer.remaining(), buffer.position(), buffer.limit());
+        }
+    }
+
+    /** Output buffers: direct, writable, native order, at least {@code expected} elements remaining. */
+    static void output(Buffer buffer, ByteOrder order, String name, long expected) {
+        direct(buffer, order, name);
+        if (buffer.isReadOnly()) throw fail("%s must be writable, got a read-only buffer", name);
+        if (buffer.remaining() < expected) {
+            throw fail("%s must have at least %d elements remaining, got %d (position %d, limit %d)",
+                    name, expected, buffer.remaining(), buffer.position(), buffer.limit());
+        }
+    }
+
+    private static void direct(Buffer buffer, ByteOrder order, String name) {
+        notNull(buffer, name);
+        if (!buffer.isDirect()) {
+            throw fail("%s must be a direct buffer (ByteBuffer.allocateDirect(..).order(ByteOrder.nativeOrder())), got a heap buffer", name);
+        }
+        if (order != ByteOrder.nativeOrder()) {
+            throw fail("%s must be in native byte order (%s), got %s", name, ByteOrder.nativeOrder(), order);
+        }
+    }
+
+    /** Two buffers handed to one call must not be the same object (the kernels do not work in place). */
+    static void distinct(Object input, Object output) {
+        if (input == output) throw fail("output must not be the same buffer as input: fold/unfold do not work in place");
+    }
+}

@@ -1,0 +1,174 @@
+package io.github.foldnd;
+
+import static io.github.foldnd.Check.notNull;
+
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * An implementation of fold and unfold: the native engine (OpenMP C++ through JavaCPP) or the
+ * pure-Java engine. Both are complete and bit-identical. {@link #selected()} is what
+ * {@link FoldNd} uses: the native engine when its library loads and passes a self-check, else pure
+ * Java; the system property {@code foldnd.engine=native|java} forces one.
+ *
+ * <p>The public methods here validate every argument and then hand over to the engine's kernels;
+ * use them directly to pick an engine or to reuse one {@link FoldGeometry} across calls (the buffer
+ * methods then allocate nothing per call on the native engine).
+ *
+ * <pre>{@code
+ * FoldGeometry g = FoldGeometry.builder().kernelSize(2, 2).forUnfold(1, 2, 3, 3);
+ * float[] columns = Engine.selected().unfold(g, image);          // (1, 8, 4)
+ * float[] back = Engine.selected().fold(g, columns, Reduce.MEAN, null);  // == image
+ * }</pre>
+ *
+ * <p>Buffers are read from their position: an input must have exactly the needed number of
+ * elements remaining, an output at least that many; positions and limits are left unchanged.
+ * Buffers must be direct and in native byte order, and the output must not overlap an input
+ * (the native engine refuses an overlap; the pure-Java engine cannot see addresses and refuses
+ * only the same buffer object). Calls are thread-safe.
+ */
+public abstract sealed class Engine permits NativeEngine, JavaEngine {
+    Engine() {}
+
+    /** "native" or "java". */
+    public abstract String name();
+
+    /** The engine {@link FoldNd} uses (see the class description). */
+    public static Engine selected() {
+        return EngineSelector.selected();
+    }
+
+    /** The pure-Java engine, always available. */
+    public static Engine pureJava() {
+        return JavaEngine.INSTANCE;
+    }
+
+    /** The native engine, if its library loaded on this platform and passed its self-check. */
+    public static Optional<Engine> nativeEngine() {
+        return NativeEngine.instance().map(e -> e);
+    }
+
+    /** Why the native engine is unavailable (empty when it is available). */
+    public static Optional<String> nativeUnavailableReason() {
+        return NativeEngine.unavailableReason();
+    }
+
+    /** Every engine that works here, native first. */
+    public static List<Engine> available() {
+        return NativeEngine.instance().<List<Engine>>map(n -> List.of(n, JavaEngine.INSTANCE)).orElse(List.of(JavaEngine.INSTANCE));
+    }
+
+    // ---- unfold -------------------------------------------------------------------------------
+
+    /** unfold (im2col): image {@code g.imageShape()} to a new array of shape {@code g.columnShape()}. */
+    public final float[] unfold(FoldGeometry geometry, float[] input) {
+        notNull(geometry, "geometry");
+        notNull(input, "input");
+        Check.length("input", input.length, geometry.imageLength());
+        float[] output = new float[Check.arrayLength(geometry.columnLength(), "the unfold output")];
+        if (geometry.planes() > 0) unfoldKernel(geometry, input, output, Threads.get());
+        return output;
+    }
+
+    /** unfold (im2col) on double: see {@link #unfold(FoldGeometry, float[])}. */
+    public final double[] unfold(FoldGeometry geometry, double[] input) {
+        notNull(geometry, "geometry");
+        notNull(input, "input");
+        Check.length("input", input.length, geometry.imageLength());
+        double[] output = new double[Check.arrayLength(geometry.columnLength(), "the unfold output")];
+        if (geometry.planes() > 0) unfoldKernel(geometry, input, output, Threads.get());
+        return output;
+    }
+
+    /** unfold (im2col) between direct buffers, zero-copy: writes {@code g.columnLength()} elements. */
+    public final void unfold(FoldGeometry geometry, FloatBuffer input, FloatBuffer output) {
+        notNull(geometry, "geometry");
+        Check.input(notNull(input, "input"), input.order(), "input", geometry.imageLength());
+        Check.output(notNull(output, "output"), output.order(), "output", geometry.columnLength());
+        Check.distinct(input, output);
+        if (geometry.planes() > 0) unfoldKernel(geometry, input, output, Threads.get());
+    }
+
+    /** unfold (im2col) between direct buffers, zero-copy: writes {@code g.columnLength()} elements. */
+    public final void unfold(FoldGeometry geometry, DoubleBuffer input, DoubleBuffer output) {
+        notNull(geometry, "geometry");
+        Check.input(notNull(input, "input"), input.order(), "input", geometry.imageLength());
+        Check.output(notNull(output, "output"), output.order(), "output", geometry.columnLength());
+        Check.distinct(input, output);
+        if (geometry.planes() > 0) unfoldKernel(geometry, input, output, Threads.get());
+    }
+
+    // ---- fold ---------------------------------------------------------------------------------
+
+    /**
+     * fold (col2im): columns {@code g.columnShape()} to a new image of shape {@code g.imageShape()},
+     * merging overlapping blocks with {@code reduce}; {@code weights} (nullable) holds K values in
+     * kernel-offset order.
+     */
+    public final float[] fold(FoldGeometry geometry, float[] input, Reduce reduce, float[] weights) {
+        notNull(geometry, "geometry");
+        notNull(input, "input");
+        Check.length("input", input.length, geometry.columnLength());
+        checkMerge(geometry, reduce, weights == null ? -1 : weights.length);
+        float[] output = new float[Check.arrayLength(geometry.imageLength(), "the fold output")];
+        if (geometry.planes() > 0) foldKernel(geometry, input, output, reduce, weights, Threads.get());
+        return output;
+    }
+
+    /** fold (col2im) on double: see {@link #fold(FoldGeometry, float[], Reduce, float[])}. */
+    public final double[] fold(FoldGeometry geometry, double[] input, Reduce reduce, double[] weights) {
+        notNull(geometry, "geometry");
+        notNull(input, "input");
+        Check.length("input", input.length, geometry.columnLength());
+        checkMerge(geometry, reduce, weights == null ? -1 : weights.length);
+        double[] output = new double[Check.arrayLength(geometry.imageLength(), "the fold output")];
+        if (geometry.planes() > 0) foldKernel(geometry, input, output, reduce, weights, Threads.get());
+        return output;
+    }
+
+    /** fold (col2im) between direct buffers, zero-copy: writes {@code g.imageLength()} elements. */
+    public final void fold(FoldGeometry geometry, FloatBuffer input, Reduce reduce, float[] weights, FloatBuffer output) {
+        notNull(geometry, "geometry");
+        Check.input(notNull(input, "input"), input.order(), "input", geometry.columnLength());
+        Check.output(notNull(output, "output"), output.order(), "output", geometry.imageLength());
+        Check.distinct(input, output);
+        checkMerge(geometry, reduce, weights == null ? -1 : weights.length);
+        if (geometry.planes() > 0) foldKernel(geometry, input, output, reduce, weights, Threads.get());
+    }
+
+    /** fold (col2im) between direct buffers, zero-copy: writes {@code g.imageLength()} elements. */
+    public final void fold(FoldGeometry geometry, DoubleBuffer input, Reduce reduce, double[] weights, DoubleBuffer output) {
+        notNull(geometry, "geometry");
+        Check.input(notNull(input, "input"), input.order(), "input", geometry.columnLength());
+        Check.output(notNull(output, "output"), output.order(), "output", geometry.imageLength());
+        Check.distinct(input, output);
+        checkMerge(geometry, reduce, weights == null ? -1 : weights.length);
+        if (geometry.planes() > 0) foldKernel(geometry, input, output, reduce, weights, Threads.get());
+    }
+
+    private static void checkMerge(FoldGeometry geometry, Reduce reduce, int weights) {
+        notNull(reduce, "reduce");
+        if (weights >= 0 && weights != geometry.kernelVolume()) {
+            throw Check.fail("weights must have %d elements (the product of kernelSize %s), got %d",
+                    geometry.kernelVolume(), java.util.Arrays.toString(geometry.kernelSizeUnsafe()), weights);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name();
+    }
+
+    // ---- kernels: called only with validated arguments and at least one plane ------------------
+
+    abstract void unfoldKernel(FoldGeometry g, float[] in, float[] out, int threads);
+    abstract void unfoldKernel(FoldGeometry g, double[] in, double[] out, int threads);
+    abstract void unfoldKernel(FoldGeometry g, FloatBuffer in, FloatBuffer out, int threads);
+    abstract void unfoldKernel(FoldGeometry g, DoubleBuffer in, DoubleBuffer out, int threads);
+    abstract void foldKernel(FoldGeometry g, float[] in, float[] out, Reduce reduce, float[] weights, int threads);
+    abstract void foldKernel(FoldGeometry g, double[] in, double[] out, Reduce reduce, double[] weights, int threads);
+    abstract void foldKernel(FoldGeometry g, FloatBuffer in, FloatBuffer out, Reduce reduce, float[] weights, int threads);
+    abstract void foldKernel(FoldGeometry g, DoubleBuffer in, DoubleBuffer out, Reduce reduce, double[] weights, int threads);
+}

@@ -1,0 +1,124 @@
+package io.github.foldnd;
+
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+
+/**
+ * N-dimensional fold (col2im) and unfold (im2col) with PyTorch's semantics, on the engine chosen
+ * by {@link Engine#selected()}.
+ *
+ * <p>With d = {@code kernelSize.length} spatial dimensions (any d >= 1), kernel size k, dilation δ,
+ * padding p and stride s (each d values), an image of spatial size n has
+ * <pre>
+ *   grid[i] = (n[i] + 2 p[i] - δ[i] (k[i] - 1) - 1) / s[i] + 1,   K = ∏ k,   L = ∏ grid
+ *   unfold: (N, C, *n)  -> (N, C·K, L)        (unbatched: (C, *n) -> (C·K, L))
+ *   fold:   (N, C·K, L) -> (N, C, *outputSize) (unbatched: (C·K, L) -> (C, *outputSize))
+ * </pre>
+ * Column row {@code c·K + k} is channel c at kernel offset k (row-major), column l is block l of the
+ * grid (row-major). Padding is zeros; fold drops contributions that land in the padding, leaves
+ * elements no block covers at 0, and adds overlapping contributions in increasing kernel-offset
+ * order starting from +0.0, exactly as PyTorch's col2im does, so 2-d float and double results equal
+ * {@code torch.nn.functional.fold/unfold} bit for bit.
+ *
+ * <p>The user's example ({@code arange(18)} as (1, 2, 3, 3), 2x2 kernel):
+ * <pre>{@code
+ * int[] k = {2, 2}, one = {1, 1}, zero = {0, 0};
+ * float[] cols = FoldNd.unfold(image, new long[] {1, 2, 3, 3}, k, one, zero, one);      // (1, 8, 4)
+ * float[] sum  = FoldNd.fold(cols, new long[] {1, 8, 4}, new int[] {3, 3}, k, one, zero, one);
+ * float[] back = FoldNd.fold(cols, new long[] {1, 8, 4}, new int[] {3, 3}, k, one, zero, one,
+ *                            Reduce.MEAN, null);                                        // == image
+ * }</pre>
+ *
+ * <p>Every argument is checked before any native call or large allocation: bad input raises
+ * {@link IllegalArgumentException} (or {@link NullPointerException} for a null argument) whose
+ * message names the argument, the value received and what was expected. Inputs are never
+ * modified. For repeated calls, build a {@link FoldGeometry} once and call {@link Engine} directly.
+ */
+public final class FoldNd {
+    private FoldNd() {}
+
+    /** The shape unfold produces: (N, C·K, L) or (C·K, L). */
+    public static long[] unfoldShape(long[] inputShape, int[] kernelSize, int[] dilation, int[] padding, int[] stride) {
+        return FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride).columnShape();
+    }
+
+    /** unfold (im2col): input (N, C, *n) or (C, *n) to a new (N, C·K, L) or (C·K, L) array. */
+    public static float[] unfold(float[] input, long[] inputShape, int[] kernelSize, int[] dilation, int[] padding, int[] stride) {
+        return Engine.selected().unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input);
+    }
+
+    /** unfold (im2col) on double; see {@link #unfold(float[], long[], int[], int[], int[], int[])}. */
+    public static double[] unfold(double[] input, long[] inputShape, int[] kernelSize, int[] dilation, int[] padding, int[] stride) {
+        return Engine.selected().unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input);
+    }
+
+    /** unfold (im2col) from a direct buffer into a direct buffer, zero-copy. */
+    public static void unfold(FloatBuffer input, long[] inputShape, int[] kernelSize, int[] dilation, int[] padding, int[] stride,
+                              FloatBuffer output) {
+        Engine.selected().unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input, output);
+    }
+
+    /** unfold (im2col) from a direct buffer into a direct buffer, zero-copy. */
+    public static void unfold(DoubleBuffer input, long[] inputShape, int[] kernelSize, int[] dilation, int[] padding, int[] stride,
+                              DoubleBuffer output) {
+        Engine.selected().unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input, output);
+    }
+
+    /** fold (col2im), summing overlaps: input (N, C·K, L) or (C·K, L) to a new (N, C, *outputSize) or (C, *outputSize). */
+    public static float[] fold(float[] input, long[] inputShape, int[] outputSize, int[] kernelSize, int[] dilation,
+                               int[] padding, int[] stride) {
+        return fold(input, inputShape, outputSize, kernelSize, dilation, padding, stride, Reduce.SUM, null);
+    }
+
+    /** fold (col2im) on double, summing overlaps. */
+    public static double[] fold(double[] input, long[] inputShape, int[] outputSize, int[] kernelSize, int[] dilation,
+                                int[] padding, int[] stride) {
+        return fold(input, inputShape, outputSize, kernelSize, dilation, padding, stride, Reduce.SUM, null);
+    }
+
+    /**
+     * fold (col2im) merging overlaps with {@code reduce}; {@code weights} (nullable, K values in
+     * kernel-offset order) multiplies each block's contribution first (see {@link Reduce}).
+     */
+    public static float[] fold(float[] input, long[] inputShape, int[] outputSize, int[] kernelSize, int[] dilation,
+                               int[] padding, int[] stride, Reduce reduce, float[] weights) {
+        return Engine.selected().fold(FoldGeometry.forFold(inputShape, outputSize, kernelSize, dilation, padding, stride),
+                input, reduce, weights);
+    }
+
+    /** fold (col2im) on double merging overlaps with {@code reduce}; see the float overload. */
+    public static double[] fold(double[] input, long[] inputShape, int[] outputSize, int[] kernelSize, int[] dilation,
+                                int[] padding, int[] stride, Reduce reduce, double[] weights) {
+        return Engine.selected().fold(FoldGeometry.forFold(inputShape, outputSize, kernelSize, dilation, padding, stride),
+                input, reduce, weights);
+    }
+
+    /** fold (col2im) between direct buffers, zero-copy; {@code weights} nullable. */
+    public static void fold(FloatBuffer input, long[] inputShape, int[] outputSize, int[] kernelSize, int[] dilation,
+                            int[] padding, int[] stride, Reduce reduce, float[] weights, FloatBuffer output) {
+        Engine.selected().fold(FoldGeometry.forFold(inputShape, outputSize, kernelSize, dilation, padding, stride),
+                input, reduce, weights, output);
+    }
+
+    /** fold (col2im) between direct buffers, zero-copy; {@code weights} nullable. */
+    public static void fold(DoubleBuffer input, long[] inputShape, int[] outputSize, int[] kernelSize, int[] dilation,
+                            int[] padding, int[] stride, Reduce reduce, double[] weights, DoubleBuffer output) {
+        Engine.selected().fold(FoldGeometry.forFold(inputShape, outputSize, kernelSize, dilation, padding, stride),
+                input, reduce, weights, output);
+    }
+
+    /** Threads per call (default: OMP_NUM_THREADS if set, else the available processors). */
+    public static int threads() {
+        return Threads.get();
+    }
+
+    /** Sets the threads per call, for every engine; results never depend on it. */
+    public static void setThreads(int threads) {
+        Threads.set(threads);
+    }
+
+    /** The name of the engine in use: "native" or "java". */
+    public static String engineName() {
+        return Engine.selected().name();
+    }
+}

@@ -1,0 +1,19 @@
+package io.github.foldnd;
+
+/**
+ * How {@code fold} merges the contributions that overlapping blocks make to one output element.
+ *
+ * <p>Contributions are visited in increasing kernel-offset order (row-major), starting from the
+ * merge's identity; with optional per-offset {@code weights} w, the contribution of block element
+ * x at kernel offset k is {@code w[k] * x}.
+ */
+public enum Reduce {
+    /** Σ w·x; elements no block covers are 0. Identical to PyTorch's {@code fold} when unweighted. */
+    SUM,
+    /** Σ w·x / Σ w over the covering blocks (plain average when unweighted); 0 where Σ w is 0. */
+    MEAN,
+    /** The largest contribution (NaN if any is NaN); 0 where no block covers. */
+    MAX,
+    /** The smallest contribution (NaN if any is NaN); 0 where no block covers. */
+    MIN
+}
