@@ -1,0 +1,118 @@
+package io.github.foldnd.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line: the demo, and fold/unfold on .npy files written by NumPy itself. */
+class CliTest {
+    static final Path NPY = Path.of("src/test/resources/npy");
+    static final float[] SEED_COLUMNS = {0, 1, 3, 4, 1, 2, 4, 5, 3, 4, 6, 7, 4, 5, 7, 8,
+        9, 10, 12, 13, 10, 11, 13, 14, 12, 13, 15, 16, 13, 14, 16, 17};
+
+    @TempDir
+    Path tmp;
+
+    record Result(int status, String out, String err) {}
+
+    static Result run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int status = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void demoWalksThroughTheQuestion() {
+        Result r = run();
+        assertEquals(0, r.status());
+        assertTrue(r.out().contains("[[[ 0.,  1.,  3.,  4.],\n  [ 1.,  2.,  4.,  5.],"), r.out());
+        assertTrue(r.out().contains("[13., 14., 16., 17.]]]"), r.out());
+        assertTrue(r.out().contains("column 0 alone"), r.out());
+        assertTrue(r.out().contains("[[[[ 0.,  2.,  2.],\n   [ 3.,  8.,  5.],"), "columns 0 and 1: " + r.out());
+        assertTrue(r.out().contains("equal to the image: true"), r.out());
+    }
+
+    @Test
+    void unfoldThenFoldNumPyFiles() throws Exception {
+        Path cols = tmp.resolve("cols.npy"), back = tmp.resolve("back.npy");
+        assertEquals(0, run("unfold", NPY.resolve("seed_f4.npy").toString(), cols.toString(), "--kernel", "2,2").status());
+        Npy.Array c = Npy.read(cols);
+        assertArrayEquals(new long[] {1, 8, 4}, c.shape());
+        assertArrayEquals(SEED_COLUMNS, c.floats());
+
+        Result r = run("fold", cols.toString(), back.toString(), "--output-size", "3,3", "--kernel", "2,2", "--reduce", "mean");
+        assertEquals(0, r.status(), r.err());
+        Npy.Array b = Npy.read(back);
+        assertArrayEquals(new long[] {1, 2, 3, 3}, b.shape());
+        for (int i = 0; i < 18; i++) assertEquals(i, b.floats()[i]);
+    }
+
+    @Test
+    void readsEveryNumPyFlavourItWrites() throws Exception {
+        Npy.Array v2 = Npy.read(NPY.resolve("seed_f4_v2.npy"));
+        assertArrayEquals(new long[] {1, 2, 3, 3}, v2.shape());
+        Npy.Array be = Npy.read(NPY.resolve("seed_f8_be_unbatched.npy"));
+        assertArrayEquals(new long[] {2, 3, 3}, be.shape());
+        assertNull(be.floats());
+        for (int i = 0; i < 18; i++) {
+            assertEquals(i, v2.floats()[i]);
+            assertEquals(i, be.doubles()[i]);
+        }
+        Path cols = tmp.resolve("c.npy");
+        assertEquals(0, run("unfold", NPY.resolve("seed_f8_be_unbatched.npy").toString(), cols.toString(), "--kernel", "2,2").status());
+        Npy.Array c = Npy.read(cols);
+        assertArrayEquals(new long[] {8, 4}, c.shape());
+        for (int i = 0; i < 32; i++) assertEquals(SEED_COLUMNS[i], c.doubles()[i]);
+    }
+
+    @Test
+    void oneDimensionalOverlapAdd() throws Exception {
+        Path cols = tmp.resolve("frames.npy"), out = tmp.resolve("signal.npy");
+        assertEquals(0, run("unfold", NPY.resolve("signal_f4.npy").toString(), cols.toString(), "--kernel", "2").status());
+        assertArrayEquals(new float[] {0, 1, 2, 3, 1, 2, 3, 4}, Npy.read(cols).floats());
+        assertEquals(0, run("fold", cols.toString(), out.toString(), "--output-size", "5", "--kernel", "2", "--weights", "0.5,0.5").status());
+        assertArrayEquals(new float[] {0, 1, 2, 3, 2}, Npy.read(out).floats());
+    }
+
+    @Test
+    void writerProducesNumPyVersion1Headers() throws Exception {
+        Path p = tmp.resolve("w.npy");
+        Npy.write(p, new long[] {3}, new float[] {1, 2, 3}, null);
+        byte[] bytes = Files.readAllBytes(p);
+        int headerLength = (bytes[8] & 0xff) | (bytes[9] & 0xff) << 8;
+        assertEquals(0, (10 + headerLength) % 64, "data must start 64-byte aligned");
+        String header = new String(bytes, 10, headerLength, StandardCharsets.ISO_8859_1);
+        assertTrue(header.startsWith("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }"), header);
+        assertTrue(header.endsWith("\n"));
+        assertArrayEquals(new float[] {1, 2, 3}, Npy.read(p).floats());
+    }
+
+    @Test
+    void badInputExitsWithAMessage() {
+        String in = NPY.resolve("seed_f4.npy").toString(), out = tmp.resolve("o.npy").toString();
+        Result ints = run("unfold", NPY.resolve("ints.npy").toString(), out, "--kernel", "2");
+        assertEquals(2, ints.status());
+        assertTrue(ints.err().contains("dtype <i4; expected float32 (<f4) or float64 (<f8)"), ints.err());
+        Result fortran = run("unfold", NPY.resolve("fortran.npy").toString(), out, "--kernel", "2");
+        assertTrue(fortran.err().contains("Fortran order"), fortran.err());
+        assertTrue(run("unfold", in, out).err().contains("--kernel is required"));
+        assertTrue(run("unfold", in, out, "--kernel", "2,x").err().contains("--kernel must be comma-separated integers, got '2,x'"));
+        assertTrue(run("unfold", in, out, "--kernel", "2,2", "--bogus", "1").err().contains("unknown option --bogus"));
+        assertTrue(run("fold", in, out, "--kernel", "2,2").err().contains("fold needs --output-size"));
+        Result shape = run("unfold", in, out, "--kernel", "4,4");
+        assertEquals(2, shape.status());
+        assertTrue(shape.err().contains("no block fits"), shape.err());
+        assertEquals(1, run("unfold", tmp.resolve("missing.npy").toString(), out, "--kernel", "2").status());
+        assertEquals(2, run("frobnicate").status());
+        assertTrue(run("--help").out().contains("usage:"));
+    }
+}
