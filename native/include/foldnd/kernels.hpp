@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <new>
 #include <vector>
 
 #include "geometry.hpp"
@@ -104,12 +105,21 @@ inline void parallelFor(int64_t n, int threads, int64_t workPerItem, Body&& body
     const bool small = workPerItem > 0 && n <= kSerialWork / workPerItem;
 #ifdef _OPENMP
     if (team > 1 && !small) {
+        // An exception may not leave an OpenMP region (std::terminate would take the JVM down):
+        // catch it in the team and rethrow here, where the JavaCPP glue turns it into a Java one.
+        bool failed = false;
 #pragma omp parallel num_threads(static_cast<int>(team))
         {
             const int64_t id = omp_get_thread_num(), size = omp_get_num_threads();
             const int64_t begin = n * id / size, end = n * (id + 1) / size;
-            if (begin < end) body(begin, end);
+            try {
+                if (begin < end) body(begin, end);
+            } catch (...) {
+#pragma omp atomic write
+                failed = true;
+            }
         }
+        if (failed) throw std::bad_alloc();  // the only exception the bodies can raise
         return;
     }
 #endif
