@@ -43,8 +43,19 @@ struct Geometry {
 };
 
 namespace detail {
-inline bool mul(int64_t a, int64_t b, int64_t& out) { return !__builtin_mul_overflow(a, b, &out); }
-inline bool add(int64_t a, int64_t b, int64_t& out) { return !__builtin_add_overflow(a, b, &out); }
+// Overflow-checked arithmetic on non-negative values (every size here is checked >= 0 first);
+// portable C++ rather than compiler builtins, so MSVC builds it too.
+constexpr int64_t kMax = INT64_MAX;
+inline bool mul(int64_t a, int64_t b, int64_t& out) {
+    if (a < 0 || b < 0 || (a != 0 && b > kMax / a)) return false;
+    out = a * b;
+    return true;
+}
+inline bool add(int64_t a, int64_t b, int64_t& out) {
+    if (a < 0 || b < 0 || a > kMax - b) return false;
+    out = a + b;
+    return true;
+}
 }  // namespace detail
 
 /** Decodes and validates a descriptor. Rejects anything the kernels could mis-handle. */

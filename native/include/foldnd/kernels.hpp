@@ -13,6 +13,7 @@
 #define FOLDND_KERNELS_HPP
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <new>
@@ -107,7 +108,7 @@ inline void parallelFor(int64_t n, int threads, int64_t workPerItem, Body&& body
     if (team > 1 && !small) {
         // An exception may not leave an OpenMP region (std::terminate would take the JVM down):
         // catch it in the team and rethrow here, where the JavaCPP glue turns it into a Java one.
-        bool failed = false;
+        std::atomic<bool> failed{false};
 #pragma omp parallel num_threads(static_cast<int>(team))
         {
             const int64_t id = omp_get_thread_num(), size = omp_get_num_threads();
@@ -115,7 +116,6 @@ inline void parallelFor(int64_t n, int threads, int64_t workPerItem, Body&& body
             try {
                 if (begin < end) body(begin, end);
             } catch (...) {
-#pragma omp atomic write
                 failed = true;
             }
         }
