@@ -2,6 +2,8 @@ package io.github.foldnd;
 
 import java.nio.Buffer;
 import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 
 /**
@@ -59,8 +61,8 @@ final class Check {
     }
 
     /** Input buffers: direct, native order, exactly {@code expected} elements remaining. */
-    static void input(Buffer buffer, ByteOrder order, String name, long expected) {
-        direct(buffer, order, name);
+    static void input(Buffer buffer, String name, long expected) {
+        direct(buffer, name);
         if (buffer.remaining() != expected) {
             throw fail("%s must have %d elements remaining to match its shape, got %d (position %d, limit %d)",
                     name, expected, buffer.remaining(), buffer.position(), buffer.limit());
@@ -68,8 +70,8 @@ final class Check {
     }
 
     /** Output buffers: direct, writable, native order, at least {@code expected} elements remaining. */
-    static void output(Buffer buffer, ByteOrder order, String name, long expected) {
-        direct(buffer, order, name);
+    static void output(Buffer buffer, String name, long expected) {
+        direct(buffer, name);
         if (buffer.isReadOnly()) throw fail("%s must be writable, got a read-only buffer", name);
         if (buffer.remaining() < expected) {
             throw fail("%s must have at least %d elements remaining, got %d (position %d, limit %d)",
@@ -77,8 +79,9 @@ final class Check {
         }
     }
 
-    private static void direct(Buffer buffer, ByteOrder order, String name) {
+    private static void direct(Buffer buffer, String name) {
         notNull(buffer, name);
+        ByteOrder order = buffer instanceof FloatBuffer f ? f.order() : ((DoubleBuffer) buffer).order();
         if (!buffer.isDirect()) {
             throw fail("%s must be a direct buffer (ByteBuffer.allocateDirect(..).order(ByteOrder.nativeOrder())), got a heap buffer", name);
         }

@@ -2,6 +2,7 @@ package io.github.foldnd;
 
 import static io.github.foldnd.Check.notNull;
 
+import java.nio.Buffer;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.util.List;
@@ -64,40 +65,26 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
 
     /** unfold (im2col): image {@code g.imageShape()} to a new array of shape {@code g.columnShape()}. */
     public final float[] unfold(FoldGeometry geometry, float[] input) {
-        notNull(geometry, "geometry");
-        notNull(input, "input");
-        Check.length("input", input.length, geometry.imageLength());
-        float[] output = new float[Check.arrayLength(geometry.columnLength(), "the unfold output")];
+        float[] output = new float[unfoldArray(geometry, input == null ? null : input.length)];
         if (geometry.planes() > 0) unfoldKernel(geometry, input, output, Threads.get());
         return output;
     }
 
     /** unfold (im2col) on double: see {@link #unfold(FoldGeometry, float[])}. */
     public final double[] unfold(FoldGeometry geometry, double[] input) {
-        notNull(geometry, "geometry");
-        notNull(input, "input");
-        Check.length("input", input.length, geometry.imageLength());
-        double[] output = new double[Check.arrayLength(geometry.columnLength(), "the unfold output")];
+        double[] output = new double[unfoldArray(geometry, input == null ? null : input.length)];
         if (geometry.planes() > 0) unfoldKernel(geometry, input, output, Threads.get());
         return output;
     }
 
     /** unfold (im2col) between direct buffers, zero-copy: writes {@code g.columnLength()} elements. */
     public final void unfold(FoldGeometry geometry, FloatBuffer input, FloatBuffer output) {
-        notNull(geometry, "geometry");
-        Check.input(notNull(input, "input"), input.order(), "input", geometry.imageLength());
-        Check.output(notNull(output, "output"), output.order(), "output", geometry.columnLength());
-        Check.distinct(input, output);
-        if (geometry.planes() > 0) unfoldKernel(geometry, input, output, Threads.get());
+        if (unfoldBuffers(geometry, input, output)) unfoldKernel(geometry, input, output, Threads.get());
     }
 
     /** unfold (im2col) between direct buffers, zero-copy: writes {@code g.columnLength()} elements. */
     public final void unfold(FoldGeometry geometry, DoubleBuffer input, DoubleBuffer output) {
-        notNull(geometry, "geometry");
-        Check.input(notNull(input, "input"), input.order(), "input", geometry.imageLength());
-        Check.output(notNull(output, "output"), output.order(), "output", geometry.columnLength());
-        Check.distinct(input, output);
-        if (geometry.planes() > 0) unfoldKernel(geometry, input, output, Threads.get());
+        if (unfoldBuffers(geometry, input, output)) unfoldKernel(geometry, input, output, Threads.get());
     }
 
     // ---- fold ---------------------------------------------------------------------------------
@@ -108,44 +95,64 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
      * kernel-offset order.
      */
     public final float[] fold(FoldGeometry geometry, float[] input, Reduce reduce, float[] weights) {
-        notNull(geometry, "geometry");
-        notNull(input, "input");
-        Check.length("input", input.length, geometry.columnLength());
-        checkMerge(geometry, reduce, weights == null ? -1 : weights.length);
-        float[] output = new float[Check.arrayLength(geometry.imageLength(), "the fold output")];
+        float[] output = new float[foldArray(geometry, input == null ? null : input.length, reduce, weights == null ? -1 : weights.length)];
         if (geometry.planes() > 0) foldKernel(geometry, input, output, reduce, weights, Threads.get());
         return output;
     }
 
     /** fold (col2im) on double: see {@link #fold(FoldGeometry, float[], Reduce, float[])}. */
     public final double[] fold(FoldGeometry geometry, double[] input, Reduce reduce, double[] weights) {
-        notNull(geometry, "geometry");
-        notNull(input, "input");
-        Check.length("input", input.length, geometry.columnLength());
-        checkMerge(geometry, reduce, weights == null ? -1 : weights.length);
-        double[] output = new double[Check.arrayLength(geometry.imageLength(), "the fold output")];
+        double[] output = new double[foldArray(geometry, input == null ? null : input.length, reduce, weights == null ? -1 : weights.length)];
         if (geometry.planes() > 0) foldKernel(geometry, input, output, reduce, weights, Threads.get());
         return output;
     }
 
     /** fold (col2im) between direct buffers, zero-copy: writes {@code g.imageLength()} elements. */
     public final void fold(FoldGeometry geometry, FloatBuffer input, Reduce reduce, float[] weights, FloatBuffer output) {
-        notNull(geometry, "geometry");
-        Check.input(notNull(input, "input"), input.order(), "input", geometry.columnLength());
-        Check.output(notNull(output, "output"), output.order(), "output", geometry.imageLength());
-        Check.distinct(input, output);
-        checkMerge(geometry, reduce, weights == null ? -1 : weights.length);
-        if (geometry.planes() > 0) foldKernel(geometry, input, output, reduce, weights, Threads.get());
+        if (foldBuffers(geometry, input, reduce, weights == null ? -1 : weights.length, output)) {
+            foldKernel(geometry, input, output, reduce, weights, Threads.get());
+        }
     }
 
     /** fold (col2im) between direct buffers, zero-copy: writes {@code g.imageLength()} elements. */
     public final void fold(FoldGeometry geometry, DoubleBuffer input, Reduce reduce, double[] weights, DoubleBuffer output) {
+        if (foldBuffers(geometry, input, reduce, weights == null ? -1 : weights.length, output)) {
+            foldKernel(geometry, input, output, reduce, weights, Threads.get());
+        }
+    }
+
+    // ---- checks shared by the overloads: everything is validated before any allocation --------
+
+    /** Checks an unfold of a heap array of the given length (null: the array is null); returns the output length. */
+    private static int unfoldArray(FoldGeometry geometry, Integer inputLength) {
         notNull(geometry, "geometry");
-        Check.input(notNull(input, "input"), input.order(), "input", geometry.columnLength());
-        Check.output(notNull(output, "output"), output.order(), "output", geometry.imageLength());
+        Check.length("input", notNull(inputLength, "input"), geometry.imageLength());
+        return Check.arrayLength(geometry.columnLength(), "the unfold output");
+    }
+
+    private static int foldArray(FoldGeometry geometry, Integer inputLength, Reduce reduce, int weights) {
+        notNull(geometry, "geometry");
+        Check.length("input", notNull(inputLength, "input"), geometry.columnLength());
+        checkMerge(geometry, reduce, weights);
+        return Check.arrayLength(geometry.imageLength(), "the fold output");
+    }
+
+    /** Checks an unfold between buffers; true when there is work to do (at least one plane). */
+    private static boolean unfoldBuffers(FoldGeometry geometry, Buffer input, Buffer output) {
+        notNull(geometry, "geometry");
+        Check.input(input, "input", geometry.imageLength());
+        Check.output(output, "output", geometry.columnLength());
         Check.distinct(input, output);
-        checkMerge(geometry, reduce, weights == null ? -1 : weights.length);
-        if (geometry.planes() > 0) foldKernel(geometry, input, output, reduce, weights, Threads.get());
+        return geometry.planes() > 0;
+    }
+
+    private static boolean foldBuffers(FoldGeometry geometry, Buffer input, Reduce reduce, int weights, Buffer output) {
+        notNull(geometry, "geometry");
+        Check.input(input, "input", geometry.columnLength());
+        Check.output(output, "output", geometry.imageLength());
+        Check.distinct(input, output);
+        checkMerge(geometry, reduce, weights);
+        return geometry.planes() > 0;
     }
 
     private static void checkMerge(FoldGeometry geometry, Reduce reduce, int weights) {

@@ -157,9 +157,13 @@ public final class FoldGeometry {
     public long channels() { return channels; }
     /** The image's spatial size n[0..d). */
     public long[] imageSize() { return imageSize.clone(); }
+    /** Kernel size k per dimension (a copy). */
     public int[] kernelSize() { return kernelSize.clone(); }
+    /** Dilation δ per dimension (a copy). */
     public int[] dilation() { return dilation.clone(); }
+    /** Zero padding p on both sides, per dimension (a copy). */
     public int[] padding() { return padding.clone(); }
+    /** Stride s per dimension (a copy). */
     public int[] stride() { return stride.clone(); }
     /** Blocks along each dimension. */
     public long[] blockGrid() { return grid.clone(); }
@@ -301,9 +305,13 @@ public final class FoldGeometry {
 
         private Builder() {}
 
+        /** Sets the kernel size (required; its length is the number of spatial dimensions). */
         public Builder kernelSize(int... kernelSize) { this.kernelSize = notNull(kernelSize, "kernelSize").clone(); return this; }
+        /** Sets the dilation (default 1 in every dimension). */
         public Builder dilation(int... dilation) { this.dilation = notNull(dilation, "dilation").clone(); return this; }
+        /** Sets the zero padding (default 0 in every dimension). */
         public Builder padding(int... padding) { this.padding = notNull(padding, "padding").clone(); return this; }
+        /** Sets the stride (default 1 in every dimension). */
         public Builder stride(int... stride) { this.stride = notNull(stride, "stride").clone(); return this; }
 
         /** See {@link FoldGeometry#forUnfold}. */
