@@ -84,4 +84,15 @@ inline int foldnd_fold(const double* columns, int64_t columnLength, double* imag
                                        reduce, weights, weightsLength, threads);
 }
 
+/**
+ * A parallel copy of n floats in contiguous chunks, one per thread: not part of fold/unfold, but
+ * the floor the benchmarks measure them against (moving the same bytes can be no faster).
+ */
+inline void foldnd_copy(const float* from, float* to, int64_t n, int threads) {
+    if (from == nullptr || to == nullptr || n <= 0) return;
+    foldnd::parallelFor(n, threads, 1, [&](int64_t begin, int64_t end) {
+        std::copy(from + begin, from + end, to + begin);
+    });
+}
+
 #endif

@@ -5,6 +5,7 @@ import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
+import org.bytedeco.javacpp.Pointer;
 
 /**
  * Argument checks shared by the whole public surface. Each failure names the argument, the value
@@ -79,6 +80,35 @@ final class Check {
         }
     }
 
+    /** Input pointers: exactly {@code expected} elements from position to limit. */
+    static void input(Pointer pointer, String name, long expected) {
+        long n = elements(pointer, name);
+        if (n != expected) {
+            throw fail("%s must have %d elements between position and limit to match its shape, got %d (position %d, limit %d)%s",
+                    name, expected, n, pointer.position(), pointer.limit(), limitHint(pointer));
+        }
+    }
+
+    /** Output pointers: at least {@code expected} elements from position to limit. */
+    static void output(Pointer pointer, String name, long expected) {
+        long n = elements(pointer, name);
+        if (n < expected) {
+            throw fail("%s must have at least %d elements between position and limit, got %d (position %d, limit %d)%s",
+                    name, expected, n, pointer.position(), pointer.limit(), limitHint(pointer));
+        }
+    }
+
+    /** The element count a pointer promises: its memory beyond the limit is never touched. */
+    private static long elements(Pointer pointer, String name) {
+        notNull(pointer, name);
+        if (pointer.isNull()) throw fail("%s must point to memory, got a null address", name);
+        return Math.max(0, pointer.limit() - pointer.position());
+    }
+
+    private static String limitHint(Pointer pointer) {
+        return pointer.limit() == 0 ? "; a pointer from another library has no known bounds until you call limit(n)" : "";
+    }
+
     private static void direct(Buffer buffer, String name) {
         notNull(buffer, name);
         ByteOrder order = buffer instanceof FloatBuffer f ? f.order() : ((DoubleBuffer) buffer).order();
@@ -93,5 +123,10 @@ final class Check {
     /** Two buffers handed to one call must not be the same object (the kernels do not work in place). */
     static void distinct(Object input, Object output) {
         if (input == output) throw fail("output must not be the same buffer as input: fold/unfold do not work in place");
+        if (input instanceof Pointer a && output instanceof Pointer b && a.address() == b.address() && a.position() == b.position()
+                && a.sizeof() == b.sizeof()) {
+            throw fail("output must not be the same buffer as input (both point to address %d): fold/unfold do not work in place",
+                    a.address() + a.position() * a.sizeof());
+        }
     }
 }

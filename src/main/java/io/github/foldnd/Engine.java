@@ -7,6 +7,9 @@ import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.util.List;
 import java.util.Optional;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
 
 /**
  * An implementation of fold and unfold: the native engine (OpenMP C++ through JavaCPP) or the
@@ -24,8 +27,9 @@ import java.util.Optional;
  * float[] back = Engine.selected().fold(g, columns, Reduce.MEAN, null);  // == image
  * }</pre>
  *
- * <p>Buffers are read from their position: an input must have exactly the needed number of
- * elements remaining, an output at least that many; positions and limits are left unchanged.
+ * <p>Buffers and JavaCPP pointers are read from their position: an input must have exactly the
+ * needed number of elements up to its limit, an output at least that many; positions and limits
+ * are left unchanged.
  * Buffers must be direct and in native byte order, and the output must not overlap an input
  * (the native engine refuses an overlap; the pure-Java engine cannot see addresses and refuses
  * only the same buffer object). Calls are thread-safe.
@@ -87,6 +91,20 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
         if (unfoldBuffers(geometry, input, output)) unfoldKernel(geometry, input, output, Threads.get());
     }
 
+    /**
+     * unfold (im2col) between JavaCPP pointers (as ND4J's DataBuffers and PyTorch's tensors hand
+     * out), zero-copy. A pointer's elements are those from its position to its limit: set the limit
+     * (or allocate with a size) so the bounds are known.
+     */
+    public final void unfold(FoldGeometry geometry, FloatPointer input, FloatPointer output) {
+        if (unfoldPointers(geometry, input, output)) unfoldKernel(geometry, input, output, Threads.get());
+    }
+
+    /** unfold (im2col) between JavaCPP pointers, zero-copy; see the float overload. */
+    public final void unfold(FoldGeometry geometry, DoublePointer input, DoublePointer output) {
+        if (unfoldPointers(geometry, input, output)) unfoldKernel(geometry, input, output, Threads.get());
+    }
+
     // ---- fold ---------------------------------------------------------------------------------
 
     /**
@@ -117,6 +135,20 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
     /** fold (col2im) between direct buffers, zero-copy: writes {@code g.imageLength()} elements. */
     public final void fold(FoldGeometry geometry, DoubleBuffer input, Reduce reduce, double[] weights, DoubleBuffer output) {
         if (foldBuffers(geometry, input, reduce, weights == null ? -1 : weights.length, output)) {
+            foldKernel(geometry, input, output, reduce, weights, Threads.get());
+        }
+    }
+
+    /** fold (col2im) between JavaCPP pointers, zero-copy; bounds as for {@link #unfold(FoldGeometry, FloatPointer, FloatPointer)}. */
+    public final void fold(FoldGeometry geometry, FloatPointer input, Reduce reduce, float[] weights, FloatPointer output) {
+        if (foldPointers(geometry, input, reduce, weights == null ? -1 : weights.length, output)) {
+            foldKernel(geometry, input, output, reduce, weights, Threads.get());
+        }
+    }
+
+    /** fold (col2im) between JavaCPP pointers, zero-copy; see the float overload. */
+    public final void fold(FoldGeometry geometry, DoublePointer input, Reduce reduce, double[] weights, DoublePointer output) {
+        if (foldPointers(geometry, input, reduce, weights == null ? -1 : weights.length, output)) {
             foldKernel(geometry, input, output, reduce, weights, Threads.get());
         }
     }
@@ -155,6 +187,23 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
         return geometry.planes() > 0;
     }
 
+    private static boolean unfoldPointers(FoldGeometry geometry, Pointer input, Pointer output) {
+        notNull(geometry, "geometry");
+        Check.input(input, "input", geometry.imageLength());
+        Check.output(output, "output", geometry.columnLength());
+        Check.distinct(input, output);
+        return geometry.planes() > 0;
+    }
+
+    private static boolean foldPointers(FoldGeometry geometry, Pointer input, Reduce reduce, int weights, Pointer output) {
+        notNull(geometry, "geometry");
+        Check.input(input, "input", geometry.columnLength());
+        Check.output(output, "output", geometry.imageLength());
+        Check.distinct(input, output);
+        checkMerge(geometry, reduce, weights);
+        return geometry.planes() > 0;
+    }
+
     private static void checkMerge(FoldGeometry geometry, Reduce reduce, int weights) {
         notNull(reduce, "reduce");
         if (weights >= 0 && weights != geometry.kernelVolume()) {
@@ -174,8 +223,12 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
     abstract void unfoldKernel(FoldGeometry g, double[] in, double[] out, int threads);
     abstract void unfoldKernel(FoldGeometry g, FloatBuffer in, FloatBuffer out, int threads);
     abstract void unfoldKernel(FoldGeometry g, DoubleBuffer in, DoubleBuffer out, int threads);
+    abstract void unfoldKernel(FoldGeometry g, FloatPointer in, FloatPointer out, int threads);
+    abstract void unfoldKernel(FoldGeometry g, DoublePointer in, DoublePointer out, int threads);
     abstract void foldKernel(FoldGeometry g, float[] in, float[] out, Reduce reduce, float[] weights, int threads);
     abstract void foldKernel(FoldGeometry g, double[] in, double[] out, Reduce reduce, double[] weights, int threads);
     abstract void foldKernel(FoldGeometry g, FloatBuffer in, FloatBuffer out, Reduce reduce, float[] weights, int threads);
     abstract void foldKernel(FoldGeometry g, DoubleBuffer in, DoubleBuffer out, Reduce reduce, double[] weights, int threads);
+    abstract void foldKernel(FoldGeometry g, FloatPointer in, FloatPointer out, Reduce reduce, float[] weights, int threads);
+    abstract void foldKernel(FoldGeometry g, DoublePointer in, DoublePointer out, Reduce reduce, double[] weights, int threads);
 }

@@ -2,6 +2,8 @@ package io.github.foldnd;
 
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
 
 /**
  * N-dimensional fold (col2im) and unfold (im2col) with PyTorch's semantics, on the engine chosen
@@ -64,6 +66,18 @@ public final class FoldNd {
         Engine.selected().unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input, output);
     }
 
+    /** unfold (im2col) between JavaCPP pointers (bounds: position to limit), zero-copy. */
+    public static void unfold(FloatPointer input, long[] inputShape, int[] kernelSize, int[] dilation, int[] padding, int[] stride,
+                              FloatPointer output) {
+        Engine.selected().unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input, output);
+    }
+
+    /** unfold (im2col) between JavaCPP pointers (bounds: position to limit), zero-copy. */
+    public static void unfold(DoublePointer input, long[] inputShape, int[] kernelSize, int[] dilation, int[] padding, int[] stride,
+                              DoublePointer output) {
+        Engine.selected().unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input, output);
+    }
+
     /** fold (col2im), summing overlaps: input (N, C·K, L) or (C·K, L) to a new (N, C, *outputSize) or (C, *outputSize). */
     public static float[] fold(float[] input, long[] inputShape, int[] outputSize, int[] kernelSize, int[] dilation,
                                int[] padding, int[] stride) {
@@ -103,6 +117,20 @@ public final class FoldNd {
     /** fold (col2im) between direct buffers, zero-copy; {@code weights} nullable. */
     public static void fold(DoubleBuffer input, long[] inputShape, int[] outputSize, int[] kernelSize, int[] dilation,
                             int[] padding, int[] stride, Reduce reduce, double[] weights, DoubleBuffer output) {
+        Engine.selected().fold(FoldGeometry.forFold(inputShape, outputSize, kernelSize, dilation, padding, stride),
+                input, reduce, weights, output);
+    }
+
+    /** fold (col2im) between JavaCPP pointers (bounds: position to limit), zero-copy; {@code weights} nullable. */
+    public static void fold(FloatPointer input, long[] inputShape, int[] outputSize, int[] kernelSize, int[] dilation,
+                            int[] padding, int[] stride, Reduce reduce, float[] weights, FloatPointer output) {
+        Engine.selected().fold(FoldGeometry.forFold(inputShape, outputSize, kernelSize, dilation, padding, stride),
+                input, reduce, weights, output);
+    }
+
+    /** fold (col2im) between JavaCPP pointers (bounds: position to limit), zero-copy; {@code weights} nullable. */
+    public static void fold(DoublePointer input, long[] inputShape, int[] outputSize, int[] kernelSize, int[] dilation,
+                            int[] padding, int[] stride, Reduce reduce, double[] weights, DoublePointer output) {
         Engine.selected().fold(FoldGeometry.forFold(inputShape, outputSize, kernelSize, dilation, padding, stride),
                 input, reduce, weights, output);
     }

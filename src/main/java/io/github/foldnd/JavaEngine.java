@@ -1,12 +1,16 @@
 package io.github.foldnd;
 
+import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
 
 /**
  * The pure-Java engine: the fallback where no native library exists for the platform, and the
  * second implementation every test compares against. Heap arrays are wrapped (no copy), direct
- * buffers read in place.
+ * buffers read in place, JavaCPP pointers viewed as direct buffers over their [position, limit).
  */
 final class JavaEngine extends Engine {
     static final JavaEngine INSTANCE = new JavaEngine();
@@ -36,6 +40,37 @@ final class JavaEngine extends Engine {
     @Override
     void unfoldKernel(FoldGeometry g, DoubleBuffer in, DoubleBuffer out, int threads) {
         JavaDoubleKernels.unfold(g, in, in.position(), out, out.position(), threads);
+    }
+
+    @Override
+    void unfoldKernel(FoldGeometry g, FloatPointer in, FloatPointer out, int threads) {
+        unfoldKernel(g, view(in), view(out), threads);
+    }
+
+    @Override
+    void unfoldKernel(FoldGeometry g, DoublePointer in, DoublePointer out, int threads) {
+        unfoldKernel(g, view(in), view(out), threads);
+    }
+
+    @Override
+    void foldKernel(FoldGeometry g, FloatPointer in, FloatPointer out, Reduce reduce, float[] weights, int threads) {
+        foldKernel(g, view(in), view(out), reduce, weights, threads);
+    }
+
+    @Override
+    void foldKernel(FoldGeometry g, DoublePointer in, DoublePointer out, Reduce reduce, double[] weights, int threads) {
+        foldKernel(g, view(in), view(out), reduce, weights, threads);
+    }
+
+    /** A direct buffer over a pointer's [position, limit), in native order. */
+    private static FloatBuffer view(FloatPointer p) {
+        return new Pointer(p).limit(p.limit() * Float.BYTES).position(p.position() * Float.BYTES).asByteBuffer()
+                .order(ByteOrder.nativeOrder()).asFloatBuffer();
+    }
+
+    private static DoubleBuffer view(DoublePointer p) {
+        return new Pointer(p).limit(p.limit() * Double.BYTES).position(p.position() * Double.BYTES).asByteBuffer()
+                .order(ByteOrder.nativeOrder()).asDoubleBuffer();
     }
 
     @Override

@@ -4,6 +4,8 @@ import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.Optional;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
 
 /**
  * The native engine: OpenMP C++ kernels (native/include/foldnd) through the JavaCPP binding
@@ -100,6 +102,32 @@ final class NativeEngine extends Engine {
     void unfoldKernel(FoldGeometry g, DoubleBuffer in, DoubleBuffer out, int threads) {
         long[] d = g.descriptor();
         check(NativeKernels.unfold(in, in.remaining(), out, out.remaining(), d, d.length, threads));
+    }
+
+    @Override
+    void unfoldKernel(FoldGeometry g, FloatPointer in, FloatPointer out, int threads) {
+        long[] d = g.descriptor();
+        check(NativeKernels.unfold(in, in.limit() - in.position(), out, out.limit() - out.position(), d, d.length, threads));
+    }
+
+    @Override
+    void unfoldKernel(FoldGeometry g, DoublePointer in, DoublePointer out, int threads) {
+        long[] d = g.descriptor();
+        check(NativeKernels.unfold(in, in.limit() - in.position(), out, out.limit() - out.position(), d, d.length, threads));
+    }
+
+    @Override
+    void foldKernel(FoldGeometry g, FloatPointer in, FloatPointer out, Reduce reduce, float[] weights, int threads) {
+        long[] d = g.descriptor();
+        check(NativeKernels.fold(in, in.limit() - in.position(), out, out.limit() - out.position(), d, d.length,
+                reduce.ordinal(), weights, length(weights), threads));
+    }
+
+    @Override
+    void foldKernel(FoldGeometry g, DoublePointer in, DoublePointer out, Reduce reduce, double[] weights, int threads) {
+        long[] d = g.descriptor();
+        check(NativeKernels.fold(in, in.limit() - in.position(), out, out.limit() - out.position(), d, d.length,
+                reduce.ordinal(), weights, length(weights), threads));
     }
 
     @Override

@@ -2,6 +2,8 @@ package io.github.foldnd;
 
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.annotation.Cast;
 import org.bytedeco.javacpp.annotation.Const;
@@ -17,7 +19,7 @@ import org.bytedeco.javacpp.annotation.Platform;
  *
  * <p>Heap arrays cross in critical regions (no copy; the region lasts exactly one kernel call and
  * nothing inside allocates or calls back into Java). Direct buffers cross as their address plus
- * position.
+ * position, JavaCPP pointers as their address plus position.
  */
 @Platform(include = "foldnd/api.h", compiler = "cpp17")
 final class NativeKernels {
@@ -48,6 +50,14 @@ final class NativeKernels {
     static native int unfold(@Const DoubleBuffer image, long imageLength, DoubleBuffer columns, long columnLength,
                              @Cast("const int64_t*") long[] descriptor, long descriptorLength, int threads);
 
+    @Name("foldnd_unfold")
+    static native int unfold(@Const FloatPointer image, long imageLength, FloatPointer columns, long columnLength,
+                             @Cast("const int64_t*") long[] descriptor, long descriptorLength, int threads);
+
+    @Name("foldnd_unfold")
+    static native int unfold(@Const DoublePointer image, long imageLength, DoublePointer columns, long columnLength,
+                             @Cast("const int64_t*") long[] descriptor, long descriptorLength, int threads);
+
     @CriticalRegion
     @Name("foldnd_fold")
     static native int fold(@Const float[] columns, long columnLength, float[] image, long imageLength,
@@ -69,4 +79,21 @@ final class NativeKernels {
     static native int fold(@Const DoubleBuffer columns, long columnLength, DoubleBuffer image, long imageLength,
                            @Cast("const int64_t*") long[] descriptor, long descriptorLength, int reduce,
                            @Const double[] weights, long weightsLength, int threads);
+
+    @Name("foldnd_fold")
+    static native int fold(@Const FloatPointer columns, long columnLength, FloatPointer image, long imageLength,
+                           @Cast("const int64_t*") long[] descriptor, long descriptorLength, int reduce,
+                           @Const float[] weights, long weightsLength, int threads);
+
+    @Name("foldnd_fold")
+    static native int fold(@Const DoublePointer columns, long columnLength, DoublePointer image, long imageLength,
+                           @Cast("const int64_t*") long[] descriptor, long descriptorLength, int reduce,
+                           @Const double[] weights, long weightsLength, int threads);
+
+    /**
+     * A parallel copy of n floats: not part of fold/unfold, but the yardstick the benchmarks
+     * measure them against (no implementation can move the same bytes faster than a copy).
+     */
+    @Name("foldnd_copy")
+    static native void copy(@Const FloatPointer from, FloatPointer to, long n, int threads);
 }

@@ -12,6 +12,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
 import org.junit.jupiter.params.provider.Arguments;
 
 /**
@@ -33,7 +35,7 @@ final class Harness {
         double round(double v) { return this == FLOAT ? (float) v : v; }
     }
 
-    enum Memory { HEAP_ARRAY, DIRECT_BUFFER }
+    enum Memory { HEAP_ARRAY, DIRECT_BUFFER, POINTER }
 
     /** Guard elements placed before and after every buffer's region. */
     private static final int GUARD = 5;
@@ -71,6 +73,13 @@ final class Harness {
                 in.verifyUnchanged(input);
                 yield res.contents();
             }
+            case POINTER -> {
+                Region in = Region.of(t, input, input.length), res = Region.of(t, null, (int) g.columnLength());
+                if (t == DType.FLOAT) e.unfold(g, in.floatPointer(), res.floatPointer());
+                else e.unfold(g, in.doublePointer(), res.doublePointer());
+                in.verifyUnchanged(input);
+                yield res.contents();
+            }
         };
         assertArrayEquals(before, input, "input modified");
         return out;
@@ -92,6 +101,13 @@ final class Harness {
                 Region in = Region.of(t, input, input.length), res = Region.of(t, null, (int) g.imageLength());
                 if (t == DType.FLOAT) e.fold(g, in.floats(), r, weights == null ? null : toFloat(weights), res.floats());
                 else e.fold(g, in.doubles(), r, weights, res.doubles());
+                in.verifyUnchanged(input);
+                yield res.contents();
+            }
+            case POINTER -> {
+                Region in = Region.of(t, input, input.length), res = Region.of(t, null, (int) g.imageLength());
+                if (t == DType.FLOAT) e.fold(g, in.floatPointer(), r, weights == null ? null : toFloat(weights), res.floatPointer());
+                else e.fold(g, in.doublePointer(), r, weights, res.doublePointer());
                 in.verifyUnchanged(input);
                 yield res.contents();
             }
@@ -123,6 +139,15 @@ final class Harness {
 
         DoubleBuffer doubles() {
             return bytes.asDoubleBuffer().position(GUARD).limit(GUARD + n);
+        }
+
+        /** A JavaCPP pointer over the same memory, positioned and limited to the region. */
+        FloatPointer floatPointer() {
+            return new FloatPointer(bytes.asFloatBuffer()).position(GUARD).limit(GUARD + n);
+        }
+
+        DoublePointer doublePointer() {
+            return new DoublePointer(bytes.asDoubleBuffer()).position(GUARD).limit(GUARD + n);
         }
 
         double get(int i) {

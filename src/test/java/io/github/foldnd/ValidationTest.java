@@ -12,6 +12,8 @@ import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -33,6 +35,10 @@ class ValidationTest {
 
     static FloatBuffer direct(int n) {
         return ByteBuffer.allocateDirect(n * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    }
+
+    static FloatPointer pointer(int n) {
+        return new FloatPointer(n);
     }
 
     static FoldGeometry image() { return FoldGeometry.forUnfold(IMAGE, K, ONE, ZERO, ONE); }
@@ -101,6 +107,19 @@ class ValidationTest {
             FloatBuffer b = direct(72);
             e.unfold(FoldGeometry.forUnfold(new long[] {1, 1, 72}, new int[] {1}, new int[] {1}, new int[] {0}, new int[] {1}), b, b);
         }, "output must not be the same buffer as input"));
+        // JavaCPP pointers
+        c.add(new Case("null input pointer", npe, e -> e.unfold(image(), (FloatPointer) null, pointer(72)), "input"));
+        c.add(new Case("null address", iae, e -> e.unfold(image(), new FloatPointer(), pointer(72)), "input must point to memory, got a null address"));
+        c.add(new Case("pointer without limit", iae, e -> e.unfold(image(), pointer(32), pointer(72).limit(0)),
+                "output must have at least 72 elements between position and limit, got 0", "limit(n)"));
+        c.add(new Case("pointer input count", iae, e -> e.unfold(image(), pointer(40).position(4), pointer(72)),
+                "input must have 32 elements between position and limit", "got 36 (position 4, limit 40)"));
+        c.add(new Case("pointer weights", iae, e -> e.fold(columns(), new DoublePointer(72), Reduce.SUM, new double[5], new DoublePointer(32)),
+                "weights must have 4 elements", "got 5"));
+        c.add(new Case("same pointer", iae, e -> {
+            FloatPointer p = pointer(72);
+            e.unfold(FoldGeometry.forUnfold(new long[] {1, 1, 72}, new int[] {1}, new int[] {1}, new int[] {0}, new int[] {1}), p, p);
+        }, "output must not be the same buffer as input"));
         c.add(new Case("threads", iae, e -> FoldNd.setThreads(0), "threads must be positive, got 0"));
         return c;
     }
@@ -141,6 +160,16 @@ class ValidationTest {
         float[] after = new float[100];
         bytes.asFloatBuffer().get(after);
         assertArrayEquals(before, after, "nothing may be written when refused");
+    }
+
+    @Test
+    void nativeEngineRefusesOverlappingPointers() {
+        Engine e = Engine.nativeEngine().orElse(null);
+        org.junit.jupiter.api.Assumptions.assumeTrue(e != null, "no native engine on this platform");
+        FloatPointer memory = new FloatPointer(100);
+        FloatPointer in = new FloatPointer(memory).limit(32), out = new FloatPointer(memory).position(20).limit(100);
+        IllegalArgumentException x = assertThrows(IllegalArgumentException.class, () -> e.unfold(image(), in, out));
+        assertTrue(x.getMessage().contains("overlap"), x.getMessage());
     }
 
     @Test
