@@ -163,16 +163,17 @@ void checkShape(const Shape& s, std::mt19937& rng, const std::string& label) {
     }
 }
 
-Shape randomShape(std::mt19937& rng, int d) {
+// wide: strides and kernels large enough for the chunked paths (stride * sizeof >= 64 bytes).
+Shape randomShape(std::mt19937& rng, int d, bool wide = false) {
     auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
     while (true) {
         Shape s{pick(1, 4), {}, {}, {}, {}, {}};
         for (int i = 0; i < d; ++i) {
-            s.size.push_back(pick(1, d <= 2 ? 9 : 5));
-            s.k.push_back(pick(1, 4));
+            s.size.push_back(wide ? pick(1, d == 1 ? 400 : 60) : pick(1, d <= 2 ? 9 : 5));
+            s.k.push_back(wide ? pick(1, 24) : pick(1, 4));
             s.dil.push_back(pick(1, 3));
-            s.pad.push_back(pick(0, 4));  // often larger than the kernel
-            s.stride.push_back(pick(1, 6));  // often larger than the input
+            s.pad.push_back(wide ? pick(0, 20) : pick(0, 4));  // often larger than the kernel
+            s.stride.push_back(wide ? pick(6, 24) : pick(1, 6));  // often larger than the input
         }
         auto g = s.grid();
         bool ok = true;
@@ -242,6 +243,13 @@ int main() {
             Shape s = randomShape(rng, d);
             checkShape<float>(s, rng, "random float d=" + std::to_string(d) + " #" + std::to_string(trial));
             checkShape<double>(s, rng, "random double d=" + std::to_string(d) + " #" + std::to_string(trial));
+        }
+    }
+    for (int d = 1; d <= 2; ++d) {
+        for (int trial = 0; trial < 25; ++trial) {
+            Shape s = randomShape(rng, d, true);
+            checkShape<float>(s, rng, "wide float d=" + std::to_string(d) + " #" + std::to_string(trial));
+            checkShape<double>(s, rng, "wide double d=" + std::to_string(d) + " #" + std::to_string(trial));
         }
     }
     std::printf("%d passed, %d failed\n", checks - failures, failures);

@@ -19,6 +19,12 @@ enum Status : int {
     NULL_POINTER = 5     // a required pointer is null
 };
 
+/**
+ * The most spatial dimensions a geometry may have. Every size is at least 1, so more dimensions
+ * add only size-1 axes; 64 keeps the kernels' per-thread counters on the stack.
+ */
+constexpr int kMaxDims = 64;
+
 /** Reduction codes, in the order of the Java enum io.github.foldnd.Reduce. */
 enum Reduce : int { SUM = 0, MEAN = 1, MAX = 2, MIN = 3 };
 
@@ -61,7 +67,7 @@ inline bool add(int64_t a, int64_t b, int64_t& out) {
 /** Decodes and validates a descriptor. Rejects anything the kernels could mis-handle. */
 inline Status decode(const int64_t* d, int64_t length, Geometry& g) {
     if (d == nullptr) return NULL_POINTER;
-    if (length < 2 || d[0] < 1 || d[0] > 1024 || length != 2 + 5 * d[0]) return BAD_DESCRIPTOR;
+    if (length < 2 || d[0] < 1 || d[0] > kMaxDims || length != 2 + 5 * d[0]) return BAD_DESCRIPTOR;
     const int n = static_cast<int>(d[0]);
     g.dims = n;
     g.planes = d[1];

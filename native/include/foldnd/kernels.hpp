@@ -5,10 +5,18 @@
 // are (planes, K, L) where K = prod(kernel) kernel offsets in row-major order and L = prod(grid)
 // blocks in row-major order. Block l at kernel offset k reads image position
 //   x[i] = l[i] * stride[i] + k[i] * dilation[i] - padding[i]   (dropped when outside the image).
+// A "row" is one line of blocks along the last dimension (all other block indices fixed).
 //
 // Summation order (what makes every engine bit-identical with PyTorch's col2im): each output
-// element of fold starts at +0.0 and receives its contributions in increasing kernel-offset order.
-// Each output plane is owned by exactly one thread, so the thread count never changes a result.
+// element of fold starts at the merge's identity (+0.0 for sums) and receives its contributions in
+// increasing kernel-offset order. Output is split into (plane, band) pieces that each belong to
+// one thread, so the thread count never changes a result.
+//
+// Speed (see README, Benchmarks): the row structure of every kernel offset is the same for all
+// planes, so it is computed once per call; a band of output along dimension 0 stays in L2 while
+// all offsets are applied, and bands let one plane use every core; when the last stride spans a
+// cache line, consecutive offsets are applied together block by block ("chunks", below), which
+// keeps each output line busy instead of touching it once per offset.
 #ifndef FOLDND_KERNELS_HPP
 #define FOLDND_KERNELS_HPP
 
@@ -27,6 +35,10 @@
 
 namespace foldnd {
 
+/** Floor division and ceiling division for a positive divisor. */
+inline int64_t floorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+inline int64_t ceilDiv(int64_t a, int64_t b) { return -floorDiv(-a, b); }
+
 /**
  * Per dimension i and kernel index k[i] in [0, kernel[i]): the image coordinate of block 0
  * (origin) and the half-open range [lo, hi) of block indices whose coordinate lies inside the
@@ -35,8 +47,11 @@ namespace foldnd {
 struct OffsetTables {
     std::vector<int64_t> first;  // first[i]: where dimension i starts in the flat tables
     std::vector<int64_t> origin, lo, hi;
+    std::vector<int64_t> k0, kLast;  // per flat kernel offset: its first and its last index
 
-    explicit OffsetTables(const Geometry& g) : first(g.dims) {
+    explicit OffsetTables(const Geometry& g) : first(g.dims), k0(g.kernelVolume), kLast(g.kernelVolume) {
+        const int64_t inner = g.kernelVolume / g.kernel[0];  // offsets per value of the first index
+        for (int64_t k = 0; k < g.kernelVolume; ++k) { k0[k] = k / inner; kLast[k] = k % g.kernel[g.dims - 1]; }
         int64_t total = 0;
         for (int i = 0; i < g.dims; ++i) { first[i] = total; total += g.kernel[i]; }
         origin.resize(total); lo.resize(total); hi.resize(total);
@@ -44,56 +59,88 @@ struct OffsetTables {
             const int64_t s = g.stride[i], n = g.image[i], grid = g.grid[i];
             for (int64_t k = 0; k < g.kernel[i]; ++k) {
                 const int64_t x0 = k * g.dilation[i] - g.padding[i];
-                int64_t a = x0 >= 0 ? 0 : (-x0 + s - 1) / s;       // first block with x >= 0
-                int64_t b = (n - 1 - x0) < 0 ? 0 : (n - 1 - x0) / s + 1;  // first block with x >= n
-                a = std::min(a, grid); b = std::min(b, grid); b = std::max(a, b);
+                int64_t a = std::min(std::max<int64_t>(ceilDiv(-x0, s), 0), grid);  // first block with x >= 0
+                int64_t b = std::min(std::max<int64_t>(ceilDiv(n - x0, s), 0), grid);  // first block with x >= n
                 const int64_t at = first[i] + k;
-                origin[at] = x0; lo[at] = a; hi[at] = b;
+                origin[at] = x0; lo[at] = a; hi[at] = std::max(a, b);
             }
         }
     }
+    int64_t at(int dim, int64_t k) const { return first[dim] + k; }
 };
 
-/** Scratch for one thread: the kernel offset and block counters, allocated once per call. */
-struct Cursor {
-    std::vector<int64_t> k, l;
-    explicit Cursor(int dims) : k(dims, 0), l(dims, 0) {}
+/** One row of blocks for one kernel offset. Blocks [lo, hi) are inside the image. */
+struct Row {
+    int64_t column;  // offset of the row's block 0 within one plane's K x L columns
+    int64_t image;   // image offset of block 0 (may be negative: block 0 can lie in the padding)
+    int64_t lo, hi;
+};
 
-    /** Sets k to the row-major decomposition of kernel index kidx. */
-    void seekKernel(const Geometry& g, int64_t kidx) {
-        for (int i = g.dims - 1; i >= 0; --i) { k[i] = kidx % g.kernel[i]; kidx /= g.kernel[i]; }
-    }
-    /** Advances k to the next kernel offset in row-major order. */
-    void nextKernel(const Geometry& g) {
-        for (int i = g.dims - 1; i >= 0; --i) { if (++k[i] < g.kernel[i]) return; k[i] = 0; }
+/** The kernel offset's multi-index, decoded from its flat index (row-major). */
+struct KernelIndex {
+    int64_t k[kMaxDims] = {};
+    KernelIndex(const Geometry& g, int64_t flat) {
+        for (int i = g.dims - 1; i >= 0; --i) { k[i] = flat % g.kernel[i]; flat /= g.kernel[i]; }
     }
 };
 
 /**
- * Visits every row of blocks (all block dimensions but the last) for the kernel offset in
- * cursor.k, in row-major order: f(row, valid, offset, lo, hi, step). For a valid row, block j of
- * the row reads image element offset + j * step for j in [lo, hi) and lands in padding outside
- * that range; an invalid row lies wholly in padding.
+ * The rows of every kernel offset. They are the same for every plane, so for ordinary sizes they
+ * are computed once per call; for huge geometries they are generated as they are visited.
  */
-template <class F>
-inline void forEachRow(const Geometry& g, const OffsetTables& t, Cursor& c, F&& f) {
-    const int last = g.dims - 1;
-    const int64_t at = t.first[last] + c.k[last];
-    const int64_t lo = t.lo[at], hi = t.hi[at], origin = t.origin[at], step = g.stride[last];
-    const int64_t rows = g.rowsPerKernelOffset();
-    std::fill(c.l.begin(), c.l.end(), 0);
-    for (int64_t row = 0; row < rows; ++row) {
-        bool valid = lo < hi;
-        int64_t offset = origin;
-        for (int i = 0; i < last && valid; ++i) {
-            const int64_t ti = t.first[i] + c.k[i], li = c.l[i];
-            valid = li >= t.lo[ti] && li < t.hi[ti];
-            offset += (t.origin[ti] + li * g.stride[i]) * g.imageStride[i];
+class RowSource {
+  public:
+    RowSource(const Geometry& g, const OffsetTables& t) : g_(g), t_(t) {
+        const int64_t rows = g.rowsPerKernelOffset();
+        if (kPlanLimit > 0 && g.kernelVolume <= kPlanLimit / rows) {
+            plan_.resize(g.kernelVolume * rows);
+            for (int64_t k = 0; k < g.kernelVolume; ++k) generate(k, 0, rows, [&](int64_t q, const Row& r) { plan_[k * rows + q] = r; });
         }
-        f(row, valid, offset, lo, hi, step);
-        for (int i = last - 1; i >= 0; --i) { if (++c.l[i] < g.grid[i]) break; c.l[i] = 0; }
     }
-}
+
+    /** Calls f(q, row) for rows [begin, end) of kernel offset k, in order. */
+    template <class F>
+    void forRows(int64_t k, int64_t begin, int64_t end, F&& f) const {
+        if (!plan_.empty()) {
+            const Row* rows = plan_.data() + k * g_.rowsPerKernelOffset();
+            for (int64_t q = begin; q < end; ++q) f(q, rows[q]);
+        } else {
+            generate(k, begin, end, f);
+        }
+    }
+
+  private:
+#ifndef FOLDND_PLAN_LIMIT
+#define FOLDND_PLAN_LIMIT (int64_t(1) << 16)  // rows: 2 MiB of plan at most; the tests also build with 0
+#endif
+    static constexpr int64_t kPlanLimit = FOLDND_PLAN_LIMIT;
+
+    template <class F>
+    void generate(int64_t k, int64_t begin, int64_t end, F&& f) const {
+        const Geometry& g = g_;
+        const int last = g.dims - 1;
+        const KernelIndex kk(g, k);
+        int64_t l[kMaxDims];
+        int64_t q = begin;
+        for (int i = last - 1; i >= 0; --i) { l[i] = q % g.grid[i]; q /= g.grid[i]; }
+        const int64_t lt = t_.at(last, kk.k[last]);
+        const int64_t width = g.lastGrid();
+        for (q = begin; q < end; ++q) {
+            Row r{k * g.blocks + q * width, t_.origin[lt], t_.lo[lt], t_.hi[lt]};
+            for (int i = 0; i < last; ++i) {
+                const int64_t ti = t_.at(i, kk.k[i]);
+                if (l[i] < t_.lo[ti] || l[i] >= t_.hi[ti]) r.hi = r.lo;  // the whole row is padding
+                r.image += (t_.origin[ti] + l[i] * g.stride[i]) * g.imageStride[i];
+            }
+            f(q, r);
+            for (int i = last - 1; i >= 0; --i) { if (++l[i] < g.grid[i]) break; l[i] = 0; }
+        }
+    }
+
+    const Geometry& g_;
+    const OffsetTables& t_;
+    std::vector<Row> plan_;
+};
 
 /**
  * Runs body(begin, end) over [0, n) split into contiguous chunks, one per thread. Small jobs run
@@ -127,32 +174,56 @@ inline void parallelFor(int64_t n, int threads, int64_t workPerItem, Body&& body
     if (n > 0) body(0, n);
 }
 
+/**
+ * Whether consecutive offsets are applied together ("chunks") in a 1-d fold: worth it when the
+ * stride spans a cache line, so that one offset alone would touch a new line per block (and at
+ * power-of-two strides, the same few cache sets). Measured on the benchmark cases: 7x faster on
+ * 1-d overlap-add; in 2-d and up the bands already keep those lines in L2 and chunks lose.
+ */
+template <typename T>
+inline int64_t chunkSize(const Geometry& g) {
+    const bool wide = g.dims == 1 && g.stride[0] * int64_t(sizeof(T)) >= 64 && g.kernel[0] > 1;
+    return wide ? std::min<int64_t>(g.kernel[0], 16) : 1;
+}
+
+// ---- unfold ----------------------------------------------------------------------------------
+
 /** unfold: columns(p, k, l) = image(p, x(k, l)), 0 where x lies in the padding. */
 template <typename T>
 inline void unfold(const Geometry& g, const T* image, T* columns, int threads) {
     const OffsetTables t(g);
-    const int64_t K = g.kernelVolume, L = g.blocks, width = g.lastGrid();
-    parallelFor(g.planes * K, threads, L, [&](int64_t begin, int64_t end) {
-        Cursor c(g.dims);
-        c.seekKernel(g, begin % K);
-        for (int64_t r = begin; r < end; ++r, c.nextKernel(g)) {
-            const T* src = image + (r / K) * g.imagePlane;
-            T* dst = columns + r * L;
-            forEachRow(g, t, c, [&](int64_t row, bool valid, int64_t offset, int64_t lo, int64_t hi, int64_t step) {
-                T* out = dst + row * width;
-                if (!valid) { std::fill(out, out + width, T(0)); return; }
-                std::fill(out, out + lo, T(0));
-                if (step == 1) {  // contiguous: the compiler vectorises this copy
-                    const T* in = src + (offset + lo);
-                    for (int64_t j = 0; j < hi - lo; ++j) out[lo + j] = in[j];
-                } else {
-                    for (int64_t j = lo; j < hi; ++j) out[j] = src[offset + j * step];
-                }
-                std::fill(out + hi, out + width, T(0));
-            });
+    const RowSource rows(g, t);
+    const int64_t K = g.kernelVolume, L = g.blocks, width = g.lastGrid(), R = g.rowsPerKernelOffset();
+    const int64_t kLast = g.kernel[g.dims - 1], G = chunkSize<T>(g), chunksPerRun = ceilDiv(kLast, G);
+    const int64_t runs = K / kLast;  // groups of offsets sharing all but the last kernel index
+    // Work items: (plane, run of offsets sharing the prefix, chunk of G consecutive last offsets).
+    parallelFor(g.planes * runs * chunksPerRun, threads, L * G, [&](int64_t begin, int64_t end) {
+        for (int64_t item = begin; item < end; ++item) {
+            const int64_t p = item / (runs * chunksPerRun), c = item % (runs * chunksPerRun);
+            const int64_t k0 = (c / chunksPerRun) * kLast + (c % chunksPerRun) * G;
+            const int64_t n = std::min(G, kLast - (c % chunksPerRun) * G);
+            const T* src = image + p * g.imagePlane;
+            T* dst = columns + p * K * L;
+            for (int64_t k = k0; k < k0 + n; ++k) {
+                rows.forRows(k, 0, R, [&](int64_t, const Row& r) {
+                    T* out = dst + r.column;
+                    std::fill(out, out + r.lo, T(0));
+                    if (g.stride[g.dims - 1] == 1) {  // contiguous: the compiler vectorises this copy
+                        const T* in = src + (r.image + r.lo);
+                        for (int64_t j = 0; j < r.hi - r.lo; ++j) out[r.lo + j] = in[j];
+                    } else {
+                        const int64_t s = g.stride[g.dims - 1];
+                        const T* in = src + (r.image + r.lo * s);
+                        for (int64_t j = 0; j < r.hi - r.lo; ++j) out[r.lo + j] = in[j * s];
+                    }
+                    std::fill(out + std::max(r.lo, r.hi), out + width, T(0));
+                });
+            }
         }
     });
 }
+
+// ---- fold ------------------------------------------------------------------------------------
 
 /** How one contribution v merges into an output element o. */
 template <int R>
@@ -174,36 +245,122 @@ struct Merge<MIN> {
     template <typename T> static void apply(T& o, T v) { if (v < o || v != v) o = v; }
 };
 
+/** What fold merges: block values from one plane's columns, optionally times the offset's weight. */
+template <typename T, bool Weighted>
+struct Source {
+    const T* columns;
+    const T* weights;
+    T weight(int64_t k) const { return Weighted ? weights[k] : T(1); }
+    T value(int64_t at, T w) const { return Weighted ? T(w * columns[at]) : columns[at]; }
+};
+
+/** The weights alone, as if every block held 1: folding this builds the coverage map. */
+template <typename T, bool Weighted>
+struct WeightSource {
+    const T* weights;
+    T weight(int64_t k) const { return Weighted ? weights[k] : T(1); }
+    T value(int64_t, T w) const { return w; }
+};
+
 /**
- * Folds one plane: out(x) = merge over (k, l) hitting x of weight[k] * columns(k, l), visited in
- * increasing k. `column(k)` returns the K x L plane's row k, or nullptr to use the constant
- * weight alone (how the coverage map is built).
+ * Applies a chunk of n offsets that differ only in their last index (j = 0..n-1) to one row: offset
+ * j's rows[j] has the same blocks as offset 0's, shifted by j * dilation in the image and by j * L
+ * in the columns. Blocks are visited downward: for any one output element a later offset comes
+ * from an earlier block, so each element still receives its offsets in increasing order. The
+ * offsets valid at block l form a range [ja, jb) that only moves up as l moves down (lo and hi fall
+ * as j rises), so two pointers find it without testing every (block, offset) pair.
  */
-template <typename T, int R, bool Weighted, class Row>
-inline void foldPlane(const Geometry& g, const OffsetTables& t, Cursor& c, Row column, const T* weights, T* out) {
+template <typename T, int R, class Src>
+inline void foldChunkRow(const Src& src, const Row* rows, const T* w, int64_t n, int64_t step,
+                         int64_t dilation, T* out) {
+    int64_t first = std::numeric_limits<int64_t>::max(), end = 0;
+    for (int64_t j = 0; j < n; ++j) {
+        if (rows[j].lo < rows[j].hi) { first = std::min(first, rows[j].lo); end = std::max(end, rows[j].hi); }
+    }
+    int64_t ja = 0, jb = 0;
+    for (int64_t l = end - 1; l >= first; --l) {
+        while (ja < n && rows[ja].lo > l) ++ja;
+        while (jb < n && rows[jb].hi > l) ++jb;
+        T* o = out + (rows[0].image + l * step);  // element of offset j: o[j * dilation]
+        for (int64_t j = ja; j < jb; ++j) Merge<R>::apply(o[j * dilation], src.value(rows[j].column + l, w[j]));
+    }
+}
+
+/**
+ * Folds the part of one plane whose dimension-0 coordinate lies in [bandBegin, bandEnd) into out
+ * (the plane's output), offsets in increasing order for every element.
+ */
+template <typename T, int R, class Src>
+inline void foldBand(const Geometry& g, const OffsetTables& t, const RowSource& rows, const Src& src,
+                     int64_t bandBegin, int64_t bandEnd, T* out) {
     using M = Merge<R>;
-    std::fill(out, out + g.imagePlane, M::template init<T>());
-    const int64_t width = g.lastGrid();
-    c.seekKernel(g, 0);
-    for (int64_t k = 0; k < g.kernelVolume; ++k, c.nextKernel(g)) {
-        const T* src = column(k);
-        const T w = Weighted ? weights[k] : T(1);
-        forEachRow(g, t, c, [&](int64_t row, bool valid, int64_t offset, int64_t lo, int64_t hi, int64_t step) {
-            if (!valid) return;
-            if (src == nullptr) {
-                for (int64_t j = lo; j < hi; ++j) M::apply(out[offset + j * step], w);
-                return;
+    const int last = g.dims - 1;
+    const int64_t stride0 = g.dims == 1 ? 1 : g.imageStride[0];
+    std::fill(out + bandBegin * stride0, out + bandEnd * stride0, M::template init<T>());
+    const int64_t s = g.stride[last], kLast = g.kernel[last], G = chunkSize<T>(g), dil = g.dilation[last];
+    const int64_t rowsPerL0 = g.dims == 1 ? 1 : g.rowsPerKernelOffset() / g.grid[0];
+
+    // The blocks of dimension-0 kernel index k0 whose coordinate falls in the band: a range of l0.
+    auto band = [&](int64_t k0, int64_t& a, int64_t& b) {
+        const int64_t ti = t.at(0, k0);
+        a = std::max(t.lo[ti], ceilDiv(bandBegin - t.origin[ti], g.stride[0]));
+        b = std::min(t.hi[ti], ceilDiv(bandEnd - t.origin[ti], g.stride[0]));
+    };
+
+    Row chunk[16];
+    T w[16];
+    for (int64_t k = 0, n = 1; k < g.kernelVolume; k += n) {
+        n = std::min(G, kLast - t.kLast[k]);  // chunks never cross a last-dimension run
+        for (int64_t j = 0; j < n; ++j) w[j] = src.weight(k + j);
+        if (g.dims == 1) {
+            // One row, whose blocks the band limits (per offset, as each starts elsewhere).
+            for (int64_t j = 0; j < n; ++j) {
+                rows.forRows(k + j, 0, 1, [&](int64_t, const Row& r) { chunk[j] = r; });
+                band(t.k0[k] + j, chunk[j].lo, chunk[j].hi);
             }
-            const T* in = src + row * width;
-            if (step == 1) {  // never form out + offset itself: it may point before the plane
-                T* o = out + (offset + lo);
-                in += lo;
-                for (int64_t j = 0; j < hi - lo; ++j) M::apply(o[j], Weighted ? T(w * in[j]) : in[j]);
+            if (n > 1) {
+                foldChunkRow<T, R>(src, chunk, w, n, s, dil, out);
             } else {
-                for (int64_t j = lo; j < hi; ++j) M::apply(out[offset + j * step], Weighted ? T(w * in[j]) : in[j]);
+                for (int64_t l = chunk[0].lo; l < chunk[0].hi; ++l) M::apply(out[chunk[0].image + l * s], src.value(chunk[0].column + l, w[0]));
+            }
+            continue;
+        }
+        int64_t a, b;
+        band(t.k0[k], a, b);
+        if (a >= b) continue;
+        if (n > 1) {
+            for (int64_t q = a * rowsPerL0; q < b * rowsPerL0; ++q) {
+                for (int64_t j = 0; j < n; ++j) rows.forRows(k + j, q, q + 1, [&](int64_t, const Row& r) { chunk[j] = r; });
+                foldChunkRow<T, R>(src, chunk, w, n, s, dil, out);
+            }
+            continue;
+        }
+        const T wk = w[0];
+        const Src local = src;  // in registers: nothing the loop stores can change them
+        rows.forRows(k, a * rowsPerL0, b * rowsPerL0, [&](int64_t, const Row& r) {
+            if (r.lo >= r.hi) return;
+            if (s == 1) {  // contiguous: vectorised
+                T* o = out + (r.image + r.lo);
+                const int64_t at = r.column + r.lo;
+                for (int64_t j = 0; j < r.hi - r.lo; ++j) M::apply(o[j], local.value(at + j, wk));
+            } else {
+                for (int64_t j = r.lo; j < r.hi; ++j) M::apply(out[r.image + j * s], local.value(r.column + j, wk));
             }
         });
     }
+}
+
+/**
+ * How many bands each plane is cut into along dimension 0: enough that a band's output fits in
+ * L2 while every offset is applied, and that few planes still give every thread work.
+ */
+template <typename T>
+inline int64_t bandsPerPlane(const Geometry& g, int threads) {
+    const int64_t extent = g.image[0], slice = g.dims == 1 ? 1 : g.imageStride[0];
+    constexpr int64_t kBandBytes = 256 << 10;
+    const int64_t forCache = ceilDiv(extent * slice * int64_t(sizeof(T)), kBandBytes);
+    const int64_t forThreads = g.planes >= 4 * threads ? 1 : ceilDiv(4 * threads, std::max<int64_t>(g.planes, 1));
+    return std::max<int64_t>(1, std::min(extent, std::max(forCache, forThreads)));
 }
 
 /**
@@ -211,28 +368,28 @@ inline void foldPlane(const Geometry& g, const OffsetTables& t, Cursor& c, Row c
  * is null) of the kernel offsets whose blocks cover it, added in kernel-offset order.
  */
 template <typename T>
-inline std::vector<T> coverage(const Geometry& g, const OffsetTables& t, const T* weights) {
+inline std::vector<T> coverage(const Geometry& g, const OffsetTables& t, const RowSource& rows, const T* weights) {
     std::vector<T> map(g.imagePlane);
-    Cursor c(g.dims);
-    auto none = [](int64_t) -> const T* { return nullptr; };
-    if (weights != nullptr) foldPlane<T, SUM, true>(g, t, c, none, weights, map.data());
-    else foldPlane<T, SUM, false>(g, t, c, none, weights, map.data());
+    if (weights != nullptr) foldBand<T, SUM>(g, t, rows, WeightSource<T, true>{weights}, 0, g.image[0], map.data());
+    else foldBand<T, SUM>(g, t, rows, WeightSource<T, false>{nullptr}, 0, g.image[0], map.data());
     return map;
 }
 
 template <typename T, int R, bool Weighted>
-inline void foldAll(const Geometry& g, const OffsetTables& t, const T* columns, const T* weights,
+inline void foldAll(const Geometry& g, const OffsetTables& t, const RowSource& rows, const T* columns, const T* weights,
                     const std::vector<T>& map, bool divide, T* image, int threads) {
     const int64_t K = g.kernelVolume, L = g.blocks, P = g.imagePlane;
-    parallelFor(g.planes, threads, K * L + P, [&](int64_t begin, int64_t end) {
-        Cursor c(g.dims);
-        for (int64_t p = begin; p < end; ++p) {
-            const T* plane = columns + p * K * L;
+    const int64_t bands = bandsPerPlane<T>(g, threads), extent = g.image[0];
+    const int64_t slice = g.dims == 1 ? 1 : g.imageStride[0];
+    parallelFor(g.planes * bands, threads, (K * L + P) / bands, [&](int64_t begin, int64_t end) {
+        for (int64_t item = begin; item < end; ++item) {
+            const int64_t p = item / bands, band = item % bands;
+            const int64_t b0 = extent * band / bands, b1 = extent * (band + 1) / bands;
             T* out = image + p * P;
-            foldPlane<T, R, Weighted>(g, t, c, [&](int64_t k) { return plane + k * L; }, weights, out);
+            foldBand<T, R>(g, t, rows, Source<T, Weighted>{columns + p * K * L, weights}, b0, b1, out);
             if (map.empty()) continue;
             // MEAN divides by the coverage; MAX/MIN only clear what no block covers (0 there).
-            for (int64_t i = 0; i < P; ++i) {
+            for (int64_t i = b0 * slice; i < b1 * slice; ++i) {
                 const T m = map[i];
                 out[i] = m == T(0) ? T(0) : (divide ? out[i] / m : out[i]);
             }
@@ -244,24 +401,25 @@ inline void foldAll(const Geometry& g, const OffsetTables& t, const T* columns, 
 template <typename T>
 inline void fold(const Geometry& g, const T* columns, T* image, Reduce reduce, const T* weights, int threads) {
     const OffsetTables t(g);
-    const std::vector<T> map = reduce == SUM ? std::vector<T>() : coverage(g, t, weights);
+    const RowSource rows(g, t);
+    const std::vector<T> map = reduce == SUM ? std::vector<T>() : coverage(g, t, rows, weights);
     const bool w = weights != nullptr;
     switch (reduce) {
         case SUM:
-            if (w) foldAll<T, SUM, true>(g, t, columns, weights, map, false, image, threads);
-            else foldAll<T, SUM, false>(g, t, columns, weights, map, false, image, threads);
+            if (w) foldAll<T, SUM, true>(g, t, rows, columns, weights, map, false, image, threads);
+            else foldAll<T, SUM, false>(g, t, rows, columns, weights, map, false, image, threads);
             break;
         case MEAN:
-            if (w) foldAll<T, SUM, true>(g, t, columns, weights, map, true, image, threads);
-            else foldAll<T, SUM, false>(g, t, columns, weights, map, true, image, threads);
+            if (w) foldAll<T, SUM, true>(g, t, rows, columns, weights, map, true, image, threads);
+            else foldAll<T, SUM, false>(g, t, rows, columns, weights, map, true, image, threads);
             break;
         case MAX:
-            if (w) foldAll<T, MAX, true>(g, t, columns, weights, map, false, image, threads);
-            else foldAll<T, MAX, false>(g, t, columns, weights, map, false, image, threads);
+            if (w) foldAll<T, MAX, true>(g, t, rows, columns, weights, map, false, image, threads);
+            else foldAll<T, MAX, false>(g, t, rows, columns, weights, map, false, image, threads);
             break;
         case MIN:
-            if (w) foldAll<T, MIN, true>(g, t, columns, weights, map, false, image, threads);
-            else foldAll<T, MIN, false>(g, t, columns, weights, map, false, image, threads);
+            if (w) foldAll<T, MIN, true>(g, t, rows, columns, weights, map, false, image, threads);
+            else foldAll<T, MIN, false>(g, t, rows, columns, weights, map, false, image, threads);
             break;
     }
 }
