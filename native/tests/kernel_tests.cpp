@@ -192,6 +192,9 @@ void edgeCases(std::mt19937& rng) {
         {2, {2, 2, 2, 2}, {2, 1, 2, 1}, {1, 1, 1, 1}, {1, 0, 1, 0}, {1, 1, 2, 2}},
         {1, {300}, {64}, {1}, {32}, {16}},                      // overlap-add frames
         {4, {40, 40}, {3, 3}, {1, 1}, {1, 1}, {1, 1}},          // big enough to run on several threads
+        {2, {5, 140}, {2, 5}, {1, 1}, {1, 2}, {1, 2}},          // stride 2, long rows: paired offsets (odd kernel)
+        {1, {3, 4, 150}, {2, 1, 4}, {1, 1, 1}, {0, 1, 3}, {1, 2, 2}},  // paired offsets in 3-d (even kernel)
+        {1, {2, 300}, {1, 40}, {1, 1}, {0, 7}, {1, 16}},        // wide stride in 2-d
     };
     for (size_t i = 0; i < cases.size(); ++i) {
         checkShape<float>(cases[i], rng, "edge float #" + std::to_string(i));
