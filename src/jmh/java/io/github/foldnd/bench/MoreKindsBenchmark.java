@@ -101,6 +101,14 @@ public class MoreKindsBenchmark {
         return columnsB;
     }
 
+    /** For the sanity test: the same body, returning the columns it wrote. */
+    static DoubleBuffer unfoldNativeDoubleBuffer(MoreKindsBenchmark m) {
+        m.imageB.clear();
+        m.imageB.put(0, m.imageD);
+        m.unfoldNativeDoubleBuffer();
+        return m.columnsB;
+    }
+
     @Benchmark
     public Object unfoldJavaDoubleArray() {
         return Engine.pureJava().unfold(unfold, imageD);
