@@ -78,7 +78,12 @@ final class JavaFloatKernels {
                 int s = src + c.row * t.width + c.lo, x = outBase + c.start, n = c.hi - c.lo, step = c.step;
                 switch (reduce) {
                     case SUM, MEAN -> {
-                        for (int j = 0; j < n; j++, x += step) out.put(x, out.get(x) + value(in, s + j, w, weights));
+                        // The common case gets a loop of its own, free of per-element tests.
+                        if (in != null && weights == null && step == 1) {
+                            for (int j = 0; j < n; j++) out.put(x + j, out.get(x + j) + in.get(s + j));
+                        } else {
+                            for (int j = 0; j < n; j++, x += step) out.put(x, out.get(x) + value(in, s + j, w, weights));
+                        }
                     }
                     case MAX -> {
                         for (int j = 0; j < n; j++, x += step) {
