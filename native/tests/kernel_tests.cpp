@@ -28,9 +28,12 @@ int failures = 0, checks = 0;
     } while (0)
 
 struct Shape {
-    int64_t planes;
+    int64_t planes;  // batch * channels; the tests split it as batch = planes / channels
     std::vector<int64_t> size, k, dil, pad, stride;
+    int64_t channels = 1;
+    int layout = foldnd::PER_SAMPLE;
     int dims() const { return static_cast<int>(size.size()); }
+    int64_t batch() const { return planes / channels; }
     std::vector<int64_t> grid() const {
         std::vector<int64_t> g(dims());
         for (int i = 0; i < dims(); ++i) {
@@ -40,7 +43,7 @@ struct Shape {
         return g;
     }
     std::vector<int64_t> descriptor() const {
-        std::vector<int64_t> d{dims(), planes};
+        std::vector<int64_t> d{dims(), batch(), channels, layout};
         for (auto* v : {&size, &k, &dil, &pad, &stride}) d.insert(d.end(), v->begin(), v->end());
         return d;
     }
@@ -50,6 +53,15 @@ int64_t product(const std::vector<int64_t>& v) {
     int64_t p = 1;
     for (auto x : v) p *= x;
     return p;
+}
+
+// Where plane p = n * channels + c, kernel offset k, block l sits in the columns, by the layout's
+// definition: (N, C*K, L) per sample, (C*K, N*L) batch-fused.
+int64_t columnIndex(const Shape& s, int64_t p, int64_t k, int64_t l) {
+    const int64_t K = product(s.k), L = product(s.grid());
+    if (s.layout == foldnd::PER_SAMPLE) return (p * K + k) * L + l;
+    const int64_t n = p / s.channels, c = p % s.channels;
+    return ((c * K + k) * s.batch() + n) * L + l;
 }
 
 std::vector<int64_t> unravel(int64_t i, const std::vector<int64_t>& ext) {
@@ -77,7 +89,7 @@ std::vector<T> refUnfold(const Shape& s, const std::vector<T>& image) {
         for (int64_t k = 0; k < K; ++k)
             for (int64_t l = 0; l < L; ++l) {
                 int64_t at = position(s, unravel(l, s.grid()), unravel(k, s.k));
-                cols[(p * K + k) * L + l] = at < 0 ? T(0) : image[p * P + at];
+                cols[columnIndex(s, p, k, l)] = at < 0 ? T(0) : image[p * P + at];
             }
     return cols;
 }
@@ -95,7 +107,7 @@ std::vector<T> refFold(const Shape& s, const std::vector<T>& cols, int reduce, c
             for (int64_t l = 0; l < L; ++l) {
                 int64_t at = position(s, unravel(l, s.grid()), unravel(k, s.k));
                 if (at < 0) continue;
-                T x = cols[(p * K + k) * L + l];
+                T x = cols[columnIndex(s, p, k, l)];
                 T v = w ? T(wk * x) : x;
                 T& o = image[p * P + at];
                 if (reduce == foldnd::MAX) { if (v > o || std::isnan(v)) o = v; }
@@ -207,32 +219,40 @@ void refusals() {
     auto run = [&](std::vector<int64_t> d, int64_t inLen = 16, int64_t outLen = 64) {
         return foldnd_unfold(in, inLen, out, outLen, d.data(), d.size(), 1);
     };
-    const std::vector<int64_t> good{2, 1, 4, 4, 2, 2, 1, 1, 0, 0, 1, 1};
+    // [dims, batch, channels, layout, image.., kernel.., dilation.., padding.., stride..]
+    auto desc = [](int64_t batch, int64_t channels, int64_t layout, std::vector<int64_t> rest) {
+        std::vector<int64_t> d{2, batch, channels, layout};
+        d.insert(d.end(), rest.begin(), rest.end());
+        return d;
+    };
+    const std::vector<int64_t> good = desc(1, 1, 0, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1});
     CHECK(run(good) == foldnd::OK, "good descriptor");
+    CHECK(run(desc(1, 1, 1, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1})) == foldnd::OK, "batch-fused layout");
     CHECK(run(good, 15) == foldnd::BAD_LENGTH, "short input");
     CHECK(run(good, 16, 35) == foldnd::BAD_LENGTH, "short output");
-    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 11, 1) == foldnd::BAD_DESCRIPTOR, "descriptor length");
-    CHECK(foldnd_unfold(in, 16, out, 64, nullptr, 12, 1) == foldnd::NULL_POINTER, "null descriptor");
-    CHECK(foldnd_unfold(nullptr, 16, out, 64, good.data(), 12, 1) == foldnd::NULL_POINTER, "null input");
-    CHECK(run({2, 1, 4, 4, 0, 2, 1, 1, 0, 0, 1, 1}) == foldnd::BAD_DESCRIPTOR, "zero kernel");
-    CHECK(run({2, 1, 4, 4, 2, 2, 1, 0, 0, 0, 1, 1}) == foldnd::BAD_DESCRIPTOR, "zero dilation");
-    CHECK(run({2, 1, 4, 4, 2, 2, 1, 1, -1, 0, 1, 1}) == foldnd::BAD_DESCRIPTOR, "negative padding");
-    CHECK(run({2, 1, 4, 4, 2, 2, 1, 1, 0, 0, 0, 1}) == foldnd::BAD_DESCRIPTOR, "zero stride");
-    CHECK(run({2, -1, 4, 4, 2, 2, 1, 1, 0, 0, 1, 1}) == foldnd::BAD_DESCRIPTOR, "negative planes");
-    CHECK(run({2, 1, 1, 4, 2, 2, 1, 1, 0, 0, 1, 1}) == foldnd::BAD_DESCRIPTOR, "no block fits");
-    CHECK(run({0, 1}) == foldnd::BAD_DESCRIPTOR, "zero dims");
+    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 13, 1) == foldnd::BAD_DESCRIPTOR, "descriptor length");
+    CHECK(foldnd_unfold(in, 16, out, 64, nullptr, 14, 1) == foldnd::NULL_POINTER, "null descriptor");
+    CHECK(foldnd_unfold(nullptr, 16, out, 64, good.data(), 14, 1) == foldnd::NULL_POINTER, "null input");
+    CHECK(run(desc(1, 1, 2, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1})) == foldnd::BAD_DESCRIPTOR, "unknown layout");
+    CHECK(run(desc(1, 0, 0, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1})) == foldnd::BAD_DESCRIPTOR, "zero channels");
+    CHECK(run(desc(-1, 1, 0, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1})) == foldnd::BAD_DESCRIPTOR, "negative batch");
+    CHECK(run(desc(1, 1, 0, {4, 4, 0, 2, 1, 1, 0, 0, 1, 1})) == foldnd::BAD_DESCRIPTOR, "zero kernel");
+    CHECK(run(desc(1, 1, 0, {4, 4, 2, 2, 1, 0, 0, 0, 1, 1})) == foldnd::BAD_DESCRIPTOR, "zero dilation");
+    CHECK(run(desc(1, 1, 0, {4, 4, 2, 2, 1, 1, -1, 0, 1, 1})) == foldnd::BAD_DESCRIPTOR, "negative padding");
+    CHECK(run(desc(1, 1, 0, {4, 4, 2, 2, 1, 1, 0, 0, 0, 1})) == foldnd::BAD_DESCRIPTOR, "zero stride");
+    CHECK(run(desc(1, 1, 0, {1, 4, 2, 2, 1, 1, 0, 0, 1, 1})) == foldnd::BAD_DESCRIPTOR, "no block fits");
+    CHECK(run({0, 1, 1, 0}) == foldnd::BAD_DESCRIPTOR, "zero dims");
     const int64_t big = int64_t(1) << 40;
-    CHECK(run({2, big, big, big, 1, 1, 1, 1, 0, 0, 1, 1}, INT64_MAX, INT64_MAX) == foldnd::BAD_DESCRIPTOR, "overflow");
-    CHECK(run({1, 1, 4, 1, 1, INT64_MAX / 2, 1}) == foldnd::BAD_DESCRIPTOR, "padding overflow");
-    CHECK(run({2, 0, 4, 4, 2, 2, 1, 1, 0, 0, 1, 1}, 0, 0) == foldnd::OK, "empty batch");
+    CHECK(run(desc(big, big, 0, {big, 1, 1, 1, 1, 1, 0, 0, 1, 1}), INT64_MAX, INT64_MAX) == foldnd::BAD_DESCRIPTOR, "overflow");
+    CHECK(run({1, 1, 1, 0, 4, 1, 1, INT64_MAX / 2, 1}) == foldnd::BAD_DESCRIPTOR, "padding overflow");
+    CHECK(run(desc(0, 1, 0, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1}), 0, 0) == foldnd::OK, "empty batch");
     // The output may not overlap the input.
     float shared[100] = {};
     CHECK(foldnd_unfold(shared, 16, shared + 8, 36, good.data(), good.size(), 1) == foldnd::OVERLAP, "overlap");
-    const std::vector<int64_t> fd{2, 1, 4, 4, 2, 2, 1, 1, 0, 0, 1, 1};
     float w[4] = {1, 1, 1, 1};
-    CHECK(foldnd_fold(out, 36, in, 16, fd.data(), fd.size(), 9, nullptr, 0, 1) == foldnd::BAD_REDUCE, "bad reduce");
-    CHECK(foldnd_fold(out, 36, in, 16, fd.data(), fd.size(), 0, w, 3, 1) == foldnd::BAD_LENGTH, "weights length");
-    CHECK(foldnd_fold(shared, 36, shared + 30, 16, fd.data(), fd.size(), 0, nullptr, 0, 1) == foldnd::OVERLAP, "fold overlap");
+    CHECK(foldnd_fold(out, 36, in, 16, good.data(), good.size(), 9, nullptr, 0, 1) == foldnd::BAD_REDUCE, "bad reduce");
+    CHECK(foldnd_fold(out, 36, in, 16, good.data(), good.size(), 0, w, 3, 1) == foldnd::BAD_LENGTH, "weights length");
+    CHECK(foldnd_fold(shared, 36, shared + 30, 16, good.data(), good.size(), 0, nullptr, 0, 1) == foldnd::OVERLAP, "fold overlap");
 }
 
 }  // namespace
@@ -246,6 +266,11 @@ int main() {
             Shape s = randomShape(rng, d);
             checkShape<float>(s, rng, "random float d=" + std::to_string(d) + " #" + std::to_string(trial));
             checkShape<double>(s, rng, "random double d=" + std::to_string(d) + " #" + std::to_string(trial));
+            // The same blocks in the batch-fused layout, with the planes split into batch x channels.
+            s.layout = foldnd::BATCH_FUSED;
+            s.channels = s.planes % 2 == 0 ? 2 : 1;
+            checkShape<float>(s, rng, "fused float d=" + std::to_string(d) + " #" + std::to_string(trial));
+            checkShape<double>(s, rng, "fused double d=" + std::to_string(d) + " #" + std::to_string(trial));
         }
     }
     for (int d = 1; d <= 2; ++d) {

@@ -29,23 +29,38 @@ constexpr int kMaxDims = 64;
 enum Reduce : int { SUM = 0, MEAN = 1, MAX = 2, MIN = 3 };
 
 /**
- * Decoded geometry. Descriptor layout (int64): [dims, planes, image[dims], kernel[dims],
- * dilation[dims], padding[dims], stride[dims]], where planes = batch * channels.
+ * Column layouts. PER_SAMPLE is PyTorch's (N, C*K, L); BATCH_FUSED is (C*K, N*L), where sample n's
+ * blocks of row c*K + k sit at columns [n*L, (n+1)*L), so that one GEMM serves the whole batch.
+ */
+enum Layout : int { PER_SAMPLE = 0, BATCH_FUSED = 1 };
+
+/**
+ * Decoded geometry. Descriptor layout (int64): [dims, batch, channels, layout, image[dims],
+ * kernel[dims], dilation[dims], padding[dims], stride[dims]].
  * Derived: grid[i] = (image[i] + 2 padding[i] - dilation[i] (kernel[i] - 1) - 1) / stride[i] + 1.
  */
 struct Geometry {
     int dims = 0;
-    int64_t planes = 0;
+    int64_t batch = 0, channels = 0, planes = 0;  // planes = batch * channels
+    Layout layout = PER_SAMPLE;
     std::vector<int64_t> image, kernel, dilation, padding, stride, grid;
     std::vector<int64_t> imageStride;  // row-major strides of one image plane
     int64_t imagePlane = 1;            // prod(image)
     int64_t kernelVolume = 1;          // prod(kernel), "K"
     int64_t blocks = 1;                // prod(grid), "L"
+    int64_t kernelStride = 0;          // columns between kernel offsets k and k+1 of one plane
     int64_t imageLength = 0;           // planes * imagePlane
     int64_t columnLength = 0;          // planes * K * L
 
     int64_t lastGrid() const { return grid[dims - 1]; }
     int64_t rowsPerKernelOffset() const { return blocks / lastGrid(); }
+
+    /** Where plane p = n * channels + c starts in the columns (its offset 0, block 0). */
+    int64_t columnBase(int64_t p) const {
+        if (layout == PER_SAMPLE) return p * kernelVolume * blocks;
+        const int64_t n = p / channels, c = p % channels;
+        return (c * kernelVolume * batch + n) * blocks;
+    }
 };
 
 namespace detail {
@@ -67,12 +82,15 @@ inline bool add(int64_t a, int64_t b, int64_t& out) {
 /** Decodes and validates a descriptor. Rejects anything the kernels could mis-handle. */
 inline Status decode(const int64_t* d, int64_t length, Geometry& g) {
     if (d == nullptr) return NULL_POINTER;
-    if (length < 2 || d[0] < 1 || d[0] > kMaxDims || length != 2 + 5 * d[0]) return BAD_DESCRIPTOR;
+    if (length < 4 || d[0] < 1 || d[0] > kMaxDims || length != 4 + 5 * d[0]) return BAD_DESCRIPTOR;
     const int n = static_cast<int>(d[0]);
     g.dims = n;
-    g.planes = d[1];
-    if (g.planes < 0) return BAD_DESCRIPTOR;
-    auto take = [&](int slot, std::vector<int64_t>& v) { v.assign(d + 2 + slot * n, d + 2 + (slot + 1) * n); };
+    g.batch = d[1];
+    g.channels = d[2];
+    if (g.batch < 0 || g.channels < 1 || (d[3] != PER_SAMPLE && d[3] != BATCH_FUSED)) return BAD_DESCRIPTOR;
+    g.layout = static_cast<Layout>(d[3]);
+    if (!detail::mul(g.batch, g.channels, g.planes)) return BAD_DESCRIPTOR;
+    auto take = [&](int slot, std::vector<int64_t>& v) { v.assign(d + 4 + slot * n, d + 4 + (slot + 1) * n); };
     take(0, g.image); take(1, g.kernel); take(2, g.dilation); take(3, g.padding); take(4, g.stride);
     g.grid.assign(n, 0);
     g.imageStride.assign(n, 1);
@@ -92,10 +110,11 @@ inline Status decode(const int64_t* d, int64_t length, Geometry& g) {
             return BAD_DESCRIPTOR;
     }
     for (int i = n - 2; i >= 0; --i) g.imageStride[i] = g.imageStride[i + 1] * g.image[i + 1];
-    int64_t perPlane;
+    int64_t perPlane, fused;
     if (!detail::mul(g.planes, g.imagePlane, g.imageLength) || !detail::mul(g.kernelVolume, g.blocks, perPlane) ||
-        !detail::mul(g.planes, perPlane, g.columnLength))
+        !detail::mul(g.planes, perPlane, g.columnLength) || !detail::mul(g.batch, g.blocks, fused))
         return BAD_DESCRIPTOR;
+    g.kernelStride = g.layout == PER_SAMPLE ? g.blocks : fused;
     return OK;
 }
 

@@ -71,7 +71,7 @@ struct OffsetTables {
 
 /** One row of blocks for one kernel offset. Blocks [lo, hi) are inside the image. */
 struct Row {
-    int64_t column;  // offset of the row's block 0 within one plane's K x L columns
+    int64_t column;  // offset of the row's block 0 from the plane's column base (see Geometry)
     int64_t image;   // image offset of block 0 (may be negative: block 0 can lie in the padding)
     int64_t lo, hi;
 };
@@ -134,7 +134,7 @@ class RowSource {
         const int64_t lt = t_.at(last, kk.k[last]);
         const int64_t width = g.lastGrid();
         for (q = begin; q < end; ++q) {
-            Row r{k * g.blocks + q * width, t_.origin[lt], t_.lo[lt], t_.hi[lt]};
+            Row r{k * g.kernelStride + q * width, t_.origin[lt], t_.lo[lt], t_.hi[lt]};
             for (int i = 0; i < last; ++i) {
                 const int64_t ti = t_.at(i, kk.k[i]);
                 if (l[i] < t_.lo[ti] || l[i] >= t_.hi[ti]) r.hi = r.lo;  // the whole row is padding
@@ -261,11 +261,12 @@ inline std::vector<int32_t> smallPlaneMap(const Geometry& g, const RowSource& ro
     const int64_t perPlane = g.kernelVolume * g.blocks;
     std::vector<int32_t> map;
     if (g.imagePlane > kMaxPlane || perPlane > kMaxColumns || g.lastGrid() >= kShortRow) return map;
-    map.assign(perPlane, static_cast<int32_t>(g.imagePlane));
-    const int64_t step = g.stride[g.dims - 1];
+    map.assign(perPlane, static_cast<int32_t>(g.imagePlane));  // indexed k * L + l, whatever the layout
+    const int64_t step = g.stride[g.dims - 1], width = g.lastGrid();
     for (int64_t k = 0; k < g.kernelVolume; ++k) {
-        rows.forRows(k, 0, g.rowsPerKernelOffset(), [&](int64_t, const Row& r) {
-            for (int64_t l = r.lo; l < r.hi; ++l) map[r.column + l] = static_cast<int32_t>(r.image + l * step);
+        rows.forRows(k, 0, g.rowsPerKernelOffset(), [&](int64_t q, const Row& r) {
+            int32_t* m = map.data() + k * g.blocks + q * width;
+            for (int64_t l = r.lo; l < r.hi; ++l) m[l] = static_cast<int32_t>(r.image + l * step);
         });
     }
     return map;
@@ -278,14 +279,18 @@ inline void unfold(const Geometry& g, const T* image, T* columns, int threads) {
     const RowSource rows(g, t);
     const std::vector<int32_t> map = smallPlaneMap(g, rows);
     if (!map.empty()) {
-        const int64_t perPlane = static_cast<int64_t>(map.size()), P = g.imagePlane;
+        const int64_t perPlane = static_cast<int64_t>(map.size()), P = g.imagePlane, L = g.blocks;
         parallelFor(g.planes, threads, perPlane, [&](int64_t begin, int64_t end) {
             T plane[4096 + 1];  // the plane, then the zero that padding reads
             plane[P] = T(0);
             for (int64_t p = begin; p < end; ++p) {
                 std::copy(image + p * P, image + (p + 1) * P, plane);
-                T* dst = columns + p * perPlane;
-                for (int64_t c = 0; c < perPlane; ++c) dst[c] = plane[map[c]];
+                T* dst = columns + g.columnBase(p);
+                for (int64_t k = 0; k < g.kernelVolume; ++k) {
+                    const int32_t* m = map.data() + k * L;
+                    T* d = dst + k * g.kernelStride;
+                    for (int64_t l = 0; l < L; ++l) d[l] = plane[m[l]];
+                }
             }
         });
         return;
@@ -303,7 +308,7 @@ inline void unfold(const Geometry& g, const T* image, T* columns, int threads) {
             const int64_t k0 = (c / chunksPerRun) * kLast + (c % chunksPerRun) * G;
             const int64_t n = std::min(G, kLast - (c % chunksPerRun) * G);
             const T* src = image + p * g.imagePlane;
-            T* dst = columns + p * K * L;
+            T* dst = columns + g.columnBase(p);
             if (n == 1) {
                 rows.forRows(k0, 0, R, [&](int64_t, const Row& r) { unfoldRow(r, width, step, src, dst); });
                 continue;
@@ -516,7 +521,7 @@ inline void foldAll(const Geometry& g, const OffsetTables& t, const RowSource& r
             const int64_t p = item / bands, band = item % bands;
             const int64_t b0 = extent * band / bands, b1 = extent * (band + 1) / bands;
             T* out = image + p * P;
-            foldBand<T, R>(g, t, rows, Source<T, Weighted>{columns + p * K * L, weights}, b0, b1, out);
+            foldBand<T, R>(g, t, rows, Source<T, Weighted>{columns + g.columnBase(p), weights}, b0, b1, out);
             if (!map.empty()) finish(map, divide, b0 * slice, b1 * slice, out);
         }
     });

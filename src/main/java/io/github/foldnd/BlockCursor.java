@@ -17,7 +17,8 @@ final class BlockCursor {
      * range of blocks inside the image. Separable: sum(kernel) entries, not prod(kernel).
      */
     static final class Tables {
-        final int dims, kernelVolume, blocks, width, rows, imagePlane;
+        final int dims, kernelVolume, blocks, width, rows, imagePlane, kernelStride;
+        private final FoldGeometry geometry;
         final int[] kernel, grid, first;
         final long[] stride, imageStride, origin;
         final int[] lo, hi;
@@ -28,6 +29,8 @@ final class BlockCursor {
             long[] n = g.imageSizeUnsafe(), gr = g.gridUnsafe();
             dims = k.length;
             kernel = k;
+            geometry = g;
+            kernelStride = (int) g.kernelStride();
             kernelVolume = (int) g.kernelVolume();
             blocks = (int) g.blocks();
             imagePlane = (int) g.imagePlane();
@@ -62,6 +65,11 @@ final class BlockCursor {
                 }
             }
         }
+    }
+
+    /** Where plane p starts in the columns; an int because the columns fit in an array or buffer. */
+    static int columnBase(Tables t, int p) {
+        return (int) t.geometry.columnBase(p);
     }
 
     private final Tables t;

@@ -35,11 +35,15 @@ public final class FoldGeometry {
     private final int[] kernelSize, dilation, padding, stride;
     private final long[] grid;
     private final long kernelVolume, blocks, imagePlane, imageLength, columnLength;
-    /** [d, N·C, n..., k..., δ..., p..., s...]: what the native kernels re-validate and run on. */
+    private final ColumnLayout layout;
+    private final Params params;
+    /** [d, N, C, layout, n..., k..., δ..., p..., s...]: what the native kernels re-validate and run on. */
     private final long[] descriptor;
 
-    private FoldGeometry(boolean batched, long batch, long channels, long[] imageSize, Params params) {
+    private FoldGeometry(boolean batched, long batch, long channels, long[] imageSize, Params params, ColumnLayout layout) {
         this.batched = batched;
+        this.layout = layout;
+        this.params = params;
         this.batch = batch;
         this.channels = channels;
         this.imageSize = imageSize;
@@ -54,17 +58,20 @@ public final class FoldGeometry {
         long planes = Check.multiply(batch, channels, "batch * channels");
         this.imageLength = Check.multiply(planes, imagePlane, "the image length");
         Check.multiply(channels, kernelVolume, "C * K");  // the column shape's rows, even when N = 0
+        Check.multiply(batch, blocks, "N * L");  // the batch-fused column shape's columns
         this.columnLength = Check.multiply(planes, Check.multiply(kernelVolume, blocks, "K * L"), "the column length");
         int d = imageSize.length;
-        long[] desc = new long[2 + 5 * d];
+        long[] desc = new long[4 + 5 * d];
         desc[0] = d;
-        desc[1] = planes;
+        desc[1] = batch;
+        desc[2] = channels;
+        desc[3] = layout.ordinal();
         for (int i = 0; i < d; i++) {
-            desc[2 + i] = imageSize[i];
-            desc[2 + d + i] = kernelSize[i];
-            desc[2 + 2 * d + i] = dilation[i];
-            desc[2 + 3 * d + i] = padding[i];
-            desc[2 + 4 * d + i] = stride[i];
+            desc[4 + i] = imageSize[i];
+            desc[4 + d + i] = kernelSize[i];
+            desc[4 + 2 * d + i] = dilation[i];
+            desc[4 + 3 * d + i] = padding[i];
+            desc[4 + 4 * d + i] = stride[i];
         }
         this.descriptor = desc;
     }
@@ -92,7 +99,8 @@ public final class FoldGeometry {
             }
         }
         Check.product(inputShape, 0, inputShape.length, "inputShape");
-        return new FoldGeometry(batched, batch, inputShape[c], Arrays.copyOfRange(inputShape, c + 1, inputShape.length), params);
+        return new FoldGeometry(batched, batch, inputShape[c], Arrays.copyOfRange(inputShape, c + 1, inputShape.length), params,
+                ColumnLayout.PER_SAMPLE);
     }
 
     /**
@@ -102,9 +110,21 @@ public final class FoldGeometry {
      * @throws IllegalArgumentException naming the offending argument (see {@link FoldNd})
      */
     public static FoldGeometry forFold(long[] inputShape, int[] outputSize, int[] kernelSize, int[] dilation, int[] padding, int[] stride) {
+        return forFold(inputShape, outputSize, kernelSize, dilation, padding, stride, ColumnLayout.PER_SAMPLE);
+    }
+
+    /**
+     * The geometry of {@code fold} on columns in the given layout: PER_SAMPLE (N, C·K, L) or
+     * (C·K, L); BATCH_FUSED (C·K, N·L), where N is N·L divided by the number of blocks L.
+     *
+     * @throws IllegalArgumentException naming the offending argument (see {@link FoldNd})
+     */
+    public static FoldGeometry forFold(long[] inputShape, int[] outputSize, int[] kernelSize, int[] dilation, int[] padding,
+                                       int[] stride, ColumnLayout layout) {
         Params params = new Params(kernelSize, dilation, padding, stride);
         notNull(inputShape, "inputShape");
         notNull(outputSize, "outputSize");
+        notNull(layout, "layout");
         int d = params.dims();
         if (outputSize.length != d) {
             throw fail("outputSize must have %d elements (one per spatial dimension of kernelSize %s), got %s",
@@ -113,16 +133,19 @@ public final class FoldGeometry {
         for (int v : outputSize) {
             if (v < 1) throw fail("outputSize must be positive, got %s", Arrays.toString(outputSize));
         }
-        boolean batched = inputShape.length == 3;
-        if (!batched && inputShape.length != 2) {
-            throw fail("inputShape must have 3 or 2 dimensions, (N, C*K, L) or (C*K, L), got %s", Arrays.toString(inputShape));
+        boolean fused = layout == ColumnLayout.BATCH_FUSED;
+        boolean batched = !fused && inputShape.length == 3;
+        if (fused ? inputShape.length != 2 : !batched && inputShape.length != 2) {
+            throw fail(fused ? "inputShape must have 2 dimensions, (C*K, N*L) in the BATCH_FUSED layout, got %s"
+                    : "inputShape must have 3 or 2 dimensions, (N, C*K, L) or (C*K, L), got %s", Arrays.toString(inputShape));
         }
         int c = batched ? 1 : 0;
         long batch = batched ? inputShape[0] : 1;
         if (batch < 0) throw fail("inputShape must have a non-negative batch size, got %s", Arrays.toString(inputShape));
-        long rows = inputShape[c], blocks = inputShape[c + 1];
-        if (rows < 1 || blocks < 1) {
-            throw fail("inputShape must have positive C*K and L dimensions, got %s", Arrays.toString(inputShape));
+        long rows = inputShape[c], columns = inputShape[c + 1];
+        if (rows < 1 || columns < (fused ? 0 : 1)) {
+            throw fail("inputShape must have positive C*K and %s dimensions, got %s", fused ? "non-negative N*L" : "L",
+                    Arrays.toString(inputShape));
         }
         if (rows % params.kernelVolume != 0) {
             throw fail("inputShape[%d] (C*K) must be divisible by the product of kernelSize %s = %d, got %d",
@@ -132,14 +155,30 @@ public final class FoldGeometry {
         for (int i = 0; i < d; i++) image[i] = outputSize[i];
         long[] expectedGrid = params.grid(image, "outputSize");
         long expected = Check.product(expectedGrid, 0, d, "the block grid");
-        if (blocks != expected) {
-            throw fail("inputShape[%d] (L) must match the number of sliding blocks for outputSize %s, kernelSize %s, "
-                    + "dilation %s, padding %s, stride %s: expected %s = %d, got %d", c + 1, Arrays.toString(outputSize),
-                    Arrays.toString(kernelSize), Arrays.toString(dilation), Arrays.toString(padding), Arrays.toString(stride),
-                    joinGrid(expectedGrid), expected, blocks);
+        if (fused ? columns % expected != 0 : columns != expected) {
+            throw fail("inputShape[%d] (%s) must %s the number of sliding blocks for outputSize %s, kernelSize %s, "
+                    + "dilation %s, padding %s, stride %s: expected %s%s = %d, got %d", c + 1, fused ? "N*L" : "L",
+                    fused ? "be a multiple of" : "match", Arrays.toString(outputSize), Arrays.toString(kernelSize),
+                    Arrays.toString(dilation), Arrays.toString(padding), Arrays.toString(stride), fused ? "N * " : "",
+                    joinGrid(expectedGrid), expected, columns);
         }
+        if (fused) batch = columns / expected;
         Check.product(inputShape, 0, inputShape.length, "inputShape");
-        return new FoldGeometry(batched, batch, rows / params.kernelVolume, image, params);
+        return new FoldGeometry(batched || fused, batch, rows / params.kernelVolume, image, params, layout);
+    }
+
+    /**
+     * This geometry with its columns in another layout; the image side is unchanged. With
+     * {@link ColumnLayout#BATCH_FUSED} the columns are (C·K, N·L).
+     */
+    public FoldGeometry withColumnLayout(ColumnLayout layout) {
+        notNull(layout, "layout");
+        return layout == this.layout ? this : new FoldGeometry(batched, batch, channels, imageSize, params, layout);
+    }
+
+    /** The layout of the column matrix. */
+    public ColumnLayout columnLayout() {
+        return layout;
     }
 
     /** A builder whose dilation, padding and stride default to 1, 0 and 1 in every dimension. */
@@ -183,8 +222,9 @@ public final class FoldGeometry {
         return shape(channels, imageSize);
     }
 
-    /** (N, C·K, L) or (C·K, L): unfold's output and fold's input. */
+    /** unfold's output and fold's input: (N, C·K, L) or (C·K, L); batch-fused, (C·K, N·L). */
     public long[] columnShape() {
+        if (layout == ColumnLayout.BATCH_FUSED) return new long[] {channels * kernelVolume, batch * blocks};
         return shape(channels * kernelVolume, new long[] {blocks});
     }
 
@@ -205,11 +245,22 @@ public final class FoldGeometry {
     int[] strideUnsafe() { return stride; }
     long[] imageSizeUnsafe() { return imageSize; }
     long[] gridUnsafe() { return grid; }
-    long planes() { return descriptor[1]; }
+    long planes() { return batch * channels; }
+
+    /** Where plane p = n·C + c starts in the columns (its offset 0, block 0): see ColumnLayout. */
+    long columnBase(long p) {
+        if (layout == ColumnLayout.PER_SAMPLE) return p * kernelVolume * blocks;
+        return ((p % channels) * kernelVolume * batch + p / channels) * blocks;
+    }
+
+    /** Columns between kernel offsets k and k+1 of one plane. */
+    long kernelStride() {
+        return layout == ColumnLayout.PER_SAMPLE ? blocks : batch * blocks;
+    }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof FoldGeometry g && Arrays.equals(descriptor, g.descriptor) && batched == g.batched;
+        return o instanceof FoldGeometry g && Arrays.equals(descriptor, g.descriptor) && batched == g.batched;  // layout is in the descriptor
     }
 
     @Override
@@ -221,7 +272,8 @@ public final class FoldGeometry {
     public String toString() {
         return "FoldGeometry[image " + Arrays.toString(imageShape()) + " <-> columns " + Arrays.toString(columnShape())
                 + ", kernelSize " + Arrays.toString(kernelSize) + ", dilation " + Arrays.toString(dilation)
-                + ", padding " + Arrays.toString(padding) + ", stride " + Arrays.toString(stride) + "]";
+                + ", padding " + Arrays.toString(padding) + ", stride " + Arrays.toString(stride)
+                + (layout == ColumnLayout.PER_SAMPLE ? "" : ", " + layout) + "]";
     }
 
     private static String joinGrid(long[] grid) {
@@ -302,8 +354,12 @@ public final class FoldGeometry {
      */
     public static final class Builder {
         private int[] kernelSize, dilation, padding, stride;
+        private ColumnLayout layout = ColumnLayout.PER_SAMPLE;
 
         private Builder() {}
+
+        /** Sets the column layout (default PER_SAMPLE, PyTorch's). */
+        public Builder columnLayout(ColumnLayout layout) { this.layout = notNull(layout, "layout"); return this; }
 
         /** Sets the kernel size (required; its length is the number of spatial dimensions). */
         public Builder kernelSize(int... kernelSize) { this.kernelSize = notNull(kernelSize, "kernelSize").clone(); return this; }
@@ -317,13 +373,13 @@ public final class FoldGeometry {
         /** See {@link FoldGeometry#forUnfold}. */
         public FoldGeometry forUnfold(long... inputShape) {
             notNull(kernelSize, "kernelSize");
-            return FoldGeometry.forUnfold(inputShape, kernelSize, or(dilation, 1), or(padding, 0), or(stride, 1));
+            return FoldGeometry.forUnfold(inputShape, kernelSize, or(dilation, 1), or(padding, 0), or(stride, 1)).withColumnLayout(layout);
         }
 
         /** See {@link FoldGeometry#forFold}. */
         public FoldGeometry forFold(long[] inputShape, int... outputSize) {
             notNull(kernelSize, "kernelSize");
-            return FoldGeometry.forFold(inputShape, outputSize, kernelSize, or(dilation, 1), or(padding, 0), or(stride, 1));
+            return FoldGeometry.forFold(inputShape, outputSize, kernelSize, or(dilation, 1), or(padding, 0), or(stride, 1), layout);
         }
 
         private int[] or(int[] values, int fill) {

@@ -7,7 +7,7 @@ import java.nio.DoubleBuffer;
  * native/include/foldnd/kernels.hpp (each output element starts at the merge's identity and takes
  * its contributions in increasing kernel offset), so the two engines agree bit for bit.
  * Its twin for the other element type is generated from this file by the transform in
- * KernelTwinTest, which fails when the two drift apart: edit this one, then regenerate.
+ * EngineSelectionTest.twin, whose test fails when the two drift apart: edit this one, then regenerate.
  *
  * <p>Data are addressed as (buffer, base index): heap arrays arrive wrapped, direct buffers as they
  * are, with absolute get/put so no position is ever moved.
@@ -22,7 +22,8 @@ final class JavaDoubleKernels {
             BlockCursor c = new BlockCursor(t);
             c.seekKernel(begin % kernels);
             for (int r = begin; r < end; r++, c.nextKernel()) {
-                int src = inBase + (r / kernels) * plane, dst = outBase + r * blocks;
+                int p = r / kernels;
+                int src = inBase + p * plane, dst = outBase + BlockCursor.columnBase(t, p) + (r % kernels) * t.kernelStride;
                 c.beginRows();
                 while (c.nextRow()) {
                     int o = dst + c.row * width;
@@ -41,13 +42,13 @@ final class JavaDoubleKernels {
     static void fold(FoldGeometry g, DoubleBuffer in, int inBase, DoubleBuffer out, int outBase, Reduce reduce,
                      double[] weights, int threads) {
         BlockCursor.Tables t = new BlockCursor.Tables(g);
-        int perPlane = t.kernelVolume * t.blocks, plane = t.imagePlane;
+        int perPlane = t.kernelVolume * t.blocks, plane = t.imagePlane;  // work per plane, for the split
         double[] coverage = reduce == Reduce.SUM ? null : coverage(t, weights);
         Parallel.forRange((int) g.planes(), threads, (long) perPlane + plane, (begin, end) -> {
             BlockCursor c = new BlockCursor(t);
             for (int p = begin; p < end; p++) {
                 int o = outBase + p * plane;
-                foldPlane(t, c, in, inBase + p * perPlane, out, o, reduce, weights);
+                foldPlane(t, c, in, inBase + BlockCursor.columnBase(t, p), out, o, reduce, weights);
                 if (coverage != null) finish(out, o, coverage, reduce == Reduce.MEAN);
             }
         });
@@ -71,7 +72,7 @@ final class JavaDoubleKernels {
         c.seekKernel(0);
         for (int k = 0; k < t.kernelVolume; k++, c.nextKernel()) {
             double w = weights == null ? 1d : weights[k];
-            int src = inBase + k * t.blocks;
+            int src = inBase + k * t.kernelStride;
             c.beginRows();
             while (c.nextRow()) {
                 if (!c.valid) continue;

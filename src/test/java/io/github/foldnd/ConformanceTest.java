@@ -56,4 +56,55 @@ class ConformanceTest {
             }
         }
     }
+
+    /** The same, with the columns in the batch-fused layout (C·K, N·L). */
+    @ParameterizedTest(name = "{0} {1} {2} d={3}")
+    @MethodSource("fusedCases")
+    void batchFusedLayoutMatchesTheDefinition(Engine engine, DType type, Memory memory, int d) {
+        Random rnd = new Random(77L * d + type.ordinal() * 13 + memory.ordinal());
+        for (int trial = 0; trial < 6; trial++) {
+            Reference.Shape s = Harness.randomShape(rnd, d, true);
+            FoldGeometry ug = Harness.unfoldGeometry(s, true).withColumnLayout(ColumnLayout.BATCH_FUSED);
+            int rows = s.channels() * s.kernelVolume(), blocks = s.blocks();
+            String what = engine + " " + type + " " + memory + " " + ug;
+            org.junit.jupiter.api.Assertions.assertArrayEquals(new long[] {rows, (long) s.batch() * blocks}, ug.columnShape());
+
+            double[] image = Harness.random(rnd, type, s.batch() * s.channels() * s.plane());
+            assertBitwise(fused(Reference.unfold(image, s), s.batch(), rows, blocks),
+                    Harness.unfold(engine, type, memory, ug, image), "unfold " + what);
+
+            FoldGeometry fg = FoldGeometry.forFold(ug.columnShape(), s.size(), s.kernel(), s.dilation(), s.padding(), s.stride(),
+                    ColumnLayout.BATCH_FUSED);
+            org.junit.jupiter.api.Assertions.assertEquals(ug, fg);
+            double[] perSample = Harness.random(rnd, type, (int) fg.columnLength());
+            double[] weights = Harness.random(rnd, type, s.kernelVolume());
+            for (Reduce r : Reduce.values()) {
+                assertBitwise(Reference.fold(perSample, s, r, weights, type.arith),
+                        Harness.fold(engine, type, memory, fg, fused(perSample, s.batch(), rows, blocks), r, weights),
+                        "fold " + r + " " + what);
+            }
+        }
+    }
+
+    static List<Arguments> fusedCases() {
+        List<Arguments> out = new ArrayList<>();
+        for (Arguments combo : Harness.combos()) {
+            for (int d = 1; d <= 3; d++) {
+                Object[] a = combo.get();
+                out.add(Arguments.of(a[0], a[1], a[2], d));
+            }
+        }
+        return out;
+    }
+
+    /** (N, R, L) per sample to (R, N·L) batch-fused, by the layout's definition. */
+    static double[] fused(double[] perSample, int batch, int rows, int blocks) {
+        double[] out = new double[perSample.length];
+        for (int n = 0; n < batch; n++) {
+            for (int r = 0; r < rows; r++) {
+                for (int l = 0; l < blocks; l++) out[(r * batch + n) * blocks + l] = perSample[(n * rows + r) * blocks + l];
+            }
+        }
+        return out;
+    }
 }
