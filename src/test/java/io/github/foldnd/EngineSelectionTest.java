@@ -40,13 +40,19 @@ class EngineSelectionTest {
         assertEquals(2, Engine.available().size());
     }
 
-    /** JavaDoubleKernels must stay the mechanical twin of JavaFloatKernels. */
+    /** The double classes must stay the mechanical twins of their float originals. */
     @Test
-    void doubleKernelsAreTheTwinOfTheFloatKernels() throws Exception {
+    void doubleClassesAreTheTwinsOfTheFloatClasses() throws Exception {
         Path dir = Path.of("src/main/java/io/github/foldnd");
-        String twin = Files.readString(dir.resolve("JavaFloatKernels.java"))
-                .replace("float", "double").replace("Float", "Double").replace("0f", "0d").replace("1f", "1d");
-        assertEquals(twin, Files.readString(dir.resolve("JavaDoubleKernels.java")),
-                "JavaDoubleKernels drifted from JavaFloatKernels: regenerate it with the transform in this test");
+        for (String[] pair : new String[][] {{"JavaFloatKernels", "JavaDoubleKernels"}, {"ConvFloatOps", "ConvDoubleOps"}}) {
+            assertEquals(twin(Files.readString(dir.resolve(pair[0] + ".java"))), Files.readString(dir.resolve(pair[1] + ".java")),
+                    pair[1] + " drifted from " + pair[0] + ": regenerate it with the transform in this test");
+        }
+    }
+
+    /** The transform: every float becomes double (names, literals, the BLAS routine). */
+    static String twin(String floatSource) {
+        return floatSource.replace("float", "double").replace("Float", "Double").replace("0f", "0d").replace("1f", "1d")
+                .replace("cblas_sgemm", "cblas_dgemm");
     }
 }

@@ -163,4 +163,45 @@ class BenchmarkSanityTest {
             }
         }
     }
+
+    @ParameterizedTest
+    @EnumSource(ConvBenchmark.Layer.class)
+    void convolutionBenchmarkBodiesAgreeWithPyTorch(ConvBenchmark.Layer layer) {
+        ConvBenchmark b = new ConvBenchmark();
+        ConvBenchmark.Problem p = new ConvBenchmark.Problem();
+        p.layer = layer;
+        p.setUp();
+        ConvBenchmark.TorchPeer t = new ConvBenchmark.TorchPeer();
+        t.setUp(p);
+        b.foldndForward(p);
+        assertNear(tensor((Tensor) b.pytorchForward(t)), read(p.y), layer + " forward");
+        b.foldndBackwardInput(p);
+        assertNear(tensor(((org.bytedeco.pytorch.T_TensorTensorTensor_T) b.pytorchBackwardInput(t)).get0()), read(p.gx), layer + " gradInput");
+        b.foldndBackwardWeight(p);
+        org.bytedeco.pytorch.T_TensorTensorTensor_T g = (org.bytedeco.pytorch.T_TensorTensorTensor_T) b.pytorchBackwardWeight(t);
+        assertNear(tensor(g.get1()), read(p.gw), layer + " gradWeight");
+        assertNear(tensor(g.get2()), read(p.gb), layer + " gradBias");
+        ConvBenchmark.Nd4jPeer n = new ConvBenchmark.Nd4jPeer();
+        n.setUp(p);
+        assertArrayEquals(p.layer.yShape(), ((INDArray) b.nd4jForward(n)).shape(), layer + " ND4J output shape");
+    }
+
+    private static float[] tensor(Tensor t) {
+        Tensor c = t.contiguous();
+        float[] v = new float[(int) c.numel()];
+        c.data_ptr_float().get(v);
+        return v;
+    }
+
+    /** Relative to the largest magnitude: sums of up to ~10^5 float products in different orders. */
+    private static void assertNear(float[] expected, float[] actual, String what) {
+        assertEquals(expected.length, actual.length, what);
+        double scale = 0;
+        for (float v : expected) scale = Math.max(scale, Math.abs(v));
+        for (int i = 0; i < expected.length; i++) {
+            if (Math.abs(expected[i] - actual[i]) > 1e-4 * scale) {
+                throw new AssertionError(what + ": element " + i + " PyTorch " + expected[i] + ", foldnd " + actual[i]);
+            }
+        }
+    }
 }

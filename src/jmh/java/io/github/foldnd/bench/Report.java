@@ -139,6 +139,21 @@ public final class Report {
             if (Double.isNaN(nat)) continue;
             sb.append(String.format(Locale.ROOT, "| %d | %.0f | %.0f | %.2f |%n", n, nat, java, java / nat));
         }
+        if (scores.keySet().stream().anyMatch(k -> k.startsWith("ConvBenchmark."))) {
+            sb.append("\n**Convolution** (ConvNd vs PyTorch's convolution and autograd backward, float32, batch 8, ms per call;")
+                    .append(" speed-up = PyTorch time / foldnd time):\n\n");
+            sb.append("| layer | forward | vs PyTorch | vs ND4J | backwardInput | vs PyTorch | backwardWeight | vs PyTorch |\n");
+            sb.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+            for (ConvBenchmark.Layer l : ConvBenchmark.Layer.values()) {
+                String p = " layer=" + l.name();
+                double f = score("ConvBenchmark.foldndForward" + p), bi = score("ConvBenchmark.foldndBackwardInput" + p);
+                double bw = score("ConvBenchmark.foldndBackwardWeight" + p);
+                if (Double.isNaN(f)) continue;
+                sb.append(String.format(Locale.ROOT, "| %s | %.2f | %.2fx | %.2fx | %.2f | %.2fx | %.2f | %.2fx |%n", l, f,
+                        score("ConvBenchmark.pytorchForward" + p) / f, score("ConvBenchmark.nd4jForward" + p) / f, bi,
+                        score("ConvBenchmark.pytorchBackwardInput" + p) / bi, bw, score("ConvBenchmark.pytorchBackwardWeight" + p) / bw));
+            }
+        }
         List<String> more = scores.keySet().stream().filter(k -> k.startsWith("MoreKindsBenchmark.")).toList();
         if (!more.isEmpty()) {
             sb.append("\n**Other kinds** (ms per call):\n\n| benchmark | case, merge | ms |\n|---|---|---:|\n");

@@ -1,0 +1,136 @@
+package io.github.foldnd;
+
+import static io.github.foldnd.Check.fail;
+import static io.github.foldnd.Check.notNull;
+
+import java.util.Arrays;
+
+/**
+ * The validated shapes of one convolution: x (N, C_in, *n), weight (C_out, C_in / groups, *k),
+ * y (N, C_out, *grid), and the GEMM sizes of each group in the batch-fused column layout:
+ * <pre>
+ *   rows = C_in / groups · K      (the group's column rows, and the weight's row length)
+ *   outs = C_out / groups          (the group's output channels)
+ *   cols = N · L                   (every block of every sample: one GEMM for the batch)
+ * </pre>
+ */
+final class ConvShape {
+    final FoldGeometry columns;  // x's unfold geometry, batch-fused
+    final int batch, inChannels, outChannels, groups, blocks, kernelVolume;
+    final int rows, outs, cols;
+    final long[] xShape, weightShape, yShape;
+
+    private ConvShape(FoldGeometry columns, int outChannels, int groups) {
+        this.columns = columns;
+        this.batch = Math.toIntExact(columns.batch());
+        this.inChannels = Math.toIntExact(columns.channels());
+        this.outChannels = outChannels;
+        this.groups = groups;
+        this.blocks = Check.arrayLength(columns.blocks(), "the number of blocks L");
+        this.kernelVolume = Math.toIntExact(columns.kernelVolume());
+        this.rows = Check.arrayLength((long) inChannels / groups * kernelVolume, "C_in / groups * K");
+        this.outs = outChannels / groups;
+        this.cols = Check.arrayLength((long) batch * blocks, "N * L");
+        this.xShape = columns.imageShape();
+        int d = columns.dims();
+        this.weightShape = new long[d + 2];
+        weightShape[0] = outChannels;
+        weightShape[1] = inChannels / groups;
+        int[] k = columns.kernelSize();
+        for (int i = 0; i < d; i++) weightShape[i + 2] = k[i];
+        this.yShape = new long[d + 2];
+        yShape[0] = batch;
+        yShape[1] = outChannels;
+        long[] grid = columns.blockGrid();
+        System.arraycopy(grid, 0, yShape, 2, d);
+        // Every tensor must fit the int-indexed buffers the GEMM and the reorders use.
+        Check.arrayLength(columns.columnLength(), "the column matrix (C_in * K * N * L)");
+        Check.arrayLength(columns.imageLength(), "x");
+        Check.arrayLength((long) outChannels * cols, "y (N * C_out * L)");
+        Check.arrayLength((long) outChannels * rows, "weight");
+    }
+
+    /** From x's and the weight's shapes (forward, and backwardWeight once the kernel is known). */
+    static ConvShape of(long[] xShape, long[] weightShape, int[] stride, int[] padding, int[] dilation, int groups) {
+        notNull(xShape, "xShape");
+        notNull(weightShape, "weightShape");
+        if (weightShape.length < 3) {
+            throw fail("weightShape must be (C_out, C_in / groups, *kernelSize) with at least 1 spatial dimension, got %s",
+                    Arrays.toString(weightShape));
+        }
+        int d = weightShape.length - 2;
+        if (xShape.length != d + 2) {
+            throw fail("xShape must be (N, C_in, *spatial) with %d spatial dimensions (as weightShape %s), got %s",
+                    d, Arrays.toString(weightShape), Arrays.toString(xShape));
+        }
+        for (long v : weightShape) {
+            if (v < 1 || v > Integer.MAX_VALUE) throw fail("weightShape must have positive int sizes, got %s", Arrays.toString(weightShape));
+        }
+        int[] kernel = new int[d];
+        for (int i = 0; i < d; i++) kernel[i] = (int) weightShape[i + 2];
+        checkGroups(xShape, weightShape[0], weightShape[1], groups, "weightShape", weightShape);
+        FoldGeometry g = FoldGeometry.forUnfold(xShape, kernel, dilation, padding, stride).withColumnLayout(ColumnLayout.BATCH_FUSED);
+        return new ConvShape(g, (int) weightShape[0], groups);
+    }
+
+    /** For backwardInput: the input's spatial size is given, the output gradient's shape must agree. */
+    static ConvShape forGradInput(long[] gradYShape, long[] weightShape, int[] inputSpatialSize, int[] stride, int[] padding,
+                                  int[] dilation, int groups) {
+        notNull(gradYShape, "gradYShape");
+        notNull(inputSpatialSize, "inputSpatialSize");
+        notNull(weightShape, "weightShape");
+        if (gradYShape.length < 3) throw fail("gradYShape must be (N, C_out, *spatial), got %s", Arrays.toString(gradYShape));
+        long[] xShape = new long[inputSpatialSize.length + 2];
+        xShape[0] = gradYShape[0];
+        xShape[1] = weightShape.length > 1 ? weightShape[1] * Math.max(groups, 1) : 1;
+        for (int i = 0; i < inputSpatialSize.length; i++) xShape[i + 2] = inputSpatialSize[i];
+        if (groups < 1) throw fail("groups must be positive, got %d", groups);
+        ConvShape s = of(xShape, weightShape, stride, padding, dilation, groups);
+        s.expectOutput(gradYShape, "gradYShape");
+        return s;
+    }
+
+    /** For backwardWeight: x's shape and the kernel size are given, the output gradient's shape must agree. */
+    static ConvShape forGradWeight(long[] xShape, long[] gradYShape, int[] kernelSize, int[] stride, int[] padding,
+                                   int[] dilation, int groups) {
+        notNull(xShape, "xShape");
+        notNull(gradYShape, "gradYShape");
+        notNull(kernelSize, "kernelSize");
+        if (gradYShape.length < 2) throw fail("gradYShape must be (N, C_out, *spatial), got %s", Arrays.toString(gradYShape));
+        if (groups < 1) throw fail("groups must be positive, got %d", groups);
+        if (xShape.length < 2) throw fail("xShape must be (N, C_in, *spatial), got %s", Arrays.toString(xShape));
+        long[] weightShape = new long[kernelSize.length + 2];
+        weightShape[0] = gradYShape[1];
+        weightShape[1] = xShape[1] % groups == 0 ? xShape[1] / groups : xShape[1];
+        for (int i = 0; i < kernelSize.length; i++) weightShape[i + 2] = kernelSize[i];
+        ConvShape s = of(xShape, weightShape, stride, padding, dilation, groups);
+        s.expectOutput(gradYShape, "gradYShape");
+        return s;
+    }
+
+    private static void checkGroups(long[] xShape, long outChannels, long inPerGroup, int groups, String wName, long[] w) {
+        if (groups < 1) throw fail("groups must be positive, got %d", groups);
+        if (xShape.length > 1 && xShape[1] % groups != 0) {
+            throw fail("xShape[1] (C_in) must be divisible by groups = %d, got %d", groups, xShape[1]);
+        }
+        if (outChannels % groups != 0) {
+            throw fail("%s[0] (C_out) must be divisible by groups = %d, got %d", wName, groups, outChannels);
+        }
+        if (xShape.length > 1 && inPerGroup * groups != xShape[1]) {
+            throw fail("%s[1] must be C_in / groups = %d / %d = %d, got %s", wName, xShape[1], groups, xShape[1] / groups,
+                    Arrays.toString(w));
+        }
+    }
+
+    private void expectOutput(long[] shape, String name) {
+        if (!Arrays.equals(shape, yShape)) {
+            throw fail("%s must be %s (N, C_out and the output size for these stride, padding and dilation), got %s",
+                    name, Arrays.toString(yShape), Arrays.toString(shape));
+        }
+    }
+
+    long xLength() { return columns.imageLength(); }
+    long yLength() { return (long) outChannels * cols; }
+    long weightLength() { return (long) outChannels * rows; }
+    long columnLength() { return columns.columnLength(); }
+}
