@@ -1,0 +1,150 @@
+package io.github.foldnd;
+
+import com.code_intelligence.jazzer.api.FuzzedDataProvider;
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.github.foldnd.Harness.DType;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import org.bytedeco.javacpp.FloatPointer;
+
+/**
+ * Fuzzes the public API with Jazzer: arbitrary shapes and parameters (mostly invalid), wrong
+ * lengths, buffer positions, limits and capacities, read-only and heap buffers, pointers, merges,
+ * weights, on every engine. For every input the only acceptable outcomes are
+ * IllegalArgumentException / NullPointerException, or the definition's result, bit for bit, with
+ * the memory around the output untouched. Anything else (another exception, a difference, a JVM
+ * crash) is a finding.
+ *
+ * <p>In a normal test run each method replays its inputs once (regression mode). {@code mvn verify}
+ * fuzzes {@code fuzzBriefly} for 30 s (see pom.xml, execution "fuzz"); for longer:
+ * {@code JAZZER_FUZZ=1 mvn -B test -Dtest=ApiFuzzTest#fuzzLong -Dsurefire.failIfNoSpecifiedTests=false}.
+ */
+class ApiFuzzTest {
+    @FuzzTest(maxDuration = "30s")
+    void fuzzBriefly(FuzzedDataProvider data) {
+        run(data);
+    }
+
+    @FuzzTest(maxDuration = "10m")
+    void fuzzLong(FuzzedDataProvider data) {
+        run(data);
+    }
+
+    static void run(FuzzedDataProvider data) {
+        int d = data.consumeInt(1, 3);
+        int[] k = ints(data, d, -1, 4), dil = ints(data, d, 0, 3), pad = ints(data, d, -1, 4), st = ints(data, d, 0, 5);
+        boolean fold = data.consumeBoolean();
+        int rank = d + data.consumeInt(0, 3);
+        long[] shape = new long[fold ? data.consumeInt(1, 4) : rank];
+        for (int i = 0; i < shape.length; i++) shape[i] = data.consumeLong(-1, fold && i > 0 ? 40 : 7);
+        int[] outputSize = ints(data, d + data.consumeInt(-1, 1), -1, 9);
+        ColumnLayout layout = data.consumeBoolean() ? ColumnLayout.PER_SAMPLE : ColumnLayout.BATCH_FUSED;
+        FoldGeometry g;
+        try {
+            g = fold ? FoldGeometry.forFold(shape, outputSize, k, dil, pad, st, layout)
+                    : FoldGeometry.forUnfold(shape, k, dil, pad, st).withColumnLayout(layout);
+        } catch (IllegalArgumentException | NullPointerException refused) {
+            return;  // a validated refusal: fine
+        }
+        long in = fold ? g.columnLength() : g.imageLength(), out = fold ? g.imageLength() : g.columnLength();
+        if (in > 20_000 || out > 20_000) return;  // keep each input fast
+        Reduce reduce = Reduce.values()[data.consumeInt(0, 3)];
+        float[] weights = data.consumeBoolean() ? null : new float[(int) g.kernelVolume() + data.consumeInt(-1, 1)];
+        if (weights != null) for (int i = 0; i < weights.length; i++) weights[i] = data.consumeInt(-3, 3) / 2f;
+        float[] input = new float[(int) Math.max(0, in + data.consumeInt(-2, 2))];
+        for (int i = 0; i < input.length; i++) input[i] = data.consumeInt(-100, 100) / 8f;
+        int memory = data.consumeInt(0, 2), lead = data.consumeInt(0, 3), slack = data.consumeInt(-2, 3);
+        boolean readOnly = data.consumeInt(0, 15) == 0, heap = data.consumeInt(0, 15) == 0;
+        float[] expected = null;
+        for (Engine e : Engine.available()) {
+            float[] result;
+            try {
+                result = call(e, g, fold, input, reduce, weights, memory, lead, slack, readOnly, heap);
+            } catch (IllegalArgumentException | NullPointerException refused) {
+                result = null;
+            }
+            if (result == null) {
+                if (expected != null) throw new AssertionError("engines disagree on refusing " + g);
+                continue;
+            }
+            if (expected == null) expected = reference(g, fold, input, reduce, weights);
+            if (!Arrays.equals(expected, result)) throw new AssertionError(e + " differs from the definition on " + g);
+        }
+    }
+
+    /** One call on one memory kind; checks that nothing outside the output was written. */
+    private static float[] call(Engine e, FoldGeometry g, boolean fold, float[] input, Reduce reduce, float[] weights, int memory,
+                                int lead, int slack, boolean readOnly, boolean heap) {
+        long outLength = fold ? g.imageLength() : g.columnLength();
+        if (memory == 0) return fold ? e.fold(g, input, reduce, weights) : e.unfold(g, input);
+        int capacity = (int) Math.max(0, lead + outLength + slack) + 4;
+        if (memory == 1) {
+            FloatBuffer src = direct(input.length + lead, heap).put(lead, input).position(lead);
+            FloatBuffer dst = direct(capacity, heap);
+            for (int i = 0; i < capacity; i++) dst.put(i, -7f);
+            dst.position(lead).limit((int) Math.min(capacity, Math.max(lead, lead + outLength + slack)));
+            FloatBuffer target = readOnly ? dst.asReadOnlyBuffer() : dst;
+            if (fold) e.fold(g, src, reduce, weights, target);
+            else e.unfold(g, src, target);
+            return checkedRegion(dst.duplicate().clear(), lead, (int) outLength, capacity);
+        }
+        FloatPointer src = new FloatPointer(input.length + lead);
+        src.position(lead).put(input);
+        src.position(lead).limit(lead + input.length);
+        FloatPointer dst = new FloatPointer(capacity);
+        for (int i = 0; i < capacity; i++) dst.put(i, -7f);
+        dst.position(lead).limit(Math.min(capacity, Math.max(lead, lead + outLength + slack)));
+        if (fold) e.fold(g, src, reduce, weights, dst);
+        else e.unfold(g, src, dst);
+        float[] all = new float[capacity];
+        dst.position(0).get(all);
+        return checkedRegion(FloatBuffer.wrap(all), lead, (int) outLength, capacity);
+    }
+
+    private static float[] checkedRegion(FloatBuffer b, int lead, int n, int capacity) {
+        for (int i = 0; i < capacity; i++) {
+            if ((i < lead || i >= lead + n) && b.get(i) != -7f) throw new AssertionError("write outside the output at " + i);
+        }
+        float[] r = new float[n];
+        for (int i = 0; i < n; i++) r[i] = b.get(lead + i);
+        return r;
+    }
+
+    private static FloatBuffer direct(int n, boolean heap) {
+        return heap ? FloatBuffer.allocate(n) : ByteBuffer.allocateDirect(n * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    }
+
+    /** The definition's result, in the geometry's column layout. */
+    private static float[] reference(FoldGeometry g, boolean fold, float[] input, Reduce reduce, float[] weights) {
+        int[] size = Arrays.stream(g.imageSize()).mapToInt(v -> (int) v).toArray();
+        Reference.Shape s = new Reference.Shape((int) g.batch(), (int) g.channels(), size, g.kernelSize(), g.dilation(), g.padding(),
+                g.stride());
+        boolean fused = g.columnLayout() == ColumnLayout.BATCH_FUSED;
+        int rows = (int) (g.channels() * g.kernelVolume()), blocks = (int) g.blocks();
+        double[] x = Harness.toDouble(input);
+        if (!fold) {
+            double[] cols = Reference.unfold(x, s);
+            return Harness.toFloat(fused ? ConformanceTest.fused(cols, s.batch(), rows, blocks) : cols);
+        }
+        double[] perSample = fused ? unfused(x, s.batch(), rows, blocks) : x;
+        return Harness.toFloat(Reference.fold(perSample, s, reduce, weights == null ? null : Harness.toDouble(weights), DType.FLOAT.arith));
+    }
+
+    private static double[] unfused(double[] fused, int batch, int rows, int blocks) {
+        double[] out = new double[fused.length];
+        for (int n = 0; n < batch; n++) {
+            for (int r = 0; r < rows; r++) {
+                for (int l = 0; l < blocks; l++) out[(n * rows + r) * blocks + l] = fused[(r * batch + n) * blocks + l];
+            }
+        }
+        return out;
+    }
+
+    private static int[] ints(FuzzedDataProvider data, int n, int min, int max) {
+        int[] v = new int[Math.max(0, n)];
+        for (int i = 0; i < v.length; i++) v[i] = data.consumeInt(min, max);
+        return v;
+    }
+}
