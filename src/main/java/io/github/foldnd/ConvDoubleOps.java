@@ -81,12 +81,12 @@ final class ConvDoubleOps extends Convolution<DoubleBuffer> {
 
     @Override
     void unfold(FoldGeometry g, DoubleBuffer image, DoubleBuffer columns) {
-        Engine.selected().unfold(g, image, columns);
+        if (g.planes() > 0) Engine.selected().unfoldKernel(g, image, columns, engineThreads());
     }
 
     @Override
     void fold(FoldGeometry g, DoubleBuffer columns, DoubleBuffer image) {
-        Engine.selected().fold(g, columns, Reduce.SUM, null, image);
+        if (g.planes() > 0) Engine.selected().foldKernel(g, columns, image, Reduce.SUM, null, engineThreads());
     }
 
     @Override
@@ -101,6 +101,11 @@ final class ConvDoubleOps extends Convolution<DoubleBuffer> {
                 dst.put(src);  // a bulk copy of one contiguous run of inner elements
             }
         }
+    }
+
+    @Override
+    void zero(DoubleBuffer b, long n) {
+        for (int i = 0; i < n; i++) b.put(b.position() + i, 0d);
     }
 
     @Override

@@ -81,12 +81,12 @@ final class ConvFloatOps extends Convolution<FloatBuffer> {
 
     @Override
     void unfold(FoldGeometry g, FloatBuffer image, FloatBuffer columns) {
-        Engine.selected().unfold(g, image, columns);
+        if (g.planes() > 0) Engine.selected().unfoldKernel(g, image, columns, engineThreads());
     }
 
     @Override
     void fold(FoldGeometry g, FloatBuffer columns, FloatBuffer image) {
-        Engine.selected().fold(g, columns, Reduce.SUM, null, image);
+        if (g.planes() > 0) Engine.selected().foldKernel(g, columns, image, Reduce.SUM, null, engineThreads());
     }
 
     @Override
@@ -101,6 +101,11 @@ final class ConvFloatOps extends Convolution<FloatBuffer> {
                 dst.put(src);  // a bulk copy of one contiguous run of inner elements
             }
         }
+    }
+
+    @Override
+    void zero(FloatBuffer b, long n) {
+        for (int i = 0; i < n; i++) b.put(b.position() + i, 0f);
     }
 
     @Override

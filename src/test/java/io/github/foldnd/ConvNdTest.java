@@ -208,6 +208,18 @@ class ConvNdTest {
         }
     }
 
+    /** An empty batch gives empty outputs and zero weight gradients, as in PyTorch. */
+    @Test
+    void emptyBatch() {
+        long[] x = {0, 2, 5, 5}, w = {3, 2, 3, 3}, y = {0, 3, 3, 3};
+        int[] one = {1, 1}, zero = {0, 0};
+        assertEquals(0, ConvNd.forward(new float[0], x, new float[54], w, new float[3], one, zero, one, 1).length);
+        assertEquals(0, ConvNd.backwardInput(new double[0], y, new double[54], w, new int[] {5, 5}, one, zero, one, 1).length);
+        ConvNd.WeightGradients<float[]> g = ConvNd.backwardWeight(new float[0], x, new float[0], y, new int[] {3, 3}, one, zero, one, 1);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new float[54], g.weight());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new float[3], g.bias());
+    }
+
     @Test
     void refusesBadShapesNamingTheArgument() {
         long[] x = {2, 4, 8, 8}, w = {6, 2, 3, 3};
