@@ -28,6 +28,12 @@ import java.util.Arrays;
  * }</pre>
  */
 public final class FoldGeometry {
+    /**
+     * The most spatial dimensions (as native/include/foldnd/geometry.hpp's kMaxDims): every size is
+     * at least 1, so more would only add size-1 axes.
+     */
+    public static final int MAX_DIMS = 64;
+
     private final boolean batched;
     private final long batch;
     private final long channels;
@@ -293,6 +299,9 @@ public final class FoldGeometry {
             notNull(padding, "padding");
             notNull(stride, "stride");
             if (kernelSize.length < 1) throw fail("kernelSize must have at least 1 element, got []");
+            if (kernelSize.length > MAX_DIMS) {
+                throw fail("kernelSize must have at most %d elements (spatial dimensions), got %d", MAX_DIMS, kernelSize.length);
+            }
             int d = kernelSize.length;
             sameLength("dilation", dilation, d, kernelSize);
             sameLength("padding", padding, d, kernelSize);

@@ -57,6 +57,27 @@ class ConformanceTest {
         }
     }
 
+    /** The most dimensions allowed, 64 (mostly size-1 axes), on every engine, against the definition. */
+    @org.junit.jupiter.api.Test
+    void sixtyFourDimensions() {
+        int d = FoldGeometry.MAX_DIMS;
+        int[] size = new int[d], k = new int[d], one = new int[d], zero = new int[d];
+        java.util.Arrays.fill(size, 1);
+        java.util.Arrays.fill(k, 1);
+        java.util.Arrays.fill(one, 1);
+        size[0] = 4; size[40] = 3; size[63] = 5;
+        k[0] = 2; k[40] = 2; k[63] = 3;
+        Reference.Shape s = new Reference.Shape(2, 2, size, k, one, zero, one);
+        Random rnd = new Random(64);
+        double[] image = Harness.random(rnd, DType.DOUBLE, 2 * 2 * s.plane());
+        double[] columns = Harness.random(rnd, DType.DOUBLE, 2 * 2 * s.kernelVolume() * s.blocks());
+        for (Engine e : Engine.available()) {
+            assertBitwise(Reference.unfold(image, s), Harness.unfold(e, DType.DOUBLE, Memory.POINTER, Harness.unfoldGeometry(s, true), image), "unfold " + e);
+            assertBitwise(Reference.fold(columns, s, Reduce.SUM, null, DType.DOUBLE.arith),
+                    Harness.fold(e, DType.DOUBLE, Memory.DIRECT_BUFFER, Harness.foldGeometry(s, true), columns, Reduce.SUM, null), "fold " + e);
+        }
+    }
+
     /** The same, with the columns in the batch-fused layout (C·K, N·L). */
     @ParameterizedTest(name = "{0} {1} {2} d={3}")
     @MethodSource("fusedCases")

@@ -62,6 +62,13 @@ class ValidationTest {
         c.add(new Case("null geometry", npe, e -> e.fold(null, new float[72], Reduce.SUM, null), "geometry"));
         // block parameters
         c.add(new Case("empty kernelSize", iae, e -> FoldGeometry.forUnfold(IMAGE, new int[0], new int[0], new int[0], new int[0]), "kernelSize", "[]"));
+        c.add(new Case("65 dimensions", iae, e -> {
+            int[] ones = new int[65];
+            java.util.Arrays.fill(ones, 1);
+            long[] shape = new long[67];
+            java.util.Arrays.fill(shape, 1);
+            FoldGeometry.forUnfold(shape, ones, ones, new int[65], ones);
+        }, "kernelSize must have at most 64 elements", "got 65"));
         c.add(new Case("zero kernel", iae, e -> FoldGeometry.forUnfold(IMAGE, new int[] {2, 0}, ONE, ZERO, ONE), "kernelSize must be positive, got [2, 0]"));
         c.add(new Case("zero dilation", iae, e -> FoldGeometry.forUnfold(IMAGE, K, new int[] {0, 1}, ZERO, ONE), "dilation must be positive, got [0, 1]"));
         c.add(new Case("negative stride", iae, e -> FoldGeometry.forUnfold(IMAGE, K, ONE, ZERO, new int[] {1, -3}), "stride must be positive, got [1, -3]"));
