@@ -61,8 +61,21 @@ final class Check {
         }
     }
 
-    /** Input buffers: direct, native order, exactly {@code expected} elements remaining. */
-    static void input(Buffer buffer, String name, long expected) {
+    /**
+     * Input memory, a direct buffer or a JavaCPP pointer: exactly {@code expected} elements between
+     * position and limit (buffers also direct and in native order).
+     */
+    static void input(Object memory, String name, long expected) {
+        notNull(memory, name);
+        if (memory instanceof Pointer pointer) {
+            long n = elements(pointer, name);
+            if (n != expected) {
+                throw fail("%s must have %d elements between position and limit to match its shape, got %d (position %d, limit %d)%s",
+                        name, expected, n, pointer.position(), pointer.limit(), limitHint(pointer));
+            }
+            return;
+        }
+        Buffer buffer = (Buffer) memory;
         direct(buffer, name);
         if (buffer.remaining() != expected) {
             throw fail("%s must have %d elements remaining to match its shape, got %d (position %d, limit %d)",
@@ -70,8 +83,18 @@ final class Check {
         }
     }
 
-    /** Output buffers: direct, writable, native order, at least {@code expected} elements remaining. */
-    static void output(Buffer buffer, String name, long expected) {
+    /** Output memory: as input, but writable and with at least {@code expected} elements. */
+    static void output(Object memory, String name, long expected) {
+        notNull(memory, name);
+        if (memory instanceof Pointer pointer) {
+            long n = elements(pointer, name);
+            if (n < expected) {
+                throw fail("%s must have at least %d elements between position and limit, got %d (position %d, limit %d)%s",
+                        name, expected, n, pointer.position(), pointer.limit(), limitHint(pointer));
+            }
+            return;
+        }
+        Buffer buffer = (Buffer) memory;
         direct(buffer, name);
         if (buffer.isReadOnly()) throw fail("%s must be writable, got a read-only buffer", name);
         if (buffer.remaining() < expected) {
@@ -80,27 +103,8 @@ final class Check {
         }
     }
 
-    /** Input pointers: exactly {@code expected} elements from position to limit. */
-    static void input(Pointer pointer, String name, long expected) {
-        long n = elements(pointer, name);
-        if (n != expected) {
-            throw fail("%s must have %d elements between position and limit to match its shape, got %d (position %d, limit %d)%s",
-                    name, expected, n, pointer.position(), pointer.limit(), limitHint(pointer));
-        }
-    }
-
-    /** Output pointers: at least {@code expected} elements from position to limit. */
-    static void output(Pointer pointer, String name, long expected) {
-        long n = elements(pointer, name);
-        if (n < expected) {
-            throw fail("%s must have at least %d elements between position and limit, got %d (position %d, limit %d)%s",
-                    name, expected, n, pointer.position(), pointer.limit(), limitHint(pointer));
-        }
-    }
-
     /** The element count a pointer promises: its memory beyond the limit is never touched. */
     private static long elements(Pointer pointer, String name) {
-        notNull(pointer, name);
         if (pointer.isNull()) throw fail("%s must point to memory, got a null address", name);
         return Math.max(0, pointer.limit() - pointer.position());
     }
@@ -110,7 +114,6 @@ final class Check {
     }
 
     private static void direct(Buffer buffer, String name) {
-        notNull(buffer, name);
         ByteOrder order = buffer instanceof FloatBuffer f ? f.order() : ((DoubleBuffer) buffer).order();
         if (!buffer.isDirect()) {
             throw fail("%s must be a direct buffer (ByteBuffer.allocateDirect(..).order(ByteOrder.nativeOrder())), got a heap buffer", name);

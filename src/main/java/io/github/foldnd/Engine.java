@@ -2,14 +2,12 @@ package io.github.foldnd;
 
 import static io.github.foldnd.Check.notNull;
 
-import java.nio.Buffer;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.util.List;
 import java.util.Optional;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.Pointer;
 
 /**
  * An implementation of fold and unfold: the native engine (OpenMP C++ through JavaCPP) or the
@@ -83,12 +81,12 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
 
     /** unfold (im2col) between direct buffers, zero-copy: writes {@code g.columnLength()} elements. */
     public final void unfold(FoldGeometry geometry, FloatBuffer input, FloatBuffer output) {
-        if (unfoldBuffers(geometry, input, output)) unfoldKernel(geometry, input, output, Threads.get());
+        if (unfoldMemory(geometry, input, output)) unfoldKernel(geometry, input, output, Threads.get());
     }
 
     /** unfold (im2col) between direct buffers, zero-copy: writes {@code g.columnLength()} elements. */
     public final void unfold(FoldGeometry geometry, DoubleBuffer input, DoubleBuffer output) {
-        if (unfoldBuffers(geometry, input, output)) unfoldKernel(geometry, input, output, Threads.get());
+        if (unfoldMemory(geometry, input, output)) unfoldKernel(geometry, input, output, Threads.get());
     }
 
     /**
@@ -97,12 +95,12 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
      * (or allocate with a size) so the bounds are known.
      */
     public final void unfold(FoldGeometry geometry, FloatPointer input, FloatPointer output) {
-        if (unfoldPointers(geometry, input, output)) unfoldKernel(geometry, input, output, Threads.get());
+        if (unfoldMemory(geometry, input, output)) unfoldKernel(geometry, input, output, Threads.get());
     }
 
     /** unfold (im2col) between JavaCPP pointers, zero-copy; see the float overload. */
     public final void unfold(FoldGeometry geometry, DoublePointer input, DoublePointer output) {
-        if (unfoldPointers(geometry, input, output)) unfoldKernel(geometry, input, output, Threads.get());
+        if (unfoldMemory(geometry, input, output)) unfoldKernel(geometry, input, output, Threads.get());
     }
 
     // ---- fold ---------------------------------------------------------------------------------
@@ -127,28 +125,28 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
 
     /** fold (col2im) between direct buffers, zero-copy: writes {@code g.imageLength()} elements. */
     public final void fold(FoldGeometry geometry, FloatBuffer input, Reduce reduce, float[] weights, FloatBuffer output) {
-        if (foldBuffers(geometry, input, reduce, weights == null ? -1 : weights.length, output)) {
+        if (foldMemory(geometry, input, reduce, weights == null ? -1 : weights.length, output)) {
             foldKernel(geometry, input, output, reduce, weights, Threads.get());
         }
     }
 
     /** fold (col2im) between direct buffers, zero-copy: writes {@code g.imageLength()} elements. */
     public final void fold(FoldGeometry geometry, DoubleBuffer input, Reduce reduce, double[] weights, DoubleBuffer output) {
-        if (foldBuffers(geometry, input, reduce, weights == null ? -1 : weights.length, output)) {
+        if (foldMemory(geometry, input, reduce, weights == null ? -1 : weights.length, output)) {
             foldKernel(geometry, input, output, reduce, weights, Threads.get());
         }
     }
 
     /** fold (col2im) between JavaCPP pointers, zero-copy; bounds as for {@link #unfold(FoldGeometry, FloatPointer, FloatPointer)}. */
     public final void fold(FoldGeometry geometry, FloatPointer input, Reduce reduce, float[] weights, FloatPointer output) {
-        if (foldPointers(geometry, input, reduce, weights == null ? -1 : weights.length, output)) {
+        if (foldMemory(geometry, input, reduce, weights == null ? -1 : weights.length, output)) {
             foldKernel(geometry, input, output, reduce, weights, Threads.get());
         }
     }
 
     /** fold (col2im) between JavaCPP pointers, zero-copy; see the float overload. */
     public final void fold(FoldGeometry geometry, DoublePointer input, Reduce reduce, double[] weights, DoublePointer output) {
-        if (foldPointers(geometry, input, reduce, weights == null ? -1 : weights.length, output)) {
+        if (foldMemory(geometry, input, reduce, weights == null ? -1 : weights.length, output)) {
             foldKernel(geometry, input, output, reduce, weights, Threads.get());
         }
     }
@@ -169,8 +167,11 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
         return Check.arrayLength(geometry.imageLength(), "the fold output");
     }
 
-    /** Checks an unfold between buffers; true when there is work to do (at least one plane). */
-    private static boolean unfoldBuffers(FoldGeometry geometry, Buffer input, Buffer output) {
+    /**
+     * Checks an unfold between zero-copy memory (direct buffers or JavaCPP pointers); true when
+     * there is work to do (at least one plane).
+     */
+    private static boolean unfoldMemory(FoldGeometry geometry, Object input, Object output) {
         notNull(geometry, "geometry");
         Check.input(input, "input", geometry.imageLength());
         Check.output(output, "output", geometry.columnLength());
@@ -178,24 +179,7 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
         return geometry.planes() > 0;
     }
 
-    private static boolean foldBuffers(FoldGeometry geometry, Buffer input, Reduce reduce, int weights, Buffer output) {
-        notNull(geometry, "geometry");
-        Check.input(input, "input", geometry.columnLength());
-        Check.output(output, "output", geometry.imageLength());
-        Check.distinct(input, output);
-        checkMerge(geometry, reduce, weights);
-        return geometry.planes() > 0;
-    }
-
-    private static boolean unfoldPointers(FoldGeometry geometry, Pointer input, Pointer output) {
-        notNull(geometry, "geometry");
-        Check.input(input, "input", geometry.imageLength());
-        Check.output(output, "output", geometry.columnLength());
-        Check.distinct(input, output);
-        return geometry.planes() > 0;
-    }
-
-    private static boolean foldPointers(FoldGeometry geometry, Pointer input, Reduce reduce, int weights, Pointer output) {
+    private static boolean foldMemory(FoldGeometry geometry, Object input, Reduce reduce, int weights, Object output) {
         notNull(geometry, "geometry");
         Check.input(input, "input", geometry.columnLength());
         Check.output(output, "output", geometry.imageLength());

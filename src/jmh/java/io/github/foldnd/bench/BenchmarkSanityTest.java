@@ -24,7 +24,7 @@ class BenchmarkSanityTest {
     @EnumSource(value = Case.class, names = "VOLUME_3D", mode = EnumSource.Mode.EXCLUDE)
     void foldBenchmarkBodiesAgree(Case c) {
         FoldBenchmark b = new FoldBenchmark();
-        FoldBenchmark.Problem p = new FoldBenchmark.Problem();
+        Problem p = new Problem();
         p.shape = c;
         p.setUp();
         float[] expected = (float[]) b.javaArray(p);
@@ -36,16 +36,16 @@ class BenchmarkSanityTest {
         b.nativePointer(p);
         assertArrayEquals(expected, read(p.image), c + " native pointer");
 
-        FoldBenchmark.TorchPeer t = new FoldBenchmark.TorchPeer();
+        Problem.Torch t = new Problem.Torch();
         t.setUp(p);
         zero(p.image);
         assertNotNull((Tensor) b.pytorch(t));
         assertArrayEquals(expected, read(p.image), c + " PyTorch into the same memory");
 
-        FoldBenchmark.Nd4jPeer n = new FoldBenchmark.Nd4jPeer();
+        Problem.Nd4j n = new Problem.Nd4j();
         n.setUp(p);
         INDArray nd = (INDArray) b.nd4j(n);
-        float[] ours = Engine.selected().fold(p.geometry, n.nd4j.columns.dup().data().asFloat(), Reduce.SUM, null);
+        float[] ours = Engine.selected().fold(p.geometry, n.peer.columns.dup().data().asFloat(), Reduce.SUM, null);
         assertClose(ours, nd.dup().data().asFloat(), c + " ND4J");
     }
 
@@ -53,7 +53,7 @@ class BenchmarkSanityTest {
     @EnumSource(value = Case.class, names = "VOLUME_3D", mode = EnumSource.Mode.EXCLUDE)
     void unfoldBenchmarkBodiesAgree(Case c) {
         UnfoldBenchmark b = new UnfoldBenchmark();
-        UnfoldBenchmark.Problem p = new UnfoldBenchmark.Problem();
+        Problem p = new Problem();
         p.shape = c;
         p.setUp();
         float[] expected = (float[]) b.javaArray(p);
@@ -64,16 +64,16 @@ class BenchmarkSanityTest {
         b.nativePointer(p);
         assertArrayEquals(expected, read(p.columns), c + " native pointer");
 
-        UnfoldBenchmark.TorchPeer t = new UnfoldBenchmark.TorchPeer();
+        Problem.Torch t = new Problem.Torch();
         t.setUp(p);
         zero(p.columns);
         b.pytorch(t);
         assertArrayEquals(expected, read(p.columns), c + " PyTorch into the same memory");
 
-        UnfoldBenchmark.Nd4jPeer n = new UnfoldBenchmark.Nd4jPeer();
+        Problem.Nd4j n = new Problem.Nd4j();
         n.setUp(p);
         INDArray nd = (INDArray) b.nd4j(n);
-        float[] ours = Engine.selected().unfold(p.geometry, n.nd4j.image.dup().data().asFloat());
+        float[] ours = Engine.selected().unfold(p.geometry, n.peer.image.dup().data().asFloat());
         assertArrayEquals(ours, nd.dup().data().asFloat(), c + " ND4J (a copy: exact)");
     }
 

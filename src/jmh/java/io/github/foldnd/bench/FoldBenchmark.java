@@ -1,28 +1,19 @@
 package io.github.foldnd.bench;
 
 import io.github.foldnd.Engine;
-import io.github.foldnd.FoldGeometry;
 import io.github.foldnd.Reduce;
-import java.nio.ByteBuffer;
-import java.nio.FloatBuffer;
 import java.util.concurrent.TimeUnit;
-import org.bytedeco.javacpp.FloatPointer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * fold (col2im), float32, summing overlaps, default threads: foldnd's engines on each memory kind,
- * and the peers on the same problem. Each benchmark runs in its own fork with its own state.
+ * and the peers on the same problem ({@link Problem}). Each benchmark runs in its own fork.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -30,52 +21,6 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 3, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"-Xmx8g"})
 public class FoldBenchmark {
-    /** The problem: columns in every memory kind, and an output for each. */
-    @State(Scope.Benchmark)
-    public static class Problem {
-        @Param({"CONV1_7X7S2", "RES2_3X3", "RES3_3X3S2", "VGG4_3X3", "RES5_3X3", "RES2_3X3_BATCH1", "DILATED_3X3",
-                "IMAGE_16X16S1", "IMAGE_32X32S16", "FRAMES_1D"})
-        public Case shape;
-
-        FoldGeometry geometry;
-        float[] columnsArray;
-        ByteBuffer columnMemory, imageMemory;
-        FloatBuffer columns, image;
-        FloatPointer columnsPointer, imagePointer;
-
-        @Setup(Level.Trial)
-        public void setUp() {
-            geometry = shape.foldGeometry();
-            columnsArray = Data.randomFloats(geometry.columnLength(), 1);
-            columnMemory = Data.direct(geometry.columnLength(), 4);
-            imageMemory = Data.direct(geometry.imageLength(), 4);
-            columns = columnMemory.asFloatBuffer().put(columnsArray).clear();
-            image = imageMemory.asFloatBuffer();
-            columnsPointer = Data.pointer(columnMemory);
-            imagePointer = Data.pointer(imageMemory);
-        }
-    }
-
-    @State(Scope.Benchmark)
-    public static class TorchPeer {
-        Peers.Torch torch;
-
-        @Setup(Level.Trial)
-        public void setUp(Problem p) {
-            torch = new Peers.Torch(p.shape, p.columnMemory, p.imageMemory);
-        }
-    }
-
-    @State(Scope.Benchmark)
-    public static class Nd4jPeer {
-        Peers.Nd4jPeer nd4j;
-
-        @Setup(Level.Trial)
-        public void setUp(Problem p) {
-            nd4j = new Peers.Nd4jPeer(p.shape);
-        }
-    }
-
     static Engine nativeEngine() {
         return Engine.nativeEngine().orElseThrow();
     }
@@ -104,12 +49,12 @@ public class FoldBenchmark {
     }
 
     @Benchmark
-    public Object pytorch(TorchPeer t) {
-        return t.torch.fold();
+    public Object pytorch(Problem.Torch t) {
+        return t.peer.fold();
     }
 
     @Benchmark
-    public Object nd4j(Nd4jPeer n) {
-        return n.nd4j.fold();
+    public Object nd4j(Problem.Nd4j n) {
+        return n.peer.fold();
     }
 }
