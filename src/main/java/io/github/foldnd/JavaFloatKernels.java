@@ -32,7 +32,11 @@ final class JavaFloatKernels {
                         continue;
                     }
                     fill(out, o, c.lo, 0f);
-                    for (int j = c.lo, x = src + c.start; j < c.hi; j++, x += c.step) out.put(o + j, in.get(x));
+                    if (c.step == 1) {  // a contiguous row: one bulk copy (arraycopy or a memory copy)
+                        out.put(o + c.lo, in, src + c.start, c.hi - c.lo);
+                    } else {
+                        for (int j = c.lo, x = src + c.start; j < c.hi; j++, x += c.step) out.put(o + j, in.get(x));
+                    }
                     fill(out, o + c.hi, width - c.hi, 0f);
                 }
             }
