@@ -39,7 +39,8 @@ class FallbackTest {
         try (Stream<Path> files = Files.walk(classes)) {
             for (Path p : files.toList()) {
                 Path rel = classes.relativize(p);
-                if (rel.toString().matches("io/github/foldnd/[a-z]+-[a-z0-9_]+(/.*)?")) continue;  // the platform folder
+                String unix = rel.toString().replace(File.separatorChar, '/');
+                if (unix.matches("io/github/foldnd/[a-z]+-[a-z0-9_]+(/.*)?")) continue;  // the platform folder
                 if (Files.isDirectory(p)) Files.createDirectories(copy.resolve(rel));
                 else Files.copy(p, copy.resolve(rel));
             }
@@ -47,9 +48,11 @@ class FallbackTest {
         List<String> classpath = new ArrayList<>();
         classpath.add(copy.toString());
         classpath.add("target/test-classes");
+        Path main = classes.toAbsolutePath().normalize(), tests = Path.of("target/test-classes").toAbsolutePath().normalize();
         for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
             // JavaCPP itself stays, as in any application; no platform jar of foldnd exists to drop.
-            if (!entry.endsWith("target/classes") && !entry.endsWith("target/test-classes")) classpath.add(entry);
+            Path at = Path.of(entry).toAbsolutePath().normalize();
+            if (!at.equals(main) && !at.equals(tests)) classpath.add(entry);
         }
         Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
                 String.join(File.pathSeparator, classpath), FallbackTest.class.getName()).redirectErrorStream(true).start();
