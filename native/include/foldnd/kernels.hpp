@@ -1,9 +1,10 @@
-// foldnd/kernels.hpp: the unfold (im2col) and fold (col2im) loops, for any number of spatial
+// foldnd/kernels.hpp: the unfold (im2col) and fold (col2im) loops, for 1 to kMaxDims spatial
 // dimensions, templated over the element type. Knows nothing of Java.
 //
-// Layout (PyTorch's): an image is (planes, *image) row-major, planes = batch * channels; columns
-// are (planes, K, L) where K = prod(kernel) kernel offsets in row-major order and L = prod(grid)
-// blocks in row-major order. Block l at kernel offset k reads image position
+// Layout: an image is (planes, *image) row-major, planes = batch * channels. Columns hold, for each
+// plane, K = prod(kernel) kernel offsets (row-major) by L = prod(grid) blocks (row-major), either
+// per sample, PyTorch's (planes, K, L), or batch-fused (C*K, N*L); Geometry::columnBase and
+// kernelStride say where a plane's offsets lie. Block l at kernel offset k reads image position
 //   x[i] = l[i] * stride[i] + k[i] * dilation[i] - padding[i]   (dropped when outside the image).
 // A "row" is one line of blocks along the last dimension (all other block indices fixed).
 //
@@ -12,11 +13,13 @@
 // increasing kernel-offset order. Output is split into (plane, band) pieces that each belong to
 // one thread, so the thread count never changes a result.
 //
-// Speed (see README, Benchmarks): the row structure of every kernel offset is the same for all
-// planes, so it is computed once per call; a band of output along dimension 0 stays in L2 while
-// all offsets are applied, and bands let one plane use every core; when the last stride spans a
-// cache line, consecutive offsets are applied together block by block ("chunks", below), which
-// keeps each output line busy instead of touching it once per offset.
+// Speed (measured on the JMH cases; see README, Performance): the rows of every kernel offset are
+// the same for all planes, so they are computed once per call (RowSource); a band of output along
+// dimension 0 stays in L2 while all offsets are applied, and bands let one image use every core;
+// in 1-d, when the stride spans a cache line, consecutive offsets are applied together block by
+// block ("chunks"); at stride 2, offsets k and k+1 fill alternate elements and are applied as a
+// pair (vectorised); unfold of small planes gathers through a precomputed index map. Each of these
+// keeps every element's contributions in kernel-offset order.
 #ifndef FOLDND_KERNELS_HPP
 #define FOLDND_KERNELS_HPP
 

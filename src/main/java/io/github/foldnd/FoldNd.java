@@ -9,7 +9,7 @@ import org.bytedeco.javacpp.FloatPointer;
  * N-dimensional fold (col2im) and unfold (im2col) with PyTorch's semantics, on the engine chosen
  * by {@link Engine#selected()}.
  *
- * <p>With d = {@code kernelSize.length} spatial dimensions (any d >= 1), kernel size k, dilation δ,
+ * <p>With d = {@code kernelSize.length} spatial dimensions (1 to {@link FoldGeometry#MAX_DIMS}), kernel size k, dilation δ,
  * padding p and stride s (each d values), an image of spatial size n has
  * <pre>
  *   grid[i] = (n[i] + 2 p[i] - δ[i] (k[i] - 1) - 1) / s[i] + 1,   K = ∏ k,   L = ∏ grid
