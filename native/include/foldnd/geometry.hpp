@@ -5,7 +5,6 @@
 #define FOLDND_GEOMETRY_HPP
 
 #include <cstdint>
-#include <vector>
 
 namespace foldnd {
 
@@ -43,8 +42,9 @@ struct Geometry {
     int dims = 0;
     int64_t batch = 0, channels = 0, planes = 0;  // planes = batch * channels
     Layout layout = PER_SAMPLE;
-    std::vector<int64_t> image, kernel, dilation, padding, stride, grid;
-    std::vector<int64_t> imageStride;  // row-major strides of one image plane
+    // Fixed arrays (dims <= kMaxDims), not vectors: a call then allocates nothing to decode itself.
+    int64_t image[kMaxDims], kernel[kMaxDims], dilation[kMaxDims], padding[kMaxDims], stride[kMaxDims], grid[kMaxDims];
+    int64_t imageStride[kMaxDims];  // row-major strides of one image plane
     int64_t imagePlane = 1;            // prod(image)
     int64_t kernelVolume = 1;          // prod(kernel), "K"
     int64_t blocks = 1;                // prod(grid), "L"
@@ -90,10 +90,15 @@ inline Status decode(const int64_t* d, int64_t length, Geometry& g) {
     if (g.batch < 0 || g.channels < 1 || (d[3] != PER_SAMPLE && d[3] != BATCH_FUSED)) return BAD_DESCRIPTOR;
     g.layout = static_cast<Layout>(d[3]);
     if (!detail::mul(g.batch, g.channels, g.planes)) return BAD_DESCRIPTOR;
-    auto take = [&](int slot, std::vector<int64_t>& v) { v.assign(d + 4 + slot * n, d + 4 + (slot + 1) * n); };
-    take(0, g.image); take(1, g.kernel); take(2, g.dilation); take(3, g.padding); take(4, g.stride);
-    g.grid.assign(n, 0);
-    g.imageStride.assign(n, 1);
+    for (int i = 0; i < n; ++i) {
+        g.image[i] = d[4 + i];
+        g.kernel[i] = d[4 + n + i];
+        g.dilation[i] = d[4 + 2 * n + i];
+        g.padding[i] = d[4 + 3 * n + i];
+        g.stride[i] = d[4 + 4 * n + i];
+        g.grid[i] = 0;
+        g.imageStride[i] = 1;
+    }
     g.imagePlane = g.kernelVolume = g.blocks = 1;
     for (int i = 0; i < n; ++i) {
         if (g.image[i] < 1 || g.kernel[i] < 1 || g.dilation[i] < 1 || g.padding[i] < 0 || g.stride[i] < 1)

@@ -48,28 +48,17 @@ inline int64_t ceilDiv(int64_t a, int64_t b) { return -floorDiv(-a, b); }
  * image. Separable, so it costs sum(kernel) entries rather than prod(kernel).
  */
 struct OffsetTables {
-    std::vector<int64_t> first;  // first[i]: where dimension i starts in the flat tables
-    std::vector<int64_t> origin, lo, hi;
-    std::vector<int64_t> k0, kLast;  // per flat kernel offset: its first and its last index
+    int64_t first[kMaxDims];  // first[i]: where dimension i starts in the flat tables
+    const int64_t* origin;    // the three flat tables, in this thread's scratch (see Scratch)
+    const int64_t* lo;
+    const int64_t* hi;
+    int64_t innerVolume, lastKernel;  // offsets per value of the first index; kernel size of the last
 
-    explicit OffsetTables(const Geometry& g) : first(g.dims), k0(g.kernelVolume), kLast(g.kernelVolume) {
-        const int64_t inner = g.kernelVolume / g.kernel[0];  // offsets per value of the first index
-        for (int64_t k = 0; k < g.kernelVolume; ++k) { k0[k] = k / inner; kLast[k] = k % g.kernel[g.dims - 1]; }
-        int64_t total = 0;
-        for (int i = 0; i < g.dims; ++i) { first[i] = total; total += g.kernel[i]; }
-        origin.resize(total); lo.resize(total); hi.resize(total);
-        for (int i = 0; i < g.dims; ++i) {
-            const int64_t s = g.stride[i], n = g.image[i], grid = g.grid[i];
-            for (int64_t k = 0; k < g.kernel[i]; ++k) {
-                const int64_t x0 = k * g.dilation[i] - g.padding[i];
-                int64_t a = std::min(std::max<int64_t>(ceilDiv(-x0, s), 0), grid);  // first block with x >= 0
-                int64_t b = std::min(std::max<int64_t>(ceilDiv(n - x0, s), 0), grid);  // first block with x >= n
-                const int64_t at = first[i] + k;
-                origin[at] = x0; lo[at] = a; hi[at] = std::max(a, b);
-            }
-        }
-    }
+    explicit OffsetTables(const Geometry& g);
     int64_t at(int dim, int64_t k) const { return first[dim] + k; }
+    /** The first and the last kernel index of flat offset k. */
+    int64_t k0(int64_t k) const { return k / innerVolume; }
+    int64_t kLast(int64_t k) const { return k % lastKernel; }
 };
 
 /** One row of blocks for one kernel offset. Blocks [lo, hi) are inside the image. */
@@ -78,6 +67,44 @@ struct Row {
     int64_t image;   // image offset of block 0 (may be negative: block 0 can lie in the padding)
     int64_t lo, hi;
 };
+
+/**
+ * Per-thread memory for the tables and the row plan of the calling thread's current call, kept
+ * between calls so that a call allocates only when it needs more than any before it on the thread
+ * (a tiny fold then costs no allocation at all). Only the calling thread writes it; the OpenMP team
+ * reads it during the call.
+ */
+struct Scratch {
+    std::vector<int64_t> tables;
+    std::vector<Row> plan;
+    static Scratch& local() {
+        static thread_local Scratch scratch;
+        return scratch;
+    }
+};
+
+inline OffsetTables::OffsetTables(const Geometry& g) {
+    int64_t total = 0;
+    for (int i = 0; i < g.dims; ++i) { first[i] = total; total += g.kernel[i]; }
+    std::vector<int64_t>& store = Scratch::local().tables;
+    if (store.size() < size_t(3 * total)) store.resize(3 * total);
+    int64_t* o = store.data();
+    int64_t* a = o + total;
+    int64_t* b = a + total;
+    for (int i = 0; i < g.dims; ++i) {
+        const int64_t s = g.stride[i], n = g.image[i], grid = g.grid[i];
+        for (int64_t k = 0; k < g.kernel[i]; ++k) {
+            const int64_t x0 = k * g.dilation[i] - g.padding[i];
+            const int64_t lo0 = std::min(std::max<int64_t>(ceilDiv(-x0, s), 0), grid);     // first block with x >= 0
+            const int64_t hi0 = std::min(std::max<int64_t>(ceilDiv(n - x0, s), 0), grid);  // first block with x >= n
+            const int64_t at = first[i] + k;
+            o[at] = x0; a[at] = lo0; b[at] = std::max(lo0, hi0);
+        }
+    }
+    origin = o; lo = a; hi = b;
+    innerVolume = g.kernelVolume / g.kernel[0];
+    lastKernel = g.kernel[g.dims - 1];
+}
 
 /** The kernel offset's multi-index, decoded from its flat index (row-major). */
 struct KernelIndex {
@@ -96,16 +123,19 @@ class RowSource {
     RowSource(const Geometry& g, const OffsetTables& t) : g_(g), t_(t) {
         const int64_t rows = g.rowsPerKernelOffset();
         if (kPlanLimit > 0 && g.kernelVolume <= kPlanLimit / rows) {
-            plan_.resize(g.kernelVolume * rows);
-            for (int64_t k = 0; k < g.kernelVolume; ++k) generate(k, 0, rows, [&](int64_t q, const Row& r) { plan_[k * rows + q] = r; });
+            std::vector<Row>& store = Scratch::local().plan;
+            if (store.size() < size_t(g.kernelVolume * rows)) store.resize(g.kernelVolume * rows);
+            Row* plan = store.data();
+            for (int64_t k = 0; k < g.kernelVolume; ++k) generate(k, 0, rows, [&](int64_t q, const Row& r) { plan[k * rows + q] = r; });
+            plan_ = plan;
         }
     }
 
     /** Calls f(q, row) for rows [begin, end) of kernel offset k, in order. */
     template <class F>
     void forRows(int64_t k, int64_t begin, int64_t end, F&& f) const {
-        if (!plan_.empty()) {
-            const Row* rows = plan_.data() + k * g_.rowsPerKernelOffset();
+        if (plan_ != nullptr) {
+            const Row* rows = plan_ + k * g_.rowsPerKernelOffset();
             for (int64_t q = begin; q < end; ++q) f(q, rows[q]);
         } else {
             generate(k, begin, end, f);
@@ -114,7 +144,7 @@ class RowSource {
 
     /** Row q of kernel offset k. */
     Row row(int64_t k, int64_t q) const {
-        if (!plan_.empty()) return plan_[k * g_.rowsPerKernelOffset() + q];
+        if (plan_ != nullptr) return plan_[k * g_.rowsPerKernelOffset() + q];
         Row r{};
         generate(k, q, q + 1, [&](int64_t, const Row& x) { r = x; });
         return r;
@@ -150,16 +180,18 @@ class RowSource {
 
     const Geometry& g_;
     const OffsetTables& t_;
-    std::vector<Row> plan_;
+    const Row* plan_ = nullptr;  // in this thread's Scratch; null: rows are generated as visited
 };
 
 /**
  * Runs body(begin, end) over [0, n) split into contiguous chunks, one per thread. Small jobs run
  * on the caller's thread: starting an OpenMP team costs microseconds, more than a tiny fold.
  */
+/** Below this many element operations a job runs on the caller's thread (see parallelFor). */
+constexpr int64_t kSerialWork = int64_t(1) << 15;
+
 template <class Body>
 inline void parallelFor(int64_t n, int threads, int64_t workPerItem, Body&& body) {
-    constexpr int64_t kSerialWork = int64_t(1) << 15;
     int64_t team = std::min<int64_t>(std::max(threads, 1), n);
     const bool small = workPerItem > 0 && n <= kSerialWork / workPerItem;
 #ifdef _OPENMP
@@ -411,13 +443,13 @@ inline void foldBand(const Geometry& g, const OffsetTables& t, const RowSource& 
     Row chunk[16];
     T w[16];
     for (int64_t k = 0, n = 1; k < g.kernelVolume; k += n) {
-        n = std::min(G, kLast - t.kLast[k]);  // chunks never cross a last-dimension run
+        n = std::min(G, kLast - t.kLast(k));  // chunks never cross a last-dimension run
         for (int64_t j = 0; j < n; ++j) w[j] = src.weight(k + j);
         if (g.dims == 1) {
             // One row, whose blocks the band limits (per offset, as each starts elsewhere).
             for (int64_t j = 0; j < n; ++j) {
                 rows.forRows(k + j, 0, 1, [&](int64_t, const Row& r) { chunk[j] = r; });
-                band(t.k0[k] + j, chunk[j].lo, chunk[j].hi);
+                band(t.k0(k) + j, chunk[j].lo, chunk[j].hi);
             }
             if (n > 1) {
                 foldChunkRow<T, R>(src, chunk, w, n, s, dil, out);
@@ -427,7 +459,7 @@ inline void foldBand(const Geometry& g, const OffsetTables& t, const RowSource& 
             continue;
         }
         int64_t a, b;
-        band(t.k0[k], a, b);
+        band(t.k0(k), a, b);
         if (a >= b) continue;
         if (n > 1) {
             for (int64_t q = a * rowsPerL0; q < b * rowsPerL0; ++q) {
@@ -438,7 +470,7 @@ inline void foldBand(const Geometry& g, const OffsetTables& t, const RowSource& 
         }
         const T wk = w[0];
         const Src local = src;  // in registers: nothing the loop stores can change them
-        if (s == 2 && dil == 1 && t.kLast[k] + 1 < kLast && g.lastGrid() >= 64) {
+        if (s == 2 && dil == 1 && t.kLast(k) + 1 < kLast && g.lastGrid() >= 64) {
             // Stride 2: offsets k and k+1 hit alternate elements, so together they update a row
             // densely (vectorisable) and no element sees its order change. Measured: 20% faster
             // with 112-block rows, 25% slower with 28 (the setup outweighs the short loop).
@@ -486,6 +518,7 @@ inline void foldBand(const Geometry& g, const OffsetTables& t, const RowSource& 
 template <typename T>
 inline int64_t bandsPerPlane(const Geometry& g, int threads) {
     const int64_t extent = g.image[0], slice = g.dims == 1 ? 1 : g.imageStride[0];
+    if (g.planes * (g.kernelVolume * g.blocks + g.imagePlane) <= kSerialWork) return 1;  // runs serially anyway
     constexpr int64_t kBandBytes = 256 << 10;
     const int64_t forCache = ceilDiv(extent * slice * int64_t(sizeof(T)), kBandBytes);
     const int64_t forThreads = g.planes >= 4 * threads ? 1 : ceilDiv(4 * threads, std::max<int64_t>(g.planes, 1));
