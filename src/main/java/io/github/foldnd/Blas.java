@@ -1,5 +1,6 @@
 package io.github.foldnd;
 
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.bytedeco.openblas.global.openblas_nolapack;
 
 /**
@@ -24,7 +25,14 @@ final class Blas {
         }
     }
 
-    private static volatile int threads = -1;
+    /**
+     * OpenBLAS's thread count is global, and blas_set_num_threads is not safe while another thread
+     * is inside OpenBLAS: changing it under running GEMMs corrupted OpenBLAS's thread pool (seen
+     * here: a worker never woken, and the JVM hung at exit in OpenBLAS's shutdown). So GEMMs hold a
+     * read lock and a change of thread count takes the write lock, waiting for them to finish.
+     */
+    private static final ReentrantReadWriteLock LOCK = new ReentrantReadWriteLock();
+    private static int threads = -1;  // guarded by LOCK
 
     private Blas() {}
 
@@ -32,11 +40,26 @@ final class Blas {
         return Holder.AVAILABLE;
     }
 
-    /** Sets OpenBLAS's thread count when it differs from the last one set (a global setting). */
-    static void threads(int n) {
-        if (threads != n) {
-            openblas_nolapack.blas_set_num_threads(n);
-            threads = n;
+    /** Runs a GEMM on OpenBLAS with n threads (setting the count first if it differs). */
+    static void run(int n, Runnable gemm) {
+        LOCK.readLock().lock();
+        boolean current;
+        try {
+            current = threads == n;
+            if (current) gemm.run();
+        } finally {
+            LOCK.readLock().unlock();
+        }
+        if (current) return;
+        LOCK.writeLock().lock();
+        try {
+            if (threads != n) {
+                openblas_nolapack.blas_set_num_threads(n);
+                threads = n;
+            }
+            gemm.run();  // still under the write lock: no other thread can change the count meanwhile
+        } finally {
+            LOCK.writeLock().unlock();
         }
     }
 }

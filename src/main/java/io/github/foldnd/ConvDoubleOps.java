@@ -51,9 +51,8 @@ final class ConvDoubleOps extends Convolution<DoubleBuffer> {
     @Override
     void gemm(boolean transA, boolean transB, int m, int n, int k, DoubleBuffer a, int lda, DoubleBuffer b, int ldb, DoubleBuffer c, int ldc) {
         if (Blas.available()) {
-            Blas.threads(FoldNd.threads());
-            org.bytedeco.openblas.global.openblas_nolapack.cblas_dgemm(Blas.ROW_MAJOR, transA ? Blas.TRANS : Blas.NO_TRANS,
-                    transB ? Blas.TRANS : Blas.NO_TRANS, m, n, k, 1d, a, lda, b, ldb, 0d, c, ldc);
+            Blas.run(FoldNd.threads(), () -> org.bytedeco.openblas.global.openblas_nolapack.cblas_dgemm(Blas.ROW_MAJOR,
+                    transA ? Blas.TRANS : Blas.NO_TRANS, transB ? Blas.TRANS : Blas.NO_TRANS, m, n, k, 1d, a, lda, b, ldb, 0d, c, ldc));
             return;
         }
         javaGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);

@@ -51,9 +51,8 @@ final class ConvFloatOps extends Convolution<FloatBuffer> {
     @Override
     void gemm(boolean transA, boolean transB, int m, int n, int k, FloatBuffer a, int lda, FloatBuffer b, int ldb, FloatBuffer c, int ldc) {
         if (Blas.available()) {
-            Blas.threads(FoldNd.threads());
-            org.bytedeco.openblas.global.openblas_nolapack.cblas_sgemm(Blas.ROW_MAJOR, transA ? Blas.TRANS : Blas.NO_TRANS,
-                    transB ? Blas.TRANS : Blas.NO_TRANS, m, n, k, 1f, a, lda, b, ldb, 0f, c, ldc);
+            Blas.run(FoldNd.threads(), () -> org.bytedeco.openblas.global.openblas_nolapack.cblas_sgemm(Blas.ROW_MAJOR,
+                    transA ? Blas.TRANS : Blas.NO_TRANS, transB ? Blas.TRANS : Blas.NO_TRANS, m, n, k, 1f, a, lda, b, ldb, 0f, c, ldc));
             return;
         }
         javaGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
