@@ -27,6 +27,9 @@ int failures = 0, checks = 0;
         }                                                        \
     } while (0)
 
+/** The count that runs a whole call (clipped at the last work item). */
+constexpr int64_t kAll = INT64_MAX;
+
 struct Shape {
     int64_t planes;  // batch * channels; the tests split it as batch = planes / channels
     std::vector<int64_t> size, k, dil, pad, stride;
@@ -146,6 +149,50 @@ struct Guarded {
     }
 };
 
+/** Random consecutive parts [first, first + count) covering [0, items). */
+std::vector<std::pair<int64_t, int64_t>> randomParts(int64_t items, std::mt19937& rng) {
+    std::vector<std::pair<int64_t, int64_t>> parts;
+    for (int64_t first = 0; first < items;) {
+        const int64_t count = std::uniform_int_distribution<int64_t>(1, std::min<int64_t>(items - first, 1 + items / 3))(rng);
+        parts.emplace_back(first, count);
+        first += count;
+    }
+    return parts;
+}
+
+/**
+ * The call cut into parts of random sizes (as the Java side cuts long heap-array calls): the parts
+ * together give the whole call's result bit for bit, and none writes outside the output.
+ */
+template <typename T>
+void checkParts(const Shape& s, const std::vector<T>& image, const std::vector<T>& cols, const std::vector<T>& w,
+                std::mt19937& rng, const std::string& label) {
+    const auto desc = s.descriptor();
+    const int64_t K = product(s.k);
+    const int64_t unfoldItems = foldnd_unfold_items(desc.data(), desc.size(), sizeof(T));
+    const int64_t foldItems = foldnd_fold_items(desc.data(), desc.size(), sizeof(T), 2);
+    CHECK(unfoldItems >= 0 && foldItems >= 0, "%s items %lld %lld", label.c_str(), (long long)unfoldItems, (long long)foldItems);
+    Guarded<T> out(cols.size());
+    for (auto [first, count] : randomParts(unfoldItems, rng)) {
+        const int st = foldnd_unfold(image.data(), image.size(), out.data(), cols.size(), desc.data(), desc.size(), first,
+                                     count, 2);
+        CHECK(st == foldnd::OK, "%s unfold part status %d", label.c_str(), st);
+    }
+    CHECK(sameBits(refUnfold(s, image), out.data(), cols.size()), "%s unfold in parts", label.c_str());
+    CHECK(out.intact(cols.size()), "%s unfold in parts wrote outside its output", label.c_str());
+    const auto parts = randomParts(foldItems, rng);
+    for (int r = foldnd::SUM; r <= foldnd::MIN; ++r) {
+        Guarded<T> img(image.size());
+        for (auto [first, count] : parts) {
+            const int st = foldnd_fold(cols.data(), cols.size(), img.data(), image.size(), desc.data(), desc.size(), r,
+                                       w.data(), K, first, count, 2);
+            CHECK(st == foldnd::OK, "%s fold part status %d", label.c_str(), st);
+        }
+        CHECK(sameBits(refFold(s, cols, r, w.data()), img.data(), image.size()), "%s fold in parts reduce=%d", label.c_str(), r);
+        CHECK(img.intact(image.size()), "%s fold in parts wrote outside its output", label.c_str());
+    }
+}
+
 template <typename T>
 void checkShape(const Shape& s, std::mt19937& rng, const std::string& label) {
     std::uniform_real_distribution<double> u(-1, 1);
@@ -157,7 +204,8 @@ void checkShape(const Shape& s, std::mt19937& rng, const std::string& label) {
     for (auto& x : w) x = T(u(rng));
     for (int threads : {1, 2, 3}) {
         Guarded<T> out(cols.size());
-        int st = foldnd_unfold(image.data(), image.size(), out.data(), cols.size(), desc.data(), desc.size(), threads);
+        int st = foldnd_unfold(image.data(), image.size(), out.data(), cols.size(), desc.data(), desc.size(), 0, kAll,
+                               threads);
         CHECK(st == foldnd::OK, "%s unfold status %d", label.c_str(), st);
         CHECK(sameBits(refUnfold(s, image), out.data(), cols.size()), "%s unfold threads=%d", label.c_str(), threads);
         CHECK(out.intact(cols.size()), "%s unfold wrote outside its output", label.c_str());
@@ -165,7 +213,7 @@ void checkShape(const Shape& s, std::mt19937& rng, const std::string& label) {
             for (const T* weights : {static_cast<const T*>(nullptr), static_cast<const T*>(w.data())}) {
                 Guarded<T> img(image.size());
                 st = foldnd_fold(cols.data(), cols.size(), img.data(), image.size(), desc.data(), desc.size(), r,
-                                 weights, weights ? K : 0, threads);
+                                 weights, weights ? K : 0, 0, kAll, threads);
                 CHECK(st == foldnd::OK, "%s fold status %d", label.c_str(), st);
                 CHECK(sameBits(refFold(s, cols, r, weights), img.data(), image.size()), "%s fold reduce=%d weighted=%d threads=%d",
                       label.c_str(), r, weights != nullptr, threads);
@@ -173,6 +221,7 @@ void checkShape(const Shape& s, std::mt19937& rng, const std::string& label) {
             }
         }
     }
+    checkParts<T>(s, image, cols, w, rng, label);
 }
 
 // wide: strides and kernels large enough for the chunked paths (stride * sizeof >= 64 bytes).
@@ -216,8 +265,8 @@ void edgeCases(std::mt19937& rng) {
 
 void refusals() {
     float in[16] = {}, out[64] = {};
-    auto run = [&](std::vector<int64_t> d, int64_t inLen = 16, int64_t outLen = 64) {
-        return foldnd_unfold(in, inLen, out, outLen, d.data(), d.size(), 1);
+    auto run = [&](std::vector<int64_t> d, int64_t inLen = 16, int64_t outLen = 64, int64_t planes = -1) {
+        return foldnd_unfold(in, inLen, out, outLen, d.data(), d.size(), 0, planes < 0 ? kAll : planes, 1);
     };
     // [dims, batch, channels, layout, image.., kernel.., dilation.., padding.., stride..]
     auto desc = [](int64_t batch, int64_t channels, int64_t layout, std::vector<int64_t> rest) {
@@ -230,9 +279,22 @@ void refusals() {
     CHECK(run(desc(1, 1, 1, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1})) == foldnd::OK, "batch-fused layout");
     CHECK(run(good, 15) == foldnd::BAD_LENGTH, "short input");
     CHECK(run(good, 16, 35) == foldnd::BAD_LENGTH, "short output");
-    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 13, 1) == foldnd::BAD_DESCRIPTOR, "descriptor length");
-    CHECK(foldnd_unfold(in, 16, out, 64, nullptr, 14, 1) == foldnd::NULL_POINTER, "null descriptor");
-    CHECK(foldnd_unfold(nullptr, 16, out, 64, good.data(), 14, 1) == foldnd::NULL_POINTER, "null input");
+    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 13, 0, 1, 1) == foldnd::BAD_DESCRIPTOR, "descriptor length");
+    CHECK(foldnd_unfold(in, 16, out, 64, nullptr, 14, 0, 1, 1) == foldnd::NULL_POINTER, "null descriptor");
+    CHECK(foldnd_unfold(nullptr, 16, out, 64, good.data(), 14, 0, 1, 1) == foldnd::NULL_POINTER, "null input");
+    // Parts must lie inside the planes; thread counts inside [1, maxThreads()].
+    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, 2, 1, 1) == foldnd::BAD_RANGE, "part starting past the items");
+    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, -1, 1, 1) == foldnd::BAD_RANGE, "negative part");
+    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, 1, INT64_MAX, 1) == foldnd::OK, "a count past the end is clipped");
+    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, 0, -1, 1) == foldnd::BAD_RANGE, "negative count");
+    CHECK(foldnd_unfold_items(good.data(), 14, 4) == 1 && foldnd_unfold_items(good.data(), 14, 2) == -foldnd::BAD_LENGTH,
+          "unfold items");
+    CHECK(foldnd_fold_items(good.data(), 13, 4, 1) == -foldnd::BAD_DESCRIPTOR, "fold items of a bad descriptor");
+    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, 1, 0, 1) == foldnd::OK, "empty part");
+    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, 0, 1, 0) == foldnd::BAD_THREADS, "zero threads");
+    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, 0, 1, foldnd::maxThreads() + 1) == foldnd::BAD_THREADS,
+          "too many threads");
+    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, 0, 1, 5000) == foldnd::BAD_THREADS, "5000 threads");
     CHECK(run(desc(1, 1, 2, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1})) == foldnd::BAD_DESCRIPTOR, "unknown layout");
     CHECK(run(desc(1, 0, 0, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1})) == foldnd::BAD_DESCRIPTOR, "zero channels");
     CHECK(run(desc(-1, 1, 0, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1})) == foldnd::BAD_DESCRIPTOR, "negative batch");
@@ -245,14 +307,15 @@ void refusals() {
     const int64_t big = int64_t(1) << 40;
     CHECK(run(desc(big, big, 0, {big, 1, 1, 1, 1, 1, 0, 0, 1, 1}), INT64_MAX, INT64_MAX) == foldnd::BAD_DESCRIPTOR, "overflow");
     CHECK(run({1, 1, 1, 0, 4, 1, 1, INT64_MAX / 2, 1}) == foldnd::BAD_DESCRIPTOR, "padding overflow");
-    CHECK(run(desc(0, 1, 0, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1}), 0, 0) == foldnd::OK, "empty batch");
+    CHECK(run(desc(0, 1, 0, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1}), 0, 0, 0) == foldnd::OK, "empty batch");
     // The output may not overlap the input.
     float shared[100] = {};
-    CHECK(foldnd_unfold(shared, 16, shared + 8, 36, good.data(), good.size(), 1) == foldnd::OVERLAP, "overlap");
+    CHECK(foldnd_unfold(shared, 16, shared + 8, 36, good.data(), good.size(), 0, 1, 1) == foldnd::OVERLAP, "overlap");
     float w[4] = {1, 1, 1, 1};
-    CHECK(foldnd_fold(out, 36, in, 16, good.data(), good.size(), 9, nullptr, 0, 1) == foldnd::BAD_REDUCE, "bad reduce");
-    CHECK(foldnd_fold(out, 36, in, 16, good.data(), good.size(), 0, w, 3, 1) == foldnd::BAD_LENGTH, "weights length");
-    CHECK(foldnd_fold(shared, 36, shared + 30, 16, good.data(), good.size(), 0, nullptr, 0, 1) == foldnd::OVERLAP, "fold overlap");
+    CHECK(foldnd_fold(out, 36, in, 16, good.data(), good.size(), 9, nullptr, 0, 0, kAll, 1) == foldnd::BAD_REDUCE, "bad reduce");
+    CHECK(foldnd_fold(out, 36, in, 16, good.data(), good.size(), 0, w, 3, 0, kAll, 1) == foldnd::BAD_LENGTH, "weights length");
+    CHECK(foldnd_fold(shared, 36, shared + 30, 16, good.data(), good.size(), 0, nullptr, 0, 0, kAll, 1) == foldnd::OVERLAP,
+          "fold overlap");
 }
 
 }  // namespace

@@ -15,7 +15,10 @@ enum Status : int {
     BAD_LENGTH = 2,      // a buffer length disagrees with the geometry
     OVERLAP = 3,         // the output memory overlaps an input
     BAD_REDUCE = 4,      // unknown reduction code
-    NULL_POINTER = 5     // a required pointer is null
+    NULL_POINTER = 5,    // a required pointer is null
+    OUT_OF_MEMORY = 6,   // the kernel could not allocate its scratch (std::bad_alloc); nothing was written
+    BAD_THREADS = 7,     // a thread count below 1 or above maxThreads()
+    BAD_RANGE = 8        // a part [first, first + count) of the work items that starts outside them
 };
 
 /**

@@ -27,6 +27,7 @@
 #include <atomic>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <new>
 #include <vector>
 
@@ -221,60 +222,58 @@ inline void parallelFor(int64_t n, int threads, int64_t workPerItem, Body&& body
 // ---- unfold ----------------------------------------------------------------------------------
 
 /**
- * Whether consecutive offsets are applied together ("chunks") in a 1-d fold: worth it when the
- * stride spans a cache line, so that one offset alone would touch a new line per block (and at
- * power-of-two strides, the same few cache sets). Measured on the benchmark cases: 7x faster on
- * 1-d overlap-add; in 2-d and up the bands already keep those lines in L2 and chunks lose.
+ * Whether consecutive offsets are applied together ("chunks") in 1-d: worth it when the stride
+ * spans a cache line, so that one offset alone would touch a new line per block (and at
+ * power-of-two strides, the same few cache sets). Measured on the benchmark cases: fold 7x and
+ * unfold 3x faster on 1-d overlap-add (a chunk reads each line once and writes one sequential
+ * stream per offset); in 2-d and up the bands already keep those lines in L2 and chunks lose.
  */
+constexpr int64_t kMaxChunk = 16;
 template <typename T>
 inline int64_t chunkSize(const Geometry& g) {
     const bool wide = g.dims == 1 && g.stride[0] * int64_t(sizeof(T)) >= 64 && g.kernel[0] > 1;
-    return wide ? std::min<int64_t>(g.kernel[0], 16) : 1;
+    return wide ? std::min<int64_t>(g.kernel[0], kMaxChunk) : 1;
 }
+
 
 /**
- * How many consecutive offsets a 1-d unfold copies together: when the stride spans a cache line,
- * one offset alone reads a new line per block (at power-of-two strides, from the same few cache
- * sets); a chunk reads each line once, contiguously, and writes one sequential stream per offset.
- * Measured: 3x faster on 1-d overlap-add frames, slower in 2-d (as for fold, see chunkSize).
+ * Copies blocks [a, b) of one row of one offset into its columns, zeros where the blocks lie in
+ * the padding (a whole row is [0, width)).
  */
 template <typename T>
-inline int64_t unfoldChunkSize(const Geometry& g) {
-    return chunkSize<T>(g);
-}
-
-/** Copies one row of one offset into its columns, zeros where the blocks lie in the padding. */
-template <typename T>
-inline void unfoldRow(const Row& r, int64_t width, int64_t step, const T* src, T* dst) {
+inline void unfoldRow(const Row& r, int64_t a, int64_t b, int64_t step, const T* src, T* dst) {
     T* out = dst + r.column;
-    std::fill(out, out + r.lo, T(0));
+    const int64_t lo = std::clamp(r.lo, a, b), hi = std::clamp(r.hi, lo, b);
+    std::fill(out + a, out + lo, T(0));
     if (step == 1) {  // contiguous: the compiler vectorises this copy
-        const T* in = src + (r.image + r.lo);
-        for (int64_t j = 0; j < r.hi - r.lo; ++j) out[r.lo + j] = in[j];
+        const T* in = src + (r.image + lo);
+        for (int64_t j = 0; j < hi - lo; ++j) out[lo + j] = in[j];
     } else if (step == 2) {  // a constant stride the compiler vectorises with shuffles
-        const T* in = src + (r.image + r.lo * 2);
-        for (int64_t j = 0; j < r.hi - r.lo; ++j) out[r.lo + j] = in[j * 2];
+        const T* in = src + (r.image + lo * 2);
+        for (int64_t j = 0; j < hi - lo; ++j) out[lo + j] = in[j * 2];
     } else {
-        const T* in = src + (r.image + r.lo * step);
-        for (int64_t j = 0; j < r.hi - r.lo; ++j) out[r.lo + j] = in[j * step];
+        const T* in = src + (r.image + lo * step);
+        for (int64_t j = 0; j < hi - lo; ++j) out[lo + j] = in[j * step];
     }
-    std::fill(out + std::max(r.lo, r.hi), out + width, T(0));
+    std::fill(out + hi, out + b, T(0));
 }
 
 /**
- * Copies one row of a chunk of n offsets that differ only in their last index: offset j reads
- * the image at r[0].image + l * step + j * dilation. Block by block, the offsets valid at block l
- * form a range [ja, jb) that only moves down as l moves up, found with two pointers.
+ * Copies blocks [a, b) of one row of a chunk of n offsets that differ only in their last index:
+ * offset j reads the image at r[0].image + l * step + j * dilation. Block by block, the offsets
+ * valid at block l form a range [ja, jb) that only moves down as l moves up, found with two
+ * pointers (which catch up from any starting block).
  */
 template <typename T>
-inline void unfoldChunkRow(const Row* rows, int64_t n, int64_t width, int64_t step, int64_t dilation, const T* src, T* dst) {
-    int64_t first = width, end = 0;
+inline void unfoldChunkRow(const Row* rows, int64_t n, int64_t a, int64_t b, int64_t step, int64_t dilation, const T* src,
+                           T* dst) {
+    int64_t first = b, end = a;
     for (int64_t j = 0; j < n; ++j) {
         T* out = dst + rows[j].column;
-        const int64_t lo = std::min(rows[j].lo, rows[j].hi);
-        std::fill(out, out + lo, T(0));
-        std::fill(out + rows[j].hi, out + width, T(0));
-        if (rows[j].lo < rows[j].hi) { first = std::min(first, rows[j].lo); end = std::max(end, rows[j].hi); }
+        const int64_t lo = std::clamp(rows[j].lo, a, b), hi = std::clamp(rows[j].hi, lo, b);
+        std::fill(out + a, out + lo, T(0));
+        std::fill(out + hi, out + b, T(0));
+        if (lo < hi) { first = std::min(first, lo); end = std::max(end, hi); }
     }
     int64_t ja = n, jb = n;
     for (int64_t l = first; l < end; ++l) {
@@ -286,17 +285,66 @@ inline void unfoldChunkRow(const Row* rows, int64_t n, int64_t width, int64_t st
 }
 
 /**
- * For unfold on small planes with short rows, where setting up each row costs more than copying
- * it (fold does not use it: a scatter-add through an index map measured slower than rows): the
- * image element every column element reads (one plane's worth, the same for all planes), with
- * padding pointing one past the plane, at a zero. Empty when the geometry does not qualify.
+ * A range [first, end) of a call's work items: the independent pieces its output is cut into
+ * (each output element is written by exactly one item, with the same contributions in the same
+ * order whatever the range). A whole call is [0, items); api.h lets a caller run any range, so
+ * that the Java side can cut a long heap-array call into short critical regions.
  */
-inline std::vector<int32_t> smallPlaneMap(const Geometry& g, const RowSource& rows) {
-    constexpr int64_t kMaxPlane = 4096, kMaxColumns = int64_t(1) << 16, kShortRow = 16;
+struct ItemRange {
+    int64_t first, end;
+};
+
+/**
+ * Whether unfold gathers through a per-plane index map (small planes with short rows, where
+ * setting up each row costs more than copying it); fold never does (a scatter-add through an
+ * index map measured slower than rows).
+ */
+constexpr int64_t kMapMaxPlane = 4096, kMapMaxColumns = int64_t(1) << 16, kMapShortRow = 16;
+inline bool usesPlaneMap(const Geometry& g) {
+    return g.imagePlane <= kMapMaxPlane && g.kernelVolume * g.blocks <= kMapMaxColumns && g.lastGrid() < kMapShortRow;
+}
+
+/**
+ * The most elements one unfold work item writes (a cache-sized piece: 64 Ki elements). The C++
+ * tests build a variant with tiny items, so that every test shape runs in many row blocks.
+ */
+#ifndef FOLDND_ITEM_ELEMENTS
+#define FOLDND_ITEM_ELEMENTS (int64_t(1) << 16)
+#endif
+constexpr int64_t kItemElements = FOLDND_ITEM_ELEMENTS;
+
+/**
+ * How unfold cuts its work: with the plane map, one item per plane (at most 2^16 + 2^12 elements);
+ * otherwise (plane, run of offsets sharing all but the last kernel index, chunk of G consecutive
+ * last offsets, piece), where the pieces of about kItemElements written elements are blocks of
+ * rows, or, when an offset has a single row (1-d), ranges of that row's blocks.
+ */
+struct UnfoldWork {
+    bool map;
+    int64_t runs = 1, chunksPerRun = 1, chunk = 1, pieces = 1, items = 0;
+
+    template <typename T>
+    static UnfoldWork of(const Geometry& g) {
+        UnfoldWork w{usesPlaneMap(g)};
+        if (w.map) {
+            w.items = g.planes;
+            return w;
+        }
+        const int64_t kLast = g.kernel[g.dims - 1], R = g.rowsPerKernelOffset();
+        w.chunk = chunkSize<T>(g);
+        w.chunksPerRun = ceilDiv(kLast, w.chunk);
+        w.runs = g.kernelVolume / kLast;
+        const int64_t width = g.lastGrid(), splittable = R > 1 ? R : width;
+        w.pieces = std::max<int64_t>(1, std::min(splittable, (R * width * w.chunk) / kItemElements));
+        w.items = g.planes * w.runs * w.chunksPerRun * w.pieces;
+        return w;
+    }
+};
+
+/** The plane map: for each column element of a plane, the image element it reads (padding: P, a zero). */
+inline std::vector<int32_t> planeMap(const Geometry& g, const RowSource& rows) {
     const int64_t perPlane = g.kernelVolume * g.blocks;
-    std::vector<int32_t> map;
-    if (g.imagePlane > kMaxPlane || perPlane > kMaxColumns || g.lastGrid() >= kShortRow) return map;
-    map.assign(perPlane, static_cast<int32_t>(g.imagePlane));  // indexed k * L + l, whatever the layout
+    std::vector<int32_t> map(perPlane, static_cast<int32_t>(g.imagePlane));  // indexed k * L + l, whatever the layout
     const int64_t step = g.stride[g.dims - 1], width = g.lastGrid();
     for (int64_t k = 0; k < g.kernelVolume; ++k) {
         rows.forRows(k, 0, g.rowsPerKernelOffset(), [&](int64_t q, const Row& r) {
@@ -307,53 +355,77 @@ inline std::vector<int32_t> smallPlaneMap(const Geometry& g, const RowSource& ro
     return map;
 }
 
-/** unfold: columns(p, k, l) = image(p, x(k, l)), 0 where x lies in the padding. */
+/** unfold through the plane map: items are planes. */
 template <typename T>
-inline void unfold(const Geometry& g, const T* image, T* columns, int threads) {
-    const OffsetTables t(g);
-    const RowSource rows(g, t);
-    const std::vector<int32_t> map = smallPlaneMap(g, rows);
-    if (!map.empty()) {
-        const int64_t perPlane = static_cast<int64_t>(map.size()), P = g.imagePlane, L = g.blocks;
-        parallelFor(g.planes, threads, perPlane, [&](int64_t begin, int64_t end) {
-            T plane[4096 + 1];  // the plane, then the zero that padding reads
-            plane[P] = T(0);
-            for (int64_t p = begin; p < end; ++p) {
-                std::copy(image + p * P, image + (p + 1) * P, plane);
-                T* dst = columns + g.columnBase(p);
-                for (int64_t k = 0; k < g.kernelVolume; ++k) {
-                    const int32_t* m = map.data() + k * L;
-                    T* d = dst + k * g.kernelStride;
-                    for (int64_t l = 0; l < L; ++l) d[l] = plane[m[l]];
-                }
-            }
-        });
-        return;
-    }
-    const int last = g.dims - 1;
-    const int64_t K = g.kernelVolume, L = g.blocks, width = g.lastGrid(), R = g.rowsPerKernelOffset();
-    const int64_t kLast = g.kernel[last], G = unfoldChunkSize<T>(g), chunksPerRun = ceilDiv(kLast, G);
-    const int64_t step = g.stride[last], dilation = g.dilation[last];
-    const int64_t runs = K / kLast;  // groups of offsets sharing all but the last kernel index
-    // Work items: (plane, run of offsets sharing the prefix, chunk of G consecutive last offsets).
-    parallelFor(g.planes * runs * chunksPerRun, threads, L * G, [&](int64_t begin, int64_t end) {
-        Row chunk[16];
-        for (int64_t item = begin; item < end; ++item) {
-            const int64_t p = item / (runs * chunksPerRun), c = item % (runs * chunksPerRun);
-            const int64_t k0 = (c / chunksPerRun) * kLast + (c % chunksPerRun) * G;
-            const int64_t n = std::min(G, kLast - (c % chunksPerRun) * G);
-            const T* src = image + p * g.imagePlane;
+inline void unfoldMapped(const Geometry& g, const RowSource& rows, const T* image, T* columns, ItemRange part,
+                         int threads) {
+    const std::vector<int32_t> map = planeMap(g, rows);
+    const int64_t perPlane = static_cast<int64_t>(map.size()), P = g.imagePlane, L = g.blocks;
+    parallelFor(part.end - part.first, threads, perPlane, [&](int64_t begin, int64_t end) {
+        T plane[kMapMaxPlane + 1];  // the plane (usesPlaneMap bounds it), then the zero that padding reads
+        plane[P] = T(0);
+        for (int64_t p = part.first + begin; p < part.first + end; ++p) {
+            std::copy(image + p * P, image + (p + 1) * P, plane);
             T* dst = columns + g.columnBase(p);
-            if (n == 1) {
-                rows.forRows(k0, 0, R, [&](int64_t, const Row& r) { unfoldRow(r, width, step, src, dst); });
-                continue;
-            }
-            for (int64_t q = 0; q < R; ++q) {
-                for (int64_t j = 0; j < n; ++j) rows.forRows(k0 + j, q, q + 1, [&](int64_t, const Row& r) { chunk[j] = r; });
-                unfoldChunkRow(chunk, n, width, step, dilation, src, dst);
+            for (int64_t k = 0; k < g.kernelVolume; ++k) {
+                const int32_t* m = map.data() + k * L;
+                T* d = dst + k * g.kernelStride;
+                for (int64_t l = 0; l < L; ++l) d[l] = plane[m[l]];
             }
         }
     });
+}
+
+/** One general unfold item: blocks [a, b) of rows [q0, q1) of a chunk of n offsets from k0, for one plane. */
+template <typename T>
+inline void unfoldItem(const Geometry& g, const RowSource& rows, const T* src, T* dst, int64_t k0, int64_t n,
+                       int64_t q0, int64_t q1, int64_t a, int64_t b) {
+    const int last = g.dims - 1;
+    const int64_t step = g.stride[last], dilation = g.dilation[last];
+    if (n == 1) {
+        rows.forRows(k0, q0, q1, [&](int64_t, const Row& r) { unfoldRow(r, a, b, step, src, dst); });
+        return;
+    }
+    Row chunk[kMaxChunk];  // chunkSize's bound
+    for (int64_t q = q0; q < q1; ++q) {
+        for (int64_t j = 0; j < n; ++j) rows.forRows(k0 + j, q, q + 1, [&](int64_t, const Row& r) { chunk[j] = r; });
+        unfoldChunkRow(chunk, n, a, b, step, dilation, src, dst);
+    }
+}
+
+/** unfold: columns(p, k, l) = image(p, x(k, l)), 0 where x lies in the padding; the items of part only. */
+template <typename T>
+inline void unfold(const Geometry& g, const T* image, T* columns, int threads, ItemRange part) {
+    const OffsetTables t(g);
+    const RowSource rows(g, t);
+    const UnfoldWork w = UnfoldWork::of<T>(g);
+    if (w.map) {
+        unfoldMapped(g, rows, image, columns, part, threads);
+        return;
+    }
+    const int64_t kLast = g.kernel[g.dims - 1], R = g.rowsPerKernelOffset(), width = g.lastGrid();
+    const int64_t perPlane = w.runs * w.chunksPerRun * w.pieces;
+    parallelFor(part.end - part.first, threads, g.blocks * w.chunk / w.pieces, [&](int64_t begin, int64_t end) {
+        for (int64_t item = part.first + begin; item < part.first + end; ++item) {
+            const int64_t p = item / perPlane, rest = item % perPlane;
+            const int64_t c = rest / w.pieces, piece = rest % w.pieces;
+            const int64_t k0 = (c / w.chunksPerRun) * kLast + (c % w.chunksPerRun) * w.chunk;
+            const int64_t n = std::min(w.chunk, kLast - (c % w.chunksPerRun) * w.chunk);
+            const T* src = image + p * g.imagePlane;
+            T* dst = columns + g.columnBase(p);
+            if (R > 1) {
+                unfoldItem(g, rows, src, dst, k0, n, R * piece / w.pieces, R * (piece + 1) / w.pieces, 0, width);
+            } else {
+                unfoldItem(g, rows, src, dst, k0, n, 0, 1, width * piece / w.pieces, width * (piece + 1) / w.pieces);
+            }
+        }
+    });
+}
+
+/** A whole unfold. */
+template <typename T>
+inline void unfold(const Geometry& g, const T* image, T* columns, int threads) {
+    unfold(g, image, columns, threads, ItemRange{0, UnfoldWork::of<T>(g).items});
 }
 
 // ---- fold ------------------------------------------------------------------------------------
@@ -440,8 +512,8 @@ inline void foldBand(const Geometry& g, const OffsetTables& t, const RowSource& 
         b = std::min(t.hi[ti], ceilDiv(bandEnd - t.origin[ti], g.stride[0]));
     };
 
-    Row chunk[16];
-    T w[16];
+    Row chunk[kMaxChunk];
+    T w[kMaxChunk];
     for (int64_t k = 0, n = 1; k < g.kernelVolume; k += n) {
         n = std::min(G, kLast - t.kLast(k));  // chunks never cross a last-dimension run
         for (int64_t j = 0; j < n; ++j) w[j] = src.weight(k + j);
@@ -526,68 +598,100 @@ inline int64_t bandsPerPlane(const Geometry& g, int threads) {
 }
 
 /**
- * The coverage map of one plane: for each image element, the sum of the weights (1 when weights
- * is null) of the kernel offsets whose blocks cover it, added in kernel-offset order.
+ * The coverage map of one plane over dimension-0 coordinates [from, to): for each image element
+ * there, the sum of the weights (1 when weights is null) of the kernel offsets whose blocks cover
+ * it, added in kernel-offset order. Left uninitialised elsewhere, where no finish() reads it (a
+ * part of a call needs only its own bands: computing the whole plane per part would repeat it).
  */
 template <typename T>
-inline std::vector<T> coverage(const Geometry& g, const OffsetTables& t, const RowSource& rows, const T* weights) {
-    std::vector<T> map(g.imagePlane);
-    if (weights != nullptr) foldBand<T, SUM>(g, t, rows, WeightSource<T, true>{weights}, 0, g.image[0], map.data());
-    else foldBand<T, SUM>(g, t, rows, WeightSource<T, false>{nullptr}, 0, g.image[0], map.data());
-    return map;
-}
+struct Coverage {
+    std::unique_ptr<T[]> map;
+
+    Coverage(const Geometry& g, const OffsetTables& t, const RowSource& rows, const T* weights, int64_t from, int64_t to)
+        : map(new T[static_cast<size_t>(g.imagePlane)]) {
+        if (weights != nullptr) foldBand<T, SUM>(g, t, rows, WeightSource<T, true>{weights}, from, to, map.get());
+        else foldBand<T, SUM>(g, t, rows, WeightSource<T, false>{nullptr}, from, to, map.get());
+    }
+};
 
 /** MEAN divides by the coverage; MAX/MIN only clear what no block covers (0 there). */
 template <typename T>
-inline void finish(const std::vector<T>& map, bool divide, int64_t from, int64_t to, T* out) {
+inline void finish(const T* map, bool divide, int64_t from, int64_t to, T* out) {
     for (int64_t i = from; i < to; ++i) {
         const T m = map[i];
         out[i] = m == T(0) ? T(0) : (divide ? out[i] / m : out[i]);
     }
 }
 
+/** How fold cuts its work: items are (plane, band), bands along dimension 0 (bandsPerPlane). */
+template <typename T>
+inline int64_t foldItems(const Geometry& g, int threads) {
+    return g.planes * bandsPerPlane<T>(g, threads);
+}
+
 template <typename T, int R, bool Weighted>
-inline void foldAll(const Geometry& g, const OffsetTables& t, const RowSource& rows, const T* columns, const T* weights,
-                    const std::vector<T>& map, bool divide, T* image, int threads) {
+inline void foldPart(const Geometry& g, const OffsetTables& t, const RowSource& rows, const T* columns, const T* weights,
+                      const T* map, bool divide, T* image, int threads, ItemRange part) {
     const int64_t K = g.kernelVolume, L = g.blocks, P = g.imagePlane;
     const int64_t bands = bandsPerPlane<T>(g, threads), extent = g.image[0];
     const int64_t slice = g.dims == 1 ? 1 : g.imageStride[0];
-    parallelFor(g.planes * bands, threads, (K * L + P) / bands, [&](int64_t begin, int64_t end) {
-        for (int64_t item = begin; item < end; ++item) {
+    parallelFor(part.end - part.first, threads, (K * L + P) / bands, [&](int64_t begin, int64_t end) {
+        for (int64_t item = part.first + begin; item < part.first + end; ++item) {
             const int64_t p = item / bands, band = item % bands;
             const int64_t b0 = extent * band / bands, b1 = extent * (band + 1) / bands;
             T* out = image + p * P;
             foldBand<T, R>(g, t, rows, Source<T, Weighted>{columns + g.columnBase(p), weights}, b0, b1, out);
-            if (!map.empty()) finish(map, divide, b0 * slice, b1 * slice, out);
+            if (map != nullptr) finish(map, divide, b0 * slice, b1 * slice, out);
         }
     });
 }
 
-/** fold with a merge rule; weights (K values) may be null. */
+/** The dimension-0 coordinates that the items of part write: one plane's bands, or whole planes. */
 template <typename T>
-inline void fold(const Geometry& g, const T* columns, T* image, Reduce reduce, const T* weights, int threads) {
+inline void partRows(const Geometry& g, int threads, ItemRange part, int64_t& from, int64_t& to) {
+    const int64_t bands = bandsPerPlane<T>(g, threads), extent = g.image[0];
+    if (part.first / bands != (part.end - 1) / bands) {
+        from = 0;
+        to = extent;
+        return;
+    }
+    from = extent * (part.first % bands) / bands;
+    to = extent * ((part.end - 1) % bands + 1) / bands;
+}
+
+/** fold with a merge rule; weights (K values) may be null; the items of part only. */
+template <typename T>
+inline void fold(const Geometry& g, const T* columns, T* image, Reduce reduce, const T* weights, int threads,
+                 ItemRange part) {
+    if (part.first >= part.end) return;
     const OffsetTables t(g);
     const RowSource rows(g, t);
-    const std::vector<T> map = reduce == SUM ? std::vector<T>() : coverage(g, t, rows, weights);
-    const bool w = weights != nullptr;
+    int64_t from = 0, to = 0;
+    partRows<T>(g, threads, part, from, to);
+    const std::unique_ptr<Coverage<T>> coverage(reduce == SUM ? nullptr : new Coverage<T>(g, t, rows, weights, from, to));
+    const T* map = coverage ? coverage->map.get() : nullptr;
+    const bool w = weights != nullptr, mean = reduce == MEAN;
     switch (reduce) {
         case SUM:
-            if (w) foldAll<T, SUM, true>(g, t, rows, columns, weights, map, false, image, threads);
-            else foldAll<T, SUM, false>(g, t, rows, columns, weights, map, false, image, threads);
-            break;
         case MEAN:
-            if (w) foldAll<T, SUM, true>(g, t, rows, columns, weights, map, true, image, threads);
-            else foldAll<T, SUM, false>(g, t, rows, columns, weights, map, true, image, threads);
+            if (w) foldPart<T, SUM, true>(g, t, rows, columns, weights, map, mean, image, threads, part);
+            else foldPart<T, SUM, false>(g, t, rows, columns, weights, map, mean, image, threads, part);
             break;
         case MAX:
-            if (w) foldAll<T, MAX, true>(g, t, rows, columns, weights, map, false, image, threads);
-            else foldAll<T, MAX, false>(g, t, rows, columns, weights, map, false, image, threads);
+            if (w) foldPart<T, MAX, true>(g, t, rows, columns, weights, map, false, image, threads, part);
+            else foldPart<T, MAX, false>(g, t, rows, columns, weights, map, false, image, threads, part);
             break;
         case MIN:
-            if (w) foldAll<T, MIN, true>(g, t, rows, columns, weights, map, false, image, threads);
-            else foldAll<T, MIN, false>(g, t, rows, columns, weights, map, false, image, threads);
+            if (w) foldPart<T, MIN, true>(g, t, rows, columns, weights, map, false, image, threads, part);
+            else foldPart<T, MIN, false>(g, t, rows, columns, weights, map, false, image, threads, part);
             break;
     }
+}
+
+/** A whole fold. */
+template <typename T>
+inline void fold(const Geometry& g, const T* columns, T* image, Reduce reduce, const T* weights, int threads) {
+    fold(g, columns, image, reduce, weights, threads, ItemRange{0, foldItems<T>(g, threads)});
 }
 
 }  // namespace foldnd

@@ -1,7 +1,5 @@
 package io.github.foldnd;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 
 /**
@@ -13,27 +11,16 @@ import java.nio.DoubleBuffer;
 final class ConvDoubleOps extends Convolution<DoubleBuffer> {
     static final ConvDoubleOps INSTANCE = new ConvDoubleOps();
 
-    private static final ThreadLocal<ByteBuffer[]> SCRATCH = ThreadLocal.withInitial(() -> new ByteBuffer[SLOTS]);
-
     private ConvDoubleOps() {}
 
     @Override
-    DoubleBuffer scratch(int slot, long n) {
-        ByteBuffer[] slots = SCRATCH.get();
-        long bytes = n * Double.BYTES;
-        if (slots[slot] == null || slots[slot].capacity() < bytes) {
-            slots[slot] = ByteBuffer.allocateDirect(Check.arrayLength(bytes, "convolution scratch bytes")).order(ByteOrder.nativeOrder());
-        }
-        return slots[slot].asDoubleBuffer().limit((int) n);
+    DoubleBuffer scratch(int slot, long n, String what) {
+        return scratchBytes(slot, n, Double.BYTES, what).asDoubleBuffer().limit((int) n);
     }
 
-    static void releaseScratch() {
-        SCRATCH.remove();
-    }
-
-    /** A staging copy of a heap array in scratch slot; null stays null. */
-    DoubleBuffer stage(int slot, double[] values) {
-        return values == null ? null : scratch(slot, values.length).put(values).flip();
+    /** A staging copy of heap array {@code name} in scratch slot; null stays null. */
+    DoubleBuffer stage(int slot, double[] values, String name) {
+        return values == null ? null : scratch(slot, values.length, "the native copy of " + name).put(values).flip();
     }
 
     static double[] toArray(DoubleBuffer b, long n) {
@@ -49,10 +36,12 @@ final class ConvDoubleOps extends Convolution<DoubleBuffer> {
     }
 
     @Override
-    void gemm(boolean transA, boolean transB, int m, int n, int k, DoubleBuffer a, int lda, DoubleBuffer b, int ldb, DoubleBuffer c, int ldc) {
+    void gemm(boolean transA, boolean transB, int m, int n, int k, DoubleBuffer a, int lda, DoubleBuffer b, int ldb,
+              DoubleBuffer c, int ldc) {
         if (Blas.available()) {
             Blas.run(FoldNd.threads(), () -> org.bytedeco.openblas.global.openblas_nolapack.cblas_dgemm(Blas.ROW_MAJOR,
-                    transA ? Blas.TRANS : Blas.NO_TRANS, transB ? Blas.TRANS : Blas.NO_TRANS, m, n, k, 1d, a, lda, b, ldb, 0d, c, ldc));
+                    transA ? Blas.TRANS : Blas.NO_TRANS, transB ? Blas.TRANS : Blas.NO_TRANS, m, n, k, 1d, a, lda, b, ldb, 0d,
+                    c, ldc));
             return;
         }
         javaGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
@@ -80,12 +69,12 @@ final class ConvDoubleOps extends Convolution<DoubleBuffer> {
 
     @Override
     void unfold(FoldGeometry g, DoubleBuffer image, DoubleBuffer columns) {
-        if (g.planes() > 0) Engine.selected().unfoldKernel(g, image, columns, engineThreads());
+        if (g.planes() > 0) Engine.selected().unfoldDirect(g, image, columns, engineThreads());
     }
 
     @Override
     void fold(FoldGeometry g, DoubleBuffer columns, DoubleBuffer image) {
-        if (g.planes() > 0) Engine.selected().foldKernel(g, columns, image, Reduce.SUM, null, engineThreads());
+        if (g.planes() > 0) Engine.selected().foldDirect(g, columns, image, engineThreads());
     }
 
     @Override

@@ -1,7 +1,5 @@
 package io.github.foldnd;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 
 /**
@@ -13,27 +11,16 @@ import java.nio.FloatBuffer;
 final class ConvFloatOps extends Convolution<FloatBuffer> {
     static final ConvFloatOps INSTANCE = new ConvFloatOps();
 
-    private static final ThreadLocal<ByteBuffer[]> SCRATCH = ThreadLocal.withInitial(() -> new ByteBuffer[SLOTS]);
-
     private ConvFloatOps() {}
 
     @Override
-    FloatBuffer scratch(int slot, long n) {
-        ByteBuffer[] slots = SCRATCH.get();
-        long bytes = n * Float.BYTES;
-        if (slots[slot] == null || slots[slot].capacity() < bytes) {
-            slots[slot] = ByteBuffer.allocateDirect(Check.arrayLength(bytes, "convolution scratch bytes")).order(ByteOrder.nativeOrder());
-        }
-        return slots[slot].asFloatBuffer().limit((int) n);
+    FloatBuffer scratch(int slot, long n, String what) {
+        return scratchBytes(slot, n, Float.BYTES, what).asFloatBuffer().limit((int) n);
     }
 
-    static void releaseScratch() {
-        SCRATCH.remove();
-    }
-
-    /** A staging copy of a heap array in scratch slot; null stays null. */
-    FloatBuffer stage(int slot, float[] values) {
-        return values == null ? null : scratch(slot, values.length).put(values).flip();
+    /** A staging copy of heap array {@code name} in scratch slot; null stays null. */
+    FloatBuffer stage(int slot, float[] values, String name) {
+        return values == null ? null : scratch(slot, values.length, "the native copy of " + name).put(values).flip();
     }
 
     static float[] toArray(FloatBuffer b, long n) {
@@ -49,10 +36,12 @@ final class ConvFloatOps extends Convolution<FloatBuffer> {
     }
 
     @Override
-    void gemm(boolean transA, boolean transB, int m, int n, int k, FloatBuffer a, int lda, FloatBuffer b, int ldb, FloatBuffer c, int ldc) {
+    void gemm(boolean transA, boolean transB, int m, int n, int k, FloatBuffer a, int lda, FloatBuffer b, int ldb,
+              FloatBuffer c, int ldc) {
         if (Blas.available()) {
             Blas.run(FoldNd.threads(), () -> org.bytedeco.openblas.global.openblas_nolapack.cblas_sgemm(Blas.ROW_MAJOR,
-                    transA ? Blas.TRANS : Blas.NO_TRANS, transB ? Blas.TRANS : Blas.NO_TRANS, m, n, k, 1f, a, lda, b, ldb, 0f, c, ldc));
+                    transA ? Blas.TRANS : Blas.NO_TRANS, transB ? Blas.TRANS : Blas.NO_TRANS, m, n, k, 1f, a, lda, b, ldb, 0f,
+                    c, ldc));
             return;
         }
         javaGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
@@ -80,12 +69,12 @@ final class ConvFloatOps extends Convolution<FloatBuffer> {
 
     @Override
     void unfold(FoldGeometry g, FloatBuffer image, FloatBuffer columns) {
-        if (g.planes() > 0) Engine.selected().unfoldKernel(g, image, columns, engineThreads());
+        if (g.planes() > 0) Engine.selected().unfoldDirect(g, image, columns, engineThreads());
     }
 
     @Override
     void fold(FoldGeometry g, FloatBuffer columns, FloatBuffer image) {
-        if (g.planes() > 0) Engine.selected().foldKernel(g, columns, image, Reduce.SUM, null, engineThreads());
+        if (g.planes() > 0) Engine.selected().foldDirect(g, columns, image, engineThreads());
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.github.foldnd;
 
 import java.nio.Buffer;
+import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 
@@ -27,13 +28,29 @@ import java.nio.FloatBuffer;
  * for (int i = 0; i < w.length; i++) w[i] -= learningRate * gw.weight()[i];
  * }</pre>
  *
- * <p>Heap arrays are copied into per-thread native scratch (reused across calls; free it with
- * {@link #releaseScratch()}); direct buffers (native order) are used in place, results written to
- * caller-provided outputs, which must not overlap the inputs. Numerics: each output is a sum of
- * products in an order set by the GEMM, so results agree with PyTorch's to within the rounding of
- * such sums (see the tests), not bit for bit. Threads: FoldNd.threads() for the unfold/fold engine
- * and for OpenBLAS, which run one after the other and never nested. Bad shapes raise
+ * <p>Heap arrays are copied into per-thread native scratch; direct buffers (native order) are used in
+ * place, results written to caller-provided outputs. Numerics: each output is a sum of products in
+ * an order set by the GEMM, so results agree with PyTorch's to within the rounding of such sums (see
+ * the tests), not bit for bit. Threads: FoldNd.threads() for the unfold/fold engine and for
+ * OpenBLAS, which run one after the other and never nested. Bad shapes raise
  * IllegalArgumentException naming the argument, before any work.
+ *
+ * <p>Buffers: each buffer argument is read once, on entry, as {@code buffer.slice()}: the call then
+ * works on that private view of [position, limit), so another thread moving the buffer's position
+ * or limit meanwhile cannot move the memory the call reads or writes, and the caller's position and
+ * limit are never changed. An output must not share a byte with an input or with another output
+ * (the kernels do not work in place; a bias gradient written over x would corrupt x): such calls are
+ * refused with IllegalArgumentException naming both arguments. Where JavaCPP's native library is
+ * missing (no addresses can be read), only the same buffer object passed twice is detected.
+ *
+ * <p>Scratch: the column matrix (C_in·K, N·L), the reordered output and the native copies of heap
+ * arrays live in per-thread native scratch, taken with malloc and freed explicitly. A thread keeps
+ * at most 16 MiB of it between calls, for the next
+ * call; anything beyond is freed when the call returns, and {@link #releaseScratch()} frees the rest.
+ * One scratch block is used through one ByteBuffer view, so it holds at most 2147483647 bytes
+ * (2^31 - 1): a convolution whose column matrix needs more is refused with
+ * IllegalArgumentException (split the batch); a failed native allocation is an OutOfMemoryError
+ * saying how much was asked for and why.
  */
 public final class ConvNd {
     private ConvNd() {}
@@ -49,9 +66,14 @@ public final class ConvNd {
         ConvShape s = ConvShape.of(xShape, weightShape, stride, padding, dilation, groups);
         checkArrays(x, "x", s.xLength(), weight, "weight", s.weightLength(), bias, "bias", s.outChannels);
         ConvFloatOps ops = ConvFloatOps.INSTANCE;
-        FloatBuffer y = ops.scratch(Convolution.STAGE_OUT, s.yLength());
-        ops.forward(s, ops.stage(Convolution.STAGE_A, x), ops.stage(Convolution.STAGE_B, weight), ops.stage(Convolution.STAGE_C, bias), y);
-        return ConvFloatOps.toArray(y, s.yLength());
+        try {
+            FloatBuffer y = ops.scratch(Convolution.STAGE_OUT, s.yLength(), "the native copy of the result y");
+            ops.forward(s, ops.stage(Convolution.STAGE_A, x, "x"), ops.stage(Convolution.STAGE_B, weight, "weight"),
+                    ops.stage(Convolution.STAGE_C, bias, "bias"), y);
+            return ConvFloatOps.toArray(y, s.yLength());
+        } finally {
+            Convolution.endCall();
+        }
     }
 
     /** double version of {@link #forward(float[], long[], float[], long[], float[], int[], int[], int[], int)}. */
@@ -60,111 +82,186 @@ public final class ConvNd {
         ConvShape s = ConvShape.of(xShape, weightShape, stride, padding, dilation, groups);
         checkArrays(x, "x", s.xLength(), weight, "weight", s.weightLength(), bias, "bias", s.outChannels);
         ConvDoubleOps ops = ConvDoubleOps.INSTANCE;
-        DoubleBuffer y = ops.scratch(Convolution.STAGE_OUT, s.yLength());
-        ops.forward(s, ops.stage(Convolution.STAGE_A, x), ops.stage(Convolution.STAGE_B, weight), ops.stage(Convolution.STAGE_C, bias), y);
-        return ConvDoubleOps.toArray(y, s.yLength());
+        try {
+            DoubleBuffer y = ops.scratch(Convolution.STAGE_OUT, s.yLength(), "the native copy of the result y");
+            ops.forward(s, ops.stage(Convolution.STAGE_A, x, "x"), ops.stage(Convolution.STAGE_B, weight, "weight"),
+                    ops.stage(Convolution.STAGE_C, bias, "bias"), y);
+            return ConvDoubleOps.toArray(y, s.yLength());
+        } finally {
+            Convolution.endCall();
+        }
     }
 
     /** dL/dx (N, C_in, *inputSpatialSize) from gradY = dL/dy (N, C_out, *grid). */
-    public static float[] backwardInput(float[] gradY, long[] gradYShape, float[] weight, long[] weightShape, int[] inputSpatialSize,
-                                        int[] stride, int[] padding, int[] dilation, int groups) {
+    public static float[] backwardInput(float[] gradY, long[] gradYShape, float[] weight, long[] weightShape,
+                                        int[] inputSpatialSize, int[] stride, int[] padding, int[] dilation, int groups) {
         ConvShape s = ConvShape.forGradInput(gradYShape, weightShape, inputSpatialSize, stride, padding, dilation, groups);
         checkArrays(gradY, "gradY", s.yLength(), weight, "weight", s.weightLength(), null, "", 0);
         ConvFloatOps ops = ConvFloatOps.INSTANCE;
-        FloatBuffer gradX = ops.scratch(Convolution.STAGE_OUT, s.xLength());
-        ops.backwardInput(s, ops.stage(Convolution.STAGE_A, gradY), ops.stage(Convolution.STAGE_B, weight), gradX);
-        return ConvFloatOps.toArray(gradX, s.xLength());
+        try {
+            FloatBuffer gradX = ops.scratch(Convolution.STAGE_OUT, s.xLength(), "the native copy of the result gradX");
+            ops.backwardInput(s, ops.stage(Convolution.STAGE_A, gradY, "gradY"), ops.stage(Convolution.STAGE_B, weight, "weight"),
+                    gradX);
+            return ConvFloatOps.toArray(gradX, s.xLength());
+        } finally {
+            Convolution.endCall();
+        }
     }
 
     /** double version of {@link #backwardInput(float[], long[], float[], long[], int[], int[], int[], int[], int)}. */
-    public static double[] backwardInput(double[] gradY, long[] gradYShape, double[] weight, long[] weightShape, int[] inputSpatialSize,
-                                         int[] stride, int[] padding, int[] dilation, int groups) {
+    public static double[] backwardInput(double[] gradY, long[] gradYShape, double[] weight, long[] weightShape,
+                                         int[] inputSpatialSize, int[] stride, int[] padding, int[] dilation, int groups) {
         ConvShape s = ConvShape.forGradInput(gradYShape, weightShape, inputSpatialSize, stride, padding, dilation, groups);
         checkArrays(gradY, "gradY", s.yLength(), weight, "weight", s.weightLength(), null, "", 0);
         ConvDoubleOps ops = ConvDoubleOps.INSTANCE;
-        DoubleBuffer gradX = ops.scratch(Convolution.STAGE_OUT, s.xLength());
-        ops.backwardInput(s, ops.stage(Convolution.STAGE_A, gradY), ops.stage(Convolution.STAGE_B, weight), gradX);
-        return ConvDoubleOps.toArray(gradX, s.xLength());
+        try {
+            DoubleBuffer gradX = ops.scratch(Convolution.STAGE_OUT, s.xLength(), "the native copy of the result gradX");
+            ops.backwardInput(s, ops.stage(Convolution.STAGE_A, gradY, "gradY"), ops.stage(Convolution.STAGE_B, weight, "weight"),
+                    gradX);
+            return ConvDoubleOps.toArray(gradX, s.xLength());
+        } finally {
+            Convolution.endCall();
+        }
     }
 
     /** dL/dweight (C_out, C_in / groups, *kernelSize) and dL/dbias (C_out) from x and gradY = dL/dy. */
-    public static WeightGradients<float[]> backwardWeight(float[] x, long[] xShape, float[] gradY, long[] gradYShape, int[] kernelSize,
-                                                          int[] stride, int[] padding, int[] dilation, int groups) {
+    public static WeightGradients<float[]> backwardWeight(float[] x, long[] xShape, float[] gradY, long[] gradYShape,
+                                                          int[] kernelSize, int[] stride, int[] padding, int[] dilation,
+                                                          int groups) {
         ConvShape s = ConvShape.forGradWeight(xShape, gradYShape, kernelSize, stride, padding, dilation, groups);
         checkArrays(x, "x", s.xLength(), gradY, "gradY", s.yLength(), null, "", 0);
         ConvFloatOps ops = ConvFloatOps.INSTANCE;
-        FloatBuffer gw = ops.scratch(Convolution.STAGE_OUT, s.weightLength()), gb = ops.scratch(Convolution.STAGE_C, s.outChannels);
-        ops.backwardWeight(s, ops.stage(Convolution.STAGE_A, x), ops.stage(Convolution.STAGE_B, gradY), gw, gb);
-        return new WeightGradients<>(ConvFloatOps.toArray(gw, s.weightLength()), ConvFloatOps.toArray(gb, s.outChannels));
+        try {
+            FloatBuffer gw = ops.scratch(Convolution.STAGE_OUT, s.weightLength(), "the native copy of the result gradWeight");
+            FloatBuffer gb = ops.scratch(Convolution.STAGE_C, s.outChannels, "the native copy of the result gradBias");
+            ops.backwardWeight(s, ops.stage(Convolution.STAGE_A, x, "x"), ops.stage(Convolution.STAGE_B, gradY, "gradY"), gw, gb);
+            return new WeightGradients<>(ConvFloatOps.toArray(gw, s.weightLength()), ConvFloatOps.toArray(gb, s.outChannels));
+        } finally {
+            Convolution.endCall();
+        }
     }
 
     /** double version of {@link #backwardWeight(float[], long[], float[], long[], int[], int[], int[], int[], int)}. */
-    public static WeightGradients<double[]> backwardWeight(double[] x, long[] xShape, double[] gradY, long[] gradYShape, int[] kernelSize,
-                                                           int[] stride, int[] padding, int[] dilation, int groups) {
+    public static WeightGradients<double[]> backwardWeight(double[] x, long[] xShape, double[] gradY, long[] gradYShape,
+                                                           int[] kernelSize, int[] stride, int[] padding, int[] dilation,
+                                                           int groups) {
         ConvShape s = ConvShape.forGradWeight(xShape, gradYShape, kernelSize, stride, padding, dilation, groups);
         checkArrays(x, "x", s.xLength(), gradY, "gradY", s.yLength(), null, "", 0);
         ConvDoubleOps ops = ConvDoubleOps.INSTANCE;
-        DoubleBuffer gw = ops.scratch(Convolution.STAGE_OUT, s.weightLength()), gb = ops.scratch(Convolution.STAGE_C, s.outChannels);
-        ops.backwardWeight(s, ops.stage(Convolution.STAGE_A, x), ops.stage(Convolution.STAGE_B, gradY), gw, gb);
-        return new WeightGradients<>(ConvDoubleOps.toArray(gw, s.weightLength()), ConvDoubleOps.toArray(gb, s.outChannels));
+        try {
+            DoubleBuffer gw = ops.scratch(Convolution.STAGE_OUT, s.weightLength(), "the native copy of the result gradWeight");
+            DoubleBuffer gb = ops.scratch(Convolution.STAGE_C, s.outChannels, "the native copy of the result gradBias");
+            ops.backwardWeight(s, ops.stage(Convolution.STAGE_A, x, "x"), ops.stage(Convolution.STAGE_B, gradY, "gradY"), gw, gb);
+            return new WeightGradients<>(ConvDoubleOps.toArray(gw, s.weightLength()), ConvDoubleOps.toArray(gb, s.outChannels));
+        } finally {
+            Convolution.endCall();
+        }
     }
 
     // ---- direct buffers, caller-provided outputs ------------------------------------------------
+    // Each method takes its snapshots (view) first and from then on touches only them: see the class comment.
 
-    /** forward between direct buffers (native order, read from their positions); bias nullable; writes y. */
-    public static void forward(FloatBuffer x, long[] xShape, FloatBuffer weight, long[] weightShape, FloatBuffer bias, int[] stride,
-                               int[] padding, int[] dilation, int groups, FloatBuffer y) {
+    /**
+     * forward between direct buffers (native order, read from their positions); bias nullable; writes y (at least
+     * yLength elements from its position; more are left untouched). No output may overlap an input.
+     */
+    public static void forward(FloatBuffer x, long[] xShape, FloatBuffer weight, long[] weightShape, FloatBuffer bias,
+                               int[] stride, int[] padding, int[] dilation, int groups, FloatBuffer y) {
+        FloatBuffer xv = view(x, "x"), wv = view(weight, "weight"), bv = bias == null ? null : bias.slice(), yv = view(y, "y");
         ConvShape s = ConvShape.of(xShape, weightShape, stride, padding, dilation, groups);
-        checkBuffers(x, "x", s.xLength(), weight, "weight", s.weightLength(), bias, "bias", s.outChannels, y, "y", s.yLength());
-        ConvFloatOps.INSTANCE.forward(s, x, weight, bias, y);
+        checkForward(Float.BYTES, s, x, xv, weight, wv, bias, bv, y, yv);
+        try {
+            ConvFloatOps.INSTANCE.forward(s, xv, wv, bv, yv);
+        } finally {
+            Convolution.endCall();
+        }
     }
 
     /** forward between direct buffers; double. */
-    public static void forward(DoubleBuffer x, long[] xShape, DoubleBuffer weight, long[] weightShape, DoubleBuffer bias, int[] stride,
-                               int[] padding, int[] dilation, int groups, DoubleBuffer y) {
+    public static void forward(DoubleBuffer x, long[] xShape, DoubleBuffer weight, long[] weightShape, DoubleBuffer bias,
+                               int[] stride, int[] padding, int[] dilation, int groups, DoubleBuffer y) {
+        DoubleBuffer xv = view(x, "x"), wv = view(weight, "weight"), bv = bias == null ? null : bias.slice(), yv = view(y, "y");
         ConvShape s = ConvShape.of(xShape, weightShape, stride, padding, dilation, groups);
-        checkBuffers(x, "x", s.xLength(), weight, "weight", s.weightLength(), bias, "bias", s.outChannels, y, "y", s.yLength());
-        ConvDoubleOps.INSTANCE.forward(s, x, weight, bias, y);
+        checkForward(Double.BYTES, s, x, xv, weight, wv, bias, bv, y, yv);
+        try {
+            ConvDoubleOps.INSTANCE.forward(s, xv, wv, bv, yv);
+        } finally {
+            Convolution.endCall();
+        }
     }
 
-    /** backwardInput between direct buffers; writes gradX (N, C_in, *inputSpatialSize). */
-    public static void backwardInput(FloatBuffer gradY, long[] gradYShape, FloatBuffer weight, long[] weightShape, int[] inputSpatialSize,
-                                     int[] stride, int[] padding, int[] dilation, int groups, FloatBuffer gradX) {
+    /** backwardInput between direct buffers; writes gradX (N, C_in, *inputSpatialSize), which must not overlap an input. */
+    public static void backwardInput(FloatBuffer gradY, long[] gradYShape, FloatBuffer weight, long[] weightShape,
+                                     int[] inputSpatialSize, int[] stride, int[] padding, int[] dilation, int groups,
+                                     FloatBuffer gradX) {
+        FloatBuffer gyv = view(gradY, "gradY"), wv = view(weight, "weight"), gxv = view(gradX, "gradX");
         ConvShape s = ConvShape.forGradInput(gradYShape, weightShape, inputSpatialSize, stride, padding, dilation, groups);
-        checkBuffers(gradY, "gradY", s.yLength(), weight, "weight", s.weightLength(), null, "", 0, gradX, "gradX", s.xLength());
-        ConvFloatOps.INSTANCE.backwardInput(s, gradY, weight, gradX);
+        checkBackwardInput(Float.BYTES, s, gradY, gyv, weight, wv, gradX, gxv);
+        try {
+            ConvFloatOps.INSTANCE.backwardInput(s, gyv, wv, gxv);
+        } finally {
+            Convolution.endCall();
+        }
     }
 
     /** backwardInput between direct buffers; double. */
-    public static void backwardInput(DoubleBuffer gradY, long[] gradYShape, DoubleBuffer weight, long[] weightShape, int[] inputSpatialSize,
-                                     int[] stride, int[] padding, int[] dilation, int groups, DoubleBuffer gradX) {
+    public static void backwardInput(DoubleBuffer gradY, long[] gradYShape, DoubleBuffer weight, long[] weightShape,
+                                     int[] inputSpatialSize, int[] stride, int[] padding, int[] dilation, int groups,
+                                     DoubleBuffer gradX) {
+        DoubleBuffer gyv = view(gradY, "gradY"), wv = view(weight, "weight"), gxv = view(gradX, "gradX");
         ConvShape s = ConvShape.forGradInput(gradYShape, weightShape, inputSpatialSize, stride, padding, dilation, groups);
-        checkBuffers(gradY, "gradY", s.yLength(), weight, "weight", s.weightLength(), null, "", 0, gradX, "gradX", s.xLength());
-        ConvDoubleOps.INSTANCE.backwardInput(s, gradY, weight, gradX);
+        checkBackwardInput(Double.BYTES, s, gradY, gyv, weight, wv, gradX, gxv);
+        try {
+            ConvDoubleOps.INSTANCE.backwardInput(s, gyv, wv, gxv);
+        } finally {
+            Convolution.endCall();
+        }
     }
 
-    /** backwardWeight between direct buffers; writes gradWeight, and gradBias unless it is null. */
-    public static void backwardWeight(FloatBuffer x, long[] xShape, FloatBuffer gradY, long[] gradYShape, int[] kernelSize, int[] stride,
-                                      int[] padding, int[] dilation, int groups, FloatBuffer gradWeight, FloatBuffer gradBias) {
+    /**
+     * backwardWeight between direct buffers; writes gradWeight, and gradBias unless it is null. Neither may overlap x,
+     * gradY or the other.
+     */
+    public static void backwardWeight(FloatBuffer x, long[] xShape, FloatBuffer gradY, long[] gradYShape, int[] kernelSize,
+                                      int[] stride, int[] padding, int[] dilation, int groups, FloatBuffer gradWeight,
+                                      FloatBuffer gradBias) {
+        FloatBuffer xv = view(x, "x"), gyv = view(gradY, "gradY"), gwv = view(gradWeight, "gradWeight");
+        FloatBuffer gbv = gradBias == null ? null : gradBias.slice();
         ConvShape s = ConvShape.forGradWeight(xShape, gradYShape, kernelSize, stride, padding, dilation, groups);
-        checkBuffers(x, "x", s.xLength(), gradY, "gradY", s.yLength(), null, "", 0, gradWeight, "gradWeight", s.weightLength());
-        if (gradBias != null) Check.output(gradBias, "gradBias", s.outChannels);
-        ConvFloatOps.INSTANCE.backwardWeight(s, x, gradY, gradWeight, gradBias);
+        checkBackwardWeight(Float.BYTES, s, x, xv, gradY, gyv, gradWeight, gwv, gradBias, gbv);
+        try {
+            ConvFloatOps.INSTANCE.backwardWeight(s, xv, gyv, gwv, gbv);
+        } finally {
+            Convolution.endCall();
+        }
     }
 
     /** backwardWeight between direct buffers; double. */
-    public static void backwardWeight(DoubleBuffer x, long[] xShape, DoubleBuffer gradY, long[] gradYShape, int[] kernelSize, int[] stride,
-                                      int[] padding, int[] dilation, int groups, DoubleBuffer gradWeight, DoubleBuffer gradBias) {
+    public static void backwardWeight(DoubleBuffer x, long[] xShape, DoubleBuffer gradY, long[] gradYShape, int[] kernelSize,
+                                      int[] stride, int[] padding, int[] dilation, int groups, DoubleBuffer gradWeight,
+                                      DoubleBuffer gradBias) {
+        DoubleBuffer xv = view(x, "x"), gyv = view(gradY, "gradY"), gwv = view(gradWeight, "gradWeight");
+        DoubleBuffer gbv = gradBias == null ? null : gradBias.slice();
         ConvShape s = ConvShape.forGradWeight(xShape, gradYShape, kernelSize, stride, padding, dilation, groups);
-        checkBuffers(x, "x", s.xLength(), gradY, "gradY", s.yLength(), null, "", 0, gradWeight, "gradWeight", s.weightLength());
-        if (gradBias != null) Check.output(gradBias, "gradBias", s.outChannels);
-        ConvDoubleOps.INSTANCE.backwardWeight(s, x, gradY, gradWeight, gradBias);
+        checkBackwardWeight(Double.BYTES, s, x, xv, gradY, gyv, gradWeight, gwv, gradBias, gbv);
+        try {
+            ConvDoubleOps.INSTANCE.backwardWeight(s, xv, gyv, gwv, gbv);
+        } finally {
+            Convolution.endCall();
+        }
     }
 
-    /** Frees the calling thread's scratch memory (it is otherwise kept for the next call). */
+    /**
+     * Frees the calling thread's scratch memory now (otherwise up to 16 MiB of it is kept for the
+     * thread's next call, and freed once the thread has ended).
+     */
     public static void releaseScratch() {
-        ConvFloatOps.releaseScratch();
-        ConvDoubleOps.releaseScratch();
+        Convolution.releaseScratch();
+    }
+
+    /** The bytes of scratch the calling thread holds now: between calls, at most 16 MiB (for the tests). */
+    static long retainedScratchBytes() {
+        return Convolution.retainedScratchBytes();
     }
 
     // ---- checks ---------------------------------------------------------------------------------
@@ -176,14 +273,99 @@ public final class ConvNd {
         if (bias != null) Check.length(biasName, java.lang.reflect.Array.getLength(bias), biasLength);
     }
 
-    private static void checkBuffers(Buffer a, String aName, long aLength, Buffer b, String bName, long bLength, Buffer bias,
-                                     String biasName, long biasLength, Buffer out, String outName, long outLength) {
-        Check.input(a, aName, aLength);
-        Check.input(b, bName, bLength);
-        if (bias != null) Check.input(bias, biasName, biasLength);
-        Check.output(out, outName, outLength);
-        Check.distinct(a, out);
-        Check.distinct(b, out);
-        if (bias != null) Check.distinct(bias, out);
+    /**
+     * The call's own view of a buffer argument: [position, limit) as one read of them sees it, with a
+     * position and limit of its own. JDK's slice() keeps the view inside the buffer's capacity even
+     * when another thread moves the position or limit during the read.
+     */
+    @SuppressWarnings("unchecked")  // slice() of a FloatBuffer is a FloatBuffer, of a DoubleBuffer a DoubleBuffer
+    private static <B extends Buffer> B view(B buffer, String name) {
+        return (B) Check.notNull(buffer, name).slice();
+    }
+
+    /** A validated buffer argument: the caller's object (for the fallback identity check), its view, name and length. */
+    private record Operand(Buffer caller, Buffer view, String name, long elements) {}
+
+    private static void checkForward(int elementBytes, ConvShape s, Buffer x, Buffer xv, Buffer w, Buffer wv, Buffer b, Buffer bv,
+                                     Buffer y, Buffer yv) {
+        Operand xo = input(x, xv, "x", s.xLength()), wo = input(w, wv, "weight", s.weightLength());
+        Operand bo = b == null ? null : input(b, bv, "bias", s.outChannels);
+        Operand yo = output(y, yv, "y", s.yLength());
+        disjoint(elementBytes, yo, xo, wo, bo);
+    }
+
+    private static void checkBackwardInput(int elementBytes, ConvShape s, Buffer gy, Buffer gyv, Buffer w, Buffer wv, Buffer gx,
+                                           Buffer gxv) {
+        Operand gyo = input(gy, gyv, "gradY", s.yLength()), wo = input(w, wv, "weight", s.weightLength());
+        Operand gxo = output(gx, gxv, "gradX", s.xLength());
+        disjoint(elementBytes, gxo, gyo, wo);
+    }
+
+    private static void checkBackwardWeight(int elementBytes, ConvShape s, Buffer x, Buffer xv, Buffer gy, Buffer gyv, Buffer gw,
+                                            Buffer gwv, Buffer gb, Buffer gbv) {
+        Operand xo = input(x, xv, "x", s.xLength()), gyo = input(gy, gyv, "gradY", s.yLength());
+        Operand gwo = output(gw, gwv, "gradWeight", s.weightLength());
+        Operand gbo = gb == null ? null : output(gb, gbv, "gradBias", s.outChannels);
+        disjoint(elementBytes, gwo, xo, gyo, gbo);
+        if (gbo != null) disjoint(elementBytes, gbo, xo, gyo);
+    }
+
+    /** An input view: direct, native order, exactly {@code elements} elements. */
+    private static Operand input(Buffer caller, Buffer view, String name, long elements) {
+        directNative(view, name);
+        if (view.remaining() != elements) {
+            throw Check.fail("%s must have %d elements remaining (from its position to its limit) to match its shape, got %d",
+                    name, elements, view.remaining());
+        }
+        return new Operand(caller, view, name, elements);
+    }
+
+    /**
+     * An output view: direct, native order, writable, at least {@code elements} elements; its limit is
+     * then set to exactly those, so nothing past them can be written.
+     */
+    private static Operand output(Buffer caller, Buffer view, String name, long elements) {
+        directNative(view, name);
+        if (view.isReadOnly()) throw Check.fail("%s must be writable, got a read-only buffer", name);
+        if (view.remaining() < elements) {
+            throw Check.fail("%s must have at least %d elements remaining (from its position to its limit), got %d",
+                    name, elements, view.remaining());
+        }
+        view.limit((int) elements);  // elements <= remaining, an int
+        return new Operand(caller, view, name, elements);
+    }
+
+    private static void directNative(Buffer view, String name) {
+        if (!view.isDirect()) {
+            throw Check.fail("%s must be a direct buffer (ByteBuffer.allocateDirect(..).order(ByteOrder.nativeOrder())), "
+                    + "got a heap buffer", name);
+        }
+        ByteOrder order = view instanceof FloatBuffer f ? f.order() : ((DoubleBuffer) view).order();
+        if (order != ByteOrder.nativeOrder()) {
+            throw Check.fail("%s must be in native byte order (%s), got %s", name, ByteOrder.nativeOrder(), order);
+        }
+    }
+
+    /**
+     * Refuses an output sharing a byte with any of the others (nulls skipped). The ranges are the
+     * views' [element 0, elements): a view's element 0 is the caller's position, and an output's
+     * range is what the call writes. Without addresses, only the same object twice is seen.
+     */
+    private static void disjoint(int elementBytes, Operand out, Operand... others) {
+        long outAt = Addresses.base(out.view), outBytes = out.elements * elementBytes;
+        for (Operand other : others) {
+            if (other == null) continue;
+            long otherAt = Addresses.base(other.view), otherBytes = other.elements * elementBytes;
+            if (outAt == 0 || otherAt == 0) {  // addresses unknown here
+                if (out.caller == other.caller) {
+                    throw Check.fail("%s must not be the same buffer as %s: the convolution does not work in place",
+                            out.name, other.name);
+                }
+            } else if (Addresses.overlap(outAt, outBytes, otherAt, otherBytes)) {
+                throw Check.fail("%s must not overlap %s in memory (%s: %d bytes at 0x%x, %s: %d bytes at 0x%x): the "
+                        + "convolution does not work in place", out.name, other.name, out.name, outBytes, outAt, other.name,
+                        otherBytes, otherAt);
+            }
+        }
     }
 }

@@ -27,10 +27,12 @@ import org.bytedeco.javacpp.FloatPointer;
  *
  * <p>Buffers and JavaCPP pointers are read from their position: an input must have exactly the
  * needed number of elements up to its limit, an output at least that many; positions and limits
- * are left unchanged.
- * Buffers must be direct and in native byte order, and the output must not overlap an input
- * (the native engine refuses an overlap; the pure-Java engine cannot see addresses and refuses
- * only the same buffer object). Calls are thread-safe.
+ * are left unchanged. Each is captured once when the call starts (see {@code Bounds}): another
+ * thread moving them during the call cannot make the call touch memory outside what was captured.
+ * A pointer's position must be non-negative and its limit within its capacity, unless the capacity
+ * is 0 (unknown, as for a pointer from another library): its limit is then trusted.
+ * Buffers must be direct and in native byte order, and the output must not share a byte with an
+ * input, on every engine. Calls are thread-safe.
  */
 public abstract sealed class Engine permits NativeEngine, JavaEngine {
     Engine() {}
@@ -81,12 +83,28 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
 
     /** unfold (im2col) between direct buffers, zero-copy: writes {@code g.columnLength()} elements. */
     public final void unfold(FoldGeometry geometry, FloatBuffer input, FloatBuffer output) {
-        if (unfoldMemory(geometry, input, output)) unfoldKernel(geometry, input, output, Threads.get());
+        notNull(geometry, "geometry");
+        int in = Bounds.input(input, "input", geometry.imageLength()), out = Bounds.output(output, "output", geometry.columnLength());
+        if (geometry.planes() == 0) return;
+        if (!Addresses.available()) {
+            JavaEngine.unfoldUnaddressed(geometry, input, in, output, out, Threads.get());
+            return;
+        }
+        long inAt = Addresses.base(input) + (long) in * Float.BYTES, outAt = Addresses.base(output) + (long) out * Float.BYTES;
+        unfoldFloats(geometry, unfoldDisjoint(geometry, inAt, outAt, Float.BYTES), outAt, Threads.get());
     }
 
     /** unfold (im2col) between direct buffers, zero-copy: writes {@code g.columnLength()} elements. */
     public final void unfold(FoldGeometry geometry, DoubleBuffer input, DoubleBuffer output) {
-        if (unfoldMemory(geometry, input, output)) unfoldKernel(geometry, input, output, Threads.get());
+        notNull(geometry, "geometry");
+        int in = Bounds.input(input, "input", geometry.imageLength()), out = Bounds.output(output, "output", geometry.columnLength());
+        if (geometry.planes() == 0) return;
+        if (!Addresses.available()) {
+            JavaEngine.unfoldUnaddressed(geometry, input, in, output, out, Threads.get());
+            return;
+        }
+        long inAt = Addresses.base(input) + (long) in * Double.BYTES, outAt = Addresses.base(output) + (long) out * Double.BYTES;
+        unfoldDoubles(geometry, unfoldDisjoint(geometry, inAt, outAt, Double.BYTES), outAt, Threads.get());
     }
 
     /**
@@ -95,12 +113,18 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
      * (or allocate with a size) so the bounds are known.
      */
     public final void unfold(FoldGeometry geometry, FloatPointer input, FloatPointer output) {
-        if (unfoldMemory(geometry, input, output)) unfoldKernel(geometry, input, output, Threads.get());
+        notNull(geometry, "geometry");
+        long in = Bounds.input(input, "input", geometry.imageLength(), Float.BYTES);
+        long out = Bounds.output(output, "output", geometry.columnLength(), Float.BYTES);
+        if (geometry.planes() > 0) unfoldFloats(geometry, unfoldDisjoint(geometry, in, out, Float.BYTES), out, Threads.get());
     }
 
     /** unfold (im2col) between JavaCPP pointers, zero-copy; see the float overload. */
     public final void unfold(FoldGeometry geometry, DoublePointer input, DoublePointer output) {
-        if (unfoldMemory(geometry, input, output)) unfoldKernel(geometry, input, output, Threads.get());
+        notNull(geometry, "geometry");
+        long in = Bounds.input(input, "input", geometry.imageLength(), Double.BYTES);
+        long out = Bounds.output(output, "output", geometry.columnLength(), Double.BYTES);
+        if (geometry.planes() > 0) unfoldDoubles(geometry, unfoldDisjoint(geometry, in, out, Double.BYTES), out, Threads.get());
     }
 
     // ---- fold ---------------------------------------------------------------------------------
@@ -125,29 +149,51 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
 
     /** fold (col2im) between direct buffers, zero-copy: writes {@code g.imageLength()} elements. */
     public final void fold(FoldGeometry geometry, FloatBuffer input, Reduce reduce, float[] weights, FloatBuffer output) {
-        if (foldMemory(geometry, input, reduce, weights == null ? -1 : weights.length, output)) {
-            foldKernel(geometry, input, output, reduce, weights, Threads.get());
+        notNull(geometry, "geometry");
+        int in = Bounds.input(input, "input", geometry.columnLength()), out = Bounds.output(output, "output", geometry.imageLength());
+        checkMerge(geometry, reduce, weights == null ? -1 : weights.length);
+        if (geometry.planes() == 0) return;
+        if (!Addresses.available()) {
+            JavaEngine.foldUnaddressed(geometry, input, in, output, out, reduce, weights, Threads.get());
+            return;
         }
+        long inAt = Addresses.base(input) + (long) in * Float.BYTES, outAt = Addresses.base(output) + (long) out * Float.BYTES;
+        foldFloats(geometry, foldDisjoint(geometry, inAt, outAt, Float.BYTES), outAt, reduce, weights, Threads.get());
     }
 
     /** fold (col2im) between direct buffers, zero-copy: writes {@code g.imageLength()} elements. */
     public final void fold(FoldGeometry geometry, DoubleBuffer input, Reduce reduce, double[] weights, DoubleBuffer output) {
-        if (foldMemory(geometry, input, reduce, weights == null ? -1 : weights.length, output)) {
-            foldKernel(geometry, input, output, reduce, weights, Threads.get());
+        notNull(geometry, "geometry");
+        int in = Bounds.input(input, "input", geometry.columnLength()), out = Bounds.output(output, "output", geometry.imageLength());
+        checkMerge(geometry, reduce, weights == null ? -1 : weights.length);
+        if (geometry.planes() == 0) return;
+        if (!Addresses.available()) {
+            JavaEngine.foldUnaddressed(geometry, input, in, output, out, reduce, weights, Threads.get());
+            return;
         }
+        long inAt = Addresses.base(input) + (long) in * Double.BYTES, outAt = Addresses.base(output) + (long) out * Double.BYTES;
+        foldDoubles(geometry, foldDisjoint(geometry, inAt, outAt, Double.BYTES), outAt, reduce, weights, Threads.get());
     }
 
     /** fold (col2im) between JavaCPP pointers, zero-copy; bounds as for {@link #unfold(FoldGeometry, FloatPointer, FloatPointer)}. */
     public final void fold(FoldGeometry geometry, FloatPointer input, Reduce reduce, float[] weights, FloatPointer output) {
-        if (foldMemory(geometry, input, reduce, weights == null ? -1 : weights.length, output)) {
-            foldKernel(geometry, input, output, reduce, weights, Threads.get());
+        notNull(geometry, "geometry");
+        long in = Bounds.input(input, "input", geometry.columnLength(), Float.BYTES);
+        long out = Bounds.output(output, "output", geometry.imageLength(), Float.BYTES);
+        checkMerge(geometry, reduce, weights == null ? -1 : weights.length);
+        if (geometry.planes() > 0) {
+            foldFloats(geometry, foldDisjoint(geometry, in, out, Float.BYTES), out, reduce, weights, Threads.get());
         }
     }
 
     /** fold (col2im) between JavaCPP pointers, zero-copy; see the float overload. */
     public final void fold(FoldGeometry geometry, DoublePointer input, Reduce reduce, double[] weights, DoublePointer output) {
-        if (foldMemory(geometry, input, reduce, weights == null ? -1 : weights.length, output)) {
-            foldKernel(geometry, input, output, reduce, weights, Threads.get());
+        notNull(geometry, "geometry");
+        long in = Bounds.input(input, "input", geometry.columnLength(), Double.BYTES);
+        long out = Bounds.output(output, "output", geometry.imageLength(), Double.BYTES);
+        checkMerge(geometry, reduce, weights == null ? -1 : weights.length);
+        if (geometry.planes() > 0) {
+            foldDoubles(geometry, foldDisjoint(geometry, in, out, Double.BYTES), out, reduce, weights, Threads.get());
         }
     }
 
@@ -167,25 +213,15 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
         return Check.arrayLength(geometry.imageLength(), "the fold output");
     }
 
-    /**
-     * Checks an unfold between zero-copy memory (direct buffers or JavaCPP pointers); true when
-     * there is work to do (at least one plane).
-     */
-    private static boolean unfoldMemory(FoldGeometry geometry, Object input, Object output) {
-        notNull(geometry, "geometry");
-        Check.input(input, "input", geometry.imageLength());
-        Check.output(output, "output", geometry.columnLength());
-        Check.distinct(input, output);
-        return geometry.planes() > 0;
+    /** Refuses overlapping unfold memory; returns the input address. */
+    private static long unfoldDisjoint(FoldGeometry g, long in, long out, int bytes) {
+        Bounds.disjoint(out, g.columnLength() * bytes, in, g.imageLength() * bytes, "input");
+        return in;
     }
 
-    private static boolean foldMemory(FoldGeometry geometry, Object input, Reduce reduce, int weights, Object output) {
-        notNull(geometry, "geometry");
-        Check.input(input, "input", geometry.columnLength());
-        Check.output(output, "output", geometry.imageLength());
-        Check.distinct(input, output);
-        checkMerge(geometry, reduce, weights);
-        return geometry.planes() > 0;
+    private static long foldDisjoint(FoldGeometry g, long in, long out, int bytes) {
+        Bounds.disjoint(out, g.imageLength() * bytes, in, g.columnLength() * bytes, "input");
+        return in;
     }
 
     private static void checkMerge(FoldGeometry geometry, Reduce reduce, int weights) {
@@ -201,18 +237,62 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
         return name();
     }
 
+    // ---- for ConvNd: direct buffers that it owns (scratch) or captured as private slices ------------
+
+    /**
+     * unfold between direct buffers already checked by the caller and private to it (no other
+     * thread can move their positions): ConvNd's slices and scratch. At least one plane.
+     */
+    final void unfoldDirect(FoldGeometry g, FloatBuffer in, FloatBuffer out, int threads) {
+        if (!Addresses.available()) {
+            JavaEngine.unfoldUnaddressed(g, in, in.position(), out, out.position(), threads);
+        } else {
+            unfoldFloats(g, Addresses.base(in) + (long) in.position() * Float.BYTES, Addresses.base(out) + (long) out.position() * Float.BYTES,
+                    threads);
+        }
+    }
+
+    /** unfold between private, checked direct buffers; see the float overload. */
+    final void unfoldDirect(FoldGeometry g, DoubleBuffer in, DoubleBuffer out, int threads) {
+        if (!Addresses.available()) {
+            JavaEngine.unfoldUnaddressed(g, in, in.position(), out, out.position(), threads);
+        } else {
+            unfoldDoubles(g, Addresses.base(in) + (long) in.position() * Double.BYTES,
+                    Addresses.base(out) + (long) out.position() * Double.BYTES, threads);
+        }
+    }
+
+    /** fold (sum) between private, checked direct buffers; see {@link #unfoldDirect(FoldGeometry, FloatBuffer, FloatBuffer, int)}. */
+    final void foldDirect(FoldGeometry g, FloatBuffer in, FloatBuffer out, int threads) {
+        if (!Addresses.available()) {
+            JavaEngine.foldUnaddressed(g, in, in.position(), out, out.position(), Reduce.SUM, null, threads);
+        } else {
+            foldFloats(g, Addresses.base(in) + (long) in.position() * Float.BYTES, Addresses.base(out) + (long) out.position() * Float.BYTES,
+                    Reduce.SUM, null, threads);
+        }
+    }
+
+    /** fold (sum) between private, checked direct buffers; see the float overload. */
+    final void foldDirect(FoldGeometry g, DoubleBuffer in, DoubleBuffer out, int threads) {
+        if (!Addresses.available()) {
+            JavaEngine.foldUnaddressed(g, in, in.position(), out, out.position(), Reduce.SUM, null, threads);
+        } else {
+            foldDoubles(g, Addresses.base(in) + (long) in.position() * Double.BYTES,
+                    Addresses.base(out) + (long) out.position() * Double.BYTES, Reduce.SUM, null, threads);
+        }
+    }
+
     // ---- kernels: called only with validated arguments and at least one plane ------------------
 
     abstract void unfoldKernel(FoldGeometry g, float[] in, float[] out, int threads);
     abstract void unfoldKernel(FoldGeometry g, double[] in, double[] out, int threads);
-    abstract void unfoldKernel(FoldGeometry g, FloatBuffer in, FloatBuffer out, int threads);
-    abstract void unfoldKernel(FoldGeometry g, DoubleBuffer in, DoubleBuffer out, int threads);
-    abstract void unfoldKernel(FoldGeometry g, FloatPointer in, FloatPointer out, int threads);
-    abstract void unfoldKernel(FoldGeometry g, DoublePointer in, DoublePointer out, int threads);
     abstract void foldKernel(FoldGeometry g, float[] in, float[] out, Reduce reduce, float[] weights, int threads);
     abstract void foldKernel(FoldGeometry g, double[] in, double[] out, Reduce reduce, double[] weights, int threads);
-    abstract void foldKernel(FoldGeometry g, FloatBuffer in, FloatBuffer out, Reduce reduce, float[] weights, int threads);
-    abstract void foldKernel(FoldGeometry g, DoubleBuffer in, DoubleBuffer out, Reduce reduce, double[] weights, int threads);
-    abstract void foldKernel(FoldGeometry g, FloatPointer in, FloatPointer out, Reduce reduce, float[] weights, int threads);
-    abstract void foldKernel(FoldGeometry g, DoublePointer in, DoublePointer out, Reduce reduce, double[] weights, int threads);
+
+    // Native memory (direct buffers, JavaCPP pointers) by the address of its first element, captured
+    // and checked once by Bounds: the kernels never read a caller's position or limit again.
+    abstract void unfoldFloats(FoldGeometry g, long in, long out, int threads);
+    abstract void unfoldDoubles(FoldGeometry g, long in, long out, int threads);
+    abstract void foldFloats(FoldGeometry g, long in, long out, Reduce reduce, float[] weights, int threads);
+    abstract void foldDoubles(FoldGeometry g, long in, long out, Reduce reduce, double[] weights, int threads);
 }

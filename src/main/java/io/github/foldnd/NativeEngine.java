@@ -1,11 +1,7 @@
 package io.github.foldnd;
 
-import java.nio.DoubleBuffer;
-import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.Optional;
-import org.bytedeco.javacpp.DoublePointer;
-import org.bytedeco.javacpp.FloatPointer;
 
 /**
  * The native engine: OpenMP C++ kernels (native/include/foldnd) through the JavaCPP binding
@@ -62,11 +58,20 @@ final class NativeEngine extends Engine {
         return null;
     }
 
-    /** Maps a native status; anything but OK or OVERLAP means the Java checks missed something. */
+    // ---- native statuses (foldnd::Status in native/include/foldnd/geometry.hpp) -------------------
+
+    static final int OK = 0, OVERLAP = 3, OUT_OF_MEMORY = 6;
+
+    /**
+     * Maps a native status. It is read after the native call has returned, and so after any
+     * critical region is released: the exception is raised in plain Java. Anything but OK,
+     * OVERLAP or OUT_OF_MEMORY means the Java checks missed something.
+     */
     private static void check(int status) {
         switch (status) {
-            case 0 -> { }
-            case 3 -> throw Check.fail("output must not overlap input in memory: fold/unfold do not work in place");
+            case OK -> { }
+            case OVERLAP -> throw Check.fail("output must not overlap input in memory: fold/unfold do not work in place");
+            case OUT_OF_MEMORY -> throw new OutOfMemoryError("foldnd: the native kernel could not allocate its scratch memory");
             default -> throw new IllegalStateException("the native kernel refused a call the Java side had validated "
                     + "(status " + status + "); please report this as a foldnd bug");
         }
@@ -80,77 +85,114 @@ final class NativeEngine extends Engine {
         return weights == null ? 0 : weights.length;
     }
 
+    // ---- heap arrays: in parts, each in a short critical region ----------------------------------------
+
+    /**
+     * The most bytes (input + output) that one critical region may cover. While a thread is in a
+     * critical region the garbage collector cannot move arrays, so a thread that needs a
+     * collection waits for the region to end (GCLocker). 4 MiB is a fraction of a millisecond of
+     * kernel work here (fold and unfold run at 10-40 GB/s on the benchmark cases), and parts this
+     * large cost under 1% in per-call setup. A part is at least one work item of the kernels
+     * (kernels.hpp: for fold a band of at most 256 KiB of output and its columns, for unfold about
+     * 64 Ki column elements, or one row of blocks when a row is longer), so a region may exceed
+     * this budget by one such item.
+     */
+    static final long CRITICAL_BYTES = 4L << 20;
+
+    /** The whole call as one part: the native side clips the count at its last work item. */
+    private static final long ALL = Long.MAX_VALUE;
+
+    /** A call of the native kernel on the work items [first, first + count); returns a status. */
+    private interface Part {
+        int run(long first, long count);
+    }
+
+    /** How many of a call's items one region covers: items of equal size, totalBytes in all. */
+    static long itemsPerRegion(long totalBytes, long items) {
+        long perItem = Math.max(1, totalBytes / Math.max(1, items));
+        return Math.max(1, CRITICAL_BYTES / perItem);
+    }
+
+    /** The number of work items, from the native side (which also validates the descriptor). */
+    private static long items(long count) {
+        if (count < 0) check((int) -count);
+        return count;
+    }
+
+    /**
+     * Runs a heap-array call: in one critical region when it moves at most CRITICAL_BYTES, else
+     * in parts of about that size, each in its own region, so the GC never waits long.
+     */
+    private static void inParts(FoldGeometry g, int elementBytes, boolean fold, int threads, Part part) {
+        long total = (g.imageLength() + g.columnLength()) * elementBytes;
+        if (total <= CRITICAL_BYTES) {
+            check(part.run(0, ALL));
+            return;
+        }
+        long[] d = g.descriptor();
+        long items = items(fold ? NativeKernels.foldItems(d, d.length, elementBytes, threads)
+                : NativeKernels.unfoldItems(d, d.length, elementBytes));
+        long step = itemsPerRegion(total, items);
+        for (long first = 0; first < items; first += step) check(part.run(first, step));
+    }
+
     @Override
     void unfoldKernel(FoldGeometry g, float[] in, float[] out, int threads) {
         long[] d = g.descriptor();
-        check(NativeKernels.unfold(in, in.length, out, out.length, d, d.length, threads));
+        inParts(g, Float.BYTES, false, threads,
+                (first, count) -> NativeKernels.unfold(in, in.length, out, out.length, d, d.length, first, count, threads));
     }
 
     @Override
     void unfoldKernel(FoldGeometry g, double[] in, double[] out, int threads) {
         long[] d = g.descriptor();
-        check(NativeKernels.unfold(in, in.length, out, out.length, d, d.length, threads));
-    }
-
-    @Override
-    void unfoldKernel(FoldGeometry g, FloatBuffer in, FloatBuffer out, int threads) {
-        long[] d = g.descriptor();
-        check(NativeKernels.unfold(in, in.remaining(), out, out.remaining(), d, d.length, threads));
-    }
-
-    @Override
-    void unfoldKernel(FoldGeometry g, DoubleBuffer in, DoubleBuffer out, int threads) {
-        long[] d = g.descriptor();
-        check(NativeKernels.unfold(in, in.remaining(), out, out.remaining(), d, d.length, threads));
-    }
-
-    @Override
-    void unfoldKernel(FoldGeometry g, FloatPointer in, FloatPointer out, int threads) {
-        long[] d = g.descriptor();
-        check(NativeKernels.unfold(in, in.limit() - in.position(), out, out.limit() - out.position(), d, d.length, threads));
-    }
-
-    @Override
-    void unfoldKernel(FoldGeometry g, DoublePointer in, DoublePointer out, int threads) {
-        long[] d = g.descriptor();
-        check(NativeKernels.unfold(in, in.limit() - in.position(), out, out.limit() - out.position(), d, d.length, threads));
-    }
-
-    @Override
-    void foldKernel(FoldGeometry g, FloatPointer in, FloatPointer out, Reduce reduce, float[] weights, int threads) {
-        long[] d = g.descriptor();
-        check(NativeKernels.fold(in, in.limit() - in.position(), out, out.limit() - out.position(), d, d.length,
-                reduce.ordinal(), weights, length(weights), threads));
-    }
-
-    @Override
-    void foldKernel(FoldGeometry g, DoublePointer in, DoublePointer out, Reduce reduce, double[] weights, int threads) {
-        long[] d = g.descriptor();
-        check(NativeKernels.fold(in, in.limit() - in.position(), out, out.limit() - out.position(), d, d.length,
-                reduce.ordinal(), weights, length(weights), threads));
+        inParts(g, Double.BYTES, false, threads,
+                (first, count) -> NativeKernels.unfold(in, in.length, out, out.length, d, d.length, first, count, threads));
     }
 
     @Override
     void foldKernel(FoldGeometry g, float[] in, float[] out, Reduce reduce, float[] weights, int threads) {
         long[] d = g.descriptor();
-        check(NativeKernels.fold(in, in.length, out, out.length, d, d.length, reduce.ordinal(), weights, length(weights), threads));
+        int r = reduce.ordinal();
+        long w = length(weights);
+        inParts(g, Float.BYTES, true, threads,
+                (first, count) -> NativeKernels.fold(in, in.length, out, out.length, d, d.length, r, weights, w, first, count, threads));
     }
 
     @Override
     void foldKernel(FoldGeometry g, double[] in, double[] out, Reduce reduce, double[] weights, int threads) {
         long[] d = g.descriptor();
-        check(NativeKernels.fold(in, in.length, out, out.length, d, d.length, reduce.ordinal(), weights, length(weights), threads));
+        int r = reduce.ordinal();
+        long w = length(weights);
+        inParts(g, Double.BYTES, true, threads,
+                (first, count) -> NativeKernels.fold(in, in.length, out, out.length, d, d.length, r, weights, w, first, count, threads));
+    }
+
+    // ---- native memory: the captured addresses, zero-copy, no critical region ----------------------
+
+    @Override
+    void unfoldFloats(FoldGeometry g, long in, long out, int threads) {
+        long[] d = g.descriptor();
+        check(NativeKernels.unfoldFloats(in, g.imageLength(), out, g.columnLength(), d, d.length, 0, ALL, threads));
     }
 
     @Override
-    void foldKernel(FoldGeometry g, FloatBuffer in, FloatBuffer out, Reduce reduce, float[] weights, int threads) {
+    void unfoldDoubles(FoldGeometry g, long in, long out, int threads) {
         long[] d = g.descriptor();
-        check(NativeKernels.fold(in, in.remaining(), out, out.remaining(), d, d.length, reduce.ordinal(), weights, length(weights), threads));
+        check(NativeKernels.unfoldDoubles(in, g.imageLength(), out, g.columnLength(), d, d.length, 0, ALL, threads));
     }
 
     @Override
-    void foldKernel(FoldGeometry g, DoubleBuffer in, DoubleBuffer out, Reduce reduce, double[] weights, int threads) {
+    void foldFloats(FoldGeometry g, long in, long out, Reduce reduce, float[] weights, int threads) {
         long[] d = g.descriptor();
-        check(NativeKernels.fold(in, in.remaining(), out, out.remaining(), d, d.length, reduce.ordinal(), weights, length(weights), threads));
+        check(NativeKernels.foldFloats(in, g.columnLength(), out, g.imageLength(), d, d.length, reduce.ordinal(), weights,
+                length(weights), 0, ALL, threads));
+    }
+
+    @Override
+    void foldDoubles(FoldGeometry g, long in, long out, Reduce reduce, double[] weights, int threads) {
+        long[] d = g.descriptor();
+        check(NativeKernels.foldDoubles(in, g.columnLength(), out, g.imageLength(), d, d.length, reduce.ordinal(), weights,
+                length(weights), 0, ALL, threads));
     }
 }

@@ -1,8 +1,5 @@
 package io.github.foldnd;
 
-import java.nio.DoubleBuffer;
-import java.nio.FloatBuffer;
-import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.annotation.Cast;
@@ -15,11 +12,12 @@ import org.bytedeco.javacpp.annotation.Platform;
  * The JavaCPP binding of native/include/foldnd/api.h: an internal detail of {@link NativeEngine}.
  * The JavaCPP Maven plugin generates and compiles the JNI glue from these declarations at build
  * time (see pom.xml). The glue checks nothing, so callers must pass validated arguments; the C++
- * side re-validates the geometry and lengths and returns a status instead of overrunning.
+ * side re-validates the geometry and lengths and returns a status (never an exception) instead of
+ * overrunning.
  *
- * <p>Heap arrays cross in critical regions (no copy; the region lasts exactly one kernel call and
- * nothing inside allocates or calls back into Java). Direct buffers cross as their address plus
- * position, JavaCPP pointers as their address plus position.
+ * <p>Heap arrays cross in critical regions (no copy; a region lasts one kernel call on one part of
+ * the work, and nothing inside allocates or calls back into Java). Direct buffers and JavaCPP
+ * pointers cross as raw addresses that the caller captured and checked once.
  */
 @Platform(include = "foldnd/api.h", compiler = "cpp17")
 final class NativeKernels {
@@ -32,68 +30,73 @@ final class NativeKernels {
     /** Forces the class, and so the library, to load; throws if it cannot. */
     static void load() {}
 
+    // ---- heap arrays: in a critical region (no copy), for the work items [first, first + count) ------
+    // of the call at a time, so that each region is short (see NativeEngine.CRITICAL_BYTES).
+
     @CriticalRegion
     @Name("foldnd_unfold")
     static native int unfold(@Const float[] image, long imageLength, float[] columns, long columnLength,
-                             @Cast("const int64_t*") long[] descriptor, long descriptorLength, int threads);
+                             @Cast("const int64_t*") long[] descriptor, long descriptorLength, long first, long count,
+                             int threads);
 
     @CriticalRegion
     @Name("foldnd_unfold")
     static native int unfold(@Const double[] image, long imageLength, double[] columns, long columnLength,
-                             @Cast("const int64_t*") long[] descriptor, long descriptorLength, int threads);
-
-    @Name("foldnd_unfold")
-    static native int unfold(@Const FloatBuffer image, long imageLength, FloatBuffer columns, long columnLength,
-                             @Cast("const int64_t*") long[] descriptor, long descriptorLength, int threads);
-
-    @Name("foldnd_unfold")
-    static native int unfold(@Const DoubleBuffer image, long imageLength, DoubleBuffer columns, long columnLength,
-                             @Cast("const int64_t*") long[] descriptor, long descriptorLength, int threads);
-
-    @Name("foldnd_unfold")
-    static native int unfold(@Const FloatPointer image, long imageLength, FloatPointer columns, long columnLength,
-                             @Cast("const int64_t*") long[] descriptor, long descriptorLength, int threads);
-
-    @Name("foldnd_unfold")
-    static native int unfold(@Const DoublePointer image, long imageLength, DoublePointer columns, long columnLength,
-                             @Cast("const int64_t*") long[] descriptor, long descriptorLength, int threads);
+                             @Cast("const int64_t*") long[] descriptor, long descriptorLength, long first, long count,
+                             int threads);
 
     @CriticalRegion
     @Name("foldnd_fold")
     static native int fold(@Const float[] columns, long columnLength, float[] image, long imageLength,
                            @Cast("const int64_t*") long[] descriptor, long descriptorLength, int reduce,
-                           @Const float[] weights, long weightsLength, int threads);
+                           @Const float[] weights, long weightsLength, long first, long count, int threads);
 
     @CriticalRegion
     @Name("foldnd_fold")
     static native int fold(@Const double[] columns, long columnLength, double[] image, long imageLength,
                            @Cast("const int64_t*") long[] descriptor, long descriptorLength, int reduce,
-                           @Const double[] weights, long weightsLength, int threads);
+                           @Const double[] weights, long weightsLength, long first, long count, int threads);
+
+    // ---- native memory: raw addresses, captured and validated once by the caller (Bounds) -----------
+    // Not Buffer or Pointer parameters: the generated glue would read their position again after
+    // the Java checks, and another thread may have moved it by then.
+
+    @Name("foldnd_unfold")
+    static native int unfoldFloats(@Cast("const float*") long image, long imageLength, @Cast("float*") long columns,
+                                   long columnLength, @Cast("const int64_t*") long[] descriptor, long descriptorLength,
+                                   long first, long count, int threads);
+
+    @Name("foldnd_unfold")
+    static native int unfoldDoubles(@Cast("const double*") long image, long imageLength, @Cast("double*") long columns,
+                                    long columnLength, @Cast("const int64_t*") long[] descriptor, long descriptorLength,
+                                    long first, long count, int threads);
 
     @Name("foldnd_fold")
-    static native int fold(@Const FloatBuffer columns, long columnLength, FloatBuffer image, long imageLength,
-                           @Cast("const int64_t*") long[] descriptor, long descriptorLength, int reduce,
-                           @Const float[] weights, long weightsLength, int threads);
+    static native int foldFloats(@Cast("const float*") long columns, long columnLength, @Cast("float*") long image,
+                                 long imageLength, @Cast("const int64_t*") long[] descriptor, long descriptorLength,
+                                 int reduce, @Const float[] weights, long weightsLength, long first, long count,
+                                 int threads);
 
     @Name("foldnd_fold")
-    static native int fold(@Const DoubleBuffer columns, long columnLength, DoubleBuffer image, long imageLength,
-                           @Cast("const int64_t*") long[] descriptor, long descriptorLength, int reduce,
-                           @Const double[] weights, long weightsLength, int threads);
+    static native int foldDoubles(@Cast("const double*") long columns, long columnLength, @Cast("double*") long image,
+                                  long imageLength, @Cast("const int64_t*") long[] descriptor, long descriptorLength,
+                                  int reduce, @Const double[] weights, long weightsLength, long first, long count,
+                                  int threads);
 
-    @Name("foldnd_fold")
-    static native int fold(@Const FloatPointer columns, long columnLength, FloatPointer image, long imageLength,
-                           @Cast("const int64_t*") long[] descriptor, long descriptorLength, int reduce,
-                           @Const float[] weights, long weightsLength, int threads);
+    // ---- the work items that a call's parts count (see kernels.hpp, ItemRange) ------------------------
 
-    @Name("foldnd_fold")
-    static native int fold(@Const DoublePointer columns, long columnLength, DoublePointer image, long imageLength,
-                           @Cast("const int64_t*") long[] descriptor, long descriptorLength, int reduce,
-                           @Const double[] weights, long weightsLength, int threads);
+    /** How many work items an unfold has for elements of elementBytes bytes; a negative status if refused. */
+    @Name("foldnd_unfold_items")
+    static native long unfoldItems(@Cast("const int64_t*") long[] descriptor, long descriptorLength, int elementBytes);
+
+    /** How many work items a fold has on this many threads; a negative status if refused. */
+    @Name("foldnd_fold_items")
+    static native long foldItems(@Cast("const int64_t*") long[] descriptor, long descriptorLength, int elementBytes, int threads);
 
     /**
      * A parallel copy of n floats: not part of fold/unfold, but the yardstick the benchmarks
      * measure them against (no implementation can move the same bytes faster than a copy).
      */
-    @Name("foldnd_copy")
+    @Name("foldnd_parallel_copy")
     static native void copy(@Const FloatPointer from, FloatPointer to, long n, int threads);
 }

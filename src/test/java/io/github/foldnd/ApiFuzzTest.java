@@ -7,6 +7,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.bytedeco.javacpp.FloatPointer;
 
 /**
@@ -57,7 +59,12 @@ class ApiFuzzTest {
         for (int i = 0; i < input.length; i++) input[i] = data.consumeInt(-100, 100) / 8f;
         int memory = data.consumeInt(0, 2), lead = data.consumeInt(0, 3), slack = data.consumeInt(-2, 3);
         boolean readOnly = data.consumeInt(0, 15) == 0, heap = data.consumeInt(0, 15) == 0;
+        if (memory > 0 && data.consumeInt(0, 7) == 0) {  // another thread moves the output's bounds meanwhile
+            for (Engine e : Engine.available()) raced(e, g, fold, input, reduce, weights, memory == 2);
+            return;
+        }
         float[] expected = null;
+        int refusals = 0, results = 0;
         for (Engine e : Engine.available()) {
             float[] result;
             try {
@@ -65,10 +72,11 @@ class ApiFuzzTest {
             } catch (IllegalArgumentException | NullPointerException refused) {
                 result = null;
             }
-            if (result == null) {
-                if (expected != null) throw new AssertionError("engines disagree on refusing " + g);
-                continue;
+            // Every engine accepts, or every engine refuses, whichever engine comes first.
+            if (result == null ? ++refusals > 0 && results > 0 : ++results > 0 && refusals > 0) {
+                throw new AssertionError("engines disagree on refusing " + g);
             }
+            if (result == null) continue;
             if (expected == null) expected = reference(g, fold, input, reduce, weights);
             if (!Arrays.equals(expected, result)) throw new AssertionError(e + " differs from the definition on " + g);
         }
@@ -101,6 +109,82 @@ class ApiFuzzTest {
         float[] all = new float[capacity];
         dst.position(0).get(all);
         return checkedRegion(FloatBuffer.wrap(all), lead, (int) outLength, capacity);
+    }
+
+    // ---- bounds that move during the call ------------------------------------------------------------
+
+    private static final int GUARD = 16;
+
+    /** Moves the output's position and limit at random until stopped (negative and past the capacity at times). */
+    private static Thread racer(Object target, int capacity, AtomicBoolean stop) {
+        Thread racer = new Thread(() -> {
+            Random r = new Random(1);
+            while (!stop.get()) {
+                if (target instanceof FloatBuffer b) {
+                    b.limit(r.nextInt(capacity + 1));
+                    b.position(r.nextInt(b.limit() + 1));
+                } else {
+                    FloatPointer p = (FloatPointer) target;
+                    p.position(r.nextInt(capacity + 8) - 4);
+                    p.limit(r.nextInt(capacity + 8));
+                }
+            }
+        }, "ApiFuzzTest racer");
+        racer.start();
+        return racer;
+    }
+
+    /**
+     * The call with the output's position and limit moving on another thread: the only acceptable
+     * outcomes are a result or an IllegalArgumentException / NullPointerException, with the guard
+     * zones around the output's memory untouched. (Which position a call captured is unknown, so
+     * the result itself is not compared.)
+     */
+    private static void raced(Engine e, FoldGeometry g, boolean fold, float[] input, Reduce reduce, float[] weights,
+                              boolean pointer) {
+        int capacity = (int) (fold ? g.imageLength() : g.columnLength()) + 4;
+        FloatBuffer all;
+        Object dst;
+        FloatPointer memory = null;
+        if (pointer) {
+            memory = new FloatPointer(capacity + 2 * GUARD);
+            all = memory.asBuffer();
+            dst = memory.getPointer(GUARD).capacity(capacity).limit(capacity);
+        } else {
+            all = ByteBuffer.allocateDirect((capacity + 2 * GUARD) * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            dst = all.slice(GUARD, capacity);
+        }
+        for (int i = 0; i < all.capacity(); i++) all.put(i, -7f);
+        FloatBuffer src = direct(input.length, false).put(0, input);
+        FloatPointer srcP = new FloatPointer(input.length).put(input);
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread racer = racer(dst, capacity, stop);
+        try {
+            for (int round = 0; round < 20; round++) {
+                try {
+                    if (pointer && fold) e.fold(g, srcP, reduce, weights, (FloatPointer) dst);
+                    else if (pointer) e.unfold(g, srcP, (FloatPointer) dst);
+                    else if (fold) e.fold(g, src, reduce, weights, (FloatBuffer) dst);
+                    else e.unfold(g, src, (FloatBuffer) dst);
+                } catch (IllegalArgumentException | NullPointerException refused) {
+                    // a refusal of what the call captured: fine
+                }
+            }
+        } finally {
+            stop.set(true);
+            try {
+                racer.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        for (int i = 0; i < all.capacity(); i++) {
+            if ((i < GUARD || i >= GUARD + capacity) && all.get(i) != -7f) {
+                throw new AssertionError(e + ": a call with moving bounds wrote outside the output's memory at " + (i - GUARD));
+            }
+        }
+        srcP.close();
+        if (memory != null) memory.close();
     }
 
     private static float[] checkedRegion(FloatBuffer b, int lead, int n, int capacity) {

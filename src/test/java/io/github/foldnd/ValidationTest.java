@@ -113,7 +113,7 @@ class ValidationTest {
         c.add(new Case("same buffer", iae, e -> {
             FloatBuffer b = direct(72);
             e.unfold(FoldGeometry.forUnfold(new long[] {1, 1, 72}, new int[] {1}, new int[] {1}, new int[] {0}, new int[] {1}), b, b);
-        }, "output must not be the same buffer as input"));
+        }, "output must not overlap input in memory"));
         // JavaCPP pointers
         c.add(new Case("null input pointer", npe, e -> e.unfold(image(), (FloatPointer) null, pointer(72)), "input"));
         c.add(new Case("null address", iae, e -> e.unfold(image(), new FloatPointer(), pointer(72)), "input must point to memory, got a null address"));
@@ -126,8 +126,22 @@ class ValidationTest {
         c.add(new Case("same pointer", iae, e -> {
             FloatPointer p = pointer(72);
             e.unfold(FoldGeometry.forUnfold(new long[] {1, 1, 72}, new int[] {1}, new int[] {1}, new int[] {0}, new int[] {1}), p, p);
-        }, "output must not be the same buffer as input"));
-        c.add(new Case("threads", iae, e -> FoldNd.setThreads(0), "threads must be positive, got 0"));
+        }, "output must not overlap input in memory"));
+        // Pointers that lie about their bounds: each refused by name, whatever the engine.
+        c.add(new Case("negative output position", iae, e -> e.unfold(image(), pointer(32), pointer(72).position(-1000).limit(0)),
+                "output must have a non-negative position, got -1000"));
+        c.add(new Case("negative input position", iae, e -> e.unfold(image(), pointer(32).position(-18).limit(14), pointer(72)),
+                "input must have a non-negative position, got -18"));
+        c.add(new Case("limit before position", iae, e -> e.unfold(image(), pointer(40).position(8).limit(4), pointer(72)),
+                "input must have its limit at or after its position, got position 8, limit 4"));
+        c.add(new Case("limit beyond capacity", iae, e -> e.unfold(image(), pointer(32), pointer(72).limit(1000)),
+                "output must have its limit within its capacity, got limit 1000, capacity 72"));
+        c.add(new Case("limit beyond any address", iae, e -> {
+            FloatPointer foreign = new FloatPointer(pointer(1)).capacity(0);  // capacity 0: bounds unknown, the limit is trusted
+            e.unfold(image(), pointer(32), foreign.position(Long.MAX_VALUE / 2).limit(Long.MAX_VALUE));
+        }, "output has a limit beyond any address"));
+        c.add(new Case("threads", iae, e -> FoldNd.setThreads(0), "threads must be between 1 and " + Threads.MAX, "got 0"));
+        c.add(new Case("too many threads", iae, e -> FoldNd.setThreads(5000), "threads must be between 1 and " + Threads.MAX, "got 5000"));
         return c;
     }
 
@@ -153,10 +167,10 @@ class ValidationTest {
         }
     }
 
-    @Test
-    void nativeEngineRefusesOverlappingBuffers() {
-        Engine e = Engine.nativeEngine().orElse(null);
-        org.junit.jupiter.api.Assumptions.assumeTrue(e != null, "no native engine on this platform");
+    /** Any shared byte is refused on every engine: the pure-Java engine sees the addresses too. */
+    @ParameterizedTest
+    @MethodSource("io.github.foldnd.Harness#engines")
+    void everyEngineRefusesOverlappingBuffers(Engine e) {
         ByteBuffer bytes = ByteBuffer.allocateDirect(400).order(ByteOrder.nativeOrder());
         FloatBuffer in = bytes.asFloatBuffer().limit(32);
         FloatBuffer out = bytes.asFloatBuffer().position(16);  // shares elements 16..31 with in
@@ -169,14 +183,19 @@ class ValidationTest {
         assertArrayEquals(before, after, "nothing may be written when refused");
     }
 
-    @Test
-    void nativeEngineRefusesOverlappingPointers() {
-        Engine e = Engine.nativeEngine().orElse(null);
-        org.junit.jupiter.api.Assumptions.assumeTrue(e != null, "no native engine on this platform");
-        FloatPointer memory = new FloatPointer(100);
+    @ParameterizedTest
+    @MethodSource("io.github.foldnd.Harness#engines")
+    void everyEngineRefusesOverlappingPointers(Engine e) {
+        FloatPointer memory = new FloatPointer(200);
         FloatPointer in = new FloatPointer(memory).limit(32), out = new FloatPointer(memory).position(20).limit(100);
         IllegalArgumentException x = assertThrows(IllegalArgumentException.class, () -> e.unfold(image(), in, out));
-        assertTrue(x.getMessage().contains("overlap"), x.getMessage());
+        assertTrue(x.getMessage().contains("output must not overlap input in memory"), x.getMessage());
+        // One shared element is enough: the output starting at the input's last element.
+        FloatPointer last = new FloatPointer(memory).position(31).limit(100);
+        assertThrows(IllegalArgumentException.class, () -> e.unfold(image(), in, last));
+        // Adjacent is fine.
+        FloatPointer after = new FloatPointer(memory).position(32).limit(104);
+        e.unfold(image(), in, after);
     }
 
     @Test
