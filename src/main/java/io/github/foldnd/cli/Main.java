@@ -5,6 +5,10 @@ import io.github.foldnd.FoldGeometry;
 import io.github.foldnd.Reduce;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -16,6 +20,11 @@ import java.util.Map;
 /**
  * The foldnd command line. Without arguments it prints the demo (the user's question answered);
  * {@code unfold} and {@code fold} read and write NumPy .npy files (float32/float64, C order).
+ *
+ * <p>Every mistake is reported as one line on stderr starting with {@code foldnd: } (followed by
+ * the usage text for command-line mistakes) and a nonzero exit status, never a stack trace. OUT is
+ * written to a temporary file beside it and moved into place only when complete, so a failure
+ * leaves no partial OUT behind and an existing OUT as it was.
  */
 public final class Main {
     static final String USAGE = String.join("\n",
@@ -29,99 +38,209 @@ public final class Main {
             "fold:   IN (N, C*K, L) or (C*K, L) -> OUT (N, C, *output-size) or (C, *output-size)",
             "dilation, padding and stride default to 1, 0 and 1 in every dimension; OUT has IN's dtype.");
 
+    /** Exit status for bad usage or bad input. */
+    static final int BAD_INPUT = 2;
+    /** Exit status for a failure to read or write (or a lack of memory). */
+    static final int IO_FAILURE = 1;
+
+    private static final List<String> BOTH = List.of("--kernel", "--dilation", "--padding", "--stride");
+    private static final List<String> FOLD_ONLY = List.of("--output-size", "--reduce", "--weights");
+
+    /** A mistake with its exit status; {@code usage} adds the usage text (command-line mistakes only). */
+    static final class Failure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final int status;
+        final boolean usage;
+
+        Failure(String message, int status, boolean usage) {
+            super(message, null, false, false);
+            this.status = status;
+            this.usage = usage;
+        }
+    }
+
     private Main() {}
 
+    /** Runs the command line and exits with its status (see {@link #run}). */
     public static void main(String[] args) {
         System.exit(run(args, System.out, System.err));
     }
 
     /** Runs the command line; returns the exit status (0 ok, 2 bad usage or input, 1 I/O error). */
     static int run(String[] args, PrintStream out, PrintStream err) {
-        if (args.length == 0) {
-            Demo.run(out);
-            return 0;
-        }
         try {
-            switch (args[0]) {
-                case "unfold", "fold" -> transform(args, out);
-                case "-h", "--help", "help" -> out.println(USAGE);
-                default -> throw new IllegalArgumentException("unknown command '" + args[0] + "'");
+            if (args.length == 0) {
+                Demo.run(out);
+            } else {
+                switch (args[0]) {
+                    case "unfold", "fold" -> transform(args, out);
+                    case "-h", "--help", "help" -> out.println(USAGE);
+                    default -> throw usage("unknown command '" + args[0] + "'; expected unfold, fold or --help");
+                }
             }
             return 0;
-        } catch (IllegalArgumentException | NullPointerException e) {
+        } catch (Failure e) {
             err.println("foldnd: " + e.getMessage());
-            err.println(USAGE);
-            return 2;
+            if (e.usage) err.println(USAGE);
+            return e.status;
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            // A bad input file, a geometry that does not fit it, or a bad -Dfoldnd.engine (thrown when
+            // the engine is first selected): the message names the value and what was expected.
+            err.println("foldnd: " + e.getMessage());
+            return BAD_INPUT;
         } catch (IOException e) {
-            err.println("foldnd: " + e);
-            return 1;
+            // Ours say what failed on which file; a file system's own names just the file, so add why.
+            err.println("foldnd: " + (e instanceof FileSystemException f ? f.getFile() + ": " + reason(e) : e.getMessage()));
+            return IO_FAILURE;
+        } catch (OutOfMemoryError e) {
+            // The checks refuse what cannot fit at all; this is what fits the heap's limit but not what is free.
+            err.println("foldnd: out of memory: the JVM's heap is at most " + Runtime.getRuntime().maxMemory()
+                    + " bytes; give it more with java -Xmx..");
+            return IO_FAILURE;
+        } catch (RuntimeException e) {
+            // A case no check foresaw: still one line, naming the exception so that it can be reported.
+            err.println("foldnd: unexpected " + e.toString().replace('\n', ' '));
+            return BAD_INPUT;
         }
     }
 
     private static void transform(String[] args, PrintStream out) throws IOException {
+        String command = args[0];
+        boolean unfold = command.equals("unfold");
         List<String> files = new ArrayList<>();
         Map<String, String> opts = new HashMap<>();
         for (int i = 1; i < args.length; i++) {
-            if (args[i].startsWith("--")) {
-                if (i + 1 >= args.length) throw new IllegalArgumentException(args[i] + " needs a value");
-                opts.put(args[i].substring(2), args[++i]);
-            } else {
-                files.add(args[i]);
+            String a = args[i];
+            if (a.equals("-h") || a.equals("--help")) {
+                out.println(USAGE);
+                return;
             }
-        }
-        if (files.size() != 2) throw new IllegalArgumentException(args[0] + " needs IN.npy and OUT.npy, got " + files);
-        for (String key : opts.keySet()) {
-            if (!List.of("kernel", "dilation", "padding", "stride", "output-size", "reduce", "weights").contains(key)) {
-                throw new IllegalArgumentException("unknown option --" + key);
+            if (!a.startsWith("-") || a.equals("-")) {
+                files.add(a);
+                continue;
             }
+            if (!BOTH.contains(a) && !FOLD_ONLY.contains(a)) throw usage("unknown option " + a);
+            if (unfold && FOLD_ONLY.contains(a)) throw usage(a + " applies to fold only, not to unfold");
+            if (opts.containsKey(a)) throw usage(a + " given twice");
+            if (i + 1 >= args.length) throw usage(a + " needs a value");
+            if (args[i + 1].startsWith("--")) throw usage(a + " needs a value, got the option " + args[i + 1]);
+            opts.put(a, args[++i]);
         }
-        if (!opts.containsKey("kernel")) throw new IllegalArgumentException("--kernel is required");
-        FoldGeometry.Builder b = FoldGeometry.builder().kernelSize(ints(opts.get("kernel"), "--kernel"));
-        if (opts.containsKey("dilation")) b.dilation(ints(opts.get("dilation"), "--dilation"));
-        if (opts.containsKey("padding")) b.padding(ints(opts.get("padding"), "--padding"));
-        if (opts.containsKey("stride")) b.stride(ints(opts.get("stride"), "--stride"));
+        if (files.size() != 2) {
+            throw usage(command + " needs two files, IN.npy and OUT.npy, got " + files.size() + ": " + files);
+        }
+        if (!opts.containsKey("--kernel")) throw usage("--kernel is required");
+        if (!unfold && !opts.containsKey("--output-size")) throw usage("fold needs --output-size");
+        FoldGeometry.Builder b = FoldGeometry.builder().kernelSize(ints(opts, "--kernel"));
+        if (opts.containsKey("--dilation")) b.dilation(ints(opts, "--dilation"));
+        if (opts.containsKey("--padding")) b.padding(ints(opts, "--padding"));
+        if (opts.containsKey("--stride")) b.stride(ints(opts, "--stride"));
+        int[] outputSize = unfold ? null : ints(opts, "--output-size");
+        Reduce reduce = unfold ? Reduce.SUM : reduce(opts.getOrDefault("--reduce", "sum"));
+        double[] weights = opts.containsKey("--weights") ? numbers(opts.get("--weights"), "--weights") : null;
 
-        Npy.Array in = Npy.read(Path.of(files.get(0)));
+        Path source = Path.of(files.get(0)), target = Path.of(files.get(1));
+        refuseTarget(source, target);
         Engine engine = Engine.selected();
-        Path target = Path.of(files.get(1));
-        FoldGeometry g;
-        if (args[0].equals("unfold")) {
-            g = b.forUnfold(in.shape());
-            if (in.isFloat()) Npy.write(target, g.columnShape(), engine.unfold(g, in.floats()), null);
-            else Npy.write(target, g.columnShape(), null, engine.unfold(g, in.doubles()));
-        } else {
-            if (!opts.containsKey("output-size")) throw new IllegalArgumentException("fold needs --output-size");
-            g = b.forFold(in.shape(), ints(opts.get("output-size"), "--output-size"));
-            Reduce reduce = Reduce.valueOf(opts.getOrDefault("reduce", "sum").toUpperCase(Locale.ROOT));
-            double[] w = opts.containsKey("weights") ? Arrays.stream(opts.get("weights").split(",")).mapToDouble(s -> number(s, "--weights")).toArray() : null;
-            if (in.isFloat()) {
-                float[] wf = null;
-                if (w != null) {
-                    wf = new float[w.length];
-                    for (int i = 0; i < w.length; i++) wf[i] = (float) w[i];
-                }
-                Npy.write(target, g.imageShape(), engine.fold(g, in.floats(), reduce, wf), null);
-            } else {
-                Npy.write(target, g.imageShape(), null, engine.fold(g, in.doubles(), reduce, w));
-            }
+        Npy.Array in = read(source);
+        FoldGeometry g = unfold ? b.forUnfold(in.shape()) : b.forFold(in.shape(), outputSize);
+        long[] outShape = unfold ? g.columnShape() : g.imageShape();
+        checkFits(command, source, in, outShape, unfold ? g.columnLength() : g.imageLength());
+
+        float[] floats = null;
+        double[] doubles = null;
+        if (unfold && in.isFloat()) floats = engine.unfold(g, in.floats());
+        else if (unfold) doubles = engine.unfold(g, in.doubles());
+        else if (in.isFloat()) floats = engine.fold(g, in.floats(), reduce, toFloats(weights));
+        else doubles = engine.fold(g, in.doubles(), reduce, weights);
+        try {
+            Npy.write(target, outShape, floats, doubles);
+        } catch (IOException e) {
+            throw new IOException("cannot write " + target + ": " + reason(e), e);
         }
-        out.println(args[0] + " " + Arrays.toString(in.shape()) + " -> " + Arrays.toString(args[0].equals("unfold") ? g.columnShape() : g.imageShape())
+        out.println(command + " " + Arrays.toString(in.shape()) + " -> " + Arrays.toString(outShape)
                 + " (" + (in.isFloat() ? "float32" : "float64") + ", engine " + engine.name() + ") written to " + target);
     }
 
-    private static int[] ints(String csv, String option) {
-        try {
-            return Arrays.stream(csv.split(",")).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(option + " must be comma-separated integers, got '" + csv + "'");
+    /** Refuses an OUT that is IN (overwriting IN would lose it) or a folder, before anything is read or written. */
+    private static void refuseTarget(Path source, Path target) throws IOException {
+        boolean same = Files.exists(source) && Files.exists(target)
+                ? Files.isSameFile(source, target)  // sees through ./, .., symbolic and hard links
+                : source.toAbsolutePath().normalize().equals(target.toAbsolutePath().normalize());
+        if (same) {
+            throw new IllegalArgumentException("OUT " + target + " is the same file as IN " + source + "; write to another file");
+        }
+        if (Files.isDirectory(target)) throw new IllegalArgumentException("OUT " + target + " is a folder; expected a file name");
+        Path folder = target.toAbsolutePath().getParent();
+        if (!Files.isDirectory(folder)) {
+            throw new IOException("cannot write " + target + ": folder " + folder + " does not exist");
         }
     }
 
-    private static double number(String s, String option) {
+    private static Npy.Array read(Path source) throws IOException {
         try {
-            return Double.parseDouble(s.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(option + " must be comma-separated numbers, got '" + s + "'");
+            return Npy.read(source);
+        } catch (IOException e) {
+            throw new IOException("cannot read " + source + ": " + reason(e), e);
         }
+    }
+
+    /** Refuses an output a Java array cannot hold, or that with the input cannot fit the heap even when empty. */
+    private static void checkFits(String command, Path source, Npy.Array in, long[] outShape, long outLength) {
+        String what = command + " of " + source + " " + Npy.tuple(in.shape()) + " gives shape " + Npy.tuple(outShape)
+                + " = " + outLength + " elements";
+        if (outLength > Npy.MAX_ARRAY) {
+            throw new IllegalArgumentException(what + ", more than a Java array can hold (" + Npy.MAX_ARRAY + ")");
+        }
+        long itemSize = in.isFloat() ? 4 : 8, heap = Runtime.getRuntime().maxMemory();
+        long needed = (in.length() + outLength) * itemSize;  // both below 2^31 elements: no overflow
+        if (needed > heap) {
+            throw new Failure(what + "; IN and OUT need " + needed + " bytes, but the JVM's heap is at most " + heap
+                    + " bytes; give it more with java -Xmx..", IO_FAILURE, false);
+        }
+    }
+
+    /** What went wrong, in words, without the exception's class name. */
+    static String reason(IOException e) {
+        if (e instanceof NoSuchFileException) return "no such file or folder";
+        if (e instanceof AccessDeniedException) return "permission denied";
+        if (e instanceof FileSystemException f && f.getReason() != null) return f.getReason();
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+    }
+
+    static Failure usage(String message) {
+        return new Failure(message, BAD_INPUT, true);
+    }
+
+    private static int[] ints(Map<String, String> opts, String option) {
+        String csv = opts.get(option);
+        try {
+            return Arrays.stream(csv.split(",", -1)).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
+        } catch (NumberFormatException e) {
+            throw usage(option + " must be comma-separated integers, got '" + csv + "'");
+        }
+    }
+
+    private static double[] numbers(String csv, String option) {
+        try {
+            return Arrays.stream(csv.split(",", -1)).mapToDouble(s -> Double.parseDouble(s.trim())).toArray();
+        } catch (NumberFormatException e) {
+            throw usage(option + " must be comma-separated numbers, got '" + csv + "'");
+        }
+    }
+
+    private static Reduce reduce(String name) {
+        for (Reduce r : Reduce.values()) {
+            if (r.name().equals(name.toUpperCase(Locale.ROOT))) return r;
+        }
+        String names = Arrays.toString(Reduce.values()).toLowerCase(Locale.ROOT);
+        throw usage("--reduce must be one of " + names + ", got '" + name + "'");
+    }
+
+    private static float[] toFloats(double[] values) {
+        if (values == null) return null;
+        float[] f = new float[values.length];
+        for (int i = 0; i < f.length; i++) f[i] = (float) values[i];
+        return f;
     }
 }

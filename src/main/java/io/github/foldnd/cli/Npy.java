@@ -1,89 +1,273 @@
 package io.github.foldnd.cli;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * NumPy's .npy format (versions 1.0 to 3.0) for float32 and float64 arrays in C order: enough for
  * a NumPy user to hand arrays to the command line and read the results back with np.load.
+ *
+ * <p>Files are untrusted input: every size the header declares is checked against the file's real
+ * size and against what a Java array can hold before anything is allocated, and every problem is
+ * an {@link IllegalArgumentException} whose message names the file, what it holds and what was
+ * expected. Data moves in chunks, so no byte count is ever held in an int.
  */
 final class Npy {
     /** A loaded array: its shape, and values as float[] or double[]. */
     record Array(long[] shape, float[] floats, double[] doubles) {
         boolean isFloat() { return floats != null; }
+
+        /** Number of elements. */
+        long length() { return isFloat() ? floats.length : doubles.length; }
     }
 
+    /** The most elements a Java array reliably holds (a few header words below Integer.MAX_VALUE). */
+    static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+    /** NumPy itself refuses headers over 10000 bytes by default; 1 MiB leaves room and bounds the allocation. */
+    static final int MAX_HEADER = 1 << 20;
+    /** Bytes moved per read or write: large enough to be fast, small enough to cost no memory. */
+    private static final int CHUNK = 1 << 20;
+
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
+    /** Magic, major and minor version, and the shortest (version 1.0, 2-byte) header length. */
+    private static final int PREAMBLE = MAGIC.length + 2 + 2;
     private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([<>|=])([fi])(\\d+)'");
     private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
     private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
 
     private Npy() {}
 
+    /** Reads a float32 or float64 C-order array; a malformed file is an IllegalArgumentException. */
     static Array read(Path path) throws IOException {
-        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(path)).order(ByteOrder.LITTLE_ENDIAN);
-        for (byte m : MAGIC) {
-            if (b.remaining() == 0 || b.get() != m) throw new IllegalArgumentException(path + " is not a .npy file (bad magic)");
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            long fileSize = ch.size();
+            if (fileSize < PREAMBLE) {
+                throw bad(path, " is too short for a .npy file: " + fileSize
+                        + " bytes, but a .npy file starts with a " + PREAMBLE + "-byte preamble");
+            }
+            ByteBuffer pre = readFully(ch, PREAMBLE);
+            for (byte m : MAGIC) {
+                if (pre.get() != m) throw bad(path, " is not a .npy file: it does not start with \\x93NUMPY");
+            }
+            int major = pre.get() & 0xff, minor = pre.get() & 0xff;
+            if (major < 1 || major > 3) {
+                throw bad(path, " is .npy version " + major + "." + minor + "; expected 1.0, 2.0 or 3.0");
+            }
+            long headerLength = pre.getShort() & 0xffff;
+            long headerStart = PREAMBLE;
+            if (major > 1) {  // versions 2 and 3 have a 4-byte header length: 2 more bytes to read
+                if (fileSize < PREAMBLE + 2) throw bad(path, ": truncated header length");
+                ByteBuffer rest = readFully(ch, 2);
+                headerLength |= (long) (rest.getShort() & 0xffff) << 16;
+                headerStart += 2;
+            }
+            if (headerLength > fileSize - headerStart) {
+                throw bad(path, ": truncated header: it declares " + headerLength
+                        + " bytes, but the file has only " + (fileSize - headerStart) + " after the preamble");
+            }
+            if (headerLength > MAX_HEADER) {
+                throw bad(path, ": header of " + headerLength + " bytes; expected at most " + MAX_HEADER);
+            }
+            ByteBuffer h = readFully(ch, (int) headerLength);
+            String header = new String(h.array(), major >= 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+            return readData(ch, path, header, fileSize - headerStart - headerLength);
         }
-        int major = b.get() & 0xff;
-        b.get();
-        long headerLength = major == 1 ? b.getShort() & 0xffff : b.getInt() & 0xffffffffL;
-        if (headerLength > b.remaining()) throw new IllegalArgumentException(path + ": truncated header");
-        byte[] h = new byte[(int) headerLength];
-        b.get(h);
-        String header = new String(h, major >= 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
-        Matcher descr = DESCR.matcher(header), fortran = FORTRAN.matcher(header), shape = SHAPE.matcher(header);
-        if (!descr.find() || !fortran.find() || !shape.find()) throw new IllegalArgumentException(path + ": unreadable header " + header.trim());
-        String kind = descr.group(2) + descr.group(3);
-        if (!kind.equals("f4") && !kind.equals("f8")) {
-            throw new IllegalArgumentException(path + " holds dtype " + descr.group(1) + kind + "; expected float32 (<f4) or float64 (<f8)");
-        }
-        if (fortran.group(1).equals("True")) {
-            throw new IllegalArgumentException(path + " is in Fortran order; save it with np.ascontiguousarray first");
-        }
-        List<Long> dims = new ArrayList<>();
-        for (String s : shape.group(1).split(",")) {
-            if (!s.isBlank()) dims.add(Long.parseLong(s.trim()));
-        }
-        long[] dimsArray = dims.stream().mapToLong(Long::longValue).toArray();
-        long n = 1;
-        for (long d : dimsArray) n = Math.multiplyExact(n, d);
-        b.order(descr.group(1).equals(">") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
-        int size = kind.equals("f4") ? 4 : 8;
-        if (n * size != b.remaining()) {
-            throw new IllegalArgumentException(path + ": shape " + shape.group(1) + " needs " + n * size + " data bytes, file has " + b.remaining());
-        }
-        if (size == 4) {
-            float[] v = new float[(int) n];
-            b.asFloatBuffer().get(v);
-            return new Array(dimsArray, v, null);
-        }
-        double[] v = new double[(int) n];
-        b.asDoubleBuffer().get(v);
-        return new Array(dimsArray, null, v);
     }
 
+    /** Parses the header dictionary, checks the declared size against the data bytes, and reads them. */
+    private static Array readData(FileChannel ch, Path path, String header, long dataBytes) throws IOException {
+        Matcher descr = DESCR.matcher(header), fortran = FORTRAN.matcher(header), shape = SHAPE.matcher(header);
+        if (!descr.find() || !fortran.find() || !shape.find()) {
+            throw bad(path, ": unreadable header " + printable(header));
+        }
+        String kind = descr.group(2) + descr.group(3);
+        if (!kind.equals("f4") && !kind.equals("f8")) {
+            throw bad(path, " holds dtype " + descr.group(1) + kind + "; expected float32 (<f4) or float64 (<f8)");
+        }
+        if (fortran.group(1).equals("True")) {
+            throw bad(path, " is in Fortran order; save it with np.ascontiguousarray first");
+        }
+        long[] dims = parseShape(shape.group(1), path);
+        int itemSize = kind.equals("f4") ? 4 : 8;
+        long n = 1, bytes;
+        try {
+            for (long d : dims) n = Math.multiplyExact(n, d);
+            bytes = Math.multiplyExact(n, itemSize);
+        } catch (ArithmeticException e) {
+            throw bad(path, " declares shape " + tuple(dims) + ", more bytes than a long can count");
+        }
+        String declared = path + " declares shape " + tuple(dims) + " = " + n + " elements, " + bytes + " bytes";
+        if (bytes > dataBytes) throw new IllegalArgumentException(declared + ", but holds only " + dataBytes + " bytes of data");
+        if (bytes < dataBytes) throw new IllegalArgumentException(declared + ", but holds " + dataBytes + " bytes of data");
+        if (n > MAX_ARRAY) {
+            throw new IllegalArgumentException(declared + ", more elements than a Java array can hold (" + MAX_ARRAY + ")");
+        }
+        ByteOrder order = descr.group(1).equals(">") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
+        if (itemSize == 4) {
+            float[] v = new float[(int) n];
+            for (int at = 0; at < v.length; ) {
+                int count = Math.min(v.length - at, CHUNK / 4);
+                readFully(ch, count * 4).order(order).asFloatBuffer().get(v, at, count);
+                at += count;
+            }
+            return new Array(dims, v, null);
+        }
+        double[] v = new double[(int) n];
+        for (int at = 0; at < v.length; ) {
+            int count = Math.min(v.length - at, CHUNK / 8);
+            readFully(ch, count * 8).order(order).asDoubleBuffer().get(v, at, count);
+            at += count;
+        }
+        return new Array(dims, null, v);
+    }
+
+    /** The dimensions of a shape tuple's inside, "2, 3" or "5," or "": each a non-negative integer. */
+    private static long[] parseShape(String inside, Path path) {
+        String[] parts = inside.trim().isEmpty() ? new String[0] : inside.split(",", -1);
+        int count = parts.length > 0 && parts[parts.length - 1].isBlank() ? parts.length - 1 : parts.length;  // "(5,)"
+        long[] dims = new long[count];
+        for (int i = 0; i < count; i++) {
+            String s = parts[i].trim();
+            try {
+                dims[i] = Long.parseLong(s.endsWith("L") ? s.substring(0, s.length() - 1) : s);  // Python 2 wrote 5L
+            } catch (NumberFormatException e) {
+                dims[i] = -1;
+            }
+            if (dims[i] < 0) {
+                String got = printable(s);
+                throw bad(path, ": shape (" + printable(inside) + ") must hold non-negative integers, got '" + got + "'");
+            }
+        }
+        return dims;
+    }
+
+    /**
+     * Writes an array as a version 1.0 .npy file (2.0 if the header outgrows 64 KiB); exactly one of
+     * {@code floats} and {@code doubles} is non-null. The file is written to a temporary file in the
+     * same folder and moved into place only once complete and on disk: a failure (a full disk, a file
+     * size limit) deletes the temporary file and leaves {@code path} as it was, or absent. A symbolic
+     * link is followed (the file it names is replaced, the link stays); a device or pipe such as
+     * /dev/stdout is written directly, since it cannot be replaced (and as root, replacing /dev/null
+     * with a file would break the system).
+     */
     static void write(Path path, long[] shape, float[] floats, double[] doubles) throws IOException {
-        StringBuilder dims = new StringBuilder();
-        for (long d : shape) dims.append(d).append(", ");
-        if (shape.length > 1) dims.setLength(dims.length() - 1);  // (3,) for one dimension, (2, 3) else
-        String dict = "{'descr': '<" + (floats != null ? "f4" : "f8") + "', 'fortran_order': False, 'shape': ("
-                + dims.toString().trim() + "), }";
-        int total = MAGIC.length + 4 + dict.length() + 1;
-        String header = dict + " ".repeat((64 - total % 64) % 64) + "\n";  // pad so data starts 64-aligned
-        int n = floats != null ? floats.length : doubles.length;
-        ByteBuffer b = ByteBuffer.allocate(MAGIC.length + 4 + header.length() + n * (floats != null ? 4 : 8)).order(ByteOrder.LITTLE_ENDIAN);
-        b.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) header.length()).put(header.getBytes(StandardCharsets.ISO_8859_1));
-        if (floats != null) b.asFloatBuffer().put(floats);
-        else b.asDoubleBuffer().put(doubles);
-        Files.write(path, b.array());
+        if (Files.exists(path) && !Files.isRegularFile(path)) {
+            try (FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE)) {
+                write(ch, shape, floats, doubles);
+            }
+            return;
+        }
+        Path target = Files.exists(path) ? path.toRealPath() : path;
+        Path folder = target.toAbsolutePath().getParent();
+        String name = target.getFileName().toString();
+        Path tmp = null;
+        try {
+            // A dot file, so listings hide it; the name cut short so the random suffix keeps it under NAME_MAX.
+            String prefix = "." + name.substring(0, Math.min(name.length(), 100)) + ".";
+            tmp = Files.createTempFile(folder, prefix, ".tmp", permissions());
+            if (Files.exists(target) && permissions().length > 0) {
+                Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(target));  // keep the old file's mode
+            }
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                write(ch, shape, floats, doubles);
+                ch.force(true);  // on disk before the rename makes it visible, so a crash cannot leave a hollow file
+            }
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+            tmp = null;
+        } finally {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // Nothing better to do: the error that brought us here is the one to report.
+                }
+            }
+        }
+    }
+
+    /**
+     * New files as open(2) makes them, rw-rw-rw- less the umask, rather than createTempFile's owner-only
+     * default: the output is an ordinary file. Empty where the file system has no POSIX permissions.
+     */
+    private static FileAttribute<?>[] permissions() {
+        if (!FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) return new FileAttribute<?>[0];
+        return new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-rw-rw-"))};
+    }
+
+    /** Writes the array to the channel from its position (see {@link #write(Path, long[], float[], double[])}). */
+    static void write(FileChannel ch, long[] shape, float[] floats, double[] doubles) throws IOException {
+        String descr = floats != null ? "<f4" : "<f8";
+        String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + tuple(shape) + ", }";
+        int lengthBytes = MAGIC.length + 2 + 2 + dict.length() + 1 <= 0xffff ? 2 : 4;
+        int total = MAGIC.length + 2 + lengthBytes + dict.length() + 1;
+        String padding = " ".repeat((64 - total % 64) % 64);  // so the data starts 64-byte aligned, as NumPy's do
+        byte[] header = (dict + padding + "\n").getBytes(StandardCharsets.ISO_8859_1);
+        ByteBuffer b = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(MAGIC).put((byte) (lengthBytes == 2 ? 1 : 2)).put((byte) 0);
+        if (lengthBytes == 2) b.putShort((short) header.length);
+        else b.putInt(header.length);
+        b.flip();
+        writeFully(ch, b);
+        writeFully(ch, ByteBuffer.wrap(header));
+        int n = floats != null ? floats.length : doubles.length, perChunk = CHUNK / (floats != null ? 4 : 8);
+        for (int at = 0; at < n; at += perChunk) {
+            int count = Math.min(n - at, perChunk);
+            b.clear();
+            if (floats != null) b.asFloatBuffer().put(floats, at, count);
+            else b.asDoubleBuffer().put(doubles, at, count);
+            b.limit(count * (floats != null ? 4 : 8));
+            writeFully(ch, b);
+        }
+    }
+
+    /** A shape the way Python prints a tuple: (), (3,), (2, 3). */
+    static String tuple(long[] shape) {
+        StringBuilder sb = new StringBuilder("(");
+        for (int i = 0; i < shape.length; i++) sb.append(i > 0 ? ", " : "").append(shape[i]);
+        return sb.append(shape.length == 1 ? ",)" : ")").toString();
+    }
+
+    /** A malformed file: the message starts with the file's name. */
+    private static IllegalArgumentException bad(Path path, String what) {
+        return new IllegalArgumentException(path + what);
+    }
+
+    private static ByteBuffer readFully(FileChannel ch, int bytes) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        while (b.hasRemaining()) {
+            if (ch.read(b) < 0) throw new EOFException("the file ended early; did it shrink while being read?");
+        }
+        return b.flip();
+    }
+
+    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) ch.write(b);
+    }
+
+    /** The header for an error message: at most 200 characters, control characters escaped, so it stays on one line. */
+    private static String printable(String header) {
+        String s = header.trim();
+        if (s.length() > 200) s = s.substring(0, 200) + "...";
+        StringBuilder sb = new StringBuilder();
+        for (char c : s.toCharArray()) sb.append(c < 0x20 || c == 0x7f ? String.format("\\x%02x", (int) c) : String.valueOf(c));
+        return sb.toString();
     }
 }

@@ -5,11 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.foldnd.FoldNd;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,7 +29,8 @@ class CliTest {
 
     static Result run(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        int status = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        int status = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
         return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
@@ -39,6 +43,36 @@ class CliTest {
         assertTrue(r.out().contains("column 0 alone"), r.out());
         assertTrue(r.out().contains("[[[[ 0.,  2.,  2.],\n   [ 3.,  8.,  5.],"), "columns 0 and 1: " + r.out());
         assertTrue(r.out().contains("equal to the image: true"), r.out());
+    }
+
+    @Test
+    void demoPrintsTheShapeAndColumnItComputes() {
+        // unfold's definition, independent of the library: with a 2x2 kernel on (1, 2, 3, 3), row (c, i, j)
+        // of the column for block (bi, bj) is image[c][bi + i][bj + j], and there are (3 - 2 + 1)^2 blocks.
+        int channels = 2, side = 3, k = 2, grid = side - k + 1;
+        List<String> column0 = new ArrayList<>();
+        for (int c = 0; c < channels; c++) {
+            for (int i = 0; i < k; i++) {
+                for (int j = 0; j < k; j++) column0.add(Integer.toString(c * side * side + i * side + j));
+            }
+        }
+        String shape = "(1, " + channels * k * k + ", " + grid * grid + ")", column = "[" + String.join(", ", column0) + "]";
+        assertEquals("(1, 8, 4)", shape);  // the question's numbers, to show what the definition gives
+        assertEquals("[0, 1, 3, 4, 9, 10, 12, 13]", column);
+
+        // The library agrees with the definition...
+        float[] image = new float[channels * side * side];
+        for (int i = 0; i < image.length; i++) image[i] = i;
+        int[] kernel = {k, k}, one = {1, 1}, zero = {0, 0};
+        long[] imageShape = {1, channels, side, side}, columnShape = FoldNd.unfoldShape(imageShape, kernel, one, zero, one);
+        float[] columns = FoldNd.unfold(image, imageShape, kernel, one, zero, one);
+        assertEquals(shape, Npy.tuple(columnShape));
+        assertEquals(column, Demo.column(columns, (int) columnShape[1], (int) columnShape[2], 0));
+
+        // ...and the demo prints what it computed.
+        String out = run().out();
+        assertTrue(out.contains("unfold with a 2x2 kernel -> " + shape + ", one column per 2x2 block:"), out);
+        assertTrue(out.contains("column 0 alone (" + column + ") folds to:"), out);
     }
 
     @Test
@@ -68,7 +102,8 @@ class CliTest {
             assertEquals(i, be.doubles()[i]);
         }
         Path cols = tmp.resolve("c.npy");
-        assertEquals(0, run("unfold", NPY.resolve("seed_f8_be_unbatched.npy").toString(), cols.toString(), "--kernel", "2,2").status());
+        String bigEndian = NPY.resolve("seed_f8_be_unbatched.npy").toString();
+        assertEquals(0, run("unfold", bigEndian, cols.toString(), "--kernel", "2,2").status());
         Npy.Array c = Npy.read(cols);
         assertArrayEquals(new long[] {8, 4}, c.shape());
         for (int i = 0; i < 32; i++) assertEquals(SEED_COLUMNS[i], c.doubles()[i]);
@@ -79,7 +114,8 @@ class CliTest {
         Path cols = tmp.resolve("frames.npy"), out = tmp.resolve("signal.npy");
         assertEquals(0, run("unfold", NPY.resolve("signal_f4.npy").toString(), cols.toString(), "--kernel", "2").status());
         assertArrayEquals(new float[] {0, 1, 2, 3, 1, 2, 3, 4}, Npy.read(cols).floats());
-        assertEquals(0, run("fold", cols.toString(), out.toString(), "--output-size", "5", "--kernel", "2", "--weights", "0.5,0.5").status());
+        Result r = run("fold", cols.toString(), out.toString(), "--output-size", "5", "--kernel", "2", "--weights", "0.5,0.5");
+        assertEquals(0, r.status(), r.err());
         assertArrayEquals(new float[] {0, 1, 2, 3, 2}, Npy.read(out).floats());
     }
 
@@ -105,7 +141,8 @@ class CliTest {
         Result fortran = run("unfold", NPY.resolve("fortran.npy").toString(), out, "--kernel", "2");
         assertTrue(fortran.err().contains("Fortran order"), fortran.err());
         assertTrue(run("unfold", in, out).err().contains("--kernel is required"));
-        assertTrue(run("unfold", in, out, "--kernel", "2,x").err().contains("--kernel must be comma-separated integers, got '2,x'"));
+        String notInts = run("unfold", in, out, "--kernel", "2,x").err();
+        assertTrue(notInts.contains("--kernel must be comma-separated integers, got '2,x'"), notInts);
         assertTrue(run("unfold", in, out, "--kernel", "2,2", "--bogus", "1").err().contains("unknown option --bogus"));
         assertTrue(run("fold", in, out, "--kernel", "2,2").err().contains("fold needs --output-size"));
         Result shape = run("unfold", in, out, "--kernel", "4,4");
