@@ -14,7 +14,14 @@ package io.github.foldnd;
  */
 public enum ColumnLayout {
     /** (N, C·K, L), PyTorch's {@code unfold} output and {@code fold} input. */
-    PER_SAMPLE,
+    PER_SAMPLE(0),
     /** (C·K, N·L), GEMM-friendly: one matrix product serves the whole batch. */
-    BATCH_FUSED
+    BATCH_FUSED(1);
+
+    /** The value of foldnd::Layout in native/include/foldnd/geometry.hpp (never the ordinal). */
+    final int code;
+
+    ColumnLayout(int code) {
+        this.code = code;
+    }
 }

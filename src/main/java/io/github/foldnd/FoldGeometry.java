@@ -71,7 +71,7 @@ public final class FoldGeometry {
         desc[0] = d;
         desc[1] = batch;
         desc[2] = channels;
-        desc[3] = layout.ordinal();
+        desc[3] = layout.code;
         for (int i = 0; i < d; i++) {
             desc[4 + i] = imageSize[i];
             desc[4 + d + i] = kernelSize[i];

@@ -58,22 +58,19 @@ final class NativeEngine extends Engine {
         return null;
     }
 
-    // ---- native statuses (foldnd::Status in native/include/foldnd/geometry.hpp) -------------------
-
-    static final int OK = 0, OVERLAP = 3, OUT_OF_MEMORY = 6;
-
     /**
      * Maps a native status. It is read after the native call has returned, and so after any
      * critical region is released: the exception is raised in plain Java. Anything but OK,
      * OVERLAP or OUT_OF_MEMORY means the Java checks missed something.
      */
-    private static void check(int status) {
+    private static void check(int code) {
+        NativeStatus status = NativeStatus.of(code);
         switch (status) {
             case OK -> { }
             case OVERLAP -> throw Check.fail("output must not overlap input in memory: fold/unfold do not work in place");
             case OUT_OF_MEMORY -> throw new OutOfMemoryError("foldnd: the native kernel could not allocate its scratch memory");
-            default -> throw new IllegalStateException("the native kernel refused a call the Java side had validated "
-                    + "(status " + status + "); please report this as a foldnd bug");
+            default -> throw new IllegalStateException("the native kernel refused a call the Java side had validated ("
+                    + status + ", code " + code + "); please report this as a foldnd bug");
         }
     }
 
@@ -153,7 +150,7 @@ final class NativeEngine extends Engine {
     @Override
     void foldKernel(FoldGeometry g, float[] in, float[] out, Reduce reduce, float[] weights, int threads) {
         long[] d = g.descriptor();
-        int r = reduce.ordinal();
+        int r = reduce.code;
         long w = length(weights);
         inParts(g, Float.BYTES, true, threads,
                 (first, count) -> NativeKernels.fold(in, in.length, out, out.length, d, d.length, r, weights, w, first, count, threads));
@@ -162,7 +159,7 @@ final class NativeEngine extends Engine {
     @Override
     void foldKernel(FoldGeometry g, double[] in, double[] out, Reduce reduce, double[] weights, int threads) {
         long[] d = g.descriptor();
-        int r = reduce.ordinal();
+        int r = reduce.code;
         long w = length(weights);
         inParts(g, Double.BYTES, true, threads,
                 (first, count) -> NativeKernels.fold(in, in.length, out, out.length, d, d.length, r, weights, w, first, count, threads));
@@ -185,14 +182,14 @@ final class NativeEngine extends Engine {
     @Override
     void foldFloats(FoldGeometry g, long in, long out, Reduce reduce, float[] weights, int threads) {
         long[] d = g.descriptor();
-        check(NativeKernels.foldFloats(in, g.columnLength(), out, g.imageLength(), d, d.length, reduce.ordinal(), weights,
+        check(NativeKernels.foldFloats(in, g.columnLength(), out, g.imageLength(), d, d.length, reduce.code, weights,
                 length(weights), 0, ALL, threads));
     }
 
     @Override
     void foldDoubles(FoldGeometry g, long in, long out, Reduce reduce, double[] weights, int threads) {
         long[] d = g.descriptor();
-        check(NativeKernels.foldDoubles(in, g.columnLength(), out, g.imageLength(), d, d.length, reduce.ordinal(), weights,
+        check(NativeKernels.foldDoubles(in, g.columnLength(), out, g.imageLength(), d, d.length, reduce.code, weights,
                 length(weights), 0, ALL, threads));
     }
 }

@@ -9,11 +9,18 @@ package io.github.foldnd;
  */
 public enum Reduce {
     /** Σ w·x; elements no block covers are 0. Identical to PyTorch's {@code fold} when unweighted. */
-    SUM,
+    SUM(0),
     /** Σ w·x / Σ w over the covering blocks (plain average when unweighted); 0 where Σ w is 0. */
-    MEAN,
+    MEAN(1),
     /** The largest contribution (NaN if any is NaN); 0 where no block covers. */
-    MAX,
+    MAX(2),
     /** The smallest contribution (NaN if any is NaN); 0 where no block covers. */
-    MIN
+    MIN(3);
+
+    /** The value of foldnd::Reduce in native/include/foldnd/geometry.hpp (never the ordinal). */
+    final int code;
+
+    Reduce(int code) {
+        this.code = code;
+    }
 }

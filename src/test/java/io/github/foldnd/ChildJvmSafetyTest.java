@@ -8,15 +8,12 @@ import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.bytedeco.javacpp.FloatPointer;
@@ -61,10 +58,10 @@ class ChildJvmSafetyTest {
     /** OMP_NUM_THREADS far above the cap: capped with a warning, never passed to libgomp. */
     @Test
     void ompNumThreadsAboveTheCapIsCappedWithAWarning() throws Exception {
-        Result r = child(List.of("threads"), Map.of("OMP_NUM_THREADS", "5000"), null, true);
-        assertEquals(0, r.exit, r.output);
-        assertTrue(r.output.contains("threads=" + Threads.MAX + " max=" + Threads.MAX + " back9=9.0 refused5000=yes"), r.output);
-        assertTrue(r.output.contains("OMP_NUM_THREADS=5000 is above foldnd's maximum"), r.output);
+        ChildJvm.Result r = ChildJvm.run(ChildJvmSafetyTest.class, List.of("threads"), Map.of("OMP_NUM_THREADS", "5000"), null, true);
+        assertEquals(0, r.exit(), r.output());
+        assertTrue(r.output().contains("threads=" + Threads.MAX + " max=" + Threads.MAX + " back9=9.0 refused5000=yes"), r.output());
+        assertTrue(r.output().contains("OMP_NUM_THREADS=5000 is above foldnd's maximum"), r.output());
     }
 
     /** The native side refuses a thread count above its own bound too (the second line of defence). */
@@ -74,9 +71,9 @@ class ChildJvmSafetyTest {
         FoldGeometry g = FoldGeometry.builder().kernelSize(2, 2).forUnfold(1, 2, 3, 3);
         long[] d = g.descriptor();
         float[] in = new float[18], out = new float[32];
-        assertEquals(7, NativeKernels.unfold(in, 18, out, 32, d, d.length, 0, 2, 5000), "status BAD_THREADS");
-        assertEquals(7, NativeKernels.unfold(in, 18, out, 32, d, d.length, 0, 2, 0), "status BAD_THREADS");
-        assertEquals(0, NativeKernels.unfold(in, 18, out, 32, d, d.length, 0, 2, Threads.MAX), "status OK at the cap");
+        assertEquals(NativeStatus.BAD_THREADS.code, NativeKernels.unfold(in, 18, out, 32, d, d.length, 0, 2, 5000));
+        assertEquals(NativeStatus.BAD_THREADS.code, NativeKernels.unfold(in, 18, out, 32, d, d.length, 0, 2, 0));
+        assertEquals(NativeStatus.OK.code, NativeKernels.unfold(in, 18, out, 32, d, d.length, 0, 2, Threads.MAX), "at the cap");
     }
 
     // ---- native allocation failure -------------------------------------------------------------------
@@ -124,16 +121,16 @@ class ChildJvmSafetyTest {
         Assumptions.assumeTrue(Engine.nativeEngine().isPresent(), "no native engine on this platform");
         Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/prlimit")) && Files.isDirectory(Path.of("/proc/self")),
                 "needs Linux's prlimit and /proc");
-        Result r = child(List.of("oom"), Map.of("MALLOC_ARENA_MAX", "1"), pid -> {
+        ChildJvm.Result r = ChildJvm.run(ChildJvmSafetyTest.class, List.of("oom"), Map.of("MALLOC_ARENA_MAX", "1"), pid -> {
             long vm = vmSizeKb(pid);
             // Room for the JVM's own small needs, not for 24 MB of tables.
             long cap = (vm + 12 * 1024) * 1024;
             run("prlimit", "--pid", Long.toString(pid), "--as=" + cap + ":" + cap);
         }, true);
-        assertEquals(0, r.exit, r.output);
+        assertEquals(0, r.exit(), r.output());
         String oom = "OOME[foldnd: the native kernel could not allocate its scratch memory]";
-        assertTrue(r.output.contains("outcomes=[" + oom + ", " + oom + "]"), r.output);
-        assertFalse(r.output.contains("WARNING in native method"), "-Xcheck:jni saw a JNI call in a critical region:\n" + r.output);
+        assertTrue(r.output().contains("outcomes=[" + oom + ", " + oom + "]"), r.output());
+        assertFalse(r.output().contains("WARNING in native method"), "-Xcheck:jni saw a JNI call in a critical region:\n" + r.output());
     }
 
     // ---- the garbage collector and long heap-array calls -----------------------------------------------
@@ -206,50 +203,14 @@ class ChildJvmSafetyTest {
     void longHeapArrayCallsDoNotHoldTheGarbageCollector() throws Exception {
         Assumptions.assumeTrue(Engine.nativeEngine().isPresent(), "no native engine on this platform");
         // Without -Xcheck:jni: it copies every array a critical region pins, which is what this measures.
-        Result r = child(List.of("-XX:+UseG1GC", "-Xms2g", "-Xmx2g", "-Xmn64m", "gc"), Map.of(), null, false);
-        assertEquals(0, r.exit, r.output);
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("fold_ms=([0-9.]+) worst_stall_ms=([0-9.]+)").matcher(r.output);
-        assertTrue(m.find(), r.output);
+        ChildJvm.Result r = ChildJvm.run(ChildJvmSafetyTest.class, List.of("-XX:+UseG1GC", "-Xms2g", "-Xmx2g", "-Xmn64m", "gc"), Map.of(), null, false);
+        assertEquals(0, r.exit(), r.output());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("fold_ms=([0-9.]+) worst_stall_ms=([0-9.]+)").matcher(r.output());
+        assertTrue(m.find(), r.output());
         double fold = Double.parseDouble(m.group(1)), stall = Double.parseDouble(m.group(2));
         System.out.printf("ChildJvmSafetyTest: fold %.1f ms, worst allocation stall %.1f ms%n", fold, stall);
         assertTrue(fold >= 100, "the fold must be long enough to show a stall: " + fold + " ms");
-        assertTrue(stall < fold / 4, "an allocation waited " + stall + " ms during folds of " + fold + " ms:\n" + r.output);
-    }
-
-    // ---- running a child JVM -------------------------------------------------------------------------
-
-    private record Result(int exit, String output) {}
-
-    private interface Started {
-        void accept(long pid) throws Exception;
-    }
-
-    /** Runs this class's main in a child JVM (jvm flags first, the scenario last). */
-    private static Result child(List<String> args, Map<String, String> env, Started started, boolean checkJni) throws Exception {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path")));
-        if (checkJni) command.add(1, "-Xcheck:jni");
-        command.addAll(args.subList(0, args.size() - 1));
-        command.add(ChildJvmSafetyTest.class.getName());
-        command.add(args.get(args.size() - 1));
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        StringBuilder out = new StringBuilder();
-        try (BufferedReader reader = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-             Writer stdin = new OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8)) {
-            String line;
-            while ((line = reader.readLine()) != null) {
-                out.append(line).append('\n');
-                if (line.equals("ready") && started != null) {
-                    started.accept(p.pid());
-                    stdin.write("go\n");
-                    stdin.flush();
-                }
-            }
-        }
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "child did not finish:\n" + out);
-        return new Result(p.exitValue(), out.toString());
+        assertTrue(stall < fold / 4, "an allocation waited " + stall + " ms during folds of " + fold + " ms:\n" + r.output());
     }
 
     private static long vmSizeKb(long pid) throws IOException {
