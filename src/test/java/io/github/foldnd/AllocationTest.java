@@ -3,8 +3,6 @@ package io.github.foldnd;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.lang.management.ManagementFactory;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -23,7 +21,7 @@ class AllocationTest {
         org.junit.jupiter.api.Assumptions.assumeTrue(e != null, "no native engine on this platform");
         FoldGeometry fold = FoldGeometry.builder().kernelSize(2, 2).forFold(new long[] {1, 4, 9}, 4, 4);
         FoldGeometry unfold = FoldGeometry.builder().kernelSize(2, 2).forUnfold(1, 1, 4, 4);
-        FloatBuffer cols = direct(36), image = direct(16);
+        FloatBuffer cols = Harness.directFloats(36), image = Harness.directFloats(16);
         FloatPointer colsP = new FloatPointer(36), imageP = new FloatPointer(16);
         Runnable call = kind.equals("buffer")
                 ? () -> { e.fold(fold, cols, Reduce.SUM, null, image); e.unfold(unfold, image, cols); }
@@ -38,7 +36,4 @@ class AllocationTest {
         assertEquals(0, (after - before) / 10_000, "bytes allocated per call on the " + kind + " path");
     }
 
-    private static FloatBuffer direct(int n) {
-        return ByteBuffer.allocateDirect(n * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
-    }
 }

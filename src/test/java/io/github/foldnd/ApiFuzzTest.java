@@ -174,7 +174,7 @@ class ApiFuzzTest {
             stop.set(true);
             try {
                 racer.join();
-            } catch (InterruptedException e) {
+            } catch (InterruptedException interrupted) {
                 Thread.currentThread().interrupt();
             }
         }
@@ -197,7 +197,7 @@ class ApiFuzzTest {
     }
 
     private static FloatBuffer direct(int n, boolean heap) {
-        return heap ? FloatBuffer.allocate(n) : ByteBuffer.allocateDirect(n * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        return heap ? FloatBuffer.allocate(n) : Harness.directFloats(n);
     }
 
     /** The definition's result, in the geometry's column layout. */
@@ -210,20 +210,10 @@ class ApiFuzzTest {
         double[] x = Harness.toDouble(input);
         if (!fold) {
             double[] cols = Reference.unfold(x, s);
-            return Harness.toFloat(fused ? ConformanceTest.fused(cols, s.batch(), rows, blocks) : cols);
+            return Harness.toFloat(fused ? Reference.fused(cols, s.batch(), rows, blocks) : cols);
         }
-        double[] perSample = fused ? unfused(x, s.batch(), rows, blocks) : x;
+        double[] perSample = fused ? Reference.unfused(x, s.batch(), rows, blocks) : x;
         return Harness.toFloat(Reference.fold(perSample, s, reduce, weights == null ? null : Harness.toDouble(weights), DType.FLOAT.arith));
-    }
-
-    private static double[] unfused(double[] fused, int batch, int rows, int blocks) {
-        double[] out = new double[fused.length];
-        for (int n = 0; n < batch; n++) {
-            for (int r = 0; r < rows; r++) {
-                for (int l = 0; l < blocks; l++) out[(n * rows + r) * blocks + l] = fused[(r * batch + n) * blocks + l];
-            }
-        }
-        return out;
     }
 
     private static int[] ints(FuzzedDataProvider data, int n, int min, int max) {

@@ -91,7 +91,7 @@ class ConformanceTest {
             org.junit.jupiter.api.Assertions.assertArrayEquals(new long[] {rows, (long) s.batch() * blocks}, ug.columnShape());
 
             double[] image = Harness.random(rnd, type, s.batch() * s.channels() * s.plane());
-            assertBitwise(fused(Reference.unfold(image, s), s.batch(), rows, blocks),
+            assertBitwise(Reference.fused(Reference.unfold(image, s), s.batch(), rows, blocks),
                     Harness.unfold(engine, type, memory, ug, image), "unfold " + what);
 
             FoldGeometry fg = FoldGeometry.forFold(ug.columnShape(), s.size(), s.kernel(), s.dilation(), s.padding(), s.stride(),
@@ -101,7 +101,7 @@ class ConformanceTest {
             double[] weights = Harness.random(rnd, type, s.kernelVolume());
             for (Reduce r : Reduce.values()) {
                 assertBitwise(Reference.fold(perSample, s, r, weights, type.arith),
-                        Harness.fold(engine, type, memory, fg, fused(perSample, s.batch(), rows, blocks), r, weights),
+                        Harness.fold(engine, type, memory, fg, Reference.fused(perSample, s.batch(), rows, blocks), r, weights),
                         "fold " + r + " " + what);
             }
         }
@@ -113,17 +113,6 @@ class ConformanceTest {
             for (int d = 1; d <= 3; d++) {
                 Object[] a = combo.get();
                 out.add(Arguments.of(a[0], a[1], a[2], d));
-            }
-        }
-        return out;
-    }
-
-    /** (N, R, L) per sample to (R, N·L) batch-fused, by the layout's definition. */
-    static double[] fused(double[] perSample, int batch, int rows, int blocks) {
-        double[] out = new double[perSample.length];
-        for (int n = 0; n < batch; n++) {
-            for (int r = 0; r < rows; r++) {
-                for (int l = 0; l < blocks; l++) out[(r * batch + n) * blocks + l] = perSample[(n * rows + r) * blocks + l];
             }
         }
         return out;

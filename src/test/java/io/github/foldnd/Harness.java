@@ -52,6 +52,11 @@ final class Harness {
         return out;
     }
 
+    /** A direct buffer of n floats in native order. */
+    static FloatBuffer directFloats(int n) {
+        return ByteBuffer.allocateDirect(n * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    }
+
     static Stream<Engine> engines() {
         return Engine.available().stream();
     }

@@ -131,4 +131,26 @@ final class Reference {
         for (int x : v) p *= x;
         return p;
     }
+
+    /** (N, R, L) per sample to (R, N·L) batch-fused, by the layout's definition (ColumnLayout). */
+    static double[] fused(double[] perSample, int batch, int rows, int blocks) {
+        double[] out = new double[perSample.length];
+        for (int n = 0; n < batch; n++) {
+            for (int r = 0; r < rows; r++) {
+                for (int l = 0; l < blocks; l++) out[(r * batch + n) * blocks + l] = perSample[(n * rows + r) * blocks + l];
+            }
+        }
+        return out;
+    }
+
+    /** (R, N·L) batch-fused back to (N, R, L) per sample. */
+    static double[] unfused(double[] fused, int batch, int rows, int blocks) {
+        double[] out = new double[fused.length];
+        for (int n = 0; n < batch; n++) {
+            for (int r = 0; r < rows; r++) {
+                for (int l = 0; l < blocks; l++) out[(n * rows + r) * blocks + l] = fused[(r * batch + n) * blocks + l];
+            }
+        }
+        return out;
+    }
 }

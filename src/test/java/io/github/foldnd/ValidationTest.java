@@ -33,9 +33,6 @@ class ValidationTest {
         public String toString() { return name; }
     }
 
-    static FloatBuffer direct(int n) {
-        return ByteBuffer.allocateDirect(n * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
-    }
 
     static FloatPointer pointer(int n) {
         return new FloatPointer(n);
@@ -56,8 +53,8 @@ class ValidationTest {
         c.add(new Case("null inputShape", npe, e -> FoldGeometry.forUnfold(null, K, ONE, ZERO, ONE), "inputShape"));
         c.add(new Case("null outputSize", npe, e -> FoldGeometry.forFold(COLUMNS, null, K, ONE, ZERO, ONE), "outputSize"));
         c.add(new Case("null input array", npe, e -> e.unfold(image(), (float[]) null), "input"));
-        c.add(new Case("null input buffer", npe, e -> e.unfold(image(), null, direct(72)), "input"));
-        c.add(new Case("null output buffer", npe, e -> e.unfold(image(), direct(32), null), "output"));
+        c.add(new Case("null input buffer", npe, e -> e.unfold(image(), null, Harness.directFloats(72)), "input"));
+        c.add(new Case("null output buffer", npe, e -> e.unfold(image(), Harness.directFloats(32), null), "output"));
         c.add(new Case("null reduce", npe, e -> e.fold(columns(), new float[72], null, null), "reduce"));
         c.add(new Case("null geometry", npe, e -> e.fold(null, new float[72], Reduce.SUM, null), "geometry"));
         // block parameters
@@ -102,16 +99,16 @@ class ValidationTest {
                 new int[] {32768}, new int[] {1}, new int[] {32768}, new int[] {1}), new float[65536]),
                 "the unfold output would have 3221258240 elements", "use the buffer API"));
         // buffers
-        c.add(new Case("heap input buffer", iae, e -> e.unfold(image(), FloatBuffer.allocate(32), direct(72)), "input must be a direct buffer"));
-        c.add(new Case("heap output buffer", iae, e -> e.unfold(image(), direct(32), FloatBuffer.allocate(72)), "output must be a direct buffer"));
-        c.add(new Case("read-only output", iae, e -> e.unfold(image(), direct(32), direct(72).asReadOnlyBuffer()), "output must be writable"));
-        c.add(new Case("byte order", iae, e -> e.unfold(image(), ByteBuffer.allocateDirect(128).order(opposite()).asFloatBuffer(), direct(72)),
+        c.add(new Case("heap input buffer", iae, e -> e.unfold(image(), FloatBuffer.allocate(32), Harness.directFloats(72)), "input must be a direct buffer"));
+        c.add(new Case("heap output buffer", iae, e -> e.unfold(image(), Harness.directFloats(32), FloatBuffer.allocate(72)), "output must be a direct buffer"));
+        c.add(new Case("read-only output", iae, e -> e.unfold(image(), Harness.directFloats(32), Harness.directFloats(72).asReadOnlyBuffer()), "output must be writable"));
+        c.add(new Case("byte order", iae, e -> e.unfold(image(), ByteBuffer.allocateDirect(128).order(opposite()).asFloatBuffer(), Harness.directFloats(72)),
                 "input must be in native byte order", opposite().toString()));
-        c.add(new Case("output too small", iae, e -> e.unfold(image(), direct(32), direct(71)), "output must have at least 72 elements remaining, got 71"));
-        c.add(new Case("input remaining", iae, e -> e.unfold(image(), direct(40).position(4), direct(72)), "input must have 32 elements remaining", "got 36", "position 4"));
+        c.add(new Case("output too small", iae, e -> e.unfold(image(), Harness.directFloats(32), Harness.directFloats(71)), "output must have at least 72 elements remaining, got 71"));
+        c.add(new Case("input remaining", iae, e -> e.unfold(image(), Harness.directFloats(40).position(4), Harness.directFloats(72)), "input must have 32 elements remaining", "got 36", "position 4"));
         c.add(new Case("fold heap buffers", iae, e -> e.fold(columns(), DoubleBuffer.allocate(1), Reduce.SUM, null, DoubleBuffer.allocate(1)), "input must be a direct buffer"));
         c.add(new Case("same buffer", iae, e -> {
-            FloatBuffer b = direct(72);
+            FloatBuffer b = Harness.directFloats(72);
             e.unfold(FoldGeometry.forUnfold(new long[] {1, 1, 72}, new int[] {1}, new int[] {1}, new int[] {0}, new int[] {1}), b, b);
         }, "output must not overlap input in memory"));
         // JavaCPP pointers
