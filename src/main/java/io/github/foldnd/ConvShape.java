@@ -18,7 +18,8 @@ final class ConvShape {
     final FoldGeometry columns;  // x's unfold geometry, batch-fused
     final int batch, inChannels, outChannels, groups, blocks, kernelVolume;
     final int rows, outs, cols;
-    final long[] xShape, weightShape, yShape;
+    /** The shape of y (N, C_out, *grid), which the gradients check gradY against. */
+    final long[] yShape;
 
     /**
      * The most elements of any one tensor or GEMM dimension of a convolution: its GEMMs, reorders and
@@ -44,13 +45,7 @@ final class ConvShape {
         this.rows = index((long) inChannels / groups * kernelVolume, "C_in / groups * K (the rows of a group's column matrix)");
         this.outs = outChannels / groups;
         this.cols = index((long) batch * blocks, "N * L (the columns of the column matrix)");
-        this.xShape = columns.imageShape();
         int d = columns.dims();
-        this.weightShape = new long[d + 2];
-        weightShape[0] = outChannels;
-        weightShape[1] = inChannels / groups;
-        int[] k = columns.kernelSize();
-        for (int i = 0; i < d; i++) weightShape[i + 2] = k[i];
         this.yShape = new long[d + 2];
         yShape[0] = batch;
         yShape[1] = outChannels;

@@ -69,14 +69,14 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
 
     /** unfold (im2col): image {@code g.imageShape()} to a new array of shape {@code g.columnShape()}. */
     public final float[] unfold(FoldGeometry geometry, float[] input) {
-        float[] output = new float[unfoldArray(geometry, input == null ? null : input.length)];
+        float[] output = new float[unfoldOutputLength(geometry, input == null ? null : input.length)];
         if (geometry.planes() > 0) unfoldKernel(geometry, input, output, Threads.get());
         return output;
     }
 
     /** unfold (im2col) on double: see {@link #unfold(FoldGeometry, float[])}. */
     public final double[] unfold(FoldGeometry geometry, double[] input) {
-        double[] output = new double[unfoldArray(geometry, input == null ? null : input.length)];
+        double[] output = new double[unfoldOutputLength(geometry, input == null ? null : input.length)];
         if (geometry.planes() > 0) unfoldKernel(geometry, input, output, Threads.get());
         return output;
     }
@@ -135,14 +135,14 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
      * kernel-offset order.
      */
     public final float[] fold(FoldGeometry geometry, float[] input, Reduce reduce, float[] weights) {
-        float[] output = new float[foldArray(geometry, input == null ? null : input.length, reduce, weights == null ? -1 : weights.length)];
+        float[] output = new float[foldOutputLength(geometry, input == null ? null : input.length, reduce, weights == null ? -1 : weights.length)];
         if (geometry.planes() > 0) foldKernel(geometry, input, output, reduce, weights, Threads.get());
         return output;
     }
 
     /** fold (col2im) on double: see {@link #fold(FoldGeometry, float[], Reduce, float[])}. */
     public final double[] fold(FoldGeometry geometry, double[] input, Reduce reduce, double[] weights) {
-        double[] output = new double[foldArray(geometry, input == null ? null : input.length, reduce, weights == null ? -1 : weights.length)];
+        double[] output = new double[foldOutputLength(geometry, input == null ? null : input.length, reduce, weights == null ? -1 : weights.length)];
         if (geometry.planes() > 0) foldKernel(geometry, input, output, reduce, weights, Threads.get());
         return output;
     }
@@ -200,13 +200,13 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
     // ---- checks shared by the overloads: everything is validated before any allocation --------
 
     /** Checks an unfold of a heap array of the given length (null: the array is null); returns the output length. */
-    private static int unfoldArray(FoldGeometry geometry, Integer inputLength) {
+    private static int unfoldOutputLength(FoldGeometry geometry, Integer inputLength) {
         notNull(geometry, "geometry");
         Check.length("input", notNull(inputLength, "input"), geometry.imageLength());
         return Check.arrayLength(geometry.columnLength(), "the unfold output");
     }
 
-    private static int foldArray(FoldGeometry geometry, Integer inputLength, Reduce reduce, int weights) {
+    private static int foldOutputLength(FoldGeometry geometry, Integer inputLength, Reduce reduce, int weights) {
         notNull(geometry, "geometry");
         Check.length("input", notNull(inputLength, "input"), geometry.columnLength());
         checkMerge(geometry, reduce, weights);
