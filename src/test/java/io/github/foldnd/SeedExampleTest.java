@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The question this project answers (shared/seed-question.md), on every engine. */
+/** The question this project answers (quoted in the README, "The question"), on every engine. */
 class SeedExampleTest {
     static final int[] K = {2, 2}, ONE = {1, 1}, ZERO = {0, 0};
 

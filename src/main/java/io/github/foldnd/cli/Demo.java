@@ -8,7 +8,7 @@ import java.util.Arrays;
 import java.util.StringJoiner;
 
 /**
- * The user's question (shared/seed-question.md), answered step by step with foldnd. Every shape
+ * The user's question (quoted in the README, "The question"), answered step by step with foldnd. Every shape
  * and value it prints is computed, none written in as a literal, so the text cannot drift from
  * what the library does.
  */
