@@ -5,8 +5,14 @@ import java.nio.FloatBuffer;
 /**
  * The float operations of {@link Convolution}: GEMM through OpenBLAS (cblas_sgemm on direct
  * buffers, zero-copy), or a blocked pure-Java product where OpenBLAS is unavailable; unfold and
- * fold on the selected engine. Its twin for the other element type is generated from this file by
- * the transform in EngineSelectionTest.
+ * fold on the selected engine.
+ *
+ * <!-- template -->
+ * <p>This file is the template of the double twin, {@code ConvDoubleOps}, which the build generates
+ * from it (pom.xml, execution {@code generate-double-twins}, with the rules of
+ * src/codegen/float-to-double.rules) into target/generated-sources/twins. Edit this file only:
+ * the twin is neither edited nor committed.
+ * <!-- /template -->
  */
 final class ConvFloatOps extends Convolution<FloatBuffer> {
     static final ConvFloatOps INSTANCE = new ConvFloatOps();

@@ -6,11 +6,16 @@ import java.nio.FloatBuffer;
  * The pure-Java engine's float loops, written to visit contributions in exactly the order of
  * native/include/foldnd/kernels.hpp (each output element starts at the merge's identity and takes
  * its contributions in increasing kernel offset), so the two engines agree bit for bit.
- * Its twin for the other element type is generated from this file by the transform in
- * EngineSelectionTest.twin, whose test fails when the two drift apart: edit this one, then regenerate.
  *
  * <p>Data are addressed as (buffer, base index): heap arrays arrive wrapped, direct buffers as they
  * are, with absolute get/put so no position is ever moved.
+ *
+ * <!-- template -->
+ * <p>This file is the template of the double twin, {@code JavaDoubleKernels}, which the build
+ * generates from it (pom.xml, execution {@code generate-double-twins}, with the rules of
+ * src/codegen/float-to-double.rules) into target/generated-sources/twins. Edit this file only:
+ * the twin is neither edited nor committed.
+ * <!-- /template -->
  */
 final class JavaFloatKernels {
     private JavaFloatKernels() {}

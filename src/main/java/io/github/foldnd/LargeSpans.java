@@ -1,7 +1,5 @@
 package io.github.foldnd;
 
-import java.nio.DoubleBuffer;
-import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.stream.IntStream;
 
@@ -13,6 +11,10 @@ import java.util.stream.IntStream;
  * Every plane's result is what the whole call computes for it, so the output is the same bit for
  * bit. A plane itself must fit a view and an array; a larger one is refused before anything is
  * written (the native engine has no such limit).
+ *
+ * <p>This class holds what both element types share and the engine's entry points; the typed loops
+ * are {@link LargeFloatSpans} and its double twin LargeDoubleSpans, which the build generates from
+ * it (pom.xml, execution {@code generate-double-twins}).
  */
 final class LargeSpans {
     private LargeSpans() {}
@@ -23,7 +25,23 @@ final class LargeSpans {
         return g.imageLength() <= most && g.columnLength() <= most;
     }
 
-    private static void checkPlane(FoldGeometry g, int elementBytes) {
+    static void unfoldFloats(FoldGeometry g, long in, long out, int threads) {
+        LargeFloatSpans.unfold(g, in, out, threads);
+    }
+
+    static void foldFloats(FoldGeometry g, long in, long out, Reduce reduce, float[] weights, int threads) {
+        LargeFloatSpans.fold(g, in, out, reduce, weights, threads);
+    }
+
+    static void unfoldDoubles(FoldGeometry g, long in, long out, int threads) {
+        LargeDoubleSpans.unfold(g, in, out, threads);
+    }
+
+    static void foldDoubles(FoldGeometry g, long in, long out, Reduce reduce, double[] weights, int threads) {
+        LargeDoubleSpans.fold(g, in, out, reduce, weights, threads);
+    }
+
+    static void checkPlane(FoldGeometry g, int elementBytes) {
         long columns = g.kernelVolume() * g.blocks();  // no overflow: it divides the column length
         if (g.imagePlane() > Integer.MAX_VALUE / elementBytes || columns > Check.MAX_ARRAY) {
             throw Check.fail("the pure-Java engine handles planes of at most %d image elements and %d column elements for this type, "
@@ -32,92 +50,26 @@ final class LargeSpans {
     }
 
     /** The geometry of one plane alone: unbatched, one channel, per-sample layout. */
-    private static FoldGeometry onePlaneUnfold(FoldGeometry g) {
+    static FoldGeometry onePlaneUnfold(FoldGeometry g) {
         long[] shape = new long[g.dims() + 1];
         shape[0] = 1;
         System.arraycopy(g.imageSize(), 0, shape, 1, g.dims());
         return FoldGeometry.forUnfold(shape, g.kernelSize(), g.dilation(), g.padding(), g.stride());
     }
 
-    private static FoldGeometry onePlaneFold(FoldGeometry g) {
+    static FoldGeometry onePlaneFold(FoldGeometry g) {
         int[] size = Arrays.stream(g.imageSize()).mapToInt(Math::toIntExact).toArray();  // fold sizes are ints
         return FoldGeometry.forFold(new long[] {g.kernelVolume(), g.blocks()}, size, g.kernelSize(), g.dilation(), g.padding(),
                 g.stride());
     }
 
-    private interface PlaneRange {
+    interface PlaneRange {
         void run(long from, long to);
     }
 
     /** Splits [0, planes) into one contiguous range per thread (the planes are independent). */
-    private static void forPlanes(long planes, int threads, PlaneRange body) {
+    static void forPlanes(long planes, int threads, PlaneRange body) {
         int team = (int) Math.min(Math.max(threads, 1), planes);
         IntStream.range(0, team).parallel().forEach(id -> body.run(planes * id / team, planes * (id + 1) / team));
-    }
-
-    static void unfoldFloats(FoldGeometry g, long in, long out, int threads) {
-        checkPlane(g, Float.BYTES);
-        FoldGeometry one = onePlaneUnfold(g);
-        long plane = g.imagePlane(), kernels = g.kernelVolume(), blocks = g.blocks();
-        forPlanes(g.planes(), threads, (from, to) -> {
-            float[] columns = new float[(int) (kernels * blocks)];
-            for (long p = from; p < to; p++) {
-                JavaFloatKernels.unfold(one, Addresses.floats(in + p * plane * Float.BYTES, plane), 0, FloatBuffer.wrap(columns), 0, 1);
-                for (long k = 0; k < kernels; k++) {
-                    Addresses.floats(out + (g.columnBase(p) + k * g.kernelStride()) * Float.BYTES, blocks)
-                            .put(0, columns, (int) (k * blocks), (int) blocks);
-                }
-            }
-        });
-    }
-
-    static void foldFloats(FoldGeometry g, long in, long out, Reduce reduce, float[] weights, int threads) {
-        checkPlane(g, Float.BYTES);
-        FoldGeometry one = onePlaneFold(g);
-        long plane = g.imagePlane(), kernels = g.kernelVolume(), blocks = g.blocks();
-        forPlanes(g.planes(), threads, (from, to) -> {
-            float[] columns = new float[(int) (kernels * blocks)];
-            for (long p = from; p < to; p++) {
-                for (long k = 0; k < kernels; k++) {
-                    Addresses.floats(in + (g.columnBase(p) + k * g.kernelStride()) * Float.BYTES, blocks)
-                            .get(0, columns, (int) (k * blocks), (int) blocks);
-                }
-                JavaFloatKernels.fold(one, FloatBuffer.wrap(columns), 0, Addresses.floats(out + p * plane * Float.BYTES, plane), 0,
-                        reduce, weights, 1);
-            }
-        });
-    }
-
-    static void unfoldDoubles(FoldGeometry g, long in, long out, int threads) {
-        checkPlane(g, Double.BYTES);
-        FoldGeometry one = onePlaneUnfold(g);
-        long plane = g.imagePlane(), kernels = g.kernelVolume(), blocks = g.blocks();
-        forPlanes(g.planes(), threads, (from, to) -> {
-            double[] columns = new double[(int) (kernels * blocks)];
-            for (long p = from; p < to; p++) {
-                JavaDoubleKernels.unfold(one, Addresses.doubles(in + p * plane * Double.BYTES, plane), 0, DoubleBuffer.wrap(columns), 0, 1);
-                for (long k = 0; k < kernels; k++) {
-                    Addresses.doubles(out + (g.columnBase(p) + k * g.kernelStride()) * Double.BYTES, blocks)
-                            .put(0, columns, (int) (k * blocks), (int) blocks);
-                }
-            }
-        });
-    }
-
-    static void foldDoubles(FoldGeometry g, long in, long out, Reduce reduce, double[] weights, int threads) {
-        checkPlane(g, Double.BYTES);
-        FoldGeometry one = onePlaneFold(g);
-        long plane = g.imagePlane(), kernels = g.kernelVolume(), blocks = g.blocks();
-        forPlanes(g.planes(), threads, (from, to) -> {
-            double[] columns = new double[(int) (kernels * blocks)];
-            for (long p = from; p < to; p++) {
-                for (long k = 0; k < kernels; k++) {
-                    Addresses.doubles(in + (g.columnBase(p) + k * g.kernelStride()) * Double.BYTES, blocks)
-                            .get(0, columns, (int) (k * blocks), (int) blocks);
-                }
-                JavaDoubleKernels.fold(one, DoubleBuffer.wrap(columns), 0, Addresses.doubles(out + p * plane * Double.BYTES, plane), 0,
-                        reduce, weights, 1);
-            }
-        });
     }
 }
