@@ -1,6 +1,7 @@
-// foldnd/api.h: the flat entry points that the JavaCPP binding calls (and the C++ tests use).
-// Every call re-validates its arguments and returns a foldnd::Status instead of touching memory
-// it was not given or throwing: lengths are the element counts available behind each pointer.
+// foldnd/api.h: the flat entry points that the JavaCPP binding calls (and the
+// C++ tests use). Every call re-validates its arguments and returns a
+// foldnd::Status instead of touching memory it was not given or throwing:
+// lengths are the element counts available behind each pointer.
 #ifndef FOLDND_API_H
 #define FOLDND_API_H
 
@@ -13,17 +14,22 @@
 
 namespace foldnd {
 
+/** The bound of maxThreads(): kThreadsPerProcessor per processor, and at least
+ * kMinThreadLimit. */
+constexpr int kThreadsPerProcessor = 4, kMinThreadLimit = 256;
+
 /**
- * The most threads a call may ask for: 4 per processor, and at least 256. libgomp ends the process
- * (exit(), no exception) when it cannot create a thread, so an unbounded count is a way to kill
- * the JVM. The Java side refuses more than 4 per processor (at least 64) first
- * (io.github.foldnd.Threads.MAX); this looser bound is the second line of defence.
+ * The most threads a call may ask for: 4 per processor, and at least 256.
+ * libgomp ends the process (exit(), no exception) when it cannot create a
+ * thread, so an unbounded count is a way to kill the JVM. The Java side refuses
+ * more than 4 per processor (at least 64) first (io.github.foldnd.Threads.MAX);
+ * this looser bound is the second line of defence.
  */
 inline int maxThreads() {
 #ifdef _OPENMP
-    return std::max(256, 4 * omp_get_num_procs());
+  return std::max(kMinThreadLimit, kThreadsPerProcessor * omp_get_num_procs());
 #else
-    return 256;
+  return kMinThreadLimit;
 #endif
 }
 
@@ -31,156 +37,223 @@ namespace detail {
 
 /** True when [a, a + na) and [b, b + nb) share a byte. */
 template <typename T>
-inline bool overlaps(const T* a, int64_t na, const T* b, int64_t nb) {
-    if (a == nullptr || b == nullptr || na <= 0 || nb <= 0) return false;
-    const auto pa = reinterpret_cast<uintptr_t>(a), pb = reinterpret_cast<uintptr_t>(b);
-    return pa < pb + uintptr_t(nb) * sizeof(T) && pb < pa + uintptr_t(na) * sizeof(T);
+inline bool overlaps(const T *a, int64_t na, const T *b, int64_t nb) {
+  if (a == nullptr || b == nullptr || na <= 0 || nb <= 0)
+    return false;
+  const auto pa = reinterpret_cast<uintptr_t>(a),
+             pb = reinterpret_cast<uintptr_t>(b);
+  return pa < pb + uintptr_t(nb) * sizeof(T) &&
+         pb < pa + uintptr_t(na) * sizeof(T);
 }
 
 /**
- * Runs a validated call, turning an allocation failure into a status: no C++ exception may cross
- * into the JavaCPP glue, which would raise the Java exception while a heap-array call still holds
- * its critical region (JNI calls there are illegal).
+ * Runs a validated call, turning an allocation failure into a status: no C++
+ * exception may cross into the JavaCPP glue, which would raise the Java
+ * exception while a heap-array call still holds its critical region (JNI calls
+ * there are illegal).
  */
-template <class Call>
-inline int guarded(Call&& call) noexcept {
-    try {
-        return call();
-    } catch (const std::bad_alloc&) {
-        return OUT_OF_MEMORY;
-    } catch (...) {  // the kernels throw nothing else; should that change, still no exception leaves
-        return OUT_OF_MEMORY;
-    }
+template <class Call> inline int guarded(Call &&call) noexcept {
+  try {
+    return call();
+  } catch (const std::bad_alloc &) {
+    return OUT_OF_MEMORY;
+  } catch (...) { // the kernels throw nothing else; should that change, still
+                  // no exception leaves
+    return OUT_OF_MEMORY;
+  }
 }
 
 /** Decodes and checks the thread count; what every entry point checks first. */
-inline Status prepare(const int64_t* descriptor, int64_t descriptorLength, int threads, Geometry& g) {
-    if (const Status s = decode(descriptor, descriptorLength, g); s != OK) return s;
-    return threads < 1 || threads > maxThreads() ? BAD_THREADS : OK;
+inline Status prepare(const int64_t *descriptor, int64_t descriptorLength,
+                      int threads, Geometry &g) {
+  if (const Status s = decode(descriptor, descriptorLength, g); s != OK)
+    return s;
+  return threads < 1 || threads > maxThreads() ? BAD_THREADS : OK;
 }
 
 /**
- * The items [first, first + count) of a call with the given number of items, the count clipped
- * at the end (so (0, INT64_MAX) is the whole call); BAD_RANGE when first lies outside.
+ * The items [first, first + count) of a call with the given number of items,
+ * the count clipped at the end (so (0, INT64_MAX) is the whole call); BAD_RANGE
+ * when first lies outside.
  */
-inline Status range(int64_t first, int64_t count, int64_t items, ItemRange& part) {
-    if (first < 0 || count < 0 || first > items) return BAD_RANGE;
-    part = ItemRange{first, first + std::min(count, items - first)};
-    return OK;
+inline Status range(int64_t first, int64_t count, int64_t items,
+                    ItemRange &part) {
+  if (first < 0 || count < 0 || first > items)
+    return BAD_RANGE;
+  part = ItemRange{first, first + std::min(count, items - first)};
+  return OK;
 }
 
 template <typename T>
-inline int unfoldChecked(const T* image, int64_t imageLength, T* columns, int64_t columnLength,
-                         const int64_t* descriptor, int64_t descriptorLength, int64_t first, int64_t count,
+inline int unfoldChecked(const T *image, int64_t imageLength, T *columns,
+                         int64_t columnLength, const int64_t *descriptor,
+                         int64_t descriptorLength, int64_t first, int64_t count,
                          int threads) noexcept {
-    return guarded([&]() -> int {
-        Geometry g;
-        ItemRange part{};
-        if (const Status s = prepare(descriptor, descriptorLength, threads, g); s != OK) return s;
-        if (imageLength < g.imageLength || columnLength < g.columnLength) return BAD_LENGTH;
-        if (const Status s = range(first, count, UnfoldWork::of<T>(g).items, part); s != OK) return s;
-        if (part.first == part.end) return OK;
-        if (image == nullptr || columns == nullptr) return NULL_POINTER;
-        if (overlaps(image, g.imageLength, static_cast<const T*>(columns), g.columnLength)) return OVERLAP;
-        unfold(g, image, columns, threads, part);
-        return OK;
-    });
+  return guarded([&]() -> int {
+    Geometry g;
+    ItemRange part{};
+    if (const Status s = prepare(descriptor, descriptorLength, threads, g);
+        s != OK)
+      return s;
+    if (imageLength < g.imageLength || columnLength < g.columnLength)
+      return BAD_LENGTH;
+    if (const Status s = range(first, count, UnfoldWork::of<T>(g).items, part);
+        s != OK)
+      return s;
+    if (part.first == part.end)
+      return OK;
+    if (image == nullptr || columns == nullptr)
+      return NULL_POINTER;
+    if (overlaps(image, g.imageLength, static_cast<const T *>(columns),
+                 g.columnLength))
+      return OVERLAP;
+    unfold(g, image, columns, threads, part);
+    return OK;
+  });
 }
 
 template <typename T>
-inline int foldChecked(const T* columns, int64_t columnLength, T* image, int64_t imageLength,
-                       const int64_t* descriptor, int64_t descriptorLength, int reduce, const T* weights,
-                       int64_t weightsLength, int64_t first, int64_t count, int threads) noexcept {
-    return guarded([&]() -> int {
-        Geometry g;
-        ItemRange part{};
-        if (const Status s = prepare(descriptor, descriptorLength, threads, g); s != OK) return s;
-        if (reduce < SUM || reduce > MIN) return BAD_REDUCE;
-        if (imageLength < g.imageLength || columnLength < g.columnLength) return BAD_LENGTH;
-        if (weights != nullptr && weightsLength != g.kernelVolume) return BAD_LENGTH;
-        if (const Status s = range(first, count, foldItems<T>(g, threads), part); s != OK) return s;
-        if (part.first == part.end) return OK;
-        if (image == nullptr || columns == nullptr) return NULL_POINTER;
-        if (overlaps(columns, g.columnLength, static_cast<const T*>(image), g.imageLength) ||
-            overlaps(weights, weightsLength, static_cast<const T*>(image), g.imageLength))
-            return OVERLAP;
-        fold(g, columns, image, static_cast<Reduce>(reduce), weights, threads, part);
-        return OK;
-    });
-}
-
-/** The number of work items of an unfold (fold: with threads), or a negative Status. */
-inline int64_t itemsChecked(const int64_t* descriptor, int64_t descriptorLength, int elementBytes, bool fold,
-                            int threads) noexcept {
+inline int foldChecked(const T *columns, int64_t columnLength, T *image,
+                       int64_t imageLength, const int64_t *descriptor,
+                       int64_t descriptorLength, int reduce, const T *weights,
+                       int64_t weightsLength, int64_t first, int64_t count,
+                       int threads) noexcept {
+  return guarded([&]() -> int {
     Geometry g;
-    if (const Status s = prepare(descriptor, descriptorLength, threads, g); s != OK) return -s;
-    if (elementBytes != 4 && elementBytes != 8) return -BAD_LENGTH;
-    if (fold) return elementBytes == 4 ? foldItems<float>(g, threads) : foldItems<double>(g, threads);
-    return elementBytes == 4 ? UnfoldWork::of<float>(g).items : UnfoldWork::of<double>(g).items;
+    ItemRange part{};
+    if (const Status s = prepare(descriptor, descriptorLength, threads, g);
+        s != OK)
+      return s;
+    if (reduce < SUM || reduce > MIN)
+      return BAD_REDUCE;
+    if (imageLength < g.imageLength || columnLength < g.columnLength)
+      return BAD_LENGTH;
+    if (weights != nullptr && weightsLength != g.kernelVolume)
+      return BAD_LENGTH;
+    if (const Status s = range(first, count, foldItems<T>(g, threads), part);
+        s != OK)
+      return s;
+    if (part.first == part.end)
+      return OK;
+    if (image == nullptr || columns == nullptr)
+      return NULL_POINTER;
+    if (overlaps(columns, g.columnLength, static_cast<const T *>(image),
+                 g.imageLength) ||
+        overlaps(weights, weightsLength, static_cast<const T *>(image),
+                 g.imageLength))
+      return OVERLAP;
+    fold(g, columns, image, static_cast<Reduce>(reduce), weights, threads,
+         part);
+    return OK;
+  });
 }
 
-}  // namespace detail
-}  // namespace foldnd
-
-// The flat entry points. Lengths are the element counts available behind each pointer; the
-// descriptor is [dims, batch, channels, layout, image[dims], kernel[dims], dilation[dims],
-// padding[dims], stride[dims]] (see geometry.hpp); [first, first + count) are the work items to
-// compute (kernels.hpp, ItemRange; count clipped at the end, so (0, INT64_MAX) is the whole call).
-// Every call returns a foldnd::Status, never throws, and touches no memory it was not given.
-
-/** unfold (im2col): image (planes, *image) -> columns (planes, K, L) or (C K, N L). */
-inline int foldnd_unfold(const float* image, int64_t imageLength, float* columns, int64_t columnLength,
-                         const int64_t* descriptor, int64_t descriptorLength, int64_t first, int64_t count,
-                         int threads) {
-    return foldnd::detail::unfoldChecked(image, imageLength, columns, columnLength, descriptor, descriptorLength, first,
-                                         count, threads);
+/** The number of work items of an unfold (fold: with threads), or a negative
+ * Status. */
+inline int64_t itemsChecked(const int64_t *descriptor, int64_t descriptorLength,
+                            int elementBytes, bool fold, int threads) noexcept {
+  Geometry g;
+  if (const Status s = prepare(descriptor, descriptorLength, threads, g);
+      s != OK)
+    return -s;
+  if (elementBytes != 4 && elementBytes != 8)
+    return -BAD_LENGTH;
+  if (fold)
+    return elementBytes == 4 ? foldItems<float>(g, threads)
+                             : foldItems<double>(g, threads);
+  return elementBytes == 4 ? UnfoldWork::of<float>(g).items
+                           : UnfoldWork::of<double>(g).items;
 }
-inline int foldnd_unfold(const double* image, int64_t imageLength, double* columns, int64_t columnLength,
-                         const int64_t* descriptor, int64_t descriptorLength, int64_t first, int64_t count,
-                         int threads) {
-    return foldnd::detail::unfoldChecked(image, imageLength, columns, columnLength, descriptor, descriptorLength, first,
-                                         count, threads);
+
+} // namespace detail
+} // namespace foldnd
+
+// The flat entry points. Lengths are the element counts available behind each
+// pointer; the descriptor is [dims, batch, channels, layout, image[dims],
+// kernel[dims], dilation[dims], padding[dims], stride[dims]] (see
+// geometry.hpp); [first, first + count) are the work items to compute
+// (kernels.hpp, ItemRange; count clipped at the end, so (0, INT64_MAX) is the
+// whole call). Every call returns a foldnd::Status, never throws, and touches
+// no memory it was not given.
+
+/** unfold (im2col): image (planes, *image) -> columns (planes, K, L) or (C K, N
+ * L). */
+inline int foldnd_unfold(const float *image, int64_t imageLength,
+                         float *columns, int64_t columnLength,
+                         const int64_t *descriptor, int64_t descriptorLength,
+                         int64_t first, int64_t count, int threads) {
+  return foldnd::detail::unfoldChecked(image, imageLength, columns,
+                                       columnLength, descriptor,
+                                       descriptorLength, first, count, threads);
+}
+inline int foldnd_unfold(const double *image, int64_t imageLength,
+                         double *columns, int64_t columnLength,
+                         const int64_t *descriptor, int64_t descriptorLength,
+                         int64_t first, int64_t count, int threads) {
+  return foldnd::detail::unfoldChecked(image, imageLength, columns,
+                                       columnLength, descriptor,
+                                       descriptorLength, first, count, threads);
 }
 
 /**
- * fold (col2im): columns -> image (planes, *image), merging overlaps with reduce (foldnd::Reduce);
- * weights: K values or null.
+ * fold (col2im): columns -> image (planes, *image), merging overlaps with
+ * reduce (foldnd::Reduce); weights: K values or null.
  */
-inline int foldnd_fold(const float* columns, int64_t columnLength, float* image, int64_t imageLength,
-                       const int64_t* descriptor, int64_t descriptorLength, int reduce, const float* weights,
-                       int64_t weightsLength, int64_t first, int64_t count, int threads) {
-    return foldnd::detail::foldChecked(columns, columnLength, image, imageLength, descriptor, descriptorLength, reduce,
-                                       weights, weightsLength, first, count, threads);
+inline int foldnd_fold(const float *columns, int64_t columnLength, float *image,
+                       int64_t imageLength, const int64_t *descriptor,
+                       int64_t descriptorLength, int reduce,
+                       const float *weights, int64_t weightsLength,
+                       int64_t first, int64_t count, int threads) {
+  return foldnd::detail::foldChecked(
+      columns, columnLength, image, imageLength, descriptor, descriptorLength,
+      reduce, weights, weightsLength, first, count, threads);
 }
-inline int foldnd_fold(const double* columns, int64_t columnLength, double* image, int64_t imageLength,
-                       const int64_t* descriptor, int64_t descriptorLength, int reduce, const double* weights,
-                       int64_t weightsLength, int64_t first, int64_t count, int threads) {
-    return foldnd::detail::foldChecked(columns, columnLength, image, imageLength, descriptor, descriptorLength, reduce,
-                                       weights, weightsLength, first, count, threads);
+inline int foldnd_fold(const double *columns, int64_t columnLength,
+                       double *image, int64_t imageLength,
+                       const int64_t *descriptor, int64_t descriptorLength,
+                       int reduce, const double *weights, int64_t weightsLength,
+                       int64_t first, int64_t count, int threads) {
+  return foldnd::detail::foldChecked(
+      columns, columnLength, image, imageLength, descriptor, descriptorLength,
+      reduce, weights, weightsLength, first, count, threads);
 }
 
 /**
- * How many work items an unfold of this geometry has, for elements of elementBytes (4 or 8) bytes;
- * a negative foldnd::Status when the descriptor is refused.
+ * How many work items an unfold of this geometry has, for elements of
+ * elementBytes (4 or 8) bytes; a negative foldnd::Status when the descriptor is
+ * refused.
  */
-inline int64_t foldnd_unfold_items(const int64_t* descriptor, int64_t descriptorLength, int elementBytes) {
-    return foldnd::detail::itemsChecked(descriptor, descriptorLength, elementBytes, false, 1);
+inline int64_t foldnd_unfold_items(const int64_t *descriptor,
+                                   int64_t descriptorLength, int elementBytes) {
+  return foldnd::detail::itemsChecked(descriptor, descriptorLength,
+                                      elementBytes, false, 1);
 }
 
-/** How many work items a fold of this geometry has on this many threads (see foldnd_unfold_items). */
-inline int64_t foldnd_fold_items(const int64_t* descriptor, int64_t descriptorLength, int elementBytes, int threads) {
-    return foldnd::detail::itemsChecked(descriptor, descriptorLength, elementBytes, true, threads);
+/** How many work items a fold of this geometry has on this many threads (see
+ * foldnd_unfold_items). */
+inline int64_t foldnd_fold_items(const int64_t *descriptor,
+                                 int64_t descriptorLength, int elementBytes,
+                                 int threads) {
+  return foldnd::detail::itemsChecked(descriptor, descriptorLength,
+                                      elementBytes, true, threads);
 }
 
 /**
- * A parallel copy of n floats in contiguous chunks, one per thread: not part of fold/unfold, but
- * the floor the benchmarks measure them against (moving the same bytes can be no faster).
+ * For the benchmarks only: a parallel copy of n floats in contiguous runs, one
+ * per thread, the copy floor that the JMH benchmarks measure fold and unfold
+ * against (moving the same bytes can be no faster). Not part of fold/unfold,
+ * and no library code calls it; it stays in the flat API only because the Java
+ * binding declares it (NativeKernels.copy, used by the JMH BenchSupport).
+ * Invalid arguments make it do nothing.
  */
-inline void foldnd_parallel_copy(const float* from, float* to, int64_t n, int threads) {
-    if (from == nullptr || to == nullptr || n <= 0 || threads < 1 || threads > foldnd::maxThreads()) return;
-    foldnd::parallelFor(n, threads, 1, [&](int64_t begin, int64_t end) {
-        std::copy(from + begin, from + end, to + begin);
-    });
+inline void foldnd_parallel_copy(const float *from, float *to, int64_t n,
+                                 int threads) {
+  if (from == nullptr || to == nullptr || n <= 0 || threads < 1 ||
+      threads > foldnd::maxThreads())
+    return;
+  foldnd::parallelFor(n, threads, 1, [&](int64_t begin, int64_t end) {
+    std::copy(from + begin, from + end, to + begin);
+  });
 }
 
 #endif
