@@ -25,7 +25,7 @@ final class Addresses extends Pointer {
         private static boolean load() {
             try {
                 return getDirectBufferAddress(java.nio.ByteBuffer.allocateDirect(1)) != 0;
-            } catch (Throwable t) {  // UnsatisfiedLinkError, NoClassDefFoundError: no JavaCPP natives here
+            } catch (Throwable t) { // UnsatisfiedLinkError, NoClassDefFoundError: no JavaCPP natives here
                 return false;
             }
         }
@@ -56,7 +56,8 @@ final class Addresses extends Pointer {
     }
 
     private static ByteBuffer bytes(long address, long n) {
-        if (n > Integer.MAX_VALUE) throw new IllegalStateException("a view of " + n + " bytes; the caller splits larger spans");
+        if (n > Integer.MAX_VALUE)
+            throw new IllegalStateException("a view of " + n + " bytes; the caller splits larger spans");
         return new Span(address, n).asByteBuffer().order(ByteOrder.nativeOrder());
     }
 

@@ -8,18 +8,19 @@ import org.bytedeco.openblas.global.openblas_nolapack;
  * multiplies in pure Java) when the platform has no OpenBLAS jar or it fails to load.
  */
 final class Blas {
-    static final int ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;  // the CBLAS enum values
+    static final int ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112; // the CBLAS enum values
 
     private static final class Holder {
         static final boolean AVAILABLE = load();
 
         private static boolean load() {
-            if ("java".equals(System.getProperty("foldnd.gemm"))) return false;  // forced, for tests
+            if ("java".equals(System.getProperty("foldnd.gemm"))) return false; // forced, for tests
             try {
                 org.bytedeco.javacpp.Loader.load(openblas_nolapack.class);
-                return openblas_nolapack.CblasRowMajor == ROW_MAJOR && openblas_nolapack.CblasTrans == TRANS
+                return openblas_nolapack.CblasRowMajor == ROW_MAJOR
+                        && openblas_nolapack.CblasTrans == TRANS
                         && openblas_nolapack.CblasNoTrans == NO_TRANS;
-            } catch (Throwable t) {  // UnsatisfiedLinkError, NoClassDefFoundError, ...
+            } catch (Throwable t) { // UnsatisfiedLinkError, NoClassDefFoundError, ...
                 return false;
             }
         }
@@ -32,7 +33,8 @@ final class Blas {
      * read lock and a change of thread count takes the write lock, waiting for them to finish.
      */
     private static final ReentrantReadWriteLock LOCK = new ReentrantReadWriteLock();
-    private static int threads = -1;  // guarded by LOCK
+
+    private static int threads = -1; // guarded by LOCK
 
     private Blas() {}
 
@@ -57,7 +59,7 @@ final class Blas {
                 openblas_nolapack.blas_set_num_threads(n);
                 threads = n;
             }
-            gemm.run();  // still under the write lock: no other thread can change the count meanwhile
+            gemm.run(); // still under the write lock: no other thread can change the count meanwhile
         } finally {
             LOCK.writeLock().unlock();
         }

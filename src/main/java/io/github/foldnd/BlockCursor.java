@@ -55,8 +55,8 @@ final class BlockCursor {
             for (int i = 0; i < dims; i++) {
                 for (int kk = 0; kk < k[i]; kk++) {
                     long x0 = (long) kk * dil[i] - pad[i];
-                    long a = x0 >= 0 ? 0 : (-x0 + s[i] - 1) / s[i];            // first block with x >= 0
-                    long b = n[i] - 1 - x0 < 0 ? 0 : (n[i] - 1 - x0) / s[i] + 1;  // first block with x >= n
+                    long a = x0 >= 0 ? 0 : (-x0 + s[i] - 1) / s[i]; // first block with x >= 0
+                    long b = n[i] - 1 - x0 < 0 ? 0 : (n[i] - 1 - x0) / s[i] + 1; // first block with x >= n
                     a = Math.min(a, grid[i]);
                     b = Math.max(a, Math.min(b, grid[i]));
                     origin[first[i] + kk] = x0;
@@ -78,6 +78,7 @@ final class BlockCursor {
 
     /** The current row: its index among the kernel offset's rows, validity, and block range. */
     int row;
+
     boolean valid;
     int start, lo, hi, step;
     private long lastOrigin;

@@ -55,8 +55,10 @@ final class Bounds {
      */
     static void disjoint(long output, long outputBytes, long input, long inputBytes, String inputName) {
         if (output != 0 && input != 0 && Addresses.overlap(output, outputBytes, input, inputBytes)) {
-            throw fail("output must not overlap %s in memory (output: %d bytes at 0x%x, %s: %d bytes at 0x%x): "
-                    + "fold/unfold do not work in place", inputName, outputBytes, output, inputName, inputBytes, input);
+            throw fail(
+                    "output must not overlap %s in memory (output: %d bytes at 0x%x, %s: %d bytes at 0x%x): "
+                            + "fold/unfold do not work in place",
+                    inputName, outputBytes, output, inputName, inputBytes, input);
         }
     }
 
@@ -64,33 +66,45 @@ final class Bounds {
         notNull(buffer, name);
         ByteOrder order = buffer instanceof FloatBuffer f ? f.order() : ((DoubleBuffer) buffer).order();
         if (!buffer.isDirect()) {
-            throw fail("%s must be a direct buffer (ByteBuffer.allocateDirect(..).order(ByteOrder.nativeOrder())), "
-                    + "got a heap buffer", name);
+            throw fail(
+                    "%s must be a direct buffer (ByteBuffer.allocateDirect(..).order(ByteOrder.nativeOrder())), "
+                            + "got a heap buffer",
+                    name);
         }
         if (order != ByteOrder.nativeOrder()) {
             throw fail("%s must be in native byte order (%s), got %s", name, ByteOrder.nativeOrder(), order);
         }
         if (output && buffer.isReadOnly()) throw fail("%s must be writable, got a read-only buffer", name);
-        int position = buffer.position(), limit = buffer.limit();  // once each: see the class comment
+        int position = buffer.position(), limit = buffer.limit(); // once each: see the class comment
         if (position > limit) {
-            throw fail("%s must have its position at or before its limit, got position %d, limit %d "
-                    + "(another thread moved them during the call)", name, position, limit);
+            throw fail(
+                    "%s must have its position at or before its limit, got position %d, limit %d "
+                            + "(another thread moved them during the call)",
+                    name, position, limit);
         }
         long n = limit - position;
         if (output ? n < expected : n != expected) {
-            throw fail("%s must have %s%d elements remaining%s, got %d (position %d, limit %d)", name, output ? "at least " : "",
-                    expected, output ? "" : " to match its shape", n, position, limit);
+            throw fail(
+                    "%s must have %s%d elements remaining%s, got %d (position %d, limit %d)",
+                    name, output ? "at least " : "", expected, output ? "" : " to match its shape", n, position, limit);
         }
         return position;
     }
 
     private static long address(Pointer pointer, String name, long expected, int elementBytes, boolean output) {
         notNull(pointer, name);
-        long address = pointer.address(), position = pointer.position(), limit = pointer.limit(), capacity = pointer.capacity();
+        long address = pointer.address(),
+                position = pointer.position(),
+                limit = pointer.limit(),
+                capacity = pointer.capacity();
         if (address == 0) throw fail("%s must point to memory, got a null address", name);
         if (position < 0) throw fail("%s must have a non-negative position, got %d", name, position);
         if (limit < position) {
-            throw fail("%s must have its limit at or after its position, got position %d, limit %d%s", name, position, limit,
+            throw fail(
+                    "%s must have its limit at or after its position, got position %d, limit %d%s",
+                    name,
+                    position,
+                    limit,
                     limit == 0 ? "; a pointer from another library has no known bounds until you call limit(n)" : "");
         }
         if (capacity != 0 && limit > capacity) {
@@ -98,8 +112,15 @@ final class Bounds {
         }
         long n = limit - position;
         if (output ? n < expected : n != expected) {
-            throw fail("%s must have %s%d elements between position and limit%s, got %d (position %d, limit %d)%s", name,
-                    output ? "at least " : "", expected, output ? "" : " to match its shape", n, position, limit,
+            throw fail(
+                    "%s must have %s%d elements between position and limit%s, got %d (position %d, limit %d)%s",
+                    name,
+                    output ? "at least " : "",
+                    expected,
+                    output ? "" : " to match its shape",
+                    n,
+                    position,
+                    limit,
                     limit == 0 ? "; a pointer from another library has no known bounds until you call limit(n)" : "");
         }
         // The first and one-past-the-last byte must be addresses: no wrap-around past 2^64.

@@ -44,7 +44,8 @@ final class Check {
     /** An element count that must fit in a Java array allocated by the library. */
     static int arrayLength(long length, String what) {
         if (length > MAX_ARRAY) {
-            throw fail("%s would have %d elements, more than a Java array can hold (%d); use the buffer API",
+            throw fail(
+                    "%s would have %d elements, more than a Java array can hold (%d); use the buffer API",
                     what, length, MAX_ARRAY);
         }
         return (int) length;

@@ -26,7 +26,11 @@ final class ConvFloatOps extends Convolution<FloatBuffer> {
 
     /** A staging copy of heap array {@code name} in scratch slot; null stays null. */
     FloatBuffer stage(int slot, float[] values, String name) {
-        return values == null ? null : scratch(slot, values.length, "the native copy of " + name).put(values).flip();
+        return values == null
+                ? null
+                : scratch(slot, values.length, "the native copy of " + name)
+                        .put(values)
+                        .flip();
     }
 
     static float[] toArray(FloatBuffer b, long n) {
@@ -42,12 +46,36 @@ final class ConvFloatOps extends Convolution<FloatBuffer> {
     }
 
     @Override
-    void gemm(boolean transA, boolean transB, int m, int n, int k, FloatBuffer a, int lda, FloatBuffer b, int ldb,
-              FloatBuffer c, int ldc) {
+    void gemm(
+            boolean transA,
+            boolean transB,
+            int m,
+            int n,
+            int k,
+            FloatBuffer a,
+            int lda,
+            FloatBuffer b,
+            int ldb,
+            FloatBuffer c,
+            int ldc) {
         if (Blas.available()) {
-            Blas.run(FoldNd.threads(), () -> org.bytedeco.openblas.global.openblas_nolapack.cblas_sgemm(Blas.ROW_MAJOR,
-                    transA ? Blas.TRANS : Blas.NO_TRANS, transB ? Blas.TRANS : Blas.NO_TRANS, m, n, k, 1f, a, lda, b, ldb, 0f,
-                    c, ldc));
+            Blas.run(
+                    FoldNd.threads(),
+                    () -> org.bytedeco.openblas.global.openblas_nolapack.cblas_sgemm(
+                            Blas.ROW_MAJOR,
+                            transA ? Blas.TRANS : Blas.NO_TRANS,
+                            transB ? Blas.TRANS : Blas.NO_TRANS,
+                            m,
+                            n,
+                            k,
+                            1f,
+                            a,
+                            lda,
+                            b,
+                            ldb,
+                            0f,
+                            c,
+                            ldc));
             return;
         }
         javaGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
@@ -57,17 +85,29 @@ final class ConvFloatOps extends Convolution<FloatBuffer> {
      * The pure-Java product used without OpenBLAS: c(i, j) = sum over p of a(i, p) b(p, j), with
      * the p loop outside j so the inner loop runs along contiguous rows of b and c.
      */
-    static void javaGemm(boolean transA, boolean transB, int m, int n, int k, FloatBuffer a, int lda, FloatBuffer b, int ldb,
-                         FloatBuffer c, int ldc) {
+    static void javaGemm(
+            boolean transA,
+            boolean transB,
+            int m,
+            int n,
+            int k,
+            FloatBuffer a,
+            int lda,
+            FloatBuffer b,
+            int ldb,
+            FloatBuffer c,
+            int ldc) {
         int ca = c.position(), aa = a.position(), ba = b.position();
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) c.put(ca + i * ldc + j, 0f);
             for (int p = 0; p < k; p++) {
                 float x = a.get(aa + (transA ? p * lda + i : i * lda + p));
                 if (transB) {
-                    for (int j = 0; j < n; j++) c.put(ca + i * ldc + j, c.get(ca + i * ldc + j) + x * b.get(ba + j * ldb + p));
+                    for (int j = 0; j < n; j++)
+                        c.put(ca + i * ldc + j, c.get(ca + i * ldc + j) + x * b.get(ba + j * ldb + p));
                 } else {
-                    for (int j = 0; j < n; j++) c.put(ca + i * ldc + j, c.get(ca + i * ldc + j) + x * b.get(ba + p * ldb + j));
+                    for (int j = 0; j < n; j++)
+                        c.put(ca + i * ldc + j, c.get(ca + i * ldc + j) + x * b.get(ba + p * ldb + j));
                 }
             }
         }
@@ -92,7 +132,7 @@ final class ConvFloatOps extends Convolution<FloatBuffer> {
                 int at = f + (o * middle + m) * inner;
                 src.limit(at + inner).position(at);
                 dst.position(t + (m * outer + o) * inner);
-                dst.put(src);  // a bulk copy of one contiguous run of inner elements
+                dst.put(src); // a bulk copy of one contiguous run of inner elements
             }
         }
     }

@@ -61,15 +61,27 @@ public final class ConvNd {
     // ---- heap arrays ---------------------------------------------------------------------------
 
     /** The convolution of x (N, C_in, *n) with weight (C_out, C_in / groups, *k), plus bias (nullable): y (N, C_out, *grid). */
-    public static float[] forward(float[] x, long[] xShape, float[] weight, long[] weightShape, float[] bias, int[] stride,
-                                  int[] padding, int[] dilation, int groups) {
+    public static float[] forward(
+            float[] x,
+            long[] xShape,
+            float[] weight,
+            long[] weightShape,
+            float[] bias,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups) {
         ConvShape s = ConvShape.of(xShape, weightShape, stride, padding, dilation, groups);
         checkArrays(x, "x", s.xLength(), weight, "weight", s.weightLength(), bias, "bias", s.outChannels);
         ConvFloatOps ops = ConvFloatOps.INSTANCE;
         try {
             FloatBuffer y = ops.scratch(Convolution.STAGE_OUT, s.yLength(), "the native copy of the result y");
-            ops.forward(s, ops.stage(Convolution.STAGE_A, x, "x"), ops.stage(Convolution.STAGE_B, weight, "weight"),
-                    ops.stage(Convolution.STAGE_C, bias, "bias"), y);
+            ops.forward(
+                    s,
+                    ops.stage(Convolution.STAGE_A, x, "x"),
+                    ops.stage(Convolution.STAGE_B, weight, "weight"),
+                    ops.stage(Convolution.STAGE_C, bias, "bias"),
+                    y);
             return ConvFloatOps.toArray(y, s.yLength());
         } finally {
             Convolution.endCall();
@@ -77,15 +89,27 @@ public final class ConvNd {
     }
 
     /** double version of {@link #forward(float[], long[], float[], long[], float[], int[], int[], int[], int)}. */
-    public static double[] forward(double[] x, long[] xShape, double[] weight, long[] weightShape, double[] bias, int[] stride,
-                                   int[] padding, int[] dilation, int groups) {
+    public static double[] forward(
+            double[] x,
+            long[] xShape,
+            double[] weight,
+            long[] weightShape,
+            double[] bias,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups) {
         ConvShape s = ConvShape.of(xShape, weightShape, stride, padding, dilation, groups);
         checkArrays(x, "x", s.xLength(), weight, "weight", s.weightLength(), bias, "bias", s.outChannels);
         ConvDoubleOps ops = ConvDoubleOps.INSTANCE;
         try {
             DoubleBuffer y = ops.scratch(Convolution.STAGE_OUT, s.yLength(), "the native copy of the result y");
-            ops.forward(s, ops.stage(Convolution.STAGE_A, x, "x"), ops.stage(Convolution.STAGE_B, weight, "weight"),
-                    ops.stage(Convolution.STAGE_C, bias, "bias"), y);
+            ops.forward(
+                    s,
+                    ops.stage(Convolution.STAGE_A, x, "x"),
+                    ops.stage(Convolution.STAGE_B, weight, "weight"),
+                    ops.stage(Convolution.STAGE_C, bias, "bias"),
+                    y);
             return ConvDoubleOps.toArray(y, s.yLength());
         } finally {
             Convolution.endCall();
@@ -93,14 +117,26 @@ public final class ConvNd {
     }
 
     /** dL/dx (N, C_in, *inputSpatialSize) from gradY = dL/dy (N, C_out, *grid). */
-    public static float[] backwardInput(float[] gradY, long[] gradYShape, float[] weight, long[] weightShape,
-                                        int[] inputSpatialSize, int[] stride, int[] padding, int[] dilation, int groups) {
-        ConvShape s = ConvShape.forGradInput(gradYShape, weightShape, inputSpatialSize, stride, padding, dilation, groups);
+    public static float[] backwardInput(
+            float[] gradY,
+            long[] gradYShape,
+            float[] weight,
+            long[] weightShape,
+            int[] inputSpatialSize,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups) {
+        ConvShape s =
+                ConvShape.forGradInput(gradYShape, weightShape, inputSpatialSize, stride, padding, dilation, groups);
         checkArrays(gradY, "gradY", s.yLength(), weight, "weight", s.weightLength(), null, "", 0);
         ConvFloatOps ops = ConvFloatOps.INSTANCE;
         try {
             FloatBuffer gradX = ops.scratch(Convolution.STAGE_OUT, s.xLength(), "the native copy of the result gradX");
-            ops.backwardInput(s, ops.stage(Convolution.STAGE_A, gradY, "gradY"), ops.stage(Convolution.STAGE_B, weight, "weight"),
+            ops.backwardInput(
+                    s,
+                    ops.stage(Convolution.STAGE_A, gradY, "gradY"),
+                    ops.stage(Convolution.STAGE_B, weight, "weight"),
                     gradX);
             return ConvFloatOps.toArray(gradX, s.xLength());
         } finally {
@@ -109,14 +145,26 @@ public final class ConvNd {
     }
 
     /** double version of {@link #backwardInput(float[], long[], float[], long[], int[], int[], int[], int[], int)}. */
-    public static double[] backwardInput(double[] gradY, long[] gradYShape, double[] weight, long[] weightShape,
-                                         int[] inputSpatialSize, int[] stride, int[] padding, int[] dilation, int groups) {
-        ConvShape s = ConvShape.forGradInput(gradYShape, weightShape, inputSpatialSize, stride, padding, dilation, groups);
+    public static double[] backwardInput(
+            double[] gradY,
+            long[] gradYShape,
+            double[] weight,
+            long[] weightShape,
+            int[] inputSpatialSize,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups) {
+        ConvShape s =
+                ConvShape.forGradInput(gradYShape, weightShape, inputSpatialSize, stride, padding, dilation, groups);
         checkArrays(gradY, "gradY", s.yLength(), weight, "weight", s.weightLength(), null, "", 0);
         ConvDoubleOps ops = ConvDoubleOps.INSTANCE;
         try {
             DoubleBuffer gradX = ops.scratch(Convolution.STAGE_OUT, s.xLength(), "the native copy of the result gradX");
-            ops.backwardInput(s, ops.stage(Convolution.STAGE_A, gradY, "gradY"), ops.stage(Convolution.STAGE_B, weight, "weight"),
+            ops.backwardInput(
+                    s,
+                    ops.stage(Convolution.STAGE_A, gradY, "gradY"),
+                    ops.stage(Convolution.STAGE_B, weight, "weight"),
                     gradX);
             return ConvDoubleOps.toArray(gradX, s.xLength());
         } finally {
@@ -125,34 +173,54 @@ public final class ConvNd {
     }
 
     /** dL/dweight (C_out, C_in / groups, *kernelSize) and dL/dbias (C_out) from x and gradY = dL/dy. */
-    public static WeightGradients<float[]> backwardWeight(float[] x, long[] xShape, float[] gradY, long[] gradYShape,
-                                                          int[] kernelSize, int[] stride, int[] padding, int[] dilation,
-                                                          int groups) {
+    public static WeightGradients<float[]> backwardWeight(
+            float[] x,
+            long[] xShape,
+            float[] gradY,
+            long[] gradYShape,
+            int[] kernelSize,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups) {
         ConvShape s = ConvShape.forGradWeight(xShape, gradYShape, kernelSize, stride, padding, dilation, groups);
         checkArrays(x, "x", s.xLength(), gradY, "gradY", s.yLength(), null, "", 0);
         ConvFloatOps ops = ConvFloatOps.INSTANCE;
         try {
-            FloatBuffer gw = ops.scratch(Convolution.STAGE_OUT, s.weightLength(), "the native copy of the result gradWeight");
+            FloatBuffer gw =
+                    ops.scratch(Convolution.STAGE_OUT, s.weightLength(), "the native copy of the result gradWeight");
             FloatBuffer gb = ops.scratch(Convolution.STAGE_C, s.outChannels, "the native copy of the result gradBias");
-            ops.backwardWeight(s, ops.stage(Convolution.STAGE_A, x, "x"), ops.stage(Convolution.STAGE_B, gradY, "gradY"), gw, gb);
-            return new WeightGradients<>(ConvFloatOps.toArray(gw, s.weightLength()), ConvFloatOps.toArray(gb, s.outChannels));
+            ops.backwardWeight(
+                    s, ops.stage(Convolution.STAGE_A, x, "x"), ops.stage(Convolution.STAGE_B, gradY, "gradY"), gw, gb);
+            return new WeightGradients<>(
+                    ConvFloatOps.toArray(gw, s.weightLength()), ConvFloatOps.toArray(gb, s.outChannels));
         } finally {
             Convolution.endCall();
         }
     }
 
     /** double version of {@link #backwardWeight(float[], long[], float[], long[], int[], int[], int[], int[], int)}. */
-    public static WeightGradients<double[]> backwardWeight(double[] x, long[] xShape, double[] gradY, long[] gradYShape,
-                                                           int[] kernelSize, int[] stride, int[] padding, int[] dilation,
-                                                           int groups) {
+    public static WeightGradients<double[]> backwardWeight(
+            double[] x,
+            long[] xShape,
+            double[] gradY,
+            long[] gradYShape,
+            int[] kernelSize,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups) {
         ConvShape s = ConvShape.forGradWeight(xShape, gradYShape, kernelSize, stride, padding, dilation, groups);
         checkArrays(x, "x", s.xLength(), gradY, "gradY", s.yLength(), null, "", 0);
         ConvDoubleOps ops = ConvDoubleOps.INSTANCE;
         try {
-            DoubleBuffer gw = ops.scratch(Convolution.STAGE_OUT, s.weightLength(), "the native copy of the result gradWeight");
+            DoubleBuffer gw =
+                    ops.scratch(Convolution.STAGE_OUT, s.weightLength(), "the native copy of the result gradWeight");
             DoubleBuffer gb = ops.scratch(Convolution.STAGE_C, s.outChannels, "the native copy of the result gradBias");
-            ops.backwardWeight(s, ops.stage(Convolution.STAGE_A, x, "x"), ops.stage(Convolution.STAGE_B, gradY, "gradY"), gw, gb);
-            return new WeightGradients<>(ConvDoubleOps.toArray(gw, s.weightLength()), ConvDoubleOps.toArray(gb, s.outChannels));
+            ops.backwardWeight(
+                    s, ops.stage(Convolution.STAGE_A, x, "x"), ops.stage(Convolution.STAGE_B, gradY, "gradY"), gw, gb);
+            return new WeightGradients<>(
+                    ConvDoubleOps.toArray(gw, s.weightLength()), ConvDoubleOps.toArray(gb, s.outChannels));
         } finally {
             Convolution.endCall();
         }
@@ -165,9 +233,21 @@ public final class ConvNd {
      * forward between direct buffers (native order, read from their positions); bias nullable; writes y (at least
      * yLength elements from its position; more are left untouched). No output may overlap an input.
      */
-    public static void forward(FloatBuffer x, long[] xShape, FloatBuffer weight, long[] weightShape, FloatBuffer bias,
-                               int[] stride, int[] padding, int[] dilation, int groups, FloatBuffer y) {
-        FloatBuffer xv = view(x, "x"), wv = view(weight, "weight"), bv = bias == null ? null : bias.slice(), yv = view(y, "y");
+    public static void forward(
+            FloatBuffer x,
+            long[] xShape,
+            FloatBuffer weight,
+            long[] weightShape,
+            FloatBuffer bias,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups,
+            FloatBuffer y) {
+        FloatBuffer xv = view(x, "x"),
+                wv = view(weight, "weight"),
+                bv = bias == null ? null : bias.slice(),
+                yv = view(y, "y");
         ConvShape s = ConvShape.of(xShape, weightShape, stride, padding, dilation, groups);
         checkForward(Float.BYTES, s, x, xv, weight, wv, bias, bv, y, yv);
         try {
@@ -178,9 +258,21 @@ public final class ConvNd {
     }
 
     /** forward between direct buffers; double. */
-    public static void forward(DoubleBuffer x, long[] xShape, DoubleBuffer weight, long[] weightShape, DoubleBuffer bias,
-                               int[] stride, int[] padding, int[] dilation, int groups, DoubleBuffer y) {
-        DoubleBuffer xv = view(x, "x"), wv = view(weight, "weight"), bv = bias == null ? null : bias.slice(), yv = view(y, "y");
+    public static void forward(
+            DoubleBuffer x,
+            long[] xShape,
+            DoubleBuffer weight,
+            long[] weightShape,
+            DoubleBuffer bias,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups,
+            DoubleBuffer y) {
+        DoubleBuffer xv = view(x, "x"),
+                wv = view(weight, "weight"),
+                bv = bias == null ? null : bias.slice(),
+                yv = view(y, "y");
         ConvShape s = ConvShape.of(xShape, weightShape, stride, padding, dilation, groups);
         checkForward(Double.BYTES, s, x, xv, weight, wv, bias, bv, y, yv);
         try {
@@ -191,11 +283,20 @@ public final class ConvNd {
     }
 
     /** backwardInput between direct buffers; writes gradX (N, C_in, *inputSpatialSize), which must not overlap an input. */
-    public static void backwardInput(FloatBuffer gradY, long[] gradYShape, FloatBuffer weight, long[] weightShape,
-                                     int[] inputSpatialSize, int[] stride, int[] padding, int[] dilation, int groups,
-                                     FloatBuffer gradX) {
+    public static void backwardInput(
+            FloatBuffer gradY,
+            long[] gradYShape,
+            FloatBuffer weight,
+            long[] weightShape,
+            int[] inputSpatialSize,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups,
+            FloatBuffer gradX) {
         FloatBuffer gyv = view(gradY, "gradY"), wv = view(weight, "weight"), gxv = view(gradX, "gradX");
-        ConvShape s = ConvShape.forGradInput(gradYShape, weightShape, inputSpatialSize, stride, padding, dilation, groups);
+        ConvShape s =
+                ConvShape.forGradInput(gradYShape, weightShape, inputSpatialSize, stride, padding, dilation, groups);
         checkBackwardInput(Float.BYTES, s, gradY, gyv, weight, wv, gradX, gxv);
         try {
             ConvFloatOps.INSTANCE.backwardInput(s, gyv, wv, gxv);
@@ -205,11 +306,20 @@ public final class ConvNd {
     }
 
     /** backwardInput between direct buffers; double. */
-    public static void backwardInput(DoubleBuffer gradY, long[] gradYShape, DoubleBuffer weight, long[] weightShape,
-                                     int[] inputSpatialSize, int[] stride, int[] padding, int[] dilation, int groups,
-                                     DoubleBuffer gradX) {
+    public static void backwardInput(
+            DoubleBuffer gradY,
+            long[] gradYShape,
+            DoubleBuffer weight,
+            long[] weightShape,
+            int[] inputSpatialSize,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups,
+            DoubleBuffer gradX) {
         DoubleBuffer gyv = view(gradY, "gradY"), wv = view(weight, "weight"), gxv = view(gradX, "gradX");
-        ConvShape s = ConvShape.forGradInput(gradYShape, weightShape, inputSpatialSize, stride, padding, dilation, groups);
+        ConvShape s =
+                ConvShape.forGradInput(gradYShape, weightShape, inputSpatialSize, stride, padding, dilation, groups);
         checkBackwardInput(Double.BYTES, s, gradY, gyv, weight, wv, gradX, gxv);
         try {
             ConvDoubleOps.INSTANCE.backwardInput(s, gyv, wv, gxv);
@@ -222,9 +332,18 @@ public final class ConvNd {
      * backwardWeight between direct buffers; writes gradWeight, and gradBias unless it is null. Neither may overlap x,
      * gradY or the other.
      */
-    public static void backwardWeight(FloatBuffer x, long[] xShape, FloatBuffer gradY, long[] gradYShape, int[] kernelSize,
-                                      int[] stride, int[] padding, int[] dilation, int groups, FloatBuffer gradWeight,
-                                      FloatBuffer gradBias) {
+    public static void backwardWeight(
+            FloatBuffer x,
+            long[] xShape,
+            FloatBuffer gradY,
+            long[] gradYShape,
+            int[] kernelSize,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups,
+            FloatBuffer gradWeight,
+            FloatBuffer gradBias) {
         FloatBuffer xv = view(x, "x"), gyv = view(gradY, "gradY"), gwv = view(gradWeight, "gradWeight");
         FloatBuffer gbv = gradBias == null ? null : gradBias.slice();
         ConvShape s = ConvShape.forGradWeight(xShape, gradYShape, kernelSize, stride, padding, dilation, groups);
@@ -237,9 +356,18 @@ public final class ConvNd {
     }
 
     /** backwardWeight between direct buffers; double. */
-    public static void backwardWeight(DoubleBuffer x, long[] xShape, DoubleBuffer gradY, long[] gradYShape, int[] kernelSize,
-                                      int[] stride, int[] padding, int[] dilation, int groups, DoubleBuffer gradWeight,
-                                      DoubleBuffer gradBias) {
+    public static void backwardWeight(
+            DoubleBuffer x,
+            long[] xShape,
+            DoubleBuffer gradY,
+            long[] gradYShape,
+            int[] kernelSize,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups,
+            DoubleBuffer gradWeight,
+            DoubleBuffer gradBias) {
         DoubleBuffer xv = view(x, "x"), gyv = view(gradY, "gradY"), gwv = view(gradWeight, "gradWeight");
         DoubleBuffer gbv = gradBias == null ? null : gradBias.slice();
         ConvShape s = ConvShape.forGradWeight(xShape, gradYShape, kernelSize, stride, padding, dilation, groups);
@@ -266,8 +394,16 @@ public final class ConvNd {
 
     // ---- checks ---------------------------------------------------------------------------------
 
-    private static void checkArrays(Object a, String aName, long aLength, Object b, String bName, long bLength,
-                                    Object bias, String biasName, long biasLength) {
+    private static void checkArrays(
+            Object a,
+            String aName,
+            long aLength,
+            Object b,
+            String bName,
+            long bLength,
+            Object bias,
+            String biasName,
+            long biasLength) {
         Check.length(aName, java.lang.reflect.Array.getLength(Check.notNull(a, aName)), aLength);
         Check.length(bName, java.lang.reflect.Array.getLength(Check.notNull(b, bName)), bLength);
         if (bias != null) Check.length(biasName, java.lang.reflect.Array.getLength(bias), biasLength);
@@ -278,7 +414,7 @@ public final class ConvNd {
      * position and limit of its own. JDK's slice() keeps the view inside the buffer's capacity even
      * when another thread moves the position or limit during the read.
      */
-    @SuppressWarnings("unchecked")  // slice() of a FloatBuffer is a FloatBuffer, of a DoubleBuffer a DoubleBuffer
+    @SuppressWarnings("unchecked") // slice() of a FloatBuffer is a FloatBuffer, of a DoubleBuffer a DoubleBuffer
     private static <B extends Buffer> B view(B buffer, String name) {
         return (B) Check.notNull(buffer, name).slice();
     }
@@ -286,23 +422,41 @@ public final class ConvNd {
     /** A validated buffer argument: the caller's object (for the fallback identity check), its view, name and length. */
     private record Operand(Buffer caller, Buffer view, String name, long elements) {}
 
-    private static void checkForward(int elementBytes, ConvShape s, Buffer x, Buffer xv, Buffer w, Buffer wv, Buffer b, Buffer bv,
-                                     Buffer y, Buffer yv) {
+    private static void checkForward(
+            int elementBytes,
+            ConvShape s,
+            Buffer x,
+            Buffer xv,
+            Buffer w,
+            Buffer wv,
+            Buffer b,
+            Buffer bv,
+            Buffer y,
+            Buffer yv) {
         Operand xo = input(x, xv, "x", s.xLength()), wo = input(w, wv, "weight", s.weightLength());
         Operand bo = b == null ? null : input(b, bv, "bias", s.outChannels);
         Operand yo = output(y, yv, "y", s.yLength());
         disjoint(elementBytes, yo, xo, wo, bo);
     }
 
-    private static void checkBackwardInput(int elementBytes, ConvShape s, Buffer gy, Buffer gyv, Buffer w, Buffer wv, Buffer gx,
-                                           Buffer gxv) {
+    private static void checkBackwardInput(
+            int elementBytes, ConvShape s, Buffer gy, Buffer gyv, Buffer w, Buffer wv, Buffer gx, Buffer gxv) {
         Operand gyo = input(gy, gyv, "gradY", s.yLength()), wo = input(w, wv, "weight", s.weightLength());
         Operand gxo = output(gx, gxv, "gradX", s.xLength());
         disjoint(elementBytes, gxo, gyo, wo);
     }
 
-    private static void checkBackwardWeight(int elementBytes, ConvShape s, Buffer x, Buffer xv, Buffer gy, Buffer gyv, Buffer gw,
-                                            Buffer gwv, Buffer gb, Buffer gbv) {
+    private static void checkBackwardWeight(
+            int elementBytes,
+            ConvShape s,
+            Buffer x,
+            Buffer xv,
+            Buffer gy,
+            Buffer gyv,
+            Buffer gw,
+            Buffer gwv,
+            Buffer gb,
+            Buffer gbv) {
         Operand xo = input(x, xv, "x", s.xLength()), gyo = input(gy, gyv, "gradY", s.yLength());
         Operand gwo = output(gw, gwv, "gradWeight", s.weightLength());
         Operand gbo = gb == null ? null : output(gb, gbv, "gradBias", s.outChannels);
@@ -314,7 +468,8 @@ public final class ConvNd {
     private static Operand input(Buffer caller, Buffer view, String name, long elements) {
         directNative(view, name);
         if (view.remaining() != elements) {
-            throw Check.fail("%s must have %d elements remaining (from its position to its limit) to match its shape, got %d",
+            throw Check.fail(
+                    "%s must have %d elements remaining (from its position to its limit) to match its shape, got %d",
                     name, elements, view.remaining());
         }
         return new Operand(caller, view, name, elements);
@@ -328,17 +483,20 @@ public final class ConvNd {
         directNative(view, name);
         if (view.isReadOnly()) throw Check.fail("%s must be writable, got a read-only buffer", name);
         if (view.remaining() < elements) {
-            throw Check.fail("%s must have at least %d elements remaining (from its position to its limit), got %d",
+            throw Check.fail(
+                    "%s must have at least %d elements remaining (from its position to its limit), got %d",
                     name, elements, view.remaining());
         }
-        view.limit((int) elements);  // elements <= remaining, an int
+        view.limit((int) elements); // elements <= remaining, an int
         return new Operand(caller, view, name, elements);
     }
 
     private static void directNative(Buffer view, String name) {
         if (!view.isDirect()) {
-            throw Check.fail("%s must be a direct buffer (ByteBuffer.allocateDirect(..).order(ByteOrder.nativeOrder())), "
-                    + "got a heap buffer", name);
+            throw Check.fail(
+                    "%s must be a direct buffer (ByteBuffer.allocateDirect(..).order(ByteOrder.nativeOrder())), "
+                            + "got a heap buffer",
+                    name);
         }
         ByteOrder order = view instanceof FloatBuffer f ? f.order() : ((DoubleBuffer) view).order();
         if (order != ByteOrder.nativeOrder()) {
@@ -356,15 +514,17 @@ public final class ConvNd {
         for (Operand other : others) {
             if (other == null) continue;
             long otherAt = Addresses.base(other.view), otherBytes = other.elements * elementBytes;
-            if (outAt == 0 || otherAt == 0) {  // addresses unknown here
+            if (outAt == 0 || otherAt == 0) { // addresses unknown here
                 if (out.caller == other.caller) {
-                    throw Check.fail("%s must not be the same buffer as %s: the convolution does not work in place",
+                    throw Check.fail(
+                            "%s must not be the same buffer as %s: the convolution does not work in place",
                             out.name, other.name);
                 }
             } else if (Addresses.overlap(outAt, outBytes, otherAt, otherBytes)) {
-                throw Check.fail("%s must not overlap %s in memory (%s: %d bytes at 0x%x, %s: %d bytes at 0x%x): the "
-                        + "convolution does not work in place", out.name, other.name, out.name, outBytes, outAt, other.name,
-                        otherBytes, otherAt);
+                throw Check.fail(
+                        "%s must not overlap %s in memory (%s: %d bytes at 0x%x, %s: %d bytes at 0x%x): the "
+                                + "convolution does not work in place",
+                        out.name, other.name, out.name, outBytes, outAt, other.name, otherBytes, otherAt);
             }
         }
     }

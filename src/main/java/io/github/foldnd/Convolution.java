@@ -64,9 +64,14 @@ abstract class Convolution<B extends Buffer> {
      */
     static ByteBuffer scratchBytes(int slot, long n, int elementBytes, String what) {
         if (n > MAX_SCRATCH_BYTES / elementBytes) {
-            throw Check.fail("%s would need %s bytes (%d elements of %d bytes), more than the %d bytes one scratch view can "
-                    + "hold; split the work into smaller calls (a smaller batch)", what,
-                    BigInteger.valueOf(n).multiply(BigInteger.valueOf(elementBytes)), n, elementBytes, MAX_SCRATCH_BYTES);
+            throw Check.fail(
+                    "%s would need %s bytes (%d elements of %d bytes), more than the %d bytes one scratch view can "
+                            + "hold; split the work into smaller calls (a smaller batch)",
+                    what,
+                    BigInteger.valueOf(n).multiply(BigInteger.valueOf(elementBytes)),
+                    n,
+                    elementBytes,
+                    MAX_SCRATCH_BYTES);
         }
         Scratch scratch = SCRATCH.get();
         if (scratch == null) {
@@ -111,7 +116,8 @@ abstract class Convolution<B extends Buffer> {
     }
 
     private static OutOfMemoryError outOfMemory(long bytes, String what, Throwable cause) {
-        OutOfMemoryError e = new OutOfMemoryError(String.format("ConvNd could not allocate %d bytes of native scratch for %s%s",
+        OutOfMemoryError e = new OutOfMemoryError(String.format(
+                "ConvNd could not allocate %d bytes of native scratch for %s%s",
                 bytes, what, cause == null ? " (malloc failed)" : ": " + cause.getMessage()));
         if (cause != null) e.initCause(cause);
         return e;
@@ -132,22 +138,23 @@ abstract class Convolution<B extends Buffer> {
         final Blocks blocks = new Blocks();
 
         Scratch() {
-            CLEANER.register(this, blocks);  // blocks holds no reference back to this object
+            CLEANER.register(this, blocks); // blocks holds no reference back to this object
         }
     }
 
     /** The blocks of one thread's scratch; run() frees them all (the cleaner's action). */
     private static final class Blocks implements Runnable {
         private final ByteBuffer[] views = new ByteBuffer[SLOTS];
-        private final Pointer[] memory = new Pointer[SLOTS];  // null: no block, or a direct ByteBuffer
-        private int taken;  // the slots handed out in the current call, one bit each
+        private final Pointer[] memory = new Pointer[SLOTS]; // null: no block, or a direct ByteBuffer
+        private int taken; // the slots handed out in the current call, one bit each
 
         ByteBuffer take(int slot, long bytes, String what) {
             // A slot is taken once per call: growing it again would free memory a view of this call still uses.
-            if ((taken & 1 << slot) != 0) throw new IllegalStateException("scratch slot " + slot + " taken twice in one call");
+            if ((taken & 1 << slot) != 0)
+                throw new IllegalStateException("scratch slot " + slot + " taken twice in one call");
             if (views[slot] == null || views[slot].capacity() < bytes) {
                 free(slot);
-                allocate(slot, Math.max(bytes, 64), what);  // never 0 bytes: malloc(0) may give null
+                allocate(slot, Math.max(bytes, 64), what); // never 0 bytes: malloc(0) may give null
             }
             taken |= 1 << slot;
             return views[slot].clear();
@@ -229,22 +236,31 @@ abstract class Convolution<B extends Buffer> {
     abstract void zero(B b, long n);
 
     final void forward(ConvShape s, B x, B weight, B bias, B y) {
-        if (s.batch == 0) return;  // y is empty (and BLAS refuses leading dimensions of 0)
+        if (s.batch == 0) return; // y is empty (and BLAS refuses leading dimensions of 0)
         B cols = scratch(COLUMNS, s.columnLength(), COLUMN_MATRIX);
         unfold(s.columns, x, cols);
         // N = 1: the layouts coincide
         B fused = s.batch == 1 ? y : scratch(REORDERED, s.yLength(), "y in the order (C_out, N, L)");
         for (int g = 0; g < s.groups; g++) {
-            gemm(false, false, s.outs, s.cols, s.rows, slice(weight, (long) g * s.outs * s.rows, (long) s.outs * s.rows), s.rows,
-                    slice(cols, (long) g * s.rows * s.cols, (long) s.rows * s.cols), s.cols,
-                    slice(fused, (long) g * s.outs * s.cols, (long) s.outs * s.cols), s.cols);
+            gemm(
+                    false,
+                    false,
+                    s.outs,
+                    s.cols,
+                    s.rows,
+                    slice(weight, (long) g * s.outs * s.rows, (long) s.outs * s.rows),
+                    s.rows,
+                    slice(cols, (long) g * s.rows * s.cols, (long) s.rows * s.cols),
+                    s.cols,
+                    slice(fused, (long) g * s.outs * s.cols, (long) s.outs * s.cols),
+                    s.cols);
         }
         if (s.batch > 1) transpose(fused, y, s.outChannels, s.batch, s.blocks);
         if (bias != null) addBias(y, bias, s.batch, s.outChannels, s.blocks);
     }
 
     final void backwardInput(ConvShape s, B gradY, B weight, B gradX) {
-        if (s.batch == 0) return;  // gradX is empty
+        if (s.batch == 0) return; // gradX is empty
         B fused = gradY;
         if (s.batch > 1) {
             fused = scratch(REORDERED, s.yLength(), "gradY in the order (C_out, N, L)");
@@ -252,15 +268,24 @@ abstract class Convolution<B extends Buffer> {
         }
         B cols = scratch(COLUMNS, s.columnLength(), COLUMN_MATRIX);
         for (int g = 0; g < s.groups; g++) {
-            gemm(true, false, s.rows, s.cols, s.outs, slice(weight, (long) g * s.outs * s.rows, (long) s.outs * s.rows), s.rows,
-                    slice(fused, (long) g * s.outs * s.cols, (long) s.outs * s.cols), s.cols,
-                    slice(cols, (long) g * s.rows * s.cols, (long) s.rows * s.cols), s.cols);
+            gemm(
+                    true,
+                    false,
+                    s.rows,
+                    s.cols,
+                    s.outs,
+                    slice(weight, (long) g * s.outs * s.rows, (long) s.outs * s.rows),
+                    s.rows,
+                    slice(fused, (long) g * s.outs * s.cols, (long) s.outs * s.cols),
+                    s.cols,
+                    slice(cols, (long) g * s.rows * s.cols, (long) s.rows * s.cols),
+                    s.cols);
         }
         fold(s.columns, cols, gradX);
     }
 
     final void backwardWeight(ConvShape s, B x, B gradY, B gradWeight, B gradBias) {
-        if (s.batch == 0) {  // no samples: the gradients are sums of nothing
+        if (s.batch == 0) { // no samples: the gradients are sums of nothing
             zero(gradWeight, s.weightLength());
             if (gradBias != null) zero(gradBias, s.outChannels);
             return;
@@ -273,9 +298,18 @@ abstract class Convolution<B extends Buffer> {
             transpose(gradY, fused, s.batch, s.outChannels, s.blocks);
         }
         for (int g = 0; g < s.groups; g++) {
-            gemm(false, true, s.outs, s.rows, s.cols, slice(fused, (long) g * s.outs * s.cols, (long) s.outs * s.cols), s.cols,
-                    slice(cols, (long) g * s.rows * s.cols, (long) s.rows * s.cols), s.cols,
-                    slice(gradWeight, (long) g * s.outs * s.rows, (long) s.outs * s.rows), s.rows);
+            gemm(
+                    false,
+                    true,
+                    s.outs,
+                    s.rows,
+                    s.cols,
+                    slice(fused, (long) g * s.outs * s.cols, (long) s.outs * s.cols),
+                    s.cols,
+                    slice(cols, (long) g * s.rows * s.cols, (long) s.rows * s.cols),
+                    s.cols,
+                    slice(gradWeight, (long) g * s.outs * s.rows, (long) s.outs * s.rows),
+                    s.rows);
         }
         if (gradBias != null) sumBias(gradY, gradBias, s.batch, s.outChannels, s.blocks);
     }

@@ -62,7 +62,9 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
 
     /** Every engine that works here, native first. */
     public static List<Engine> available() {
-        return NativeEngine.instance().<List<Engine>>map(n -> List.of(n, JavaEngine.INSTANCE)).orElse(List.of(JavaEngine.INSTANCE));
+        return NativeEngine.instance()
+                .<List<Engine>>map(n -> List.of(n, JavaEngine.INSTANCE))
+                .orElse(List.of(JavaEngine.INSTANCE));
     }
 
     // ---- unfold -------------------------------------------------------------------------------
@@ -84,26 +86,30 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
     /** unfold (im2col) between direct buffers, zero-copy: writes {@code g.columnLength()} elements. */
     public final void unfold(FoldGeometry geometry, FloatBuffer input, FloatBuffer output) {
         notNull(geometry, "geometry");
-        int in = Bounds.input(input, "input", geometry.imageLength()), out = Bounds.output(output, "output", geometry.columnLength());
+        int in = Bounds.input(input, "input", geometry.imageLength()),
+                out = Bounds.output(output, "output", geometry.columnLength());
         if (geometry.planes() == 0) return;
         if (!Addresses.available()) {
             JavaEngine.unfoldUnaddressed(geometry, input, in, output, out, Threads.get());
             return;
         }
-        long inAt = Addresses.base(input) + (long) in * Float.BYTES, outAt = Addresses.base(output) + (long) out * Float.BYTES;
+        long inAt = Addresses.base(input) + (long) in * Float.BYTES,
+                outAt = Addresses.base(output) + (long) out * Float.BYTES;
         unfoldFloats(geometry, unfoldDisjoint(geometry, inAt, outAt, Float.BYTES), outAt, Threads.get());
     }
 
     /** unfold (im2col) between direct buffers, zero-copy: writes {@code g.columnLength()} elements. */
     public final void unfold(FoldGeometry geometry, DoubleBuffer input, DoubleBuffer output) {
         notNull(geometry, "geometry");
-        int in = Bounds.input(input, "input", geometry.imageLength()), out = Bounds.output(output, "output", geometry.columnLength());
+        int in = Bounds.input(input, "input", geometry.imageLength()),
+                out = Bounds.output(output, "output", geometry.columnLength());
         if (geometry.planes() == 0) return;
         if (!Addresses.available()) {
             JavaEngine.unfoldUnaddressed(geometry, input, in, output, out, Threads.get());
             return;
         }
-        long inAt = Addresses.base(input) + (long) in * Double.BYTES, outAt = Addresses.base(output) + (long) out * Double.BYTES;
+        long inAt = Addresses.base(input) + (long) in * Double.BYTES,
+                outAt = Addresses.base(output) + (long) out * Double.BYTES;
         unfoldDoubles(geometry, unfoldDisjoint(geometry, inAt, outAt, Double.BYTES), outAt, Threads.get());
     }
 
@@ -116,7 +122,8 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
         notNull(geometry, "geometry");
         long in = Bounds.input(input, "input", geometry.imageLength(), Float.BYTES);
         long out = Bounds.output(output, "output", geometry.columnLength(), Float.BYTES);
-        if (geometry.planes() > 0) unfoldFloats(geometry, unfoldDisjoint(geometry, in, out, Float.BYTES), out, Threads.get());
+        if (geometry.planes() > 0)
+            unfoldFloats(geometry, unfoldDisjoint(geometry, in, out, Float.BYTES), out, Threads.get());
     }
 
     /** unfold (im2col) between JavaCPP pointers, zero-copy; see the float overload. */
@@ -124,7 +131,8 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
         notNull(geometry, "geometry");
         long in = Bounds.input(input, "input", geometry.imageLength(), Double.BYTES);
         long out = Bounds.output(output, "output", geometry.columnLength(), Double.BYTES);
-        if (geometry.planes() > 0) unfoldDoubles(geometry, unfoldDisjoint(geometry, in, out, Double.BYTES), out, Threads.get());
+        if (geometry.planes() > 0)
+            unfoldDoubles(geometry, unfoldDisjoint(geometry, in, out, Double.BYTES), out, Threads.get());
     }
 
     // ---- fold ---------------------------------------------------------------------------------
@@ -135,48 +143,59 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
      * kernel-offset order.
      */
     public final float[] fold(FoldGeometry geometry, float[] input, Reduce reduce, float[] weights) {
-        float[] output = new float[foldOutputLength(geometry, input == null ? null : input.length, reduce, weights == null ? -1 : weights.length)];
+        float[] output = new float
+                [foldOutputLength(
+                        geometry, input == null ? null : input.length, reduce, weights == null ? -1 : weights.length)];
         if (geometry.planes() > 0) foldKernel(geometry, input, output, reduce, weights, Threads.get());
         return output;
     }
 
     /** fold (col2im) on double: see {@link #fold(FoldGeometry, float[], Reduce, float[])}. */
     public final double[] fold(FoldGeometry geometry, double[] input, Reduce reduce, double[] weights) {
-        double[] output = new double[foldOutputLength(geometry, input == null ? null : input.length, reduce, weights == null ? -1 : weights.length)];
+        double[] output = new double
+                [foldOutputLength(
+                        geometry, input == null ? null : input.length, reduce, weights == null ? -1 : weights.length)];
         if (geometry.planes() > 0) foldKernel(geometry, input, output, reduce, weights, Threads.get());
         return output;
     }
 
     /** fold (col2im) between direct buffers, zero-copy: writes {@code g.imageLength()} elements. */
-    public final void fold(FoldGeometry geometry, FloatBuffer input, Reduce reduce, float[] weights, FloatBuffer output) {
+    public final void fold(
+            FoldGeometry geometry, FloatBuffer input, Reduce reduce, float[] weights, FloatBuffer output) {
         notNull(geometry, "geometry");
-        int in = Bounds.input(input, "input", geometry.columnLength()), out = Bounds.output(output, "output", geometry.imageLength());
+        int in = Bounds.input(input, "input", geometry.columnLength()),
+                out = Bounds.output(output, "output", geometry.imageLength());
         checkMerge(geometry, reduce, weights == null ? -1 : weights.length);
         if (geometry.planes() == 0) return;
         if (!Addresses.available()) {
             JavaEngine.foldUnaddressed(geometry, input, in, output, out, reduce, weights, Threads.get());
             return;
         }
-        long inAt = Addresses.base(input) + (long) in * Float.BYTES, outAt = Addresses.base(output) + (long) out * Float.BYTES;
+        long inAt = Addresses.base(input) + (long) in * Float.BYTES,
+                outAt = Addresses.base(output) + (long) out * Float.BYTES;
         foldFloats(geometry, foldDisjoint(geometry, inAt, outAt, Float.BYTES), outAt, reduce, weights, Threads.get());
     }
 
     /** fold (col2im) between direct buffers, zero-copy: writes {@code g.imageLength()} elements. */
-    public final void fold(FoldGeometry geometry, DoubleBuffer input, Reduce reduce, double[] weights, DoubleBuffer output) {
+    public final void fold(
+            FoldGeometry geometry, DoubleBuffer input, Reduce reduce, double[] weights, DoubleBuffer output) {
         notNull(geometry, "geometry");
-        int in = Bounds.input(input, "input", geometry.columnLength()), out = Bounds.output(output, "output", geometry.imageLength());
+        int in = Bounds.input(input, "input", geometry.columnLength()),
+                out = Bounds.output(output, "output", geometry.imageLength());
         checkMerge(geometry, reduce, weights == null ? -1 : weights.length);
         if (geometry.planes() == 0) return;
         if (!Addresses.available()) {
             JavaEngine.foldUnaddressed(geometry, input, in, output, out, reduce, weights, Threads.get());
             return;
         }
-        long inAt = Addresses.base(input) + (long) in * Double.BYTES, outAt = Addresses.base(output) + (long) out * Double.BYTES;
+        long inAt = Addresses.base(input) + (long) in * Double.BYTES,
+                outAt = Addresses.base(output) + (long) out * Double.BYTES;
         foldDoubles(geometry, foldDisjoint(geometry, inAt, outAt, Double.BYTES), outAt, reduce, weights, Threads.get());
     }
 
     /** fold (col2im) between JavaCPP pointers, zero-copy; bounds as for {@link #unfold(FoldGeometry, FloatPointer, FloatPointer)}. */
-    public final void fold(FoldGeometry geometry, FloatPointer input, Reduce reduce, float[] weights, FloatPointer output) {
+    public final void fold(
+            FoldGeometry geometry, FloatPointer input, Reduce reduce, float[] weights, FloatPointer output) {
         notNull(geometry, "geometry");
         long in = Bounds.input(input, "input", geometry.columnLength(), Float.BYTES);
         long out = Bounds.output(output, "output", geometry.imageLength(), Float.BYTES);
@@ -187,7 +206,8 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
     }
 
     /** fold (col2im) between JavaCPP pointers, zero-copy; see the float overload. */
-    public final void fold(FoldGeometry geometry, DoublePointer input, Reduce reduce, double[] weights, DoublePointer output) {
+    public final void fold(
+            FoldGeometry geometry, DoublePointer input, Reduce reduce, double[] weights, DoublePointer output) {
         notNull(geometry, "geometry");
         long in = Bounds.input(input, "input", geometry.columnLength(), Double.BYTES);
         long out = Bounds.output(output, "output", geometry.imageLength(), Double.BYTES);
@@ -227,7 +247,8 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
     private static void checkMerge(FoldGeometry geometry, Reduce reduce, int weights) {
         notNull(reduce, "reduce");
         if (weights >= 0 && weights != geometry.kernelVolume()) {
-            throw Check.fail("weights must have %d elements (the product of kernelSize %s), got %d",
+            throw Check.fail(
+                    "weights must have %d elements (the product of kernelSize %s), got %d",
                     geometry.kernelVolume(), java.util.Arrays.toString(geometry.kernelSizeUnsafe()), weights);
         }
     }
@@ -247,7 +268,10 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
         if (!Addresses.available()) {
             JavaEngine.unfoldUnaddressed(g, in, in.position(), out, out.position(), threads);
         } else {
-            unfoldFloats(g, Addresses.base(in) + (long) in.position() * Float.BYTES, Addresses.base(out) + (long) out.position() * Float.BYTES,
+            unfoldFloats(
+                    g,
+                    Addresses.base(in) + (long) in.position() * Float.BYTES,
+                    Addresses.base(out) + (long) out.position() * Float.BYTES,
                     threads);
         }
     }
@@ -257,8 +281,11 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
         if (!Addresses.available()) {
             JavaEngine.unfoldUnaddressed(g, in, in.position(), out, out.position(), threads);
         } else {
-            unfoldDoubles(g, Addresses.base(in) + (long) in.position() * Double.BYTES,
-                    Addresses.base(out) + (long) out.position() * Double.BYTES, threads);
+            unfoldDoubles(
+                    g,
+                    Addresses.base(in) + (long) in.position() * Double.BYTES,
+                    Addresses.base(out) + (long) out.position() * Double.BYTES,
+                    threads);
         }
     }
 
@@ -267,8 +294,13 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
         if (!Addresses.available()) {
             JavaEngine.foldUnaddressed(g, in, in.position(), out, out.position(), Reduce.SUM, null, threads);
         } else {
-            foldFloats(g, Addresses.base(in) + (long) in.position() * Float.BYTES, Addresses.base(out) + (long) out.position() * Float.BYTES,
-                    Reduce.SUM, null, threads);
+            foldFloats(
+                    g,
+                    Addresses.base(in) + (long) in.position() * Float.BYTES,
+                    Addresses.base(out) + (long) out.position() * Float.BYTES,
+                    Reduce.SUM,
+                    null,
+                    threads);
         }
     }
 
@@ -277,22 +309,33 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
         if (!Addresses.available()) {
             JavaEngine.foldUnaddressed(g, in, in.position(), out, out.position(), Reduce.SUM, null, threads);
         } else {
-            foldDoubles(g, Addresses.base(in) + (long) in.position() * Double.BYTES,
-                    Addresses.base(out) + (long) out.position() * Double.BYTES, Reduce.SUM, null, threads);
+            foldDoubles(
+                    g,
+                    Addresses.base(in) + (long) in.position() * Double.BYTES,
+                    Addresses.base(out) + (long) out.position() * Double.BYTES,
+                    Reduce.SUM,
+                    null,
+                    threads);
         }
     }
 
     // ---- kernels: called only with validated arguments and at least one plane ------------------
 
     abstract void unfoldKernel(FoldGeometry g, float[] in, float[] out, int threads);
+
     abstract void unfoldKernel(FoldGeometry g, double[] in, double[] out, int threads);
+
     abstract void foldKernel(FoldGeometry g, float[] in, float[] out, Reduce reduce, float[] weights, int threads);
+
     abstract void foldKernel(FoldGeometry g, double[] in, double[] out, Reduce reduce, double[] weights, int threads);
 
     // Native memory (direct buffers, JavaCPP pointers) by the address of its first element, captured
     // and checked once by Bounds: the kernels never read a caller's position or limit again.
     abstract void unfoldFloats(FoldGeometry g, long in, long out, int threads);
+
     abstract void unfoldDoubles(FoldGeometry g, long in, long out, int threads);
+
     abstract void foldFloats(FoldGeometry g, long in, long out, Reduce reduce, float[] weights, int threads);
+
     abstract void foldDoubles(FoldGeometry g, long in, long out, Reduce reduce, double[] weights, int threads);
 }

@@ -30,9 +30,10 @@ final class EngineSelector {
             case "java":
                 return JavaEngine.INSTANCE;
             case "native":
-                return NativeEngine.instance().orElseThrow(() -> new IllegalStateException(
-                        PROPERTY + "=native, but the native engine is unavailable: "
-                                + NativeEngine.unavailableReason().orElse("unknown reason")));
+                return NativeEngine.instance()
+                        .orElseThrow(() ->
+                                new IllegalStateException(PROPERTY + "=native, but the native engine is unavailable: "
+                                        + NativeEngine.unavailableReason().orElse("unknown reason")));
             default:
                 throw new IllegalStateException(PROPERTY + " must be 'native' or 'java', got '" + property + "'");
         }

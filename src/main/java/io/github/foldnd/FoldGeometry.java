@@ -46,7 +46,8 @@ public final class FoldGeometry {
     /** [d, N, C, layout, n..., k..., δ..., p..., s...]: what the native kernels re-validate and run on. */
     private final long[] descriptor;
 
-    private FoldGeometry(boolean batched, long batch, long channels, long[] imageSize, Params params, ColumnLayout layout) {
+    private FoldGeometry(
+            boolean batched, long batch, long channels, long[] imageSize, Params params, ColumnLayout layout) {
         this.batched = batched;
         this.layout = layout;
         this.params = params;
@@ -63,8 +64,8 @@ public final class FoldGeometry {
         this.imagePlane = Check.product(imageSize, 0, imageSize.length, "the image");
         long planes = Check.multiply(batch, channels, "batch * channels");
         this.imageLength = Check.multiply(planes, imagePlane, "the image length");
-        Check.multiply(channels, kernelVolume, "C * K");  // the column shape's rows, even when N = 0
-        Check.multiply(batch, blocks, "N * L");  // the batch-fused column shape's columns
+        Check.multiply(channels, kernelVolume, "C * K"); // the column shape's rows, even when N = 0
+        Check.multiply(batch, blocks, "N * L"); // the batch-fused column shape's columns
         this.columnLength = Check.multiply(planes, Check.multiply(kernelVolume, blocks, "K * L"), "the column length");
         int d = imageSize.length;
         long[] desc = new long[4 + 5 * d];
@@ -87,25 +88,35 @@ public final class FoldGeometry {
      *
      * @throws IllegalArgumentException naming the offending argument (see {@link FoldNd})
      */
-    public static FoldGeometry forUnfold(long[] inputShape, int[] kernelSize, int[] dilation, int[] padding, int[] stride) {
+    public static FoldGeometry forUnfold(
+            long[] inputShape, int[] kernelSize, int[] dilation, int[] padding, int[] stride) {
         Params params = new Params(kernelSize, dilation, padding, stride);
         notNull(inputShape, "inputShape");
         int d = params.dims();
         boolean batched = inputShape.length == d + 2;
         if (!batched && inputShape.length != d + 1) {
-            throw fail("inputShape must have %d or %d dimensions, (N, C, *spatial) or (C, *spatial) for the %d spatial "
-                    + "dimension(s) of kernelSize %s, got %s", d + 2, d + 1, d, Arrays.toString(kernelSize), Arrays.toString(inputShape));
+            throw fail(
+                    "inputShape must have %d or %d dimensions, (N, C, *spatial) or (C, *spatial) for the %d spatial "
+                            + "dimension(s) of kernelSize %s, got %s",
+                    d + 2, d + 1, d, Arrays.toString(kernelSize), Arrays.toString(inputShape));
         }
         int c = batched ? 1 : 0;
         long batch = batched ? inputShape[0] : 1;
-        if (batch < 0) throw fail("inputShape must have a non-negative batch size, got %s", Arrays.toString(inputShape));
+        if (batch < 0)
+            throw fail("inputShape must have a non-negative batch size, got %s", Arrays.toString(inputShape));
         for (int i = c; i < inputShape.length; i++) {
             if (inputShape[i] < 1) {
-                throw fail("inputShape must have positive channel and spatial sizes, got %s", Arrays.toString(inputShape));
+                throw fail(
+                        "inputShape must have positive channel and spatial sizes, got %s", Arrays.toString(inputShape));
             }
         }
         Check.product(inputShape, 0, inputShape.length, "inputShape");
-        return new FoldGeometry(batched, batch, inputShape[c], Arrays.copyOfRange(inputShape, c + 1, inputShape.length), params,
+        return new FoldGeometry(
+                batched,
+                batch,
+                inputShape[c],
+                Arrays.copyOfRange(inputShape, c + 1, inputShape.length),
+                params,
                 ColumnLayout.PER_SAMPLE);
     }
 
@@ -115,7 +126,8 @@ public final class FoldGeometry {
      *
      * @throws IllegalArgumentException naming the offending argument (see {@link FoldNd})
      */
-    public static FoldGeometry forFold(long[] inputShape, int[] outputSize, int[] kernelSize, int[] dilation, int[] padding, int[] stride) {
+    public static FoldGeometry forFold(
+            long[] inputShape, int[] outputSize, int[] kernelSize, int[] dilation, int[] padding, int[] stride) {
         return forFold(inputShape, outputSize, kernelSize, dilation, padding, stride, ColumnLayout.PER_SAMPLE);
     }
 
@@ -125,15 +137,22 @@ public final class FoldGeometry {
      *
      * @throws IllegalArgumentException naming the offending argument (see {@link FoldNd})
      */
-    public static FoldGeometry forFold(long[] inputShape, int[] outputSize, int[] kernelSize, int[] dilation, int[] padding,
-                                       int[] stride, ColumnLayout layout) {
+    public static FoldGeometry forFold(
+            long[] inputShape,
+            int[] outputSize,
+            int[] kernelSize,
+            int[] dilation,
+            int[] padding,
+            int[] stride,
+            ColumnLayout layout) {
         Params params = new Params(kernelSize, dilation, padding, stride);
         notNull(inputShape, "inputShape");
         notNull(outputSize, "outputSize");
         notNull(layout, "layout");
         int d = params.dims();
         if (outputSize.length != d) {
-            throw fail("outputSize must have %d elements (one per spatial dimension of kernelSize %s), got %s",
+            throw fail(
+                    "outputSize must have %d elements (one per spatial dimension of kernelSize %s), got %s",
                     d, Arrays.toString(kernelSize), Arrays.toString(outputSize));
         }
         for (int v : outputSize) {
@@ -142,19 +161,25 @@ public final class FoldGeometry {
         boolean fused = layout == ColumnLayout.BATCH_FUSED;
         boolean batched = !fused && inputShape.length == 3;
         if (fused ? inputShape.length != 2 : !batched && inputShape.length != 2) {
-            throw fail(fused ? "inputShape must have 2 dimensions, (C*K, N*L) in the BATCH_FUSED layout, got %s"
-                    : "inputShape must have 3 or 2 dimensions, (N, C*K, L) or (C*K, L), got %s", Arrays.toString(inputShape));
+            throw fail(
+                    fused
+                            ? "inputShape must have 2 dimensions, (C*K, N*L) in the BATCH_FUSED layout, got %s"
+                            : "inputShape must have 3 or 2 dimensions, (N, C*K, L) or (C*K, L), got %s",
+                    Arrays.toString(inputShape));
         }
         int c = batched ? 1 : 0;
         long batch = batched ? inputShape[0] : 1;
-        if (batch < 0) throw fail("inputShape must have a non-negative batch size, got %s", Arrays.toString(inputShape));
+        if (batch < 0)
+            throw fail("inputShape must have a non-negative batch size, got %s", Arrays.toString(inputShape));
         long rows = inputShape[c], columns = inputShape[c + 1];
         if (rows < 1 || columns < (fused ? 0 : 1)) {
-            throw fail("inputShape must have positive C*K and %s dimensions, got %s", fused ? "non-negative N*L" : "L",
-                    Arrays.toString(inputShape));
+            throw fail(
+                    "inputShape must have positive C*K and %s dimensions, got %s",
+                    fused ? "non-negative N*L" : "L", Arrays.toString(inputShape));
         }
         if (rows % params.kernelVolume != 0) {
-            throw fail("inputShape[%d] (C*K) must be divisible by the product of kernelSize %s = %d, got %d",
+            throw fail(
+                    "inputShape[%d] (C*K) must be divisible by the product of kernelSize %s = %d, got %d",
                     c, Arrays.toString(kernelSize), params.kernelVolume, rows);
         }
         long[] image = new long[d];
@@ -162,11 +187,21 @@ public final class FoldGeometry {
         long[] expectedGrid = params.grid(image, "outputSize");
         long expected = Check.product(expectedGrid, 0, d, "the block grid");
         if (fused ? columns % expected != 0 : columns != expected) {
-            throw fail("inputShape[%d] (%s) must %s the number of sliding blocks for outputSize %s, kernelSize %s, "
-                    + "dilation %s, padding %s, stride %s: expected %s%s = %d, got %d", c + 1, fused ? "N*L" : "L",
-                    fused ? "be a multiple of" : "match", Arrays.toString(outputSize), Arrays.toString(kernelSize),
-                    Arrays.toString(dilation), Arrays.toString(padding), Arrays.toString(stride), fused ? "N * " : "",
-                    joinGrid(expectedGrid), expected, columns);
+            throw fail(
+                    "inputShape[%d] (%s) must %s the number of sliding blocks for outputSize %s, kernelSize %s, "
+                            + "dilation %s, padding %s, stride %s: expected %s%s = %d, got %d",
+                    c + 1,
+                    fused ? "N*L" : "L",
+                    fused ? "be a multiple of" : "match",
+                    Arrays.toString(outputSize),
+                    Arrays.toString(kernelSize),
+                    Arrays.toString(dilation),
+                    Arrays.toString(padding),
+                    Arrays.toString(stride),
+                    fused ? "N * " : "",
+                    joinGrid(expectedGrid),
+                    expected,
+                    columns);
         }
         if (fused) batch = columns / expected;
         Check.product(inputShape, 0, inputShape.length, "inputShape");
@@ -193,35 +228,65 @@ public final class FoldGeometry {
     }
 
     /** Number of spatial dimensions d. */
-    public int dims() { return imageSize.length; }
+    public int dims() {
+        return imageSize.length;
+    }
     /** Whether the shapes carry a leading batch dimension N. */
-    public boolean batched() { return batched; }
+    public boolean batched() {
+        return batched;
+    }
     /** N (1 when unbatched). */
-    public long batch() { return batch; }
+    public long batch() {
+        return batch;
+    }
     /** C. */
-    public long channels() { return channels; }
+    public long channels() {
+        return channels;
+    }
     /** The image's spatial size n[0..d). */
-    public long[] imageSize() { return imageSize.clone(); }
+    public long[] imageSize() {
+        return imageSize.clone();
+    }
     /** Kernel size k per dimension (a copy). */
-    public int[] kernelSize() { return kernelSize.clone(); }
+    public int[] kernelSize() {
+        return kernelSize.clone();
+    }
     /** Dilation δ per dimension (a copy). */
-    public int[] dilation() { return dilation.clone(); }
+    public int[] dilation() {
+        return dilation.clone();
+    }
     /** Zero padding p on both sides, per dimension (a copy). */
-    public int[] padding() { return padding.clone(); }
+    public int[] padding() {
+        return padding.clone();
+    }
     /** Stride s per dimension (a copy). */
-    public int[] stride() { return stride.clone(); }
+    public int[] stride() {
+        return stride.clone();
+    }
     /** Blocks along each dimension. */
-    public long[] blockGrid() { return grid.clone(); }
+    public long[] blockGrid() {
+        return grid.clone();
+    }
     /** K = ∏ kernelSize. */
-    public long kernelVolume() { return kernelVolume; }
+    public long kernelVolume() {
+        return kernelVolume;
+    }
     /** L = ∏ blockGrid. */
-    public long blocks() { return blocks; }
+    public long blocks() {
+        return blocks;
+    }
     /** Elements of one image plane, ∏ n. */
-    public long imagePlane() { return imagePlane; }
+    public long imagePlane() {
+        return imagePlane;
+    }
     /** Elements of the whole image, N·C·∏ n. */
-    public long imageLength() { return imageLength; }
+    public long imageLength() {
+        return imageLength;
+    }
     /** Elements of the whole column matrix, N·C·K·L. */
-    public long columnLength() { return columnLength; }
+    public long columnLength() {
+        return columnLength;
+    }
 
     /** (N, C, *n) or (C, *n): unfold's input and fold's output. */
     public long[] imageShape() {
@@ -244,14 +309,37 @@ public final class FoldGeometry {
         return shape;
     }
 
-    long[] descriptor() { return descriptor; }
-    int[] kernelSizeUnsafe() { return kernelSize; }
-    int[] dilationUnsafe() { return dilation; }
-    int[] paddingUnsafe() { return padding; }
-    int[] strideUnsafe() { return stride; }
-    long[] imageSizeUnsafe() { return imageSize; }
-    long[] gridUnsafe() { return grid; }
-    long planes() { return batch * channels; }
+    long[] descriptor() {
+        return descriptor;
+    }
+
+    int[] kernelSizeUnsafe() {
+        return kernelSize;
+    }
+
+    int[] dilationUnsafe() {
+        return dilation;
+    }
+
+    int[] paddingUnsafe() {
+        return padding;
+    }
+
+    int[] strideUnsafe() {
+        return stride;
+    }
+
+    long[] imageSizeUnsafe() {
+        return imageSize;
+    }
+
+    long[] gridUnsafe() {
+        return grid;
+    }
+
+    long planes() {
+        return batch * channels;
+    }
 
     /** Where plane p = n·C + c starts in the columns (its offset 0, block 0): see ColumnLayout. */
     long columnBase(long p) {
@@ -266,7 +354,9 @@ public final class FoldGeometry {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof FoldGeometry g && Arrays.equals(descriptor, g.descriptor) && batched == g.batched;  // layout is in the descriptor
+        return o instanceof FoldGeometry g
+                && Arrays.equals(descriptor, g.descriptor)
+                && batched == g.batched; // layout is in the descriptor
     }
 
     @Override
@@ -300,7 +390,9 @@ public final class FoldGeometry {
             notNull(stride, "stride");
             if (kernelSize.length < 1) throw fail("kernelSize must have at least 1 element, got []");
             if (kernelSize.length > MAX_DIMS) {
-                throw fail("kernelSize must have at most %d elements (spatial dimensions), got %d", MAX_DIMS, kernelSize.length);
+                throw fail(
+                        "kernelSize must have at most %d elements (spatial dimensions), got %d",
+                        MAX_DIMS, kernelSize.length);
             }
             int d = kernelSize.length;
             sameLength("dilation", dilation, d, kernelSize);
@@ -319,20 +411,32 @@ public final class FoldGeometry {
             this.kernelVolume = k;
         }
 
-        int dims() { return kernelSize.length; }
+        int dims() {
+            return kernelSize.length;
+        }
 
         /** Blocks per dimension for an image of this size; refuses a geometry where no block fits. */
         long[] grid(long[] size, String sizeName) {
             long[] g = new long[size.length];
             for (int i = 0; i < size.length; i++) {
                 if (size[i] > Long.MAX_VALUE / 2) throw fail("%s %s is too large", sizeName, Arrays.toString(size));
-                long span = (long) dilation[i] * (kernelSize[i] - 1) + 1;  // < 2^62: no overflow
+                long span = (long) dilation[i] * (kernelSize[i] - 1) + 1; // < 2^62: no overflow
                 long padded = size[i] + 2L * padding[i];
                 if (padded < span) {
-                    throw fail("no block fits in dimension %d: %s with padding gives %d + 2*%d = %d, smaller than the "
-                            + "dilated kernel %d*(%d-1)+1 = %d (kernelSize %s, dilation %s, padding %s)", i, sizeName,
-                            size[i], padding[i], padded, dilation[i], kernelSize[i], span, Arrays.toString(kernelSize),
-                            Arrays.toString(dilation), Arrays.toString(padding));
+                    throw fail(
+                            "no block fits in dimension %d: %s with padding gives %d + 2*%d = %d, smaller than the "
+                                    + "dilated kernel %d*(%d-1)+1 = %d (kernelSize %s, dilation %s, padding %s)",
+                            i,
+                            sizeName,
+                            size[i],
+                            padding[i],
+                            padded,
+                            dilation[i],
+                            kernelSize[i],
+                            span,
+                            Arrays.toString(kernelSize),
+                            Arrays.toString(dilation),
+                            Arrays.toString(padding));
                 }
                 g[i] = (padded - span) / stride[i] + 1;
             }
@@ -341,7 +445,8 @@ public final class FoldGeometry {
 
         private static void sameLength(String name, int[] values, int d, int[] kernelSize) {
             if (values.length != d) {
-                throw fail("%s must have %d elements (one per spatial dimension, as kernelSize %s), got %s",
+                throw fail(
+                        "%s must have %d elements (one per spatial dimension, as kernelSize %s), got %s",
                         name, d, Arrays.toString(kernelSize), Arrays.toString(values));
             }
         }
@@ -368,27 +473,44 @@ public final class FoldGeometry {
         private Builder() {}
 
         /** Sets the column layout (default PER_SAMPLE, PyTorch's). */
-        public Builder columnLayout(ColumnLayout layout) { this.layout = notNull(layout, "layout"); return this; }
+        public Builder columnLayout(ColumnLayout layout) {
+            this.layout = notNull(layout, "layout");
+            return this;
+        }
 
         /** Sets the kernel size (required; its length is the number of spatial dimensions). */
-        public Builder kernelSize(int... kernelSize) { this.kernelSize = notNull(kernelSize, "kernelSize").clone(); return this; }
+        public Builder kernelSize(int... kernelSize) {
+            this.kernelSize = notNull(kernelSize, "kernelSize").clone();
+            return this;
+        }
         /** Sets the dilation (default 1 in every dimension). */
-        public Builder dilation(int... dilation) { this.dilation = notNull(dilation, "dilation").clone(); return this; }
+        public Builder dilation(int... dilation) {
+            this.dilation = notNull(dilation, "dilation").clone();
+            return this;
+        }
         /** Sets the zero padding (default 0 in every dimension). */
-        public Builder padding(int... padding) { this.padding = notNull(padding, "padding").clone(); return this; }
+        public Builder padding(int... padding) {
+            this.padding = notNull(padding, "padding").clone();
+            return this;
+        }
         /** Sets the stride (default 1 in every dimension). */
-        public Builder stride(int... stride) { this.stride = notNull(stride, "stride").clone(); return this; }
+        public Builder stride(int... stride) {
+            this.stride = notNull(stride, "stride").clone();
+            return this;
+        }
 
         /** See {@link FoldGeometry#forUnfold}. */
         public FoldGeometry forUnfold(long... inputShape) {
             notNull(kernelSize, "kernelSize");
-            return FoldGeometry.forUnfold(inputShape, kernelSize, or(dilation, 1), or(padding, 0), or(stride, 1)).withColumnLayout(layout);
+            return FoldGeometry.forUnfold(inputShape, kernelSize, or(dilation, 1), or(padding, 0), or(stride, 1))
+                    .withColumnLayout(layout);
         }
 
         /** See {@link FoldGeometry#forFold}. */
         public FoldGeometry forFold(long[] inputShape, int... outputSize) {
             notNull(kernelSize, "kernelSize");
-            return FoldGeometry.forFold(inputShape, outputSize, kernelSize, or(dilation, 1), or(padding, 0), or(stride, 1), layout);
+            return FoldGeometry.forFold(
+                    inputShape, outputSize, kernelSize, or(dilation, 1), or(padding, 0), or(stride, 1), layout);
         }
 
         private int[] or(int[] values, int fill) {

@@ -41,52 +41,97 @@ public final class FoldNd {
 
     /** The shape unfold produces: (N, C·K, L) or (C·K, L). */
     public static long[] unfoldShape(long[] inputShape, int[] kernelSize, int[] dilation, int[] padding, int[] stride) {
-        return FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride).columnShape();
+        return FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride)
+                .columnShape();
     }
 
     /** unfold (im2col): input (N, C, *n) or (C, *n) to a new (N, C·K, L) or (C·K, L) array. */
-    public static float[] unfold(float[] input, long[] inputShape, int[] kernelSize, int[] dilation, int[] padding, int[] stride) {
-        return Engine.selected().unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input);
+    public static float[] unfold(
+            float[] input, long[] inputShape, int[] kernelSize, int[] dilation, int[] padding, int[] stride) {
+        return Engine.selected()
+                .unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input);
     }
 
     /** unfold (im2col) on double; see {@link #unfold(float[], long[], int[], int[], int[], int[])}. */
-    public static double[] unfold(double[] input, long[] inputShape, int[] kernelSize, int[] dilation, int[] padding, int[] stride) {
-        return Engine.selected().unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input);
+    public static double[] unfold(
+            double[] input, long[] inputShape, int[] kernelSize, int[] dilation, int[] padding, int[] stride) {
+        return Engine.selected()
+                .unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input);
     }
 
     /** unfold (im2col) from a direct buffer into a direct buffer, zero-copy. */
-    public static void unfold(FloatBuffer input, long[] inputShape, int[] kernelSize, int[] dilation, int[] padding, int[] stride,
-                              FloatBuffer output) {
-        Engine.selected().unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input, output);
+    public static void unfold(
+            FloatBuffer input,
+            long[] inputShape,
+            int[] kernelSize,
+            int[] dilation,
+            int[] padding,
+            int[] stride,
+            FloatBuffer output) {
+        Engine.selected()
+                .unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input, output);
     }
 
     /** unfold (im2col) from a direct buffer into a direct buffer, zero-copy. */
-    public static void unfold(DoubleBuffer input, long[] inputShape, int[] kernelSize, int[] dilation, int[] padding, int[] stride,
-                              DoubleBuffer output) {
-        Engine.selected().unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input, output);
+    public static void unfold(
+            DoubleBuffer input,
+            long[] inputShape,
+            int[] kernelSize,
+            int[] dilation,
+            int[] padding,
+            int[] stride,
+            DoubleBuffer output) {
+        Engine.selected()
+                .unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input, output);
     }
 
     /** unfold (im2col) between JavaCPP pointers (bounds: position to limit), zero-copy. */
-    public static void unfold(FloatPointer input, long[] inputShape, int[] kernelSize, int[] dilation, int[] padding, int[] stride,
-                              FloatPointer output) {
-        Engine.selected().unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input, output);
+    public static void unfold(
+            FloatPointer input,
+            long[] inputShape,
+            int[] kernelSize,
+            int[] dilation,
+            int[] padding,
+            int[] stride,
+            FloatPointer output) {
+        Engine.selected()
+                .unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input, output);
     }
 
     /** unfold (im2col) between JavaCPP pointers (bounds: position to limit), zero-copy. */
-    public static void unfold(DoublePointer input, long[] inputShape, int[] kernelSize, int[] dilation, int[] padding, int[] stride,
-                              DoublePointer output) {
-        Engine.selected().unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input, output);
+    public static void unfold(
+            DoublePointer input,
+            long[] inputShape,
+            int[] kernelSize,
+            int[] dilation,
+            int[] padding,
+            int[] stride,
+            DoublePointer output) {
+        Engine.selected()
+                .unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input, output);
     }
 
     /** fold (col2im), summing overlaps: input (N, C·K, L) or (C·K, L) to a new (N, C, *outputSize) or (C, *outputSize). */
-    public static float[] fold(float[] input, long[] inputShape, int[] outputSize, int[] kernelSize, int[] dilation,
-                               int[] padding, int[] stride) {
+    public static float[] fold(
+            float[] input,
+            long[] inputShape,
+            int[] outputSize,
+            int[] kernelSize,
+            int[] dilation,
+            int[] padding,
+            int[] stride) {
         return fold(input, inputShape, outputSize, kernelSize, dilation, padding, stride, Reduce.SUM, null);
     }
 
     /** fold (col2im) on double, summing overlaps. */
-    public static double[] fold(double[] input, long[] inputShape, int[] outputSize, int[] kernelSize, int[] dilation,
-                                int[] padding, int[] stride) {
+    public static double[] fold(
+            double[] input,
+            long[] inputShape,
+            int[] outputSize,
+            int[] kernelSize,
+            int[] dilation,
+            int[] padding,
+            int[] stride) {
         return fold(input, inputShape, outputSize, kernelSize, dilation, padding, stride, Reduce.SUM, null);
     }
 
@@ -94,45 +139,125 @@ public final class FoldNd {
      * fold (col2im) merging overlaps with {@code reduce}; {@code weights} (nullable, K values in
      * kernel-offset order) multiplies each block's contribution first (see {@link Reduce}).
      */
-    public static float[] fold(float[] input, long[] inputShape, int[] outputSize, int[] kernelSize, int[] dilation,
-                               int[] padding, int[] stride, Reduce reduce, float[] weights) {
-        return Engine.selected().fold(FoldGeometry.forFold(inputShape, outputSize, kernelSize, dilation, padding, stride),
-                input, reduce, weights);
+    public static float[] fold(
+            float[] input,
+            long[] inputShape,
+            int[] outputSize,
+            int[] kernelSize,
+            int[] dilation,
+            int[] padding,
+            int[] stride,
+            Reduce reduce,
+            float[] weights) {
+        return Engine.selected()
+                .fold(
+                        FoldGeometry.forFold(inputShape, outputSize, kernelSize, dilation, padding, stride),
+                        input,
+                        reduce,
+                        weights);
     }
 
     /** fold (col2im) on double merging overlaps with {@code reduce}; see the float overload. */
-    public static double[] fold(double[] input, long[] inputShape, int[] outputSize, int[] kernelSize, int[] dilation,
-                                int[] padding, int[] stride, Reduce reduce, double[] weights) {
-        return Engine.selected().fold(FoldGeometry.forFold(inputShape, outputSize, kernelSize, dilation, padding, stride),
-                input, reduce, weights);
+    public static double[] fold(
+            double[] input,
+            long[] inputShape,
+            int[] outputSize,
+            int[] kernelSize,
+            int[] dilation,
+            int[] padding,
+            int[] stride,
+            Reduce reduce,
+            double[] weights) {
+        return Engine.selected()
+                .fold(
+                        FoldGeometry.forFold(inputShape, outputSize, kernelSize, dilation, padding, stride),
+                        input,
+                        reduce,
+                        weights);
     }
 
     /** fold (col2im) between direct buffers, zero-copy; {@code weights} nullable. */
-    public static void fold(FloatBuffer input, long[] inputShape, int[] outputSize, int[] kernelSize, int[] dilation,
-                            int[] padding, int[] stride, Reduce reduce, float[] weights, FloatBuffer output) {
-        Engine.selected().fold(FoldGeometry.forFold(inputShape, outputSize, kernelSize, dilation, padding, stride),
-                input, reduce, weights, output);
+    public static void fold(
+            FloatBuffer input,
+            long[] inputShape,
+            int[] outputSize,
+            int[] kernelSize,
+            int[] dilation,
+            int[] padding,
+            int[] stride,
+            Reduce reduce,
+            float[] weights,
+            FloatBuffer output) {
+        Engine.selected()
+                .fold(
+                        FoldGeometry.forFold(inputShape, outputSize, kernelSize, dilation, padding, stride),
+                        input,
+                        reduce,
+                        weights,
+                        output);
     }
 
     /** fold (col2im) between direct buffers, zero-copy; {@code weights} nullable. */
-    public static void fold(DoubleBuffer input, long[] inputShape, int[] outputSize, int[] kernelSize, int[] dilation,
-                            int[] padding, int[] stride, Reduce reduce, double[] weights, DoubleBuffer output) {
-        Engine.selected().fold(FoldGeometry.forFold(inputShape, outputSize, kernelSize, dilation, padding, stride),
-                input, reduce, weights, output);
+    public static void fold(
+            DoubleBuffer input,
+            long[] inputShape,
+            int[] outputSize,
+            int[] kernelSize,
+            int[] dilation,
+            int[] padding,
+            int[] stride,
+            Reduce reduce,
+            double[] weights,
+            DoubleBuffer output) {
+        Engine.selected()
+                .fold(
+                        FoldGeometry.forFold(inputShape, outputSize, kernelSize, dilation, padding, stride),
+                        input,
+                        reduce,
+                        weights,
+                        output);
     }
 
     /** fold (col2im) between JavaCPP pointers (bounds: position to limit), zero-copy; {@code weights} nullable. */
-    public static void fold(FloatPointer input, long[] inputShape, int[] outputSize, int[] kernelSize, int[] dilation,
-                            int[] padding, int[] stride, Reduce reduce, float[] weights, FloatPointer output) {
-        Engine.selected().fold(FoldGeometry.forFold(inputShape, outputSize, kernelSize, dilation, padding, stride),
-                input, reduce, weights, output);
+    public static void fold(
+            FloatPointer input,
+            long[] inputShape,
+            int[] outputSize,
+            int[] kernelSize,
+            int[] dilation,
+            int[] padding,
+            int[] stride,
+            Reduce reduce,
+            float[] weights,
+            FloatPointer output) {
+        Engine.selected()
+                .fold(
+                        FoldGeometry.forFold(inputShape, outputSize, kernelSize, dilation, padding, stride),
+                        input,
+                        reduce,
+                        weights,
+                        output);
     }
 
     /** fold (col2im) between JavaCPP pointers (bounds: position to limit), zero-copy; {@code weights} nullable. */
-    public static void fold(DoublePointer input, long[] inputShape, int[] outputSize, int[] kernelSize, int[] dilation,
-                            int[] padding, int[] stride, Reduce reduce, double[] weights, DoublePointer output) {
-        Engine.selected().fold(FoldGeometry.forFold(inputShape, outputSize, kernelSize, dilation, padding, stride),
-                input, reduce, weights, output);
+    public static void fold(
+            DoublePointer input,
+            long[] inputShape,
+            int[] outputSize,
+            int[] kernelSize,
+            int[] dilation,
+            int[] padding,
+            int[] stride,
+            Reduce reduce,
+            double[] weights,
+            DoublePointer output) {
+        Engine.selected()
+                .fold(
+                        FoldGeometry.forFold(inputShape, outputSize, kernelSize, dilation, padding, stride),
+                        input,
+                        reduce,
+                        weights,
+                        output);
     }
 
     /** Threads per call (default: OMP_NUM_THREADS if set, else the available processors). */

@@ -47,7 +47,8 @@ final class JavaEngine extends Engine {
     @Override
     void unfoldFloats(FoldGeometry g, long in, long out, int threads) {
         if (LargeSpans.fitsViews(g, Float.BYTES)) {
-            JavaFloatKernels.unfold(g, Addresses.floats(in, g.imageLength()), 0, Addresses.floats(out, g.columnLength()), 0, threads);
+            JavaFloatKernels.unfold(
+                    g, Addresses.floats(in, g.imageLength()), 0, Addresses.floats(out, g.columnLength()), 0, threads);
         } else {
             LargeSpans.unfoldFloats(g, in, out, threads);
         }
@@ -56,7 +57,8 @@ final class JavaEngine extends Engine {
     @Override
     void unfoldDoubles(FoldGeometry g, long in, long out, int threads) {
         if (LargeSpans.fitsViews(g, Double.BYTES)) {
-            JavaDoubleKernels.unfold(g, Addresses.doubles(in, g.imageLength()), 0, Addresses.doubles(out, g.columnLength()), 0, threads);
+            JavaDoubleKernels.unfold(
+                    g, Addresses.doubles(in, g.imageLength()), 0, Addresses.doubles(out, g.columnLength()), 0, threads);
         } else {
             LargeSpans.unfoldDoubles(g, in, out, threads);
         }
@@ -65,8 +67,15 @@ final class JavaEngine extends Engine {
     @Override
     void foldFloats(FoldGeometry g, long in, long out, Reduce reduce, float[] weights, int threads) {
         if (LargeSpans.fitsViews(g, Float.BYTES)) {
-            JavaFloatKernels.fold(g, Addresses.floats(in, g.columnLength()), 0, Addresses.floats(out, g.imageLength()), 0, reduce,
-                    weights, threads);
+            JavaFloatKernels.fold(
+                    g,
+                    Addresses.floats(in, g.columnLength()),
+                    0,
+                    Addresses.floats(out, g.imageLength()),
+                    0,
+                    reduce,
+                    weights,
+                    threads);
         } else {
             LargeSpans.foldFloats(g, in, out, reduce, weights, threads);
         }
@@ -75,8 +84,15 @@ final class JavaEngine extends Engine {
     @Override
     void foldDoubles(FoldGeometry g, long in, long out, Reduce reduce, double[] weights, int threads) {
         if (LargeSpans.fitsViews(g, Double.BYTES)) {
-            JavaDoubleKernels.fold(g, Addresses.doubles(in, g.columnLength()), 0, Addresses.doubles(out, g.imageLength()), 0, reduce,
-                    weights, threads);
+            JavaDoubleKernels.fold(
+                    g,
+                    Addresses.doubles(in, g.columnLength()),
+                    0,
+                    Addresses.doubles(out, g.imageLength()),
+                    0,
+                    reduce,
+                    weights,
+                    threads);
         } else {
             LargeSpans.foldDoubles(g, in, out, reduce, weights, threads);
         }
@@ -95,24 +111,44 @@ final class JavaEngine extends Engine {
     }
 
     static void unfoldUnaddressed(FoldGeometry g, FloatBuffer in, int inAt, FloatBuffer out, int outAt, int threads) {
-        if (in == out) throw Check.fail("output must not be the same buffer as input: fold/unfold do not work in place");
+        if (in == out)
+            throw Check.fail("output must not be the same buffer as input: fold/unfold do not work in place");
         JavaFloatKernels.unfold(g, whole(in, in.duplicate()), inAt, whole(out, out.duplicate()), outAt, threads);
     }
 
     static void unfoldUnaddressed(FoldGeometry g, DoubleBuffer in, int inAt, DoubleBuffer out, int outAt, int threads) {
-        if (in == out) throw Check.fail("output must not be the same buffer as input: fold/unfold do not work in place");
+        if (in == out)
+            throw Check.fail("output must not be the same buffer as input: fold/unfold do not work in place");
         JavaDoubleKernels.unfold(g, whole(in, in.duplicate()), inAt, whole(out, out.duplicate()), outAt, threads);
     }
 
-    static void foldUnaddressed(FoldGeometry g, FloatBuffer in, int inAt, FloatBuffer out, int outAt, Reduce reduce,
-                                float[] weights, int threads) {
-        if (in == out) throw Check.fail("output must not be the same buffer as input: fold/unfold do not work in place");
-        JavaFloatKernels.fold(g, whole(in, in.duplicate()), inAt, whole(out, out.duplicate()), outAt, reduce, weights, threads);
+    static void foldUnaddressed(
+            FoldGeometry g,
+            FloatBuffer in,
+            int inAt,
+            FloatBuffer out,
+            int outAt,
+            Reduce reduce,
+            float[] weights,
+            int threads) {
+        if (in == out)
+            throw Check.fail("output must not be the same buffer as input: fold/unfold do not work in place");
+        JavaFloatKernels.fold(
+                g, whole(in, in.duplicate()), inAt, whole(out, out.duplicate()), outAt, reduce, weights, threads);
     }
 
-    static void foldUnaddressed(FoldGeometry g, DoubleBuffer in, int inAt, DoubleBuffer out, int outAt, Reduce reduce,
-                                double[] weights, int threads) {
-        if (in == out) throw Check.fail("output must not be the same buffer as input: fold/unfold do not work in place");
-        JavaDoubleKernels.fold(g, whole(in, in.duplicate()), inAt, whole(out, out.duplicate()), outAt, reduce, weights, threads);
+    static void foldUnaddressed(
+            FoldGeometry g,
+            DoubleBuffer in,
+            int inAt,
+            DoubleBuffer out,
+            int outAt,
+            Reduce reduce,
+            double[] weights,
+            int threads) {
+        if (in == out)
+            throw Check.fail("output must not be the same buffer as input: fold/unfold do not work in place");
+        JavaDoubleKernels.fold(
+                g, whole(in, in.duplicate()), inAt, whole(out, out.duplicate()), outAt, reduce, weights, threads);
     }
 }

@@ -28,7 +28,8 @@ final class JavaFloatKernels {
             c.seekKernel(begin % kernels);
             for (int r = begin; r < end; r++, c.nextKernel()) {
                 int p = r / kernels;
-                int src = inBase + p * plane, dst = outBase + BlockCursor.columnBase(t, p) + (r % kernels) * t.kernelStride;
+                int src = inBase + p * plane,
+                        dst = outBase + BlockCursor.columnBase(t, p) + (r % kernels) * t.kernelStride;
                 c.beginRows();
                 while (c.nextRow()) {
                     int o = dst + c.row * width;
@@ -37,7 +38,7 @@ final class JavaFloatKernels {
                         continue;
                     }
                     fill(out, o, c.lo, 0f);
-                    if (c.step == 1) {  // a contiguous row: one bulk copy (arraycopy or a memory copy)
+                    if (c.step == 1) { // a contiguous row: one bulk copy (arraycopy or a memory copy)
                         out.put(o + c.lo, in, src + c.start, c.hi - c.lo);
                     } else {
                         for (int j = c.lo, x = src + c.start; j < c.hi; j++, x += c.step) out.put(o + j, in.get(x));
@@ -48,10 +49,17 @@ final class JavaFloatKernels {
         });
     }
 
-    static void fold(FoldGeometry g, FloatBuffer in, int inBase, FloatBuffer out, int outBase, Reduce reduce,
-                     float[] weights, int threads) {
+    static void fold(
+            FoldGeometry g,
+            FloatBuffer in,
+            int inBase,
+            FloatBuffer out,
+            int outBase,
+            Reduce reduce,
+            float[] weights,
+            int threads) {
         BlockCursor.Tables t = new BlockCursor.Tables(g);
-        int perPlane = t.kernelVolume * t.blocks, plane = t.imagePlane;  // work per plane, for the split
+        int perPlane = t.kernelVolume * t.blocks, plane = t.imagePlane; // work per plane, for the split
         float[] coverage = reduce == Reduce.SUM ? null : coverage(t, weights);
         Parallel.forRange((int) g.planes(), threads, (long) perPlane + plane, (begin, end) -> {
             BlockCursor c = new BlockCursor(t);
@@ -74,10 +82,20 @@ final class JavaFloatKernels {
      * Folds one plane. With {@code in == null} every contribution is the offset's weight alone,
      * which is how the coverage map is built by the very same walk.
      */
-    private static void foldPlane(BlockCursor.Tables t, BlockCursor c, FloatBuffer in, int inBase, FloatBuffer out,
-                                  int outBase, Reduce reduce, float[] weights) {
-        fill(out, outBase, t.imagePlane, reduce == Reduce.MAX ? Float.NEGATIVE_INFINITY
-                : reduce == Reduce.MIN ? Float.POSITIVE_INFINITY : 0f);
+    private static void foldPlane(
+            BlockCursor.Tables t,
+            BlockCursor c,
+            FloatBuffer in,
+            int inBase,
+            FloatBuffer out,
+            int outBase,
+            Reduce reduce,
+            float[] weights) {
+        fill(
+                out,
+                outBase,
+                t.imagePlane,
+                reduce == Reduce.MAX ? Float.NEGATIVE_INFINITY : reduce == Reduce.MIN ? Float.POSITIVE_INFINITY : 0f);
         c.seekKernel(0);
         for (int k = 0; k < t.kernelVolume; k++, c.nextKernel()) {
             float w = weights == null ? 1f : weights[k];
@@ -92,13 +110,14 @@ final class JavaFloatKernels {
                         if (in != null && weights == null && step == 1) {
                             for (int j = 0; j < n; j++) out.put(x + j, out.get(x + j) + in.get(s + j));
                         } else {
-                            for (int j = 0; j < n; j++, x += step) out.put(x, out.get(x) + value(in, s + j, w, weights));
+                            for (int j = 0; j < n; j++, x += step)
+                                out.put(x, out.get(x) + value(in, s + j, w, weights));
                         }
                     }
                     case MAX -> {
                         for (int j = 0; j < n; j++, x += step) {
                             float v = value(in, s + j, w, weights);
-                            if (v > out.get(x) || v != v) out.put(x, v);  // NaN wins
+                            if (v > out.get(x) || v != v) out.put(x, v); // NaN wins
                         }
                     }
                     case MIN -> {

@@ -24,7 +24,8 @@ final class LargeFloatSpans {
         LargeSpans.forPlanes(g.planes(), threads, (from, to) -> {
             float[] columns = new float[(int) (kernels * blocks)];
             for (long p = from; p < to; p++) {
-                JavaFloatKernels.unfold(one, Addresses.floats(in + p * plane * Float.BYTES, plane), 0, FloatBuffer.wrap(columns), 0, 1);
+                JavaFloatKernels.unfold(
+                        one, Addresses.floats(in + p * plane * Float.BYTES, plane), 0, FloatBuffer.wrap(columns), 0, 1);
                 for (long k = 0; k < kernels; k++) {
                     Addresses.floats(out + (g.columnBase(p) + k * g.kernelStride()) * Float.BYTES, blocks)
                             .put(0, columns, (int) (k * blocks), (int) blocks);
@@ -44,8 +45,15 @@ final class LargeFloatSpans {
                     Addresses.floats(in + (g.columnBase(p) + k * g.kernelStride()) * Float.BYTES, blocks)
                             .get(0, columns, (int) (k * blocks), (int) blocks);
                 }
-                JavaFloatKernels.fold(one, FloatBuffer.wrap(columns), 0, Addresses.floats(out + p * plane * Float.BYTES, plane), 0,
-                        reduce, weights, 1);
+                JavaFloatKernels.fold(
+                        one,
+                        FloatBuffer.wrap(columns),
+                        0,
+                        Addresses.floats(out + p * plane * Float.BYTES, plane),
+                        0,
+                        reduce,
+                        weights,
+                        1);
             }
         });
     }

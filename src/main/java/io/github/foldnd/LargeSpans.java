@@ -42,10 +42,12 @@ final class LargeSpans {
     }
 
     static void checkPlane(FoldGeometry g, int elementBytes) {
-        long columns = g.kernelVolume() * g.blocks();  // no overflow: it divides the column length
+        long columns = g.kernelVolume() * g.blocks(); // no overflow: it divides the column length
         if (g.imagePlane() > Integer.MAX_VALUE / elementBytes || columns > Check.MAX_ARRAY) {
-            throw Check.fail("the pure-Java engine handles planes of at most %d image elements and %d column elements for this type, "
-                    + "got %d and %d: use the native engine", Integer.MAX_VALUE / elementBytes, Check.MAX_ARRAY, g.imagePlane(), columns);
+            throw Check.fail(
+                    "the pure-Java engine handles planes of at most %d image elements and %d column elements for this type, "
+                            + "got %d and %d: use the native engine",
+                    Integer.MAX_VALUE / elementBytes, Check.MAX_ARRAY, g.imagePlane(), columns);
         }
     }
 
@@ -58,9 +60,9 @@ final class LargeSpans {
     }
 
     static FoldGeometry onePlaneFold(FoldGeometry g) {
-        int[] size = Arrays.stream(g.imageSize()).mapToInt(Math::toIntExact).toArray();  // fold sizes are ints
-        return FoldGeometry.forFold(new long[] {g.kernelVolume(), g.blocks()}, size, g.kernelSize(), g.dilation(), g.padding(),
-                g.stride());
+        int[] size = Arrays.stream(g.imageSize()).mapToInt(Math::toIntExact).toArray(); // fold sizes are ints
+        return FoldGeometry.forFold(
+                new long[] {g.kernelVolume(), g.blocks()}, size, g.kernelSize(), g.dilation(), g.padding(), g.stride());
     }
 
     interface PlaneRange {

@@ -20,7 +20,7 @@ final class NativeEngine extends Engine {
                 NativeKernels.load();
                 engine = new NativeEngine();
                 failure = engine.selfCheck();
-            } catch (Throwable t) {  // UnsatisfiedLinkError, NoClassDefFoundError, ...: fall back to Java
+            } catch (Throwable t) { // UnsatisfiedLinkError, NoClassDefFoundError, ...: fall back to Java
                 failure = t.toString();
             }
             INSTANCE = failure == null ? engine : null;
@@ -66,11 +66,14 @@ final class NativeEngine extends Engine {
     private static void check(int code) {
         NativeStatus status = NativeStatus.of(code);
         switch (status) {
-            case OK -> { }
-            case OVERLAP -> throw Check.fail("output must not overlap input in memory: fold/unfold do not work in place");
-            case OUT_OF_MEMORY -> throw new OutOfMemoryError("foldnd: the native kernel could not allocate its scratch memory");
-            default -> throw new IllegalStateException("the native kernel refused a call the Java side had validated ("
-                    + status + ", code " + code + "); please report this as a foldnd bug");
+            case OK -> {}
+            case OVERLAP ->
+                throw Check.fail("output must not overlap input in memory: fold/unfold do not work in place");
+            case OUT_OF_MEMORY ->
+                throw new OutOfMemoryError("foldnd: the native kernel could not allocate its scratch memory");
+            default ->
+                throw new IllegalStateException("the native kernel refused a call the Java side had validated ("
+                        + status + ", code " + code + "); please report this as a foldnd bug");
         }
     }
 
@@ -127,8 +130,10 @@ final class NativeEngine extends Engine {
             return;
         }
         long[] d = g.descriptor();
-        long items = items(fold ? NativeKernels.foldItems(d, d.length, elementBytes, threads)
-                : NativeKernels.unfoldItems(d, d.length, elementBytes));
+        long items = items(
+                fold
+                        ? NativeKernels.foldItems(d, d.length, elementBytes, threads)
+                        : NativeKernels.unfoldItems(d, d.length, elementBytes));
         long step = itemsPerRegion(total, items);
         for (long first = 0; first < items; first += step) check(part.run(first, step));
     }
@@ -136,15 +141,25 @@ final class NativeEngine extends Engine {
     @Override
     void unfoldKernel(FoldGeometry g, float[] in, float[] out, int threads) {
         long[] d = g.descriptor();
-        inParts(g, Float.BYTES, false, threads,
-                (first, count) -> NativeKernels.unfold(in, in.length, out, out.length, d, d.length, first, count, threads));
+        inParts(
+                g,
+                Float.BYTES,
+                false,
+                threads,
+                (first, count) ->
+                        NativeKernels.unfold(in, in.length, out, out.length, d, d.length, first, count, threads));
     }
 
     @Override
     void unfoldKernel(FoldGeometry g, double[] in, double[] out, int threads) {
         long[] d = g.descriptor();
-        inParts(g, Double.BYTES, false, threads,
-                (first, count) -> NativeKernels.unfold(in, in.length, out, out.length, d, d.length, first, count, threads));
+        inParts(
+                g,
+                Double.BYTES,
+                false,
+                threads,
+                (first, count) ->
+                        NativeKernels.unfold(in, in.length, out, out.length, d, d.length, first, count, threads));
     }
 
     @Override
@@ -152,8 +167,13 @@ final class NativeEngine extends Engine {
         long[] d = g.descriptor();
         int r = reduce.code;
         long w = length(weights);
-        inParts(g, Float.BYTES, true, threads,
-                (first, count) -> NativeKernels.fold(in, in.length, out, out.length, d, d.length, r, weights, w, first, count, threads));
+        inParts(
+                g,
+                Float.BYTES,
+                true,
+                threads,
+                (first, count) -> NativeKernels.fold(
+                        in, in.length, out, out.length, d, d.length, r, weights, w, first, count, threads));
     }
 
     @Override
@@ -161,8 +181,13 @@ final class NativeEngine extends Engine {
         long[] d = g.descriptor();
         int r = reduce.code;
         long w = length(weights);
-        inParts(g, Double.BYTES, true, threads,
-                (first, count) -> NativeKernels.fold(in, in.length, out, out.length, d, d.length, r, weights, w, first, count, threads));
+        inParts(
+                g,
+                Double.BYTES,
+                true,
+                threads,
+                (first, count) -> NativeKernels.fold(
+                        in, in.length, out, out.length, d, d.length, r, weights, w, first, count, threads));
     }
 
     // ---- native memory: the captured addresses, zero-copy, no critical region ----------------------
@@ -182,14 +207,36 @@ final class NativeEngine extends Engine {
     @Override
     void foldFloats(FoldGeometry g, long in, long out, Reduce reduce, float[] weights, int threads) {
         long[] d = g.descriptor();
-        check(NativeKernels.foldFloats(in, g.columnLength(), out, g.imageLength(), d, d.length, reduce.code, weights,
-                length(weights), 0, ALL, threads));
+        check(NativeKernels.foldFloats(
+                in,
+                g.columnLength(),
+                out,
+                g.imageLength(),
+                d,
+                d.length,
+                reduce.code,
+                weights,
+                length(weights),
+                0,
+                ALL,
+                threads));
     }
 
     @Override
     void foldDoubles(FoldGeometry g, long in, long out, Reduce reduce, double[] weights, int threads) {
         long[] d = g.descriptor();
-        check(NativeKernels.foldDoubles(in, g.columnLength(), out, g.imageLength(), d, d.length, reduce.code, weights,
-                length(weights), 0, ALL, threads));
+        check(NativeKernels.foldDoubles(
+                in,
+                g.columnLength(),
+                out,
+                g.imageLength(),
+                d,
+                d.length,
+                reduce.code,
+                weights,
+                length(weights),
+                0,
+                ALL,
+                threads));
     }
 }

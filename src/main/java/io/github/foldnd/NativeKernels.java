@@ -35,53 +35,119 @@ final class NativeKernels {
 
     @CriticalRegion
     @Name("foldnd_unfold")
-    static native int unfold(@Const float[] image, long imageLength, float[] columns, long columnLength,
-                             @Cast("const int64_t*") long[] descriptor, long descriptorLength, long first, long count,
-                             int threads);
+    static native int unfold(
+            @Const float[] image,
+            long imageLength,
+            float[] columns,
+            long columnLength,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            long first,
+            long count,
+            int threads);
 
     @CriticalRegion
     @Name("foldnd_unfold")
-    static native int unfold(@Const double[] image, long imageLength, double[] columns, long columnLength,
-                             @Cast("const int64_t*") long[] descriptor, long descriptorLength, long first, long count,
-                             int threads);
+    static native int unfold(
+            @Const double[] image,
+            long imageLength,
+            double[] columns,
+            long columnLength,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            long first,
+            long count,
+            int threads);
 
     @CriticalRegion
     @Name("foldnd_fold")
-    static native int fold(@Const float[] columns, long columnLength, float[] image, long imageLength,
-                           @Cast("const int64_t*") long[] descriptor, long descriptorLength, int reduce,
-                           @Const float[] weights, long weightsLength, long first, long count, int threads);
+    static native int fold(
+            @Const float[] columns,
+            long columnLength,
+            float[] image,
+            long imageLength,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            int reduce,
+            @Const float[] weights,
+            long weightsLength,
+            long first,
+            long count,
+            int threads);
 
     @CriticalRegion
     @Name("foldnd_fold")
-    static native int fold(@Const double[] columns, long columnLength, double[] image, long imageLength,
-                           @Cast("const int64_t*") long[] descriptor, long descriptorLength, int reduce,
-                           @Const double[] weights, long weightsLength, long first, long count, int threads);
+    static native int fold(
+            @Const double[] columns,
+            long columnLength,
+            double[] image,
+            long imageLength,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            int reduce,
+            @Const double[] weights,
+            long weightsLength,
+            long first,
+            long count,
+            int threads);
 
     // ---- native memory: raw addresses, captured and validated once by the caller (Bounds) -----------
     // Not Buffer or Pointer parameters: the generated glue would read their position again after
     // the Java checks, and another thread may have moved it by then.
 
     @Name("foldnd_unfold")
-    static native int unfoldFloats(@Cast("const float*") long image, long imageLength, @Cast("float*") long columns,
-                                   long columnLength, @Cast("const int64_t*") long[] descriptor, long descriptorLength,
-                                   long first, long count, int threads);
+    static native int unfoldFloats(
+            @Cast("const float*") long image,
+            long imageLength,
+            @Cast("float*") long columns,
+            long columnLength,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            long first,
+            long count,
+            int threads);
 
     @Name("foldnd_unfold")
-    static native int unfoldDoubles(@Cast("const double*") long image, long imageLength, @Cast("double*") long columns,
-                                    long columnLength, @Cast("const int64_t*") long[] descriptor, long descriptorLength,
-                                    long first, long count, int threads);
+    static native int unfoldDoubles(
+            @Cast("const double*") long image,
+            long imageLength,
+            @Cast("double*") long columns,
+            long columnLength,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            long first,
+            long count,
+            int threads);
 
     @Name("foldnd_fold")
-    static native int foldFloats(@Cast("const float*") long columns, long columnLength, @Cast("float*") long image,
-                                 long imageLength, @Cast("const int64_t*") long[] descriptor, long descriptorLength,
-                                 int reduce, @Const float[] weights, long weightsLength, long first, long count,
-                                 int threads);
+    static native int foldFloats(
+            @Cast("const float*") long columns,
+            long columnLength,
+            @Cast("float*") long image,
+            long imageLength,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            int reduce,
+            @Const float[] weights,
+            long weightsLength,
+            long first,
+            long count,
+            int threads);
 
     @Name("foldnd_fold")
-    static native int foldDoubles(@Cast("const double*") long columns, long columnLength, @Cast("double*") long image,
-                                  long imageLength, @Cast("const int64_t*") long[] descriptor, long descriptorLength,
-                                  int reduce, @Const double[] weights, long weightsLength, long first, long count,
-                                  int threads);
+    static native int foldDoubles(
+            @Cast("const double*") long columns,
+            long columnLength,
+            @Cast("double*") long image,
+            long imageLength,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            int reduce,
+            @Const double[] weights,
+            long weightsLength,
+            long first,
+            long count,
+            int threads);
 
     // ---- the work items that a call's parts count (see kernels.hpp, ItemRange) ------------------------
 
@@ -91,7 +157,8 @@ final class NativeKernels {
 
     /** How many work items a fold has on this many threads; a negative status if refused. */
     @Name("foldnd_fold_items")
-    static native long foldItems(@Cast("const int64_t*") long[] descriptor, long descriptorLength, int elementBytes, int threads);
+    static native long foldItems(
+            @Cast("const int64_t*") long[] descriptor, long descriptorLength, int elementBytes, int threads);
 
     /**
      * A parallel copy of n floats: not part of fold/unfold, but the yardstick the benchmarks

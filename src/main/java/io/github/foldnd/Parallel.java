@@ -23,7 +23,8 @@ final class Parallel {
             if (n > 0) body.run(0, n);
             return;
         }
-        IntStream.range(0, team).parallel().forEach(id -> body.run(
-                (int) ((long) n * id / team), (int) ((long) n * (id + 1) / team)));
+        IntStream.range(0, team)
+                .parallel()
+                .forEach(id -> body.run((int) ((long) n * id / team), (int) ((long) n * (id + 1) / team)));
     }
 }

@@ -23,7 +23,8 @@ final class Threads {
 
     static void set(int n) {
         if (n < 1 || n > MAX) {
-            throw Check.fail("threads must be between 1 and %d (4 per available processor, at least 64), got %d", MAX, n);
+            throw Check.fail(
+                    "threads must be between 1 and %d (4 per available processor, at least 64), got %d", MAX, n);
         }
         threads = n;
     }
@@ -34,8 +35,11 @@ final class Threads {
             try {
                 int n = Integer.parseInt(env.split(",")[0].trim());
                 if (n > MAX) {
-                    System.getLogger(Threads.class.getName()).log(System.Logger.Level.WARNING,
-                            "foldnd: OMP_NUM_THREADS=" + n + " is above foldnd's maximum of " + MAX + " threads; using " + MAX);
+                    System.getLogger(Threads.class.getName())
+                            .log(
+                                    System.Logger.Level.WARNING,
+                                    "foldnd: OMP_NUM_THREADS=" + n + " is above foldnd's maximum of " + MAX
+                                            + " threads; using " + MAX);
                     return MAX;
                 }
                 if (n > 0) return n;

@@ -24,9 +24,15 @@ class AllocationTest {
         FloatBuffer cols = Harness.directFloats(36), image = Harness.directFloats(16);
         FloatPointer colsP = new FloatPointer(36), imageP = new FloatPointer(16);
         Runnable call = kind.equals("buffer")
-                ? () -> { e.fold(fold, cols, Reduce.SUM, null, image); e.unfold(unfold, image, cols); }
-                : () -> { e.fold(fold, colsP, Reduce.MEAN, null, imageP); e.unfold(unfold, imageP, colsP); };
-        for (int i = 0; i < 20_000; i++) call.run();  // let the JIT compile the path
+                ? () -> {
+                    e.fold(fold, cols, Reduce.SUM, null, image);
+                    e.unfold(unfold, image, cols);
+                }
+                : () -> {
+                    e.fold(fold, colsP, Reduce.MEAN, null, imageP);
+                    e.unfold(unfold, imageP, colsP);
+                };
+        for (int i = 0; i < 20_000; i++) call.run(); // let the JIT compile the path
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long id = Thread.currentThread().getId();
         long before = threads.getThreadAllocatedBytes(id);
@@ -35,5 +41,4 @@ class AllocationTest {
         // Integer division: any per-call allocation (16 bytes at least, the smallest object) reads >= 16.
         assertEquals(0, (after - before) / 10_000, "bytes allocated per call on the " + kind + " path");
     }
-
 }

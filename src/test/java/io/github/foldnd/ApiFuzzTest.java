@@ -45,13 +45,14 @@ class ApiFuzzTest {
         ColumnLayout layout = data.consumeBoolean() ? ColumnLayout.PER_SAMPLE : ColumnLayout.BATCH_FUSED;
         FoldGeometry g;
         try {
-            g = fold ? FoldGeometry.forFold(shape, outputSize, k, dil, pad, st, layout)
+            g = fold
+                    ? FoldGeometry.forFold(shape, outputSize, k, dil, pad, st, layout)
                     : FoldGeometry.forUnfold(shape, k, dil, pad, st).withColumnLayout(layout);
         } catch (IllegalArgumentException | NullPointerException refused) {
-            return;  // a validated refusal: fine
+            return; // a validated refusal: fine
         }
         long in = fold ? g.columnLength() : g.imageLength(), out = fold ? g.imageLength() : g.columnLength();
-        if (in > 20_000 || out > 20_000) return;  // keep each input fast
+        if (in > 20_000 || out > 20_000) return; // keep each input fast
         Reduce reduce = Reduce.values()[data.consumeInt(0, 3)];
         float[] weights = data.consumeBoolean() ? null : new float[(int) g.kernelVolume() + data.consumeInt(-1, 1)];
         if (weights != null) for (int i = 0; i < weights.length; i++) weights[i] = data.consumeInt(-3, 3) / 2f;
@@ -59,7 +60,7 @@ class ApiFuzzTest {
         for (int i = 0; i < input.length; i++) input[i] = data.consumeInt(-100, 100) / 8f;
         int memory = data.consumeInt(0, 2), lead = data.consumeInt(0, 3), slack = data.consumeInt(-2, 3);
         boolean readOnly = data.consumeInt(0, 15) == 0, heap = data.consumeInt(0, 15) == 0;
-        if (memory > 0 && data.consumeInt(0, 7) == 0) {  // another thread moves the output's bounds meanwhile
+        if (memory > 0 && data.consumeInt(0, 7) == 0) { // another thread moves the output's bounds meanwhile
             for (Engine e : Engine.available()) raced(e, g, fold, input, reduce, weights, memory == 2);
             return;
         }
@@ -83,8 +84,18 @@ class ApiFuzzTest {
     }
 
     /** One call on one memory kind; checks that nothing outside the output was written. */
-    private static float[] call(Engine e, FoldGeometry g, boolean fold, float[] input, Reduce reduce, float[] weights, int memory,
-                                int lead, int slack, boolean readOnly, boolean heap) {
+    private static float[] call(
+            Engine e,
+            FoldGeometry g,
+            boolean fold,
+            float[] input,
+            Reduce reduce,
+            float[] weights,
+            int memory,
+            int lead,
+            int slack,
+            boolean readOnly,
+            boolean heap) {
         long outLength = fold ? g.imageLength() : g.columnLength();
         if (memory == 0) return fold ? e.fold(g, input, reduce, weights) : e.unfold(g, input);
         int capacity = (int) Math.max(0, lead + outLength + slack) + 4;
@@ -117,19 +128,21 @@ class ApiFuzzTest {
 
     /** Moves the output's position and limit at random until stopped (negative and past the capacity at times). */
     private static Thread racer(Object target, int capacity, AtomicBoolean stop) {
-        Thread racer = new Thread(() -> {
-            Random r = new Random(1);
-            while (!stop.get()) {
-                if (target instanceof FloatBuffer b) {
-                    b.limit(r.nextInt(capacity + 1));
-                    b.position(r.nextInt(b.limit() + 1));
-                } else {
-                    FloatPointer p = (FloatPointer) target;
-                    p.position(r.nextInt(capacity + 8) - 4);
-                    p.limit(r.nextInt(capacity + 8));
-                }
-            }
-        }, "ApiFuzzTest racer");
+        Thread racer = new Thread(
+                () -> {
+                    Random r = new Random(1);
+                    while (!stop.get()) {
+                        if (target instanceof FloatBuffer b) {
+                            b.limit(r.nextInt(capacity + 1));
+                            b.position(r.nextInt(b.limit() + 1));
+                        } else {
+                            FloatPointer p = (FloatPointer) target;
+                            p.position(r.nextInt(capacity + 8) - 4);
+                            p.limit(r.nextInt(capacity + 8));
+                        }
+                    }
+                },
+                "ApiFuzzTest racer");
         racer.start();
         return racer;
     }
@@ -140,8 +153,8 @@ class ApiFuzzTest {
      * zones around the output's memory untouched. (Which position a call captured is unknown, so
      * the result itself is not compared.)
      */
-    private static void raced(Engine e, FoldGeometry g, boolean fold, float[] input, Reduce reduce, float[] weights,
-                              boolean pointer) {
+    private static void raced(
+            Engine e, FoldGeometry g, boolean fold, float[] input, Reduce reduce, float[] weights, boolean pointer) {
         int capacity = (int) (fold ? g.imageLength() : g.columnLength()) + 4;
         FloatBuffer all;
         Object dst;
@@ -151,7 +164,9 @@ class ApiFuzzTest {
             all = memory.asBuffer();
             dst = memory.getPointer(GUARD).capacity(capacity).limit(capacity);
         } else {
-            all = ByteBuffer.allocateDirect((capacity + 2 * GUARD) * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            all = ByteBuffer.allocateDirect((capacity + 2 * GUARD) * 4)
+                    .order(ByteOrder.nativeOrder())
+                    .asFloatBuffer();
             dst = all.slice(GUARD, capacity);
         }
         for (int i = 0; i < all.capacity(); i++) all.put(i, -7f);
@@ -180,7 +195,8 @@ class ApiFuzzTest {
         }
         for (int i = 0; i < all.capacity(); i++) {
             if ((i < GUARD || i >= GUARD + capacity) && all.get(i) != -7f) {
-                throw new AssertionError(e + ": a call with moving bounds wrote outside the output's memory at " + (i - GUARD));
+                throw new AssertionError(
+                        e + ": a call with moving bounds wrote outside the output's memory at " + (i - GUARD));
             }
         }
         srcP.close();
@@ -189,7 +205,8 @@ class ApiFuzzTest {
 
     private static float[] checkedRegion(FloatBuffer b, int lead, int n, int capacity) {
         for (int i = 0; i < capacity; i++) {
-            if ((i < lead || i >= lead + n) && b.get(i) != -7f) throw new AssertionError("write outside the output at " + i);
+            if ((i < lead || i >= lead + n) && b.get(i) != -7f)
+                throw new AssertionError("write outside the output at " + i);
         }
         float[] r = new float[n];
         for (int i = 0; i < n; i++) r[i] = b.get(lead + i);
@@ -203,8 +220,8 @@ class ApiFuzzTest {
     /** The definition's result, in the geometry's column layout. */
     private static float[] reference(FoldGeometry g, boolean fold, float[] input, Reduce reduce, float[] weights) {
         int[] size = Arrays.stream(g.imageSize()).mapToInt(v -> (int) v).toArray();
-        Reference.Shape s = new Reference.Shape((int) g.batch(), (int) g.channels(), size, g.kernelSize(), g.dilation(), g.padding(),
-                g.stride());
+        Reference.Shape s = new Reference.Shape(
+                (int) g.batch(), (int) g.channels(), size, g.kernelSize(), g.dilation(), g.padding(), g.stride());
         boolean fused = g.columnLayout() == ColumnLayout.BATCH_FUSED;
         int rows = (int) (g.channels() * g.kernelVolume()), blocks = (int) g.blocks();
         double[] x = Harness.toDouble(input);
@@ -213,7 +230,8 @@ class ApiFuzzTest {
             return Harness.toFloat(fused ? Reference.fused(cols, s.batch(), rows, blocks) : cols);
         }
         double[] perSample = fused ? Reference.unfused(x, s.batch(), rows, blocks) : x;
-        return Harness.toFloat(Reference.fold(perSample, s, reduce, weights == null ? null : Harness.toDouble(weights), DType.FLOAT.arith));
+        return Harness.toFloat(Reference.fold(
+                perSample, s, reduce, weights == null ? null : Harness.toDouble(weights), DType.FLOAT.arith));
     }
 
     private static int[] ints(FuzzedDataProvider data, int n, int min, int max) {

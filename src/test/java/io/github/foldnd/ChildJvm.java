@@ -28,9 +28,12 @@ final class ChildJvm {
     }
 
     /** Runs main's main method: JVM flags first in args, the program's single argument last. */
-    static Result run(Class<?> main, List<String> args, Map<String, String> env, Started started, boolean checkJni) throws Exception {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path")));
+    static Result run(Class<?> main, List<String> args, Map<String, String> env, Started started, boolean checkJni)
+            throws Exception {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path")));
         if (checkJni) command.add(1, "-Xcheck:jni");
         command.addAll(args.subList(0, args.size() - 1));
         command.add(main.getName());
@@ -39,8 +42,9 @@ final class ChildJvm {
         pb.environment().putAll(env);
         Process p = pb.start();
         StringBuilder out = new StringBuilder();
-        try (BufferedReader reader = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-             Writer stdin = new OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8)) {
+        try (BufferedReader reader =
+                        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+                Writer stdin = new OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8)) {
             String line;
             while ((line = reader.readLine()) != null) {
                 out.append(line).append('\n');

@@ -42,8 +42,16 @@ class ChildJvmSafetyTest {
     private static void threads() {
         float[] cols = new float[32];
         for (int i = 0; i < 32; i++) cols[i] = SeedExampleTest.COLUMNS[i];
-        float[] back = FoldNd.fold(cols, new long[] {1, 8, 4}, new int[] {3, 3}, new int[] {2, 2}, new int[] {1, 1},
-                new int[] {0, 0}, new int[] {1, 1}, Reduce.MEAN, null);
+        float[] back = FoldNd.fold(
+                cols,
+                new long[] {1, 8, 4},
+                new int[] {3, 3},
+                new int[] {2, 2},
+                new int[] {1, 1},
+                new int[] {0, 0},
+                new int[] {1, 1},
+                Reduce.MEAN,
+                null);
         String refused;
         try {
             FoldNd.setThreads(5000);
@@ -51,16 +59,19 @@ class ChildJvmSafetyTest {
         } catch (IllegalArgumentException e) {
             refused = "yes";
         }
-        System.out.println("engine=" + FoldNd.engineName() + " threads=" + FoldNd.threads() + " max=" + Threads.MAX + " back9=" + back[9]
-                + " refused5000=" + refused);
+        System.out.println("engine=" + FoldNd.engineName() + " threads=" + FoldNd.threads() + " max=" + Threads.MAX
+                + " back9=" + back[9] + " refused5000=" + refused);
     }
 
     /** OMP_NUM_THREADS far above the cap: capped with a warning, never passed to libgomp. */
     @Test
     void ompNumThreadsAboveTheCapIsCappedWithAWarning() throws Exception {
-        ChildJvm.Result r = ChildJvm.run(ChildJvmSafetyTest.class, List.of("threads"), Map.of("OMP_NUM_THREADS", "5000"), null, true);
+        ChildJvm.Result r = ChildJvm.run(
+                ChildJvmSafetyTest.class, List.of("threads"), Map.of("OMP_NUM_THREADS", "5000"), null, true);
         assertEquals(0, r.exit(), r.output());
-        assertTrue(r.output().contains("threads=" + Threads.MAX + " max=" + Threads.MAX + " back9=9.0 refused5000=yes"), r.output());
+        assertTrue(
+                r.output().contains("threads=" + Threads.MAX + " max=" + Threads.MAX + " back9=9.0 refused5000=yes"),
+                r.output());
         assertTrue(r.output().contains("OMP_NUM_THREADS=5000 is above foldnd's maximum"), r.output());
     }
 
@@ -73,7 +84,10 @@ class ChildJvmSafetyTest {
         float[] in = new float[18], out = new float[32];
         assertEquals(NativeStatus.BAD_THREADS.code, NativeKernels.unfold(in, 18, out, 32, d, d.length, 0, 2, 5000));
         assertEquals(NativeStatus.BAD_THREADS.code, NativeKernels.unfold(in, 18, out, 32, d, d.length, 0, 2, 0));
-        assertEquals(NativeStatus.OK.code, NativeKernels.unfold(in, 18, out, 32, d, d.length, 0, 2, Threads.MAX), "at the cap");
+        assertEquals(
+                NativeStatus.OK.code,
+                NativeKernels.unfold(in, 18, out, 32, d, d.length, 0, 2, Threads.MAX),
+                "at the cap");
     }
 
     // ---- native allocation failure -------------------------------------------------------------------
@@ -84,17 +98,18 @@ class ChildJvmSafetyTest {
      * this process's address space first, so that allocation fails.
      */
     private static void outOfMemory() throws IOException {
-        FoldNd.setThreads(1);  // no OpenMP team: its threads would need address space of their own
+        FoldNd.setThreads(1); // no OpenMP team: its threads would need address space of their own
         int k = (1 << 20) - 8;
-        FoldGeometry g = FoldGeometry.forUnfold(new long[] {1, 1, 1}, new int[] {k}, new int[] {1}, new int[] {k / 2},
-                new int[] {1});
+        FoldGeometry g = FoldGeometry.forUnfold(
+                new long[] {1, 1, 1}, new int[] {k}, new int[] {1}, new int[] {k / 2}, new int[] {1});
         Engine e = Engine.nativeEngine().orElseThrow();
         float[] image = {1f};
-        e.unfold(g, image);  // works before the cap: warms up every class and the scratch of small calls
+        e.unfold(g, image); // works before the cap: warms up every class and the scratch of small calls
         FloatPointer columns = new FloatPointer(g.columnLength()), pixel = new FloatPointer(1);
         System.out.println("ready");
         System.out.flush();
-        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();  // the parent caps us meanwhile
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))
+                .readLine(); // the parent caps us meanwhile
         // A fresh thread: its scratch is empty, so the kernel must allocate the tables again.
         List<String> outcomes = new ArrayList<>();
         Thread t = new Thread(() -> {
@@ -119,18 +134,26 @@ class ChildJvmSafetyTest {
     @Test
     void nativeAllocationFailureIsAnOutOfMemoryErrorRaisedOutsideTheCriticalRegion() throws Exception {
         Assumptions.assumeTrue(Engine.nativeEngine().isPresent(), "no native engine on this platform");
-        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/prlimit")) && Files.isDirectory(Path.of("/proc/self")),
+        Assumptions.assumeTrue(
+                Files.isExecutable(Path.of("/usr/bin/prlimit")) && Files.isDirectory(Path.of("/proc/self")),
                 "needs Linux's prlimit and /proc");
-        ChildJvm.Result r = ChildJvm.run(ChildJvmSafetyTest.class, List.of("oom"), Map.of("MALLOC_ARENA_MAX", "1"), pid -> {
-            long vm = vmSizeKb(pid);
-            // Room for the JVM's own small needs, not for 24 MB of tables.
-            long cap = (vm + 12 * 1024) * 1024;
-            run("prlimit", "--pid", Long.toString(pid), "--as=" + cap + ":" + cap);
-        }, true);
+        ChildJvm.Result r = ChildJvm.run(
+                ChildJvmSafetyTest.class,
+                List.of("oom"),
+                Map.of("MALLOC_ARENA_MAX", "1"),
+                pid -> {
+                    long vm = vmSizeKb(pid);
+                    // Room for the JVM's own small needs, not for 24 MB of tables.
+                    long cap = (vm + 12 * 1024) * 1024;
+                    run("prlimit", "--pid", Long.toString(pid), "--as=" + cap + ":" + cap);
+                },
+                true);
         assertEquals(0, r.exit(), r.output());
         String oom = "OOME[foldnd: the native kernel could not allocate its scratch memory]";
         assertTrue(r.output().contains("outcomes=[" + oom + ", " + oom + "]"), r.output());
-        assertFalse(r.output().contains("WARNING in native method"), "-Xcheck:jni saw a JNI call in a critical region:\n" + r.output());
+        assertFalse(
+                r.output().contains("WARNING in native method"),
+                "-Xcheck:jni saw a JNI call in a critical region:\n" + r.output());
     }
 
     // ---- the garbage collector and long heap-array calls -----------------------------------------------
@@ -145,12 +168,15 @@ class ChildJvmSafetyTest {
         FoldNd.setThreads(1);
         // Large columns, small output: allocating (and zeroing) a large output array holds safepoints
         // by itself, in the JVM, which is not what this measures.
-        FoldGeometry g = FoldGeometry.builder().kernelSize(7, 7).padding(3, 3).forFold(new long[] {1, 256 * 49, 128 * 128}, 128, 128);
+        FoldGeometry g = FoldGeometry.builder()
+                .kernelSize(7, 7)
+                .padding(3, 3)
+                .forFold(new long[] {1, 256 * 49, 128 * 128}, 128, 128);
         float[] columns = new float[(int) g.columnLength()];
         for (int i = 0; i < columns.length; i++) columns[i] = i % 7;
         Engine e = Engine.nativeEngine().orElseThrow();
         long alone = Long.MAX_VALUE;
-        for (int i = 0; i < 3; i++) {  // warm-up, and the fold's time with no other thread busy
+        for (int i = 0; i < 3; i++) { // warm-up, and the fold's time with no other thread busy
             long t0 = System.nanoTime();
             e.fold(g, columns, Reduce.SUM, null);
             alone = Math.min(alone, System.nanoTime() - t0);
@@ -162,7 +188,7 @@ class ChildJvmSafetyTest {
             Object[] keep = new Object[64];
             int i = 0;
             while (!done.get()) {
-                keep[i++ & 63] = new byte[64 << 10];  // 4 MB live: young collections every few ms
+                keep[i++ & 63] = new byte[64 << 10]; // 4 MB live: young collections every few ms
                 long now = System.nanoTime();
                 worst.accumulateAndGet(now - last, Math::max);
                 allocations.incrementAndGet();
@@ -171,7 +197,7 @@ class ChildJvmSafetyTest {
         });
         allocator.start();
         try {
-            Thread.sleep(300);  // the first collections, slower while the JVM warms up, are not what this measures
+            Thread.sleep(300); // the first collections, slower while the JVM warms up, are not what this measures
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
         }
@@ -188,8 +214,9 @@ class ChildJvmSafetyTest {
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
         }
-        System.out.printf("fold_ms=%.1f worst_stall_ms=%.1f allocations=%d alone_ms=%.1f%n", longestFold / 1e6, worst.get() / 1e6,
-                allocations.get(), alone / 1e6);
+        System.out.printf(
+                "fold_ms=%.1f worst_stall_ms=%.1f allocations=%d alone_ms=%.1f%n",
+                longestFold / 1e6, worst.get() / 1e6, allocations.get(), alone / 1e6);
     }
 
     /**
@@ -203,14 +230,22 @@ class ChildJvmSafetyTest {
     void longHeapArrayCallsDoNotHoldTheGarbageCollector() throws Exception {
         Assumptions.assumeTrue(Engine.nativeEngine().isPresent(), "no native engine on this platform");
         // Without -Xcheck:jni: it copies every array a critical region pins, which is what this measures.
-        ChildJvm.Result r = ChildJvm.run(ChildJvmSafetyTest.class, List.of("-XX:+UseG1GC", "-Xms2g", "-Xmx2g", "-Xmn64m", "gc"), Map.of(), null, false);
+        ChildJvm.Result r = ChildJvm.run(
+                ChildJvmSafetyTest.class,
+                List.of("-XX:+UseG1GC", "-Xms2g", "-Xmx2g", "-Xmn64m", "gc"),
+                Map.of(),
+                null,
+                false);
         assertEquals(0, r.exit(), r.output());
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("fold_ms=([0-9.]+) worst_stall_ms=([0-9.]+)").matcher(r.output());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("fold_ms=([0-9.]+) worst_stall_ms=([0-9.]+)")
+                .matcher(r.output());
         assertTrue(m.find(), r.output());
         double fold = Double.parseDouble(m.group(1)), stall = Double.parseDouble(m.group(2));
         System.out.printf("ChildJvmSafetyTest: fold %.1f ms, worst allocation stall %.1f ms%n", fold, stall);
         assertTrue(fold >= 100, "the fold must be long enough to show a stall: " + fold + " ms");
-        assertTrue(stall < fold / 4, "an allocation waited " + stall + " ms during folds of " + fold + " ms:\n" + r.output());
+        assertTrue(
+                stall < fold / 4,
+                "an allocation waited " + stall + " ms during folds of " + fold + " ms:\n" + r.output());
     }
 
     private static long vmSizeKb(long pid) throws IOException {
@@ -221,7 +256,10 @@ class ChildJvmSafetyTest {
     }
 
     private static void run(String... command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(new File("/dev/null")).start();
+        Process p = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(new File("/dev/null"))
+                .start();
         assertEquals(0, p.waitFor(), String.join(" ", command));
     }
 }

@@ -41,15 +41,18 @@ class ConformanceTest {
             String what = engine + " " + type + " " + memory + " " + Harness.unfoldGeometry(s, batched);
 
             double[] image = Harness.random(rnd, type, s.batch() * s.channels() * s.plane());
-            assertBitwise(Reference.unfold(image, s),
-                    Harness.unfold(engine, type, memory, Harness.unfoldGeometry(s, batched), image), "unfold " + what);
+            assertBitwise(
+                    Reference.unfold(image, s),
+                    Harness.unfold(engine, type, memory, Harness.unfoldGeometry(s, batched), image),
+                    "unfold " + what);
 
             FoldGeometry g = Harness.foldGeometry(s, batched);
             double[] columns = Harness.random(rnd, type, (int) g.columnLength());
             double[] weights = Harness.random(rnd, type, s.kernelVolume());
             for (Reduce r : Reduce.values()) {
                 for (double[] w : new double[][] {null, weights}) {
-                    assertBitwise(Reference.fold(columns, s, r, w, type.arith),
+                    assertBitwise(
+                            Reference.fold(columns, s, r, w, type.arith),
                             Harness.fold(engine, type, memory, g, columns, r, w),
                             "fold " + r + (w == null ? "" : " weighted") + " " + what);
                 }
@@ -65,16 +68,32 @@ class ConformanceTest {
         java.util.Arrays.fill(size, 1);
         java.util.Arrays.fill(k, 1);
         java.util.Arrays.fill(one, 1);
-        size[0] = 4; size[40] = 3; size[63] = 5;
-        k[0] = 2; k[40] = 2; k[63] = 3;
+        size[0] = 4;
+        size[40] = 3;
+        size[63] = 5;
+        k[0] = 2;
+        k[40] = 2;
+        k[63] = 3;
         Reference.Shape s = new Reference.Shape(2, 2, size, k, one, zero, one);
         Random rnd = new Random(64);
         double[] image = Harness.random(rnd, DType.DOUBLE, 2 * 2 * s.plane());
         double[] columns = Harness.random(rnd, DType.DOUBLE, 2 * 2 * s.kernelVolume() * s.blocks());
         for (Engine e : Engine.available()) {
-            assertBitwise(Reference.unfold(image, s), Harness.unfold(e, DType.DOUBLE, Memory.POINTER, Harness.unfoldGeometry(s, true), image), "unfold " + e);
-            assertBitwise(Reference.fold(columns, s, Reduce.SUM, null, DType.DOUBLE.arith),
-                    Harness.fold(e, DType.DOUBLE, Memory.DIRECT_BUFFER, Harness.foldGeometry(s, true), columns, Reduce.SUM, null), "fold " + e);
+            assertBitwise(
+                    Reference.unfold(image, s),
+                    Harness.unfold(e, DType.DOUBLE, Memory.POINTER, Harness.unfoldGeometry(s, true), image),
+                    "unfold " + e);
+            assertBitwise(
+                    Reference.fold(columns, s, Reduce.SUM, null, DType.DOUBLE.arith),
+                    Harness.fold(
+                            e,
+                            DType.DOUBLE,
+                            Memory.DIRECT_BUFFER,
+                            Harness.foldGeometry(s, true),
+                            columns,
+                            Reduce.SUM,
+                            null),
+                    "fold " + e);
         }
     }
 
@@ -88,20 +107,37 @@ class ConformanceTest {
             FoldGeometry ug = Harness.unfoldGeometry(s, true).withColumnLayout(ColumnLayout.BATCH_FUSED);
             int rows = s.channels() * s.kernelVolume(), blocks = s.blocks();
             String what = engine + " " + type + " " + memory + " " + ug;
-            org.junit.jupiter.api.Assertions.assertArrayEquals(new long[] {rows, (long) s.batch() * blocks}, ug.columnShape());
+            org.junit.jupiter.api.Assertions.assertArrayEquals(
+                    new long[] {rows, (long) s.batch() * blocks}, ug.columnShape());
 
             double[] image = Harness.random(rnd, type, s.batch() * s.channels() * s.plane());
-            assertBitwise(Reference.fused(Reference.unfold(image, s), s.batch(), rows, blocks),
-                    Harness.unfold(engine, type, memory, ug, image), "unfold " + what);
+            assertBitwise(
+                    Reference.fused(Reference.unfold(image, s), s.batch(), rows, blocks),
+                    Harness.unfold(engine, type, memory, ug, image),
+                    "unfold " + what);
 
-            FoldGeometry fg = FoldGeometry.forFold(ug.columnShape(), s.size(), s.kernel(), s.dilation(), s.padding(), s.stride(),
+            FoldGeometry fg = FoldGeometry.forFold(
+                    ug.columnShape(),
+                    s.size(),
+                    s.kernel(),
+                    s.dilation(),
+                    s.padding(),
+                    s.stride(),
                     ColumnLayout.BATCH_FUSED);
             org.junit.jupiter.api.Assertions.assertEquals(ug, fg);
             double[] perSample = Harness.random(rnd, type, (int) fg.columnLength());
             double[] weights = Harness.random(rnd, type, s.kernelVolume());
             for (Reduce r : Reduce.values()) {
-                assertBitwise(Reference.fold(perSample, s, r, weights, type.arith),
-                        Harness.fold(engine, type, memory, fg, Reference.fused(perSample, s.batch(), rows, blocks), r, weights),
+                assertBitwise(
+                        Reference.fold(perSample, s, r, weights, type.arith),
+                        Harness.fold(
+                                engine,
+                                type,
+                                memory,
+                                fg,
+                                Reference.fused(perSample, s.batch(), rows, blocks),
+                                r,
+                                weights),
                         "fold " + r + " " + what);
             }
         }

@@ -38,23 +38,71 @@ class ConvNdPyTorchTest {
             String what = type + " " + s;
             ConvNdTest.Run ours = new ConvNdTest.Run(type, trial % 2 == 0, s);
             try (PointerScope scope = new PointerScope()) {
-                Tensor tx = tensor(type, x, s.xShape()), tw = tensor(type, w, s.weightShape()), tb = tensor(type, b, new long[] {s.outChannels()});
-                Tensor ty = torch.convolution(tx, tw, new TensorOptional(tb), longs(s.stride()), longs(s.padding()), longs(s.dilation()),
-                        false, new long[s.dims()], s.groups());
+                Tensor tx = tensor(type, x, s.xShape()),
+                        tw = tensor(type, w, s.weightShape()),
+                        tb = tensor(type, b, new long[] {s.outChannels()});
+                Tensor ty = torch.convolution(
+                        tx,
+                        tw,
+                        new TensorOptional(tb),
+                        longs(s.stride()),
+                        longs(s.padding()),
+                        longs(s.dilation()),
+                        false,
+                        new long[s.dims()],
+                        s.groups());
                 Tensor tgy = tensor(type, gy, s.yShape());
-                T_TensorTensorTensor_T grads = torch.convolution_backward(tgy, tx, tw, new long[] {s.outChannels()}, longs(s.stride()),
-                        longs(s.padding()), longs(s.dilation()), false, new long[s.dims()], s.groups(), allThree());
+                T_TensorTensorTensor_T grads = torch.convolution_backward(
+                        tgy,
+                        tx,
+                        tw,
+                        new long[] {s.outChannels()},
+                        longs(s.stride()),
+                        longs(s.padding()),
+                        longs(s.dilation()),
+                        false,
+                        new long[s.dims()],
+                        s.groups(),
+                        allThree());
                 // Magnitudes: the same operations on |values|, in double.
-                Tensor ax = tensor(DType.DOUBLE, abs(x), s.xShape()), aw = tensor(DType.DOUBLE, abs(w), s.weightShape());
-                Tensor ab = tensor(DType.DOUBLE, abs(b), new long[] {s.outChannels()}), agy = tensor(DType.DOUBLE, abs(gy), s.yShape());
-                Tensor my = torch.convolution(ax, aw, new TensorOptional(ab), longs(s.stride()), longs(s.padding()), longs(s.dilation()),
-                        false, new long[s.dims()], s.groups());
-                T_TensorTensorTensor_T mg = torch.convolution_backward(agy, ax, aw, new long[] {s.outChannels()}, longs(s.stride()),
-                        longs(s.padding()), longs(s.dilation()), false, new long[s.dims()], s.groups(), allThree());
+                Tensor ax = tensor(DType.DOUBLE, abs(x), s.xShape()),
+                        aw = tensor(DType.DOUBLE, abs(w), s.weightShape());
+                Tensor ab = tensor(DType.DOUBLE, abs(b), new long[] {s.outChannels()}),
+                        agy = tensor(DType.DOUBLE, abs(gy), s.yShape());
+                Tensor my = torch.convolution(
+                        ax,
+                        aw,
+                        new TensorOptional(ab),
+                        longs(s.stride()),
+                        longs(s.padding()),
+                        longs(s.dilation()),
+                        false,
+                        new long[s.dims()],
+                        s.groups());
+                T_TensorTensorTensor_T mg = torch.convolution_backward(
+                        agy,
+                        ax,
+                        aw,
+                        new long[] {s.outChannels()},
+                        longs(s.stride()),
+                        longs(s.padding()),
+                        longs(s.dilation()),
+                        false,
+                        new long[s.dims()],
+                        s.groups(),
+                        allThree());
 
-                int kv = Reference.product(s.kernel()), inPer = s.inChannels() / s.groups(), outPer = s.outChannels() / s.groups();
+                int kv = Reference.product(s.kernel()),
+                        inPer = s.inChannels() / s.groups(),
+                        outPer = s.outChannels() / s.groups();
                 close(read(ty), read(my), inPer * kv + 1, ours.forward(x, w, b), type, "forward " + what);
-                close(read(grads.get0()), read(mg.get0()), outPer * kv, ours.backwardInput(gy, w), type, "gradInput " + what);
+                close(
+                        read(grads.get0()),
+                        read(mg.get0()),
+                        outPer * kv,
+                        ours.backwardInput(gy, w),
+                        type,
+                        "gradInput " + what);
                 double[][] gw = ours.backwardWeight(x, gy);
                 int nl = s.batch() * Reference.product(s.grid());
                 close(read(grads.get1()), read(mg.get1()), nl, gw[0], type, "gradWeight " + what);
@@ -65,11 +113,13 @@ class ConvNdPyTorchTest {
 
     static void close(double[] torchValues, double[] magnitude, int terms, double[] ours, DType type, String what) {
         double u = type == DType.FLOAT ? 0x1p-24 : 0x1p-53;
-        if (torchValues.length != ours.length) throw new AssertionError(what + ": length " + ours.length + " vs " + torchValues.length);
+        if (torchValues.length != ours.length)
+            throw new AssertionError(what + ": length " + ours.length + " vs " + torchValues.length);
         for (int i = 0; i < ours.length; i++) {
             double bound = 2 * (terms + 2) * u * magnitude[i];
             if (!(Math.abs(ours[i] - torchValues[i]) <= bound)) {
-                throw new AssertionError(what + ": element " + i + " PyTorch " + torchValues[i] + ", foldnd " + ours[i] + ", bound " + bound);
+                throw new AssertionError(what + ": element " + i + " PyTorch " + torchValues[i] + ", foldnd " + ours[i]
+                        + ", bound " + bound);
             }
         }
     }

@@ -38,8 +38,8 @@ class ConvNdSafetyTest {
     // A small 1-d convolution: x (2, 2, 5), weight (4, 2, 3), bias (4), y (2, 4, 3).
     static final long[] X = {2, 2, 5}, W = {4, 2, 3}, Y = {2, 4, 3};
     static final int[] K = {3}, ONE = {1}, ZERO = {0}, SIZE = {5};
-    static final Map<String, Integer> LENGTHS = Map.of("x", 20, "weight", 24, "bias", 4, "y", 24, "gradY", 24, "gradX", 20,
-            "gradWeight", 24, "gradBias", 4);
+    static final Map<String, Integer> LENGTHS = Map.of(
+            "x", 20, "weight", 24, "bias", 4, "y", 24, "gradY", 24, "gradX", 20, "gradWeight", 24, "gradBias", 4);
 
     // ---- aliasing --------------------------------------------------------------------------------
 
@@ -48,17 +48,22 @@ class ConvNdSafetyTest {
     void gradBiasThatIsXIsRefusedAndXIsUnchanged() {
         FloatBuffer x = floats(new Random(1), 20), gy = floats(new Random(2), 24), gw = floats(24);
         float[] before = contents(x);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> ConvNd.backwardWeight(x, X, gy, Y, K, ONE, ZERO, ONE, 1, gw, x));
-        assertTrue(e.getMessage().contains("gradBias must not") && e.getMessage().contains(" x"), e.getMessage());
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> ConvNd.backwardWeight(x, X, gy, Y, K, ONE, ZERO, ONE, 1, gw, x));
+        assertTrue(
+                e.getMessage().contains("gradBias must not") && e.getMessage().contains(" x"), e.getMessage());
         assertArrayEquals(before, contents(x), "x was written");
         assertArrayEquals(new float[24], contents(gw), "gradWeight was written although the call was refused");
 
-        DoubleBuffer xd = ByteBuffer.allocateDirect(160).order(ByteOrder.nativeOrder()).asDoubleBuffer();
+        DoubleBuffer xd =
+                ByteBuffer.allocateDirect(160).order(ByteOrder.nativeOrder()).asDoubleBuffer();
         for (int i = 0; i < 20; i++) xd.put(i, i + 0.5);
-        DoubleBuffer gyd = ByteBuffer.allocateDirect(192).order(ByteOrder.nativeOrder()).asDoubleBuffer();
-        DoubleBuffer gwd = ByteBuffer.allocateDirect(192).order(ByteOrder.nativeOrder()).asDoubleBuffer();
-        e = assertThrows(IllegalArgumentException.class,
+        DoubleBuffer gyd =
+                ByteBuffer.allocateDirect(192).order(ByteOrder.nativeOrder()).asDoubleBuffer();
+        DoubleBuffer gwd =
+                ByteBuffer.allocateDirect(192).order(ByteOrder.nativeOrder()).asDoubleBuffer();
+        e = assertThrows(
+                IllegalArgumentException.class,
                 () -> ConvNd.backwardWeight(xd, X, gyd, Y, K, ONE, ZERO, ONE, 1, gwd, xd));
         assertTrue(e.getMessage().contains("gradBias must not"), e.getMessage());
         for (int i = 0; i < 20; i++) assertEquals(i + 0.5, xd.get(i), "double x was written");
@@ -82,7 +87,8 @@ class ConvNdSafetyTest {
     @ParameterizedTest(name = "{0}: {1} over {2}")
     @MethodSource("aliasPairs")
     void anOutputSharingOneElementWithAnotherArgumentIsRefused(String method, String output, String other) {
-        assumeTrue(Addresses.available(), "no addresses without JavaCPP's native library: only identity is checked there");
+        assumeTrue(
+                Addresses.available(), "no addresses without JavaCPP's native library: only identity is checked there");
         List<String> names = switch (method) {
             case "forward" -> List.of("x", "weight", "bias", "y");
             case "backwardInput" -> List.of("gradY", "weight", "gradX");
@@ -117,7 +123,8 @@ class ConvNdSafetyTest {
         }
         call(method, separate);
         for (String n : names) {
-            if (isOutput(n)) assertArrayEquals(contents(separate.get(n)), contents(args.get(n)), n + " with adjacent operands");
+            if (isOutput(n))
+                assertArrayEquals(contents(separate.get(n)), contents(args.get(n)), n + " with adjacent operands");
         }
     }
 
@@ -130,11 +137,15 @@ class ConvNdSafetyTest {
         for (int i = 0; i < 100; i++) all.put(i, rnd.nextFloat());
         // weight is elements [0, 24); y a separate view of the same ByteBuffer from element 12 on
         FloatBuffer weight = all.duplicate().limit(24);
-        FloatBuffer y = bytes.duplicate().position(12 * Float.BYTES).slice().order(ByteOrder.nativeOrder()).asFloatBuffer();
+        FloatBuffer y = bytes.duplicate()
+                .position(12 * Float.BYTES)
+                .slice()
+                .order(ByteOrder.nativeOrder())
+                .asFloatBuffer();
         FloatBuffer x = floats(new Random(6), 20);
         float[] before = contents(all), xBefore = contents(x);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> ConvNd.forward(x, X, weight, W, null, ONE, ZERO, ONE, 1, y));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> ConvNd.forward(x, X, weight, W, null, ONE, ZERO, ONE, 1, y));
         assertTrue(e.getMessage().contains("y must not overlap weight in memory"), e.getMessage());
         assertArrayEquals(before, contents(all));
         assertArrayEquals(xBefore, contents(x));
@@ -154,7 +165,8 @@ class ConvNdSafetyTest {
     @MethodSource("methods")
     void racingPositionsAndLimitsNeverMoveWhatACallTouches(String method) throws Exception {
         Map<String, Integer> lengths = new LinkedHashMap<>();
-        // A larger case, so that each call gives the racer time: x (2, 6, 20, 20), weight (8, 6, 3, 3), y (2, 8, 18, 18)
+        // A larger case, so that each call gives the racer time: x (2, 6, 20, 20), weight (8, 6, 3, 3), y (2, 8, 18,
+        // 18)
         long[] xs = {2, 6, 20, 20}, ws = {8, 6, 3, 3}, ys = {2, 8, 18, 18};
         int[] k = {3, 3}, one = {1, 1}, zero = {0, 0}, size = {20, 20};
         int xn = 4800, wn = 432, yn = 5184;
@@ -187,46 +199,63 @@ class ConvNdSafetyTest {
         }
         Consumer<Map<String, FloatBuffer>> run = a -> {
             switch (method) {
-                case "forward" -> ConvNd.forward(a.get("x"), xs, a.get("weight"), ws, a.get("bias"), one, zero, one, 1,
-                        a.get("y"));
-                case "backwardInput" -> ConvNd.backwardInput(a.get("gradY"), ys, a.get("weight"), ws, size, one, zero, one, 1,
-                        a.get("gradX"));
-                default -> ConvNd.backwardWeight(a.get("x"), xs, a.get("gradY"), ys, k, one, zero, one, 1, a.get("gradWeight"),
-                        a.get("gradBias"));
+                case "forward" ->
+                    ConvNd.forward(a.get("x"), xs, a.get("weight"), ws, a.get("bias"), one, zero, one, 1, a.get("y"));
+                case "backwardInput" ->
+                    ConvNd.backwardInput(
+                            a.get("gradY"), ys, a.get("weight"), ws, size, one, zero, one, 1, a.get("gradX"));
+                default ->
+                    ConvNd.backwardWeight(
+                            a.get("x"),
+                            xs,
+                            a.get("gradY"),
+                            ys,
+                            k,
+                            one,
+                            zero,
+                            one,
+                            1,
+                            a.get("gradWeight"),
+                            a.get("gradBias"));
             }
         };
         Map<String, float[]> expected = new LinkedHashMap<>();
-        run.accept(caller);  // no racer yet: the reference results
-        for (String o : outputs) expected.put(o, Arrays.copyOfRange(contents(whole.get(o)), guard, guard + lengths.get(o)));
-        float[][] inputsBefore = lengths.keySet().stream().filter(n -> !outputs.contains(n)).map(n -> contents(whole.get(n)))
+        run.accept(caller); // no racer yet: the reference results
+        for (String o : outputs)
+            expected.put(o, Arrays.copyOfRange(contents(whole.get(o)), guard, guard + lengths.get(o)));
+        float[][] inputsBefore = lengths.keySet().stream()
+                .filter(n -> !outputs.contains(n))
+                .map(n -> contents(whole.get(n)))
                 .toArray(float[][]::new);
 
         AtomicBoolean stop = new AtomicBoolean();
         AtomicReference<Throwable> racerFailure = new AtomicReference<>();
         List<FloatBuffer> moved = new ArrayList<>(caller.values());
         List<Integer> sizes = new ArrayList<>(lengths.values());
-        Thread racer = new Thread(() -> {
-            Random r = new Random(7);
-            try {
-                // One argument at a time leaves its true region for a moment, so that most calls start on the
-                // true regions (and are checked against them) while the racer keeps moving things under them.
-                while (!stop.get()) {
-                    int i = r.nextInt(moved.size());
-                    FloatBuffer b = moved.get(i);
-                    int n = sizes.get(i);
-                    int p = guard + r.nextInt(n + 1);
-                    b.limit(guard + n);  // first the widest limit, so that every position below is legal
-                    b.position(p);
-                    b.limit(p + r.nextInt(guard + n - p + 1));  // a window inside the region (rarely all of it)
-                    for (int spin = r.nextInt(1000); spin > 0; spin--) Thread.onSpinWait();
-                    b.limit(guard + n);
-                    b.position(guard);  // the true region again
-                    for (int spin = r.nextInt(1000); spin > 0; spin--) Thread.onSpinWait();
-                }
-            } catch (Throwable t) {
-                racerFailure.set(t);
-            }
-        }, "racer");
+        Thread racer = new Thread(
+                () -> {
+                    Random r = new Random(7);
+                    try {
+                        // One argument at a time leaves its true region for a moment, so that most calls start on the
+                        // true regions (and are checked against them) while the racer keeps moving things under them.
+                        while (!stop.get()) {
+                            int i = r.nextInt(moved.size());
+                            FloatBuffer b = moved.get(i);
+                            int n = sizes.get(i);
+                            int p = guard + r.nextInt(n + 1);
+                            b.limit(guard + n); // first the widest limit, so that every position below is legal
+                            b.position(p);
+                            b.limit(p + r.nextInt(guard + n - p + 1)); // a window inside the region (rarely all of it)
+                            for (int spin = r.nextInt(1000); spin > 0; spin--) Thread.onSpinWait();
+                            b.limit(guard + n);
+                            b.position(guard); // the true region again
+                            for (int spin = r.nextInt(1000); spin > 0; spin--) Thread.onSpinWait();
+                        }
+                    } catch (Throwable t) {
+                        racerFailure.set(t);
+                    }
+                },
+                "racer");
         racer.start();
         int succeeded = 0, refused = 0;
         try {
@@ -254,12 +283,13 @@ class ConvNdSafetyTest {
                     for (int i = 0; i < got.length; i++) {
                         int j = i - guard;
                         if (j < 0 || j >= lengths.get(o)) {
-                            if (got[i] != sentinel) throw new AssertionError(o + "'s guard zone written at " + i + ", call " + n);
+                            if (got[i] != sentinel)
+                                throw new AssertionError(o + "'s guard zone written at " + i + ", call " + n);
                         } else if (!ok && !Float.isNaN(got[i])) {
                             throw new AssertionError(o + " written by a refused call, element " + j + ", call " + n);
                         } else if (ok && !close(expected.get(o)[j], got[i])) {
-                            throw new AssertionError(o + "[" + j + "] = " + got[i] + ", expected " + expected.get(o)[j]
-                                    + ", call " + n);
+                            throw new AssertionError(
+                                    o + "[" + j + "] = " + got[i] + ", expected " + expected.get(o)[j] + ", call " + n);
                         }
                     }
                 }
@@ -271,9 +301,12 @@ class ConvNdSafetyTest {
         if (racerFailure.get() != null) throw new AssertionError("the racer itself failed", racerFailure.get());
         int i = 0;
         for (String n : lengths.keySet()) {
-            if (!outputs.contains(n)) assertArrayEquals(inputsBefore[i++], contents(whole.get(n)), n + " (an input) changed");
+            if (!outputs.contains(n))
+                assertArrayEquals(inputsBefore[i++], contents(whole.get(n)), n + " (an input) changed");
         }
-        assertTrue(succeeded > 0 && refused > 0, "the race never " + (succeeded == 0 ? "let a call through" : "moved a check"));
+        assertTrue(
+                succeeded > 0 && refused > 0,
+                "the race never " + (succeeded == 0 ? "let a call through" : "moved a check"));
     }
 
     static List<String> methods() {
@@ -286,7 +319,7 @@ class ConvNdSafetyTest {
         Random rnd = new Random(11);
         Map<String, FloatBuffer> args = new LinkedHashMap<>();
         for (Map.Entry<String, Integer> e : LENGTHS.entrySet()) {
-            int n = e.getValue(), spare = isOutput(e.getKey()) ? 5 : 0;  // outputs may be longer than needed
+            int n = e.getValue(), spare = isOutput(e.getKey()) ? 5 : 0; // outputs may be longer than needed
             FloatBuffer b = floats(3 + n + spare + 7);
             for (int i = 0; i < b.capacity(); i++) b.put(i, rnd.nextFloat());
             args.put(e.getKey(), b.limit(3 + n + spare).position(3));
@@ -309,7 +342,10 @@ class ConvNdSafetyTest {
                     if (written && inRegion) {
                         assertEquals(separate.get(n).get(i - 3), now[i], method + ": " + n + "[" + (i - 3) + "]");
                     } else {
-                        assertEquals(was[i], now[i], method + ": " + n + " changed at " + i + " (outside what the call writes)");
+                        assertEquals(
+                                was[i],
+                                now[i],
+                                method + ": " + n + " changed at " + i + " (outside what the call writes)");
                     }
                 }
             });
@@ -328,30 +364,58 @@ class ConvNdSafetyTest {
         int[] one = {1}, zero = {0}, one2 = {1, 1}, zero2 = {0, 0};
         float[] a = new float[4];
         FloatBuffer b = floats(4), o = floats(4);
-        long[] wide = {1, 1, 65536, 65536};  // a 65536 x 65536 kernel: K = 2^32
+        long[] wide = {1, 1, 65536, 65536}; // a 65536 x 65536 kernel: K = 2^32
         int[] wideSize = {65536, 65536};
         String n = "xShape[0] (N) is 2147483648", c = "xShape[1] (C_in) is 2147483648";
         String k = "kernel volume K (weightShape[2..]) is 4294967296";
         List<Map.Entry<String, Executable>> cases = List.of(
                 // forward: N, C_in (weight[1] * groups), K
-                Map.entry(n, () -> ConvNd.forward(a, new long[] {big, 1, 1}, a, new long[] {1, 1, 1}, null, one, zero, one, 1)),
-                Map.entry(c, () -> ConvNd.forward(b, new long[] {1, big, 1}, b, new long[] {2, big / 2, 1}, null, one, zero, one,
-                        2, o)),
+                Map.entry(
+                        n,
+                        () -> ConvNd.forward(
+                                a, new long[] {big, 1, 1}, a, new long[] {1, 1, 1}, null, one, zero, one, 1)),
+                Map.entry(
+                        c,
+                        () -> ConvNd.forward(
+                                b, new long[] {1, big, 1}, b, new long[] {2, big / 2, 1}, null, one, zero, one, 2, o)),
                 Map.entry(k, () -> ConvNd.forward(a, wide, a, wide, null, one2, zero2, one2, 1)),
                 Map.entry(k, () -> ConvNd.forward(b, wide, b, wide, null, one2, zero2, one2, 1, o)),
                 // backwardInput: N from gradYShape, C_in from weightShape[1] * groups
-                Map.entry("gradYShape[0] (N) is 2147483648", () -> ConvNd.backwardInput(b, new long[] {big, 1, 1}, b,
-                        new long[] {1, 1, 1}, one, one, zero, one, 1, o)),
-                Map.entry("C_in (weightShape[1] * groups) is 2147483648", () -> ConvNd.backwardInput(a, new long[] {1, 2, 1}, a,
-                        new long[] {2, big / 2, 1}, one, one, zero, one, 2)),
-                Map.entry(k, () -> ConvNd.backwardInput(a, new long[] {1, 1, 1, 1}, a, wide, wideSize, one2, zero2, one2, 1)),
+                Map.entry(
+                        "gradYShape[0] (N) is 2147483648",
+                        () -> ConvNd.backwardInput(
+                                b, new long[] {big, 1, 1}, b, new long[] {1, 1, 1}, one, one, zero, one, 1, o)),
+                Map.entry(
+                        "C_in (weightShape[1] * groups) is 2147483648",
+                        () -> ConvNd.backwardInput(
+                                a, new long[] {1, 2, 1}, a, new long[] {2, big / 2, 1}, one, one, zero, one, 2)),
+                Map.entry(
+                        k,
+                        () -> ConvNd.backwardInput(
+                                a, new long[] {1, 1, 1, 1}, a, wide, wideSize, one2, zero2, one2, 1)),
                 // backwardWeight: K from kernelSize
-                Map.entry(n, () -> ConvNd.backwardWeight(a, new long[] {big, 1, 1}, a, new long[] {big, 1, 1}, one, one, zero,
-                        one, 1)),
-                Map.entry(c, () -> ConvNd.backwardWeight(b, new long[] {1, big, 1}, b, new long[] {1, 2, 1}, one, one, zero,
-                        one, 2, o, o.duplicate())),
-                Map.entry("kernel volume K (the product of kernelSize) is 4294967296", () -> ConvNd.backwardWeight(a, wide, a,
-                        new long[] {1, 1, 1, 1}, wideSize, one2, zero2, one2, 1)));
+                Map.entry(
+                        n,
+                        () -> ConvNd.backwardWeight(
+                                a, new long[] {big, 1, 1}, a, new long[] {big, 1, 1}, one, one, zero, one, 1)),
+                Map.entry(
+                        c,
+                        () -> ConvNd.backwardWeight(
+                                b,
+                                new long[] {1, big, 1},
+                                b,
+                                new long[] {1, 2, 1},
+                                one,
+                                one,
+                                zero,
+                                one,
+                                2,
+                                o,
+                                o.duplicate())),
+                Map.entry(
+                        "kernel volume K (the product of kernelSize) is 4294967296",
+                        () -> ConvNd.backwardWeight(
+                                a, wide, a, new long[] {1, 1, 1, 1}, wideSize, one2, zero2, one2, 1)));
         for (Map.Entry<String, Executable> entry : cases) {
             String mention = entry.getKey();
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, entry.getValue(), mention);
@@ -373,7 +437,7 @@ class ConvNdSafetyTest {
         for (int trial = 0; trial < 20_000; trial++) {
             int d = 1 + rnd.nextInt(2);
             long[] xs = longs(rnd, pool, d + 2), ys = longs(rnd, pool, d + 2);
-            long[] ws = longs(rnd, pool, d + 2 - (rnd.nextInt(10) == 0 ? 1 : 0));  // sometimes of the wrong rank
+            long[] ws = longs(rnd, pool, d + 2 - (rnd.nextInt(10) == 0 ? 1 : 0)); // sometimes of the wrong rank
             int[] k = ints(rnd, ints, d), s = ints(rnd, ints, d), p = ints(rnd, ints, d), dil = ints(rnd, ints, d);
             int[] n = ints(rnd, ints, d);
             int groups = ints[rnd.nextInt(ints.length)];
@@ -392,10 +456,14 @@ class ConvNdSafetyTest {
                 } catch (IllegalArgumentException expected) {
                     // the only failure allowed
                 } catch (Throwable t) {
-                    throw new AssertionError("xShape " + Arrays.toString(xs) + " weightShape " + Arrays.toString(ws)
-                            + " gradYShape " + Arrays.toString(ys) + " kernel " + Arrays.toString(k) + " stride "
-                            + Arrays.toString(s) + " padding " + Arrays.toString(p) + " dilation " + Arrays.toString(dil)
-                            + " size " + Arrays.toString(n) + " groups " + groups + ": " + t, t);
+                    throw new AssertionError(
+                            "xShape " + Arrays.toString(xs) + " weightShape " + Arrays.toString(ws)
+                                    + " gradYShape " + Arrays.toString(ys) + " kernel " + Arrays.toString(k)
+                                    + " stride "
+                                    + Arrays.toString(s) + " padding " + Arrays.toString(p) + " dilation "
+                                    + Arrays.toString(dil)
+                                    + " size " + Arrays.toString(n) + " groups " + groups + ": " + t,
+                            t);
                 }
             }
         }
@@ -448,7 +516,8 @@ class ConvNdSafetyTest {
         for (Executable call : calls) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
             String m = e.getMessage();
-            assertTrue(m.contains(expected) && m.contains("more than the 2147483647 bytes one scratch view can hold"), m);
+            assertTrue(
+                    m.contains(expected) && m.contains("more than the 2147483647 bytes one scratch view can hold"), m);
             assertFalse(m.contains("buffer API"), m);
         }
         assertTrue(ConvNd.retainedScratchBytes() <= Convolution.KEPT_SCRATCH_BYTES);
@@ -458,9 +527,14 @@ class ConvNdSafetyTest {
     /** A failed native allocation is an OutOfMemoryError saying how much, and for what. */
     @Test
     void aFailedAllocationIsAnOutOfMemoryErrorSayingWhy() {
-        assumeTrue(Addresses.available(), "scratch comes from the JVM's direct memory without JavaCPP's native library");
-        OutOfMemoryError e = assertThrows(OutOfMemoryError.class, () -> Convolution.malloc(1L << 62, "the test's block"));
-        assertTrue(e.getMessage().contains("could not allocate 4611686018427387904 bytes of native scratch for the test's block"),
+        assumeTrue(
+                Addresses.available(), "scratch comes from the JVM's direct memory without JavaCPP's native library");
+        OutOfMemoryError e =
+                assertThrows(OutOfMemoryError.class, () -> Convolution.malloc(1L << 62, "the test's block"));
+        assertTrue(
+                e.getMessage()
+                        .contains(
+                                "could not allocate 4611686018427387904 bytes of native scratch for the test's block"),
                 e.getMessage());
     }
 
@@ -481,11 +555,13 @@ class ConvNdSafetyTest {
 
     static void call(String method, Map<String, FloatBuffer> a) {
         switch (method) {
-            case "forward" -> ConvNd.forward(a.get("x"), X, a.get("weight"), W, a.get("bias"), ONE, ZERO, ONE, 1, a.get("y"));
-            case "backwardInput" -> ConvNd.backwardInput(a.get("gradY"), Y, a.get("weight"), W, SIZE, ONE, ZERO, ONE, 1,
-                    a.get("gradX"));
-            default -> ConvNd.backwardWeight(a.get("x"), X, a.get("gradY"), Y, K, ONE, ZERO, ONE, 1, a.get("gradWeight"),
-                    a.get("gradBias"));
+            case "forward" ->
+                ConvNd.forward(a.get("x"), X, a.get("weight"), W, a.get("bias"), ONE, ZERO, ONE, 1, a.get("y"));
+            case "backwardInput" ->
+                ConvNd.backwardInput(a.get("gradY"), Y, a.get("weight"), W, SIZE, ONE, ZERO, ONE, 1, a.get("gradX"));
+            default ->
+                ConvNd.backwardWeight(
+                        a.get("x"), X, a.get("gradY"), Y, K, ONE, ZERO, ONE, 1, a.get("gradWeight"), a.get("gradBias"));
         }
     }
 
@@ -494,7 +570,9 @@ class ConvNdSafetyTest {
     }
 
     static FloatBuffer floats(int n) {
-        return ByteBuffer.allocateDirect(n * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        return ByteBuffer.allocateDirect(n * Float.BYTES)
+                .order(ByteOrder.nativeOrder())
+                .asFloatBuffer();
     }
 
     static FloatBuffer floats(Random rnd, int n) {

@@ -63,7 +63,8 @@ class ConvNdTest {
         for (int trial = 0; trial < 10; trial++) {
             Conv s = randomConv(rnd, d);
             double[] x = Harness.random(rnd, type, s.batch() * s.inChannels() * Reference.product(s.size()));
-            double[] w = Harness.random(rnd, type, s.outChannels() * (s.inChannels() / s.groups()) * Reference.product(s.kernel()));
+            double[] w = Harness.random(
+                    rnd, type, s.outChannels() * (s.inChannels() / s.groups()) * Reference.product(s.kernel()));
             double[] b = trial % 3 == 0 ? null : Harness.random(rnd, type, s.outChannels());
             double[] gy = Harness.random(rnd, type, s.batch() * s.outChannels() * Reference.product(s.grid()));
             String what = type + (buffers ? " buffers " : " arrays ") + s;
@@ -79,64 +80,158 @@ class ConvNdTest {
 
     /** Runs ConvNd on heap arrays or direct buffers of one type, values carried as double. */
     record Run(DType type, boolean buffers, Conv s) {
-        int[] st() { return s.stride(); }
+        int[] st() {
+            return s.stride();
+        }
 
         double[] forward(double[] x, double[] w, double[] b) {
             if (type == DType.DOUBLE) {
-                if (!buffers) return ConvNd.forward(x.clone(), s.xShape(), w.clone(), s.weightShape(), b, st(), s.padding(), s.dilation(), s.groups());
+                if (!buffers)
+                    return ConvNd.forward(
+                            x.clone(),
+                            s.xShape(),
+                            w.clone(),
+                            s.weightShape(),
+                            b,
+                            st(),
+                            s.padding(),
+                            s.dilation(),
+                            s.groups());
                 DoubleBuffer y = doubles(length(s.yShape()));
-                ConvNd.forward(doubles(x), s.xShape(), doubles(w), s.weightShape(), b == null ? null : doubles(b), st(), s.padding(),
-                        s.dilation(), s.groups(), y);
+                ConvNd.forward(
+                        doubles(x),
+                        s.xShape(),
+                        doubles(w),
+                        s.weightShape(),
+                        b == null ? null : doubles(b),
+                        st(),
+                        s.padding(),
+                        s.dilation(),
+                        s.groups(),
+                        y);
                 return read(y);
             }
             if (!buffers) {
-                return Harness.toDouble(ConvNd.forward(Harness.toFloat(x), s.xShape(), Harness.toFloat(w), s.weightShape(),
-                        b == null ? null : Harness.toFloat(b), st(), s.padding(), s.dilation(), s.groups()));
+                return Harness.toDouble(ConvNd.forward(
+                        Harness.toFloat(x),
+                        s.xShape(),
+                        Harness.toFloat(w),
+                        s.weightShape(),
+                        b == null ? null : Harness.toFloat(b),
+                        st(),
+                        s.padding(),
+                        s.dilation(),
+                        s.groups()));
             }
             FloatBuffer y = floats(length(s.yShape()));
-            ConvNd.forward(floats(x), s.xShape(), floats(w), s.weightShape(), b == null ? null : floats(b), st(), s.padding(),
-                    s.dilation(), s.groups(), y);
+            ConvNd.forward(
+                    floats(x),
+                    s.xShape(),
+                    floats(w),
+                    s.weightShape(),
+                    b == null ? null : floats(b),
+                    st(),
+                    s.padding(),
+                    s.dilation(),
+                    s.groups(),
+                    y);
             return read(y);
         }
 
         double[] backwardInput(double[] gy, double[] w) {
             if (type == DType.DOUBLE) {
-                if (!buffers) return ConvNd.backwardInput(gy, s.yShape(), w, s.weightShape(), s.size(), st(), s.padding(), s.dilation(), s.groups());
+                if (!buffers)
+                    return ConvNd.backwardInput(
+                            gy, s.yShape(), w, s.weightShape(), s.size(), st(), s.padding(), s.dilation(), s.groups());
                 DoubleBuffer gx = doubles(length(s.xShape()));
-                ConvNd.backwardInput(doubles(gy), s.yShape(), doubles(w), s.weightShape(), s.size(), st(), s.padding(), s.dilation(),
-                        s.groups(), gx);
+                ConvNd.backwardInput(
+                        doubles(gy),
+                        s.yShape(),
+                        doubles(w),
+                        s.weightShape(),
+                        s.size(),
+                        st(),
+                        s.padding(),
+                        s.dilation(),
+                        s.groups(),
+                        gx);
                 return read(gx);
             }
             if (!buffers) {
-                return Harness.toDouble(ConvNd.backwardInput(Harness.toFloat(gy), s.yShape(), Harness.toFloat(w), s.weightShape(), s.size(),
-                        st(), s.padding(), s.dilation(), s.groups()));
+                return Harness.toDouble(ConvNd.backwardInput(
+                        Harness.toFloat(gy),
+                        s.yShape(),
+                        Harness.toFloat(w),
+                        s.weightShape(),
+                        s.size(),
+                        st(),
+                        s.padding(),
+                        s.dilation(),
+                        s.groups()));
             }
             FloatBuffer gx = floats(length(s.xShape()));
-            ConvNd.backwardInput(floats(gy), s.yShape(), floats(w), s.weightShape(), s.size(), st(), s.padding(), s.dilation(),
-                    s.groups(), gx);
+            ConvNd.backwardInput(
+                    floats(gy),
+                    s.yShape(),
+                    floats(w),
+                    s.weightShape(),
+                    s.size(),
+                    st(),
+                    s.padding(),
+                    s.dilation(),
+                    s.groups(),
+                    gx);
             return read(gx);
         }
 
         double[][] backwardWeight(double[] x, double[] gy) {
             if (type == DType.DOUBLE) {
                 if (!buffers) {
-                    ConvNd.WeightGradients<double[]> g = ConvNd.backwardWeight(x, s.xShape(), gy, s.yShape(), s.kernel(), st(),
-                            s.padding(), s.dilation(), s.groups());
+                    ConvNd.WeightGradients<double[]> g = ConvNd.backwardWeight(
+                            x, s.xShape(), gy, s.yShape(), s.kernel(), st(), s.padding(), s.dilation(), s.groups());
                     return new double[][] {g.weight(), g.bias()};
                 }
                 DoubleBuffer gw = doubles(length(s.weightShape())), gb = doubles(s.outChannels());
-                ConvNd.backwardWeight(doubles(x), s.xShape(), doubles(gy), s.yShape(), s.kernel(), st(), s.padding(), s.dilation(),
-                        s.groups(), gw, gb);
+                ConvNd.backwardWeight(
+                        doubles(x),
+                        s.xShape(),
+                        doubles(gy),
+                        s.yShape(),
+                        s.kernel(),
+                        st(),
+                        s.padding(),
+                        s.dilation(),
+                        s.groups(),
+                        gw,
+                        gb);
                 return new double[][] {read(gw), read(gb)};
             }
             if (!buffers) {
-                ConvNd.WeightGradients<float[]> g = ConvNd.backwardWeight(Harness.toFloat(x), s.xShape(), Harness.toFloat(gy),
-                        s.yShape(), s.kernel(), st(), s.padding(), s.dilation(), s.groups());
+                ConvNd.WeightGradients<float[]> g = ConvNd.backwardWeight(
+                        Harness.toFloat(x),
+                        s.xShape(),
+                        Harness.toFloat(gy),
+                        s.yShape(),
+                        s.kernel(),
+                        st(),
+                        s.padding(),
+                        s.dilation(),
+                        s.groups());
                 return new double[][] {Harness.toDouble(g.weight()), Harness.toDouble(g.bias())};
             }
             FloatBuffer gw = floats(length(s.weightShape())), gb = floats(s.outChannels());
-            ConvNd.backwardWeight(floats(x), s.xShape(), floats(gy), s.yShape(), s.kernel(), st(), s.padding(), s.dilation(),
-                    s.groups(), gw, gb);
+            ConvNd.backwardWeight(
+                    floats(x),
+                    s.xShape(),
+                    floats(gy),
+                    s.yShape(),
+                    s.kernel(),
+                    st(),
+                    s.padding(),
+                    s.dilation(),
+                    s.groups(),
+                    gw,
+                    gb);
             return new double[][] {read(gw), read(gb)};
         }
     }
@@ -149,8 +244,9 @@ class ConvNdTest {
             double bound = 2 * (expected.terms()[i] + 2) * u * expected.magnitude()[i];
             double err = Math.abs(actual[i] - expected.value()[i]);
             if (!(err <= bound)) {
-                throw new AssertionError(what + ": element " + i + " expected " + expected.value()[i] + " but was " + actual[i]
-                        + " (error " + err + " > bound " + bound + " for " + expected.terms()[i] + " terms)");
+                throw new AssertionError(
+                        what + ": element " + i + " expected " + expected.value()[i] + " but was " + actual[i]
+                                + " (error " + err + " > bound " + bound + " for " + expected.terms()[i] + " terms)");
             }
         }
     }
@@ -162,7 +258,9 @@ class ConvNdTest {
     }
 
     static FloatBuffer floats(long n) {
-        return ByteBuffer.allocateDirect((int) n * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        return ByteBuffer.allocateDirect((int) n * 4)
+                .order(ByteOrder.nativeOrder())
+                .asFloatBuffer();
     }
 
     static FloatBuffer floats(double[] v) {
@@ -172,7 +270,9 @@ class ConvNdTest {
     }
 
     static DoubleBuffer doubles(long n) {
-        return ByteBuffer.allocateDirect((int) n * 8).order(ByteOrder.nativeOrder()).asDoubleBuffer();
+        return ByteBuffer.allocateDirect((int) n * 8)
+                .order(ByteOrder.nativeOrder())
+                .asDoubleBuffer();
     }
 
     static DoubleBuffer doubles(double[] v) {
@@ -199,7 +299,8 @@ class ConvNdTest {
         for (int trial = 0; trial < 20; trial++) {
             int m = 1 + rnd.nextInt(20), n = 1 + rnd.nextInt(20), k = 1 + rnd.nextInt(20);
             boolean ta = rnd.nextBoolean(), tb = rnd.nextBoolean();
-            DoubleBuffer a = doubles(Harness.random(rnd, DType.DOUBLE, m * k)), b = doubles(Harness.random(rnd, DType.DOUBLE, k * n));
+            DoubleBuffer a = doubles(Harness.random(rnd, DType.DOUBLE, m * k)),
+                    b = doubles(Harness.random(rnd, DType.DOUBLE, k * n));
             DoubleBuffer c1 = doubles(m * n), c2 = doubles(m * n);
             ConvDoubleOps.INSTANCE.gemm(ta, tb, m, n, k, a, ta ? m : k, b, tb ? k : n, c1, n);
             ConvDoubleOps.javaGemm(ta, tb, m, n, k, a, ta ? m : k, b, tb ? k : n, c2, n);
@@ -214,8 +315,11 @@ class ConvNdTest {
         long[] x = {0, 2, 5, 5}, w = {3, 2, 3, 3}, y = {0, 3, 3, 3};
         int[] one = {1, 1}, zero = {0, 0};
         assertEquals(0, ConvNd.forward(new float[0], x, new float[54], w, new float[3], one, zero, one, 1).length);
-        assertEquals(0, ConvNd.backwardInput(new double[0], y, new double[54], w, new int[] {5, 5}, one, zero, one, 1).length);
-        ConvNd.WeightGradients<float[]> g = ConvNd.backwardWeight(new float[0], x, new float[0], y, new int[] {3, 3}, one, zero, one, 1);
+        assertEquals(
+                0,
+                ConvNd.backwardInput(new double[0], y, new double[54], w, new int[] {5, 5}, one, zero, one, 1).length);
+        ConvNd.WeightGradients<float[]> g =
+                ConvNd.backwardWeight(new float[0], x, new float[0], y, new int[] {3, 3}, one, zero, one, 1);
         org.junit.jupiter.api.Assertions.assertArrayEquals(new float[54], g.weight());
         org.junit.jupiter.api.Assertions.assertArrayEquals(new float[3], g.bias());
     }
@@ -226,25 +330,38 @@ class ConvNdTest {
         int[] one = {1, 1}, zero = {0, 0};
         float[] xs = new float[512], ws = new float[108];
         List<org.junit.jupiter.api.function.Executable> cases = List.of(
-                () -> ConvNd.forward(xs, x, ws, w, null, one, zero, one, 3),                       // 4 channels, 3 groups
-                () -> ConvNd.forward(xs, x, ws, new long[] {6, 4, 3, 3}, null, one, zero, one, 2),   // weight[1] != C_in / groups
-                () -> ConvNd.forward(xs, x, ws, w, new float[5], one, zero, one, 2),                 // bias length
-                () -> ConvNd.forward(new float[511], x, ws, w, null, one, zero, one, 2),             // x length
-                () -> ConvNd.forward(xs, x, ws, new long[] {6, 2, 3}, null, one, zero, one, 2),      // weight rank
-                () -> ConvNd.forward(xs, x, ws, w, null, one, zero, one, 0),                         // groups
-                () -> ConvNd.forward(xs, new long[] {2, 4, 2, 2}, ws, w, null, one, zero, one, 2),   // no block fits
-                () -> ConvNd.backwardInput(new float[216], new long[] {2, 6, 5, 5}, ws, w, new int[] {8, 8}, one, zero, one, 2),
-                () -> ConvNd.backwardWeight(xs, x, new float[432], new long[] {2, 6, 6, 7}, new int[] {3, 3}, one, zero, one, 2));
-        String[] mentions = {"xShape[1] (C_in) must be divisible by groups = 3, got 4", "weightShape[1] must be C_in / groups = 4 / 2 = 2",
-            "bias must have 6 elements", "x must have 512 elements", "xShape must be (N, C_in, *spatial) with 1 spatial",
-            "groups must be positive, got 0", "no block fits", "gradYShape must be [2, 6, 6, 6]", "gradYShape must be [2, 6, 6, 6]"};
+                () -> ConvNd.forward(xs, x, ws, w, null, one, zero, one, 3), // 4 channels, 3 groups
+                () -> ConvNd.forward(
+                        xs, x, ws, new long[] {6, 4, 3, 3}, null, one, zero, one, 2), // weight[1] != C_in / groups
+                () -> ConvNd.forward(xs, x, ws, w, new float[5], one, zero, one, 2), // bias length
+                () -> ConvNd.forward(new float[511], x, ws, w, null, one, zero, one, 2), // x length
+                () -> ConvNd.forward(xs, x, ws, new long[] {6, 2, 3}, null, one, zero, one, 2), // weight rank
+                () -> ConvNd.forward(xs, x, ws, w, null, one, zero, one, 0), // groups
+                () -> ConvNd.forward(xs, new long[] {2, 4, 2, 2}, ws, w, null, one, zero, one, 2), // no block fits
+                () -> ConvNd.backwardInput(
+                        new float[216], new long[] {2, 6, 5, 5}, ws, w, new int[] {8, 8}, one, zero, one, 2),
+                () -> ConvNd.backwardWeight(
+                        xs, x, new float[432], new long[] {2, 6, 6, 7}, new int[] {3, 3}, one, zero, one, 2));
+        String[] mentions = {
+            "xShape[1] (C_in) must be divisible by groups = 3, got 4",
+            "weightShape[1] must be C_in / groups = 4 / 2 = 2",
+            "bias must have 6 elements",
+            "x must have 512 elements",
+            "xShape must be (N, C_in, *spatial) with 1 spatial",
+            "groups must be positive, got 0",
+            "no block fits",
+            "gradYShape must be [2, 6, 6, 6]",
+            "gradYShape must be [2, 6, 6, 6]"
+        };
         for (int i = 0; i < cases.size(); i++) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, cases.get(i));
             String m = mentions[i];
             assertTrue(e.getMessage().contains(m), () -> "message lacks '" + m + "': " + e.getMessage());
         }
         assertThrows(NullPointerException.class, () -> ConvNd.forward(null, x, ws, w, null, one, zero, one, 2));
-        assertThrows(IllegalArgumentException.class, () -> ConvNd.forward(floats(512), x, floats(108), w, null, one, zero, one, 2,
-                FloatBuffer.allocate(432)));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> ConvNd.forward(
+                        floats(512), x, floats(108), w, null, one, zero, one, 2, FloatBuffer.allocate(432)));
     }
 }

@@ -9,19 +9,38 @@ package io.github.foldnd;
  */
 final class ConvReference {
     /** A convolution's sizes: x (N, C_in, *size), weight (C_out, C_in / groups, *kernel). */
-    record Conv(int batch, int inChannels, int outChannels, int groups, int[] size, int[] kernel, int[] stride, int[] padding,
-                int[] dilation) {
-        int dims() { return size.length; }
+    record Conv(
+            int batch,
+            int inChannels,
+            int outChannels,
+            int groups,
+            int[] size,
+            int[] kernel,
+            int[] stride,
+            int[] padding,
+            int[] dilation) {
+        int dims() {
+            return size.length;
+        }
 
         int[] grid() {
             int[] g = new int[dims()];
-            for (int i = 0; i < dims(); i++) g[i] = Math.floorDiv(size[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1, stride[i]) + 1;
+            for (int i = 0; i < dims(); i++)
+                g[i] = Math.floorDiv(size[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1, stride[i]) + 1;
             return g;
         }
 
-        long[] xShape() { return shape(batch, inChannels, size); }
-        long[] weightShape() { return shape(outChannels, inChannels / groups, kernel); }
-        long[] yShape() { return shape(batch, outChannels, grid()); }
+        long[] xShape() {
+            return shape(batch, inChannels, size);
+        }
+
+        long[] weightShape() {
+            return shape(outChannels, inChannels / groups, kernel);
+        }
+
+        long[] yShape() {
+            return shape(batch, outChannels, grid());
+        }
 
         private static long[] shape(int a, int b, int[] rest) {
             long[] s = new long[rest.length + 2];
@@ -34,7 +53,9 @@ final class ConvReference {
 
     /** Values, the magnitude sum of each one's terms, and the count of terms. */
     record Result(double[] value, double[] magnitude, int[] terms) {
-        static Result of(int n) { return new Result(new double[n], new double[n], new int[n]); }
+        static Result of(int n) {
+            return new Result(new double[n], new double[n], new int[n]);
+        }
 
         void add(int i, double term) {
             value[i] += term;
@@ -52,7 +73,9 @@ final class ConvReference {
 
     static void forEachTerm(Conv s, Term f) {
         int[] grid = s.grid();
-        int gridVolume = Reference.product(grid), kernelVolume = Reference.product(s.kernel), plane = Reference.product(s.size);
+        int gridVolume = Reference.product(grid),
+                kernelVolume = Reference.product(s.kernel),
+                plane = Reference.product(s.size);
         int inPerGroup = s.inChannels / s.groups, outPerGroup = s.outChannels / s.groups;
         for (int n = 0; n < s.batch; n++) {
             for (int o = 0; o < s.outChannels; o++) {
@@ -71,7 +94,12 @@ final class ConvReference {
                                 at = at * s.size[i] + p;
                             }
                             if (!inside) continue;
-                            f.at(n, o, c, (n * s.outChannels + o) * gridVolume + j, (n * s.inChannels + c) * plane + at,
+                            f.at(
+                                    n,
+                                    o,
+                                    c,
+                                    (n * s.outChannels + o) * gridVolume + j,
+                                    (n * s.inChannels + c) * plane + at,
                                     (o * inPerGroup + cl) * kernelVolume + k);
                         }
                     }

@@ -34,9 +34,10 @@ class EngineSelectionTest {
         assertSame(Engine.pureJava(), EngineSelector.select(" java "));
         IllegalStateException bad = assertThrows(IllegalStateException.class, () -> EngineSelector.select("gpu"));
         assertTrue(bad.getMessage().contains("foldnd.engine must be 'native' or 'java', got 'gpu'"), bad.getMessage());
-        Engine.nativeEngine().ifPresentOrElse(
-                n -> assertSame(n, EngineSelector.select("native")),
-                () -> assertThrows(IllegalStateException.class, () -> EngineSelector.select("native")));
+        Engine.nativeEngine()
+                .ifPresentOrElse(
+                        n -> assertSame(n, EngineSelector.select("native")),
+                        () -> assertThrows(IllegalStateException.class, () -> EngineSelector.select("native")));
     }
 
     @Test
@@ -53,9 +54,13 @@ class EngineSelectionTest {
     @Test
     void nativeEngineIsPresentWhenTheBuildMadeIt() {
         // An IDE run without the property shows as skipped, not as a silent pass.
-        org.junit.jupiter.api.Assumptions.assumeTrue(Boolean.getBoolean("foldnd.test.requireNative"),
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                Boolean.getBoolean("foldnd.test.requireNative"),
                 "foldnd.test.requireNative is not set: run through Maven, which builds the native library");
-        assertTrue(Engine.nativeEngine().isPresent(), () -> "native engine unavailable: " + Engine.nativeUnavailableReason().orElse("?"));
+        assertTrue(
+                Engine.nativeEngine().isPresent(),
+                () -> "native engine unavailable: "
+                        + Engine.nativeUnavailableReason().orElse("?"));
         assertEquals(2, Engine.available().size());
     }
 
@@ -68,7 +73,12 @@ class EngineSelectionTest {
     void planeByPlanePathMatchesTheWholeCallForBothTypes() {
         assumeTrue(Addresses.available(), "JavaCPP's native library is missing: no addresses to pass");
         for (ColumnLayout layout : ColumnLayout.values()) {
-            FoldGeometry.Builder b = FoldGeometry.builder().kernelSize(2, 3).dilation(1, 2).padding(1, 0).stride(2, 1).columnLayout(layout);
+            FoldGeometry.Builder b = FoldGeometry.builder()
+                    .kernelSize(2, 3)
+                    .dilation(1, 2)
+                    .padding(1, 0)
+                    .stride(2, 1)
+                    .columnLayout(layout);
             FoldGeometry u = b.forUnfold(2, 3, 7, 8), f = b.forFold(u.columnShape(), 7, 8);
             int images = (int) u.imageLength(), columns = (int) u.columnLength(), kernels = (int) u.kernelVolume();
             double[] image = new double[images], cols = new double[columns], weights = new double[kernels];
@@ -91,12 +101,20 @@ class EngineSelectionTest {
                     String what = "fold " + reduce + (weighted ? " weighted, " : ", ") + layout;
                     in = direct(cols);
                     out = direct(new double[images]);
-                    LargeSpans.foldDoubles(f, Addresses.base(in), Addresses.base(out), reduce, weighted ? weights : null, 3);
-                    assertArrayEquals(Engine.pureJava().fold(f, cols, reduce, weighted ? weights : null), doubles(out), what + ", doubles");
+                    LargeSpans.foldDoubles(
+                            f, Addresses.base(in), Addresses.base(out), reduce, weighted ? weights : null, 3);
+                    assertArrayEquals(
+                            Engine.pureJava().fold(f, cols, reduce, weighted ? weights : null),
+                            doubles(out),
+                            what + ", doubles");
                     inF = direct(colsF);
                     outF = direct(new float[images]);
-                    LargeSpans.foldFloats(f, Addresses.base(inF), Addresses.base(outF), reduce, weighted ? weightsF : null, 3);
-                    assertArrayEquals(Engine.pureJava().fold(f, colsF, reduce, weighted ? weightsF : null), floats(outF), what + ", floats");
+                    LargeSpans.foldFloats(
+                            f, Addresses.base(inF), Addresses.base(outF), reduce, weighted ? weightsF : null, 3);
+                    assertArrayEquals(
+                            Engine.pureJava().fold(f, colsF, reduce, weighted ? weightsF : null),
+                            floats(outF),
+                            what + ", floats");
                 }
             }
         }
@@ -128,6 +146,7 @@ class EngineSelectionTest {
 
     /** The templates and rules of the double twins, which the build applies (pom.xml, execution generate-double-twins). */
     private static final Path RULES = Path.of("src/codegen/float-to-double.rules");
+
     private static final Path SOURCES = Path.of("src/main/java");
     /** Where the build writes the twins, a source root of the build (execution add-double-twins). */
     private static final Path GENERATED = Path.of("target/generated-sources/twins");
@@ -148,30 +167,42 @@ class EngineSelectionTest {
     @Test
     void doubleTwinsAreGeneratedByTheBuildNotCommitted() throws Exception {
         TwinGenerator.Twins twins = TwinGenerator.Twins.read(RULES);
-        assertTrue(twins.templates().containsAll(List.of("io/github/foldnd/JavaFloatKernels.java", "io/github/foldnd/ConvFloatOps.java",
-                "io/github/foldnd/LargeFloatSpans.java")), twins.templates()::toString);
+        assertTrue(
+                twins.templates()
+                        .containsAll(List.of(
+                                "io/github/foldnd/JavaFloatKernels.java",
+                                "io/github/foldnd/ConvFloatOps.java",
+                                "io/github/foldnd/LargeFloatSpans.java")),
+                twins.templates()::toString);
         for (String template : twins.templates()) {
             String source = Files.readString(SOURCES.resolve(template));
-            assertTrue(source.contains("<!-- template -->") && source.contains("execution {@code generate-double-twins}"),
+            assertTrue(
+                    source.contains("<!-- template -->") && source.contains("execution {@code generate-double-twins}"),
                     template + ": its Javadoc must say that the build generates its double twin");
             String twinPath = twins.twinPath(template);
-            assertFalse(Files.exists(SOURCES.resolve(twinPath)), SOURCES.resolve(twinPath) + " is generated by the build: delete it");
+            assertFalse(
+                    Files.exists(SOURCES.resolve(twinPath)),
+                    SOURCES.resolve(twinPath) + " is generated by the build: delete it");
             Path generated = GENERATED.resolve(twinPath);
             assertTrue(Files.isRegularFile(generated), generated + " is missing: the build did not generate it");
             String text = Files.readString(generated);
-            assertTrue(text.startsWith(TwinGenerator.headerLine(template)), generated + " lacks its DO NOT EDIT header");
+            assertTrue(
+                    text.startsWith(TwinGenerator.headerLine(template)), generated + " lacks its DO NOT EDIT header");
             assertEquals(twins.twin(template, source), text, generated + " is not what the build makes of " + template);
-            Matcher left = FLOAT_LEFT.matcher(text.substring(text.indexOf("\npackage ")));  // after the header, which names the template
+            Matcher left = FLOAT_LEFT.matcher(
+                    text.substring(text.indexOf("\npackage "))); // after the header, which names the template
             assertFalse(left.find(), () -> generated + " still holds '" + left.group() + "' after its header");
         }
         try (Stream<Path> files = Files.walk(SOURCES)) {
-            List<Path> committed = files.filter(f -> f.toString().endsWith(".java")).filter(f -> {
-                try {
-                    return Files.readString(f).startsWith(TwinGenerator.GENERATED);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }).collect(Collectors.toList());
+            List<Path> committed = files.filter(f -> f.toString().endsWith(".java"))
+                    .filter(f -> {
+                        try {
+                            return Files.readString(f).startsWith(TwinGenerator.GENERATED);
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    })
+                    .collect(Collectors.toList());
             assertEquals(List.of(), committed, "generated files committed to src/main/java");
         }
     }
@@ -184,7 +215,8 @@ class EngineSelectionTest {
     @Test
     void twinTransformIsTokenSafe() throws Exception {
         TwinGenerator.Twins twins = TwinGenerator.Twins.read(RULES);
-        String template = String.join("\n",
+        String template = String.join(
+                "\n",
                 "/**",
                 " * The float loops.",
                 " *",
@@ -196,7 +228,8 @@ class EngineSelectionTest {
                 "FloatBuffer b = x.asFloatBuffer(); int n = Float.BYTES, FLOAT_BITS = 32; Floats.of(v1f, f1, buf0f, $1f, _1f);",
                 "cblas_sgemm(); cblas_sgemv(); unfoldFloats(); new JavaFloatKernels(); floatValue(); floaty; myfloat; Floaty;",
                 "// floating-point, Floating, FLOATING; float, floats, Float and 0f; \"0x1f\"");
-        String twin = String.join("\n",
+        String twin = String.join(
+                "\n",
                 "/**",
                 " * The double loops.",
                 " */",
@@ -205,7 +238,8 @@ class EngineSelectionTest {
                 "cblas_dgemm(); cblas_dgemv(); unfoldDoubles(); new JavaDoubleKernels(); doubleValue(); floaty; myfloat; Floaty;",
                 "// floating-point, Floating, FLOATING; double, doubles, Double and 0d; \"0x1f\"");
         assertEquals(twin, twins.transform(template));
-        assertEquals("io/github/foldnd/JavaDoubleKernels.java", twins.twinPath("io/github/foldnd/JavaFloatKernels.java"));
+        assertEquals(
+                "io/github/foldnd/JavaDoubleKernels.java", twins.twinPath("io/github/foldnd/JavaFloatKernels.java"));
         assertThrows(IllegalArgumentException.class, () -> twins.twinPath("io/github/foldnd/Reduce.java"));
     }
 }

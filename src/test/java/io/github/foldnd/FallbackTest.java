@@ -22,12 +22,21 @@ class FallbackTest {
     public static void main(String[] args) {
         float[] cols = new float[32];
         for (int i = 0; i < 32; i++) cols[i] = SeedExampleTest.COLUMNS[i];
-        float[] back = FoldNd.fold(cols, new long[] {1, 8, 4}, new int[] {3, 3}, new int[] {2, 2}, new int[] {1, 1}, new int[] {0, 0},
-                new int[] {1, 1}, Reduce.MEAN, null);
+        float[] back = FoldNd.fold(
+                cols,
+                new long[] {1, 8, 4},
+                new int[] {3, 3},
+                new int[] {2, 2},
+                new int[] {1, 1},
+                new int[] {0, 0},
+                new int[] {1, 1},
+                Reduce.MEAN,
+                null);
         boolean ok = true;
         for (int i = 0; i < 18; i++) ok &= back[i] == i;
-        System.out.println("engine=" + FoldNd.engineName() + " correct=" + ok + " nativeAvailable=" + Engine.nativeEngine().isPresent()
-                + " reason=" + Engine.nativeUnavailableReason().orElse("none"));
+        System.out.println("engine=" + FoldNd.engineName() + " correct=" + ok + " nativeAvailable="
+                + Engine.nativeEngine().isPresent() + " reason="
+                + Engine.nativeUnavailableReason().orElse("none"));
     }
 
     @TempDir
@@ -40,7 +49,7 @@ class FallbackTest {
             for (Path p : files.toList()) {
                 Path rel = classes.relativize(p);
                 String unix = rel.toString().replace(File.separatorChar, '/');
-                if (unix.matches("io/github/foldnd/[a-z]+-[a-z0-9_]+(/.*)?")) continue;  // the platform folder
+                if (unix.matches("io/github/foldnd/[a-z]+-[a-z0-9_]+(/.*)?")) continue; // the platform folder
                 if (Files.isDirectory(p)) Files.createDirectories(copy.resolve(rel));
                 else Files.copy(p, copy.resolve(rel));
             }
@@ -48,14 +57,20 @@ class FallbackTest {
         List<String> classpath = new ArrayList<>();
         classpath.add(copy.toString());
         classpath.add("target/test-classes");
-        Path main = classes.toAbsolutePath().normalize(), tests = Path.of("target/test-classes").toAbsolutePath().normalize();
+        Path main = classes.toAbsolutePath().normalize(),
+                tests = Path.of("target/test-classes").toAbsolutePath().normalize();
         for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
             // JavaCPP itself stays, as in any application; no platform jar of foldnd exists to drop.
             Path at = Path.of(entry).toAbsolutePath().normalize();
             if (!at.equals(main) && !at.equals(tests)) classpath.add(entry);
         }
-        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                String.join(File.pathSeparator, classpath), FallbackTest.class.getName()).redirectErrorStream(true).start();
+        Process child = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-cp",
+                        String.join(File.pathSeparator, classpath),
+                        FallbackTest.class.getName())
+                .redirectErrorStream(true)
+                .start();
         String out;
         try (var in = child.getInputStream()) {
             out = new String(in.readAllBytes());

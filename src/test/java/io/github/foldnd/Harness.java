@@ -25,20 +25,30 @@ final class Harness {
     private Harness() {}
 
     enum DType {
-        FLOAT(Reference.Arith.FLOAT), DOUBLE(Reference.Arith.DOUBLE);
+        FLOAT(Reference.Arith.FLOAT),
+        DOUBLE(Reference.Arith.DOUBLE);
 
         final Reference.Arith arith;
 
-        DType(Reference.Arith arith) { this.arith = arith; }
+        DType(Reference.Arith arith) {
+            this.arith = arith;
+        }
 
         /** Rounds a value to this type, so that inputs are exactly representable. */
-        double round(double v) { return this == FLOAT ? (float) v : v; }
+        double round(double v) {
+            return this == FLOAT ? (float) v : v;
+        }
     }
 
-    enum Memory { HEAP_ARRAY, DIRECT_BUFFER, POINTER }
+    enum Memory {
+        HEAP_ARRAY,
+        DIRECT_BUFFER,
+        POINTER
+    }
 
     /** Guard elements placed before and after every buffer's region. */
     private static final int GUARD = 5;
+
     private static final double SENTINEL = -12345.5;
 
     /** Every (engine, dtype, memory) combination. */
@@ -54,7 +64,9 @@ final class Harness {
 
     /** A direct buffer of n floats in native order. */
     static FloatBuffer directFloats(int n) {
-        return ByteBuffer.allocateDirect(n * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        return ByteBuffer.allocateDirect(n * Float.BYTES)
+                .order(ByteOrder.nativeOrder())
+                .asFloatBuffer();
     }
 
     static Stream<Engine> engines() {
@@ -104,14 +116,16 @@ final class Harness {
             }
             case DIRECT_BUFFER -> {
                 Region in = Region.of(t, input, input.length), res = Region.of(t, null, (int) g.imageLength());
-                if (t == DType.FLOAT) e.fold(g, in.floats(), r, weights == null ? null : toFloat(weights), res.floats());
+                if (t == DType.FLOAT)
+                    e.fold(g, in.floats(), r, weights == null ? null : toFloat(weights), res.floats());
                 else e.fold(g, in.doubles(), r, weights, res.doubles());
                 in.verifyUnchanged(input);
                 yield res.contents();
             }
             case POINTER -> {
                 Region in = Region.of(t, input, input.length), res = Region.of(t, null, (int) g.imageLength());
-                if (t == DType.FLOAT) e.fold(g, in.floatPointer(), r, weights == null ? null : toFloat(weights), res.floatPointer());
+                if (t == DType.FLOAT)
+                    e.fold(g, in.floatPointer(), r, weights == null ? null : toFloat(weights), res.floatPointer());
                 else e.fold(g, in.doublePointer(), r, weights, res.doublePointer());
                 in.verifyUnchanged(input);
                 yield res.contents();
@@ -220,8 +234,8 @@ final class Harness {
                 pad[i] = rnd.nextInt(3);
                 s[i] = 1 + rnd.nextInt(3);
             }
-            Reference.Shape shape = new Reference.Shape(allowEmptyBatch ? rnd.nextInt(3) : 1 + rnd.nextInt(2),
-                    1 + rnd.nextInt(3), size, k, dil, pad, s);
+            Reference.Shape shape = new Reference.Shape(
+                    allowEmptyBatch ? rnd.nextInt(3) : 1 + rnd.nextInt(2), 1 + rnd.nextInt(3), size, k, dil, pad, s);
             if (Arrays.stream(shape.grid()).allMatch(x -> x >= 1)) return shape;
         }
     }
@@ -245,6 +259,7 @@ final class Harness {
     }
 
     static FoldGeometry foldGeometry(Reference.Shape s, boolean batched) {
-        return FoldGeometry.forFold(columnShape(s, batched), s.size(), s.kernel(), s.dilation(), s.padding(), s.stride());
+        return FoldGeometry.forFold(
+                columnShape(s, batched), s.size(), s.kernel(), s.dilation(), s.padding(), s.stride());
     }
 }

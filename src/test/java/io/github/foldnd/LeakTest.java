@@ -35,9 +35,18 @@ class LeakTest {
         FloatBuffer colsB = Harness.directFloats(36), imageB = Harness.directFloats(16);
         FloatPointer colsP = new FloatPointer(36), imageP = new FloatPointer(16);
         Runnable[] kinds = {
-            () -> { e.fold(fold, cols, Reduce.MEAN, null); e.unfold(unfold, image); },
-            () -> { e.fold(fold, colsB, Reduce.SUM, null, imageB); e.unfold(unfold, imageB, colsB); },
-            () -> { e.fold(fold, colsP, Reduce.MAX, null, imageP); e.unfold(unfold, imageP, colsP); },
+            () -> {
+                e.fold(fold, cols, Reduce.MEAN, null);
+                e.unfold(unfold, image);
+            },
+            () -> {
+                e.fold(fold, colsB, Reduce.SUM, null, imageB);
+                e.unfold(unfold, imageB, colsB);
+            },
+            () -> {
+                e.fold(fold, colsP, Reduce.MAX, null, imageP);
+                e.unfold(unfold, imageP, colsP);
+            },
         };
         for (int k = 0; k < kinds.length; k++) {
             for (int i = 0; i < 100_000; i++) kinds[k].run();
@@ -58,16 +67,19 @@ class LeakTest {
      */
     @Test
     void aMillionCallsPerMemoryKindKeepResidentMemoryFlat() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(Engine.nativeEngine().isPresent(), "no native engine on this platform");
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                Engine.nativeEngine().isPresent(), "no native engine on this platform");
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(Path.of("/proc/self/status")), "needs /proc (Linux)");
-        ChildJvm.Result r = ChildJvm.run(LeakTest.class, List.of("-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch", "leak"), Map.of(),
-                null, false);
+        ChildJvm.Result r = ChildJvm.run(
+                LeakTest.class, List.of("-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch", "leak"), Map.of(), null, false);
         assertEquals(0, r.exit(), r.output());
         for (String name : NAMES) {
             Matcher m = Pattern.compile("growth " + name + " (-?\\d+)").matcher(r.output());
             assertTrue(m.find(), r.output());
             long growth = Long.parseLong(m.group(1));
-            System.out.printf("leak check, %s: resident memory %+d KiB after %d fold + %d unfold calls%n", name, growth >> 10, CALLS, CALLS);
+            System.out.printf(
+                    "leak check, %s: resident memory %+d KiB after %d fold + %d unfold calls%n",
+                    name, growth >> 10, CALLS, CALLS);
             assertTrue(growth < LIMIT, name + ": resident memory grew by " + (growth >> 10) + " KiB");
         }
     }
@@ -78,5 +90,4 @@ class LeakTest {
         }
         throw new IOException("no VmRSS in /proc/self/status");
     }
-
 }

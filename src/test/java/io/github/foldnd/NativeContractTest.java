@@ -18,7 +18,8 @@ class NativeContractTest {
     /** name -> value of {@code enum <name> : int { A = 0, B = 1, ... };} in the header. */
     private static Map<String, Integer> nativeEnum(String name) throws Exception {
         String header = Files.readString(Path.of("native/include/foldnd/geometry.hpp"));
-        Matcher m = Pattern.compile("enum " + name + " : int \\{(.*?)\\};", Pattern.DOTALL).matcher(header);
+        Matcher m = Pattern.compile("enum " + name + " : int \\{(.*?)\\};", Pattern.DOTALL)
+                .matcher(header);
         if (!m.find()) throw new AssertionError("no enum " + name + " in geometry.hpp");
         Map<String, Integer> values = new LinkedHashMap<>();
         Matcher entry = Pattern.compile("(\\w+) = (\\d+)").matcher(m.group(1).replaceAll("//[^\\n]*", ""));
@@ -26,7 +27,8 @@ class NativeContractTest {
         return values;
     }
 
-    private static <E extends Enum<E>> Map<String, Integer> javaEnum(E[] values, java.util.function.ToIntFunction<E> code) {
+    private static <E extends Enum<E>> Map<String, Integer> javaEnum(
+            E[] values, java.util.function.ToIntFunction<E> code) {
         Map<String, Integer> out = new LinkedHashMap<>();
         for (E e : values) if (code.applyAsInt(e) >= 0) out.put(e.name(), code.applyAsInt(e));
         return out;
@@ -51,7 +53,8 @@ class NativeContractTest {
     void layoutCodesAgreeAndReachTheDescriptor() throws Exception {
         assertEquals(nativeEnum("Layout"), javaEnum(ColumnLayout.values(), l -> l.code));
         for (ColumnLayout l : ColumnLayout.values()) {
-            FoldGeometry g = FoldGeometry.builder().kernelSize(2).forUnfold(2, 2, 5).withColumnLayout(l);
+            FoldGeometry g =
+                    FoldGeometry.builder().kernelSize(2).forUnfold(2, 2, 5).withColumnLayout(l);
             assertEquals(l.code, g.descriptor()[3], "descriptor[3] carries the layout's code");
         }
     }

@@ -63,8 +63,10 @@ class PropertiesTest {
         int saved = FoldNd.threads();
         try {
             Random rnd = new Random(5);
-            FoldGeometry ug = FoldGeometry.builder().kernelSize(3, 3).padding(1, 1).forUnfold(2, 6, 40, 40);
-            FoldGeometry fg = FoldGeometry.builder().kernelSize(3, 3).padding(1, 1).forFold(ug.columnShape(), 40, 40);
+            FoldGeometry ug =
+                    FoldGeometry.builder().kernelSize(3, 3).padding(1, 1).forUnfold(2, 6, 40, 40);
+            FoldGeometry fg =
+                    FoldGeometry.builder().kernelSize(3, 3).padding(1, 1).forFold(ug.columnShape(), 40, 40);
             double[] x = Harness.random(rnd, DType.FLOAT, (int) ug.imageLength());
             double[] y = Harness.random(rnd, DType.FLOAT, (int) fg.columnLength());
             FoldNd.setThreads(1);
@@ -73,7 +75,10 @@ class PropertiesTest {
             for (int t : new int[] {2, 3, 8}) {
                 FoldNd.setThreads(t);
                 assertBitwise(u1, Harness.unfold(e, DType.FLOAT, Memory.DIRECT_BUFFER, ug, x), "unfold threads=" + t);
-                assertBitwise(f1, Harness.fold(e, DType.FLOAT, Memory.HEAP_ARRAY, fg, y, Reduce.MEAN, null), "fold threads=" + t);
+                assertBitwise(
+                        f1,
+                        Harness.fold(e, DType.FLOAT, Memory.HEAP_ARRAY, fg, y, Reduce.MEAN, null),
+                        "fold threads=" + t);
             }
         } finally {
             FoldNd.setThreads(saved);
@@ -94,7 +99,8 @@ class PropertiesTest {
             FoldGeometry.builder().kernelSize(3, 3, 3).padding(1, 1, 1).forUnfold(1, 4, 12, 12, 12),
         };
         for (FoldGeometry ug : cases) {
-            FoldGeometry fg = FoldGeometry.forFold(ug.columnShape(), toInt(ug.imageSize()), ug.kernelSize(), ug.dilation(), ug.padding(), ug.stride());
+            FoldGeometry fg = FoldGeometry.forFold(
+                    ug.columnShape(), toInt(ug.imageSize()), ug.kernelSize(), ug.dilation(), ug.padding(), ug.stride());
             for (DType t : DType.values()) {
                 double[] x = Harness.random(rnd, t, (int) ug.imageLength());
                 double[] y = Harness.random(rnd, t, (int) fg.columnLength());
@@ -102,8 +108,10 @@ class PropertiesTest {
                 double[] u = Harness.unfold(engines.get(0), t, Memory.HEAP_ARRAY, ug, x);
                 assertBitwise(u, Harness.unfold(engines.get(1), t, Memory.DIRECT_BUFFER, ug, x), "unfold " + ug);
                 for (Reduce r : Reduce.values()) {
-                    assertBitwise(Harness.fold(engines.get(0), t, Memory.DIRECT_BUFFER, fg, y, r, w),
-                            Harness.fold(engines.get(1), t, Memory.HEAP_ARRAY, fg, y, r, w), "fold " + r + " " + fg);
+                    assertBitwise(
+                            Harness.fold(engines.get(0), t, Memory.DIRECT_BUFFER, fg, y, r, w),
+                            Harness.fold(engines.get(1), t, Memory.HEAP_ARRAY, fg, y, r, w),
+                            "fold " + r + " " + fg);
                 }
             }
         }
@@ -113,7 +121,8 @@ class PropertiesTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("io.github.foldnd.Harness#engines")
     void specialValuesMergeLikeTheDefinition(Engine e) {
-        Reference.Shape s = new Reference.Shape(1, 2, new int[] {5, 5}, new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 1}, new int[] {1, 1});
+        Reference.Shape s = new Reference.Shape(
+                1, 2, new int[] {5, 5}, new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 1}, new int[] {1, 1});
         FoldGeometry g = Harness.foldGeometry(s, true);
         Random rnd = new Random(3);
         double[] y = Harness.random(rnd, DType.DOUBLE, (int) g.columnLength());
@@ -122,7 +131,10 @@ class PropertiesTest {
         for (DType t : DType.values()) {
             double[] yt = java.util.Arrays.stream(y).map(t::round).toArray();
             for (Reduce r : Reduce.values()) {
-                assertBitwise(Reference.fold(yt, s, r, null, t.arith), Harness.fold(e, t, Memory.HEAP_ARRAY, g, yt, r, null), r + " " + t);
+                assertBitwise(
+                        Reference.fold(yt, s, r, null, t.arith),
+                        Harness.fold(e, t, Memory.HEAP_ARRAY, g, yt, r, null),
+                        r + " " + t);
             }
         }
     }

@@ -48,7 +48,7 @@ class PyTorchOracleTest {
     private static Tensor tensor(DType t, double[] values, long[] shape) {
         Pointer data = t == DType.FLOAT ? new FloatPointer(Harness.toFloat(values)) : new DoublePointer(values);
         TensorOptions options = new TensorOptions(t == DType.FLOAT ? torch.ScalarType.Float : torch.ScalarType.Double);
-        return torch.from_blob(data, shape, options).clone();  // clone: own its memory
+        return torch.from_blob(data, shape, options).clone(); // clone: own its memory
     }
 
     private static double[] read(DType t, Tensor out) {
@@ -80,18 +80,31 @@ class PyTorchOracleTest {
         for (int trial = 0; trial < 24; trial++) {
             Reference.Shape s = randomShape(rnd);
             boolean batched = trial % 3 != 0;
-            if (!batched) s = new Reference.Shape(1, s.channels(), s.size(), s.kernel(), s.dilation(), s.padding(), s.stride());
+            if (!batched)
+                s = new Reference.Shape(1, s.channels(), s.size(), s.kernel(), s.dilation(), s.padding(), s.stride());
             FoldGeometry ug = Harness.unfoldGeometry(s, batched);
             String what = engine + " " + type + " " + memory + " " + ug;
 
             double[] image = Harness.random(rnd, type, (int) ug.imageLength());
-            assertBitwise(torchUnfold(type, image, ug.imageShape(), s.kernel(), s.dilation(), s.padding(), s.stride()),
-                    Harness.unfold(engine, type, memory, ug, image), "unfold vs torch " + what);
+            assertBitwise(
+                    torchUnfold(type, image, ug.imageShape(), s.kernel(), s.dilation(), s.padding(), s.stride()),
+                    Harness.unfold(engine, type, memory, ug, image),
+                    "unfold vs torch " + what);
 
             FoldGeometry fg = Harness.foldGeometry(s, batched);
             double[] columns = Harness.random(rnd, type, (int) fg.columnLength());
-            assertBitwise(torchFold(type, columns, fg.columnShape(), s.size(), s.kernel(), s.dilation(), s.padding(), s.stride()),
-                    Harness.fold(engine, type, memory, fg, columns, Reduce.SUM, null), "fold vs torch " + what);
+            assertBitwise(
+                    torchFold(
+                            type,
+                            columns,
+                            fg.columnShape(),
+                            s.size(),
+                            s.kernel(),
+                            s.dilation(),
+                            s.padding(),
+                            s.stride()),
+                    Harness.fold(engine, type, memory, fg, columns, Reduce.SUM, null),
+                    "fold vs torch " + what);
         }
     }
 
@@ -115,19 +128,38 @@ class PyTorchOracleTest {
         Random rnd = new Random(7);
         for (Engine e : Engine.available()) {
             for (DType t : DType.values()) {
-                // Unfold((2, 2), (1, 1), (0, 0), (1, 1)) on (2, 4, 3, 3); Unfold(2, 1, 0, 1) on the same; no batch (4, 3, 3)
+                // Unfold((2, 2), (1, 1), (0, 0), (1, 1)) on (2, 4, 3, 3); Unfold(2, 1, 0, 1) on the same; no batch (4,
+                // 3, 3)
                 for (long[] shape : new long[][] {{2, 4, 3, 3}, {4, 3, 3}}) {
-                    FoldGeometry g = FoldGeometry.forUnfold(shape, new int[] {2, 2}, new int[] {1, 1}, new int[] {0, 0}, new int[] {1, 1});
+                    FoldGeometry g = FoldGeometry.forUnfold(
+                            shape, new int[] {2, 2}, new int[] {1, 1}, new int[] {0, 0}, new int[] {1, 1});
                     double[] x = Harness.random(rnd, t, (int) g.imageLength());
-                    assertBitwise(torchUnfold(t, x, shape, new int[] {2, 2}, new int[] {1, 1}, new int[] {0, 0}, new int[] {1, 1}),
-                            Harness.unfold(e, t, Memory.HEAP_ARRAY, g, x), "Unfold " + Arrays.toString(shape));
+                    assertBitwise(
+                            torchUnfold(
+                                    t, x, shape, new int[] {2, 2}, new int[] {1, 1}, new int[] {0, 0}, new int[] {1, 1
+                                    }),
+                            Harness.unfold(e, t, Memory.HEAP_ARRAY, g, x),
+                            "Unfold " + Arrays.toString(shape));
                 }
                 // Fold((3, 3), (2, 2), (1, 1), (0, 0), (1, 1)) on (2, 16, 4); Fold_int_input; no batch (16, 4)
                 for (long[] shape : new long[][] {{2, 16, 4}, {16, 4}}) {
-                    FoldGeometry g = FoldGeometry.forFold(shape, new int[] {3, 3}, new int[] {2, 2}, new int[] {1, 1}, new int[] {0, 0}, new int[] {1, 1});
+                    FoldGeometry g = FoldGeometry.forFold(
+                            shape, new int[] {3, 3}, new int[] {2, 2}, new int[] {1, 1}, new int[] {0, 0}, new int[] {
+                                1, 1
+                            });
                     double[] x = Harness.random(rnd, t, (int) g.columnLength());
-                    assertBitwise(torchFold(t, x, shape, new int[] {3, 3}, new int[] {2, 2}, new int[] {1, 1}, new int[] {0, 0}, new int[] {1, 1}),
-                            Harness.fold(e, t, Memory.HEAP_ARRAY, g, x, Reduce.SUM, null), "Fold " + Arrays.toString(shape));
+                    assertBitwise(
+                            torchFold(
+                                    t,
+                                    x,
+                                    shape,
+                                    new int[] {3, 3},
+                                    new int[] {2, 2},
+                                    new int[] {1, 1},
+                                    new int[] {0, 0},
+                                    new int[] {1, 1}),
+                            Harness.fold(e, t, Memory.HEAP_ARRAY, g, x, Reduce.SUM, null),
+                            "Fold " + Arrays.toString(shape));
                 }
             }
         }
@@ -136,22 +168,39 @@ class PyTorchOracleTest {
     @Test
     void emptyBatchGivesEmptyResultsAsInPyTorch() {
         for (Engine e : Engine.available()) {
-            FoldGeometry u = FoldGeometry.forUnfold(new long[] {0, 3, 5, 5}, new int[] {2, 2}, new int[] {1, 1}, new int[] {0, 0}, new int[] {1, 1});
+            FoldGeometry u = FoldGeometry.forUnfold(
+                    new long[] {0, 3, 5, 5}, new int[] {2, 2}, new int[] {1, 1}, new int[] {0, 0}, new int[] {1, 1});
             assertArrayEquals(new long[] {0, 12, 16}, u.columnShape());
             assertArrayEquals(new float[0], e.unfold(u, new float[0]));
-            FoldGeometry f = FoldGeometry.forFold(new long[] {0, 12, 16}, new int[] {5, 5}, new int[] {2, 2}, new int[] {1, 1}, new int[] {0, 0}, new int[] {1, 1});
+            FoldGeometry f = FoldGeometry.forFold(
+                    new long[] {0, 12, 16},
+                    new int[] {5, 5},
+                    new int[] {2, 2},
+                    new int[] {1, 1},
+                    new int[] {0, 0},
+                    new int[] {1, 1});
             assertArrayEquals(new double[0], e.fold(f, new double[0], Reduce.SUM, null));
         }
         try (PointerScope scope = new PointerScope()) {
             Tensor t = torch.zeros(0, 3, 5, 5);
-            assertArrayEquals(new long[] {0, 12, 16}, torch.im2col(t, new long[] {2, 2}, new long[] {1, 1}, new long[] {0, 0}, new long[] {1, 1}).sizes().vec().get());
+            assertArrayEquals(
+                    new long[] {0, 12, 16},
+                    torch.im2col(t, new long[] {2, 2}, new long[] {1, 1}, new long[] {0, 0}, new long[] {1, 1})
+                            .sizes()
+                            .vec()
+                            .get());
         }
     }
 
     /** A refused call: column or image shape, output size, kernel, dilation, padding, stride. */
     record Refusal(boolean fold, long[] shape, int[] outputSize, int[] k, int[] d, int[] p, int[] s) {
-        static Refusal fold(long[] shape, int[] out, int[] k, int[] d, int[] p, int[] s) { return new Refusal(true, shape, out, k, d, p, s); }
-        static Refusal unfold(long[] shape, int[] k, int[] d, int[] p, int[] s) { return new Refusal(false, shape, null, k, d, p, s); }
+        static Refusal fold(long[] shape, int[] out, int[] k, int[] d, int[] p, int[] s) {
+            return new Refusal(true, shape, out, k, d, p, s);
+        }
+
+        static Refusal unfold(long[] shape, int[] k, int[] d, int[] p, int[] s) {
+            return new Refusal(false, shape, null, k, d, p, s);
+        }
     }
 
     /**
@@ -168,7 +217,13 @@ class PyTorchOracleTest {
         // fold: L does not match the number of sliding blocks
         r.add(Refusal.fold(new long[] {1, 6, 10}, new int[] {4, 5}, new int[] {2, 3}, one, zero, one));
         r.add(Refusal.fold(new long[] {1, 6, 5}, new int[] {4, 5}, new int[] {2, 3}, one, zero, new int[] {2, 2}));
-        r.add(Refusal.fold(new long[] {1, 6, 5}, new int[] {4, 5}, new int[] {2, 3}, new int[] {1, 2}, new int[] {2, 0}, new int[] {2, 2}));
+        r.add(Refusal.fold(
+                new long[] {1, 6, 5},
+                new int[] {4, 5},
+                new int[] {2, 3},
+                new int[] {1, 2},
+                new int[] {2, 0},
+                new int[] {2, 2}));
         // unfold: no sliding block fits
         r.add(Refusal.unfold(new long[] {1, 2, 2, 2}, new int[] {2, 3}, one, zero, one));
         r.add(Refusal.unfold(new long[] {1, 2, 2, 3}, new int[] {5, 3}, one, one, one));
@@ -188,18 +243,27 @@ class PyTorchOracleTest {
     @ParameterizedTest
     @MethodSource("refusals")
     void refusesWhatPyTorchRefuses(Refusal r) {
-        assertThrows(RuntimeException.class, () -> {
-            try (PointerScope scope = new PointerScope()) {
-                Tensor t = torch.zeros(r.shape());
-                if (r.fold()) torch.col2im(t, longs(r.outputSize()), longs(r.k()), longs(r.d()), longs(r.p()), longs(r.s()));
-                else torch.im2col(t, longs(r.k()), longs(r.d()), longs(r.p()), longs(r.s()));
-            }
-        }, "PyTorch accepted " + r);
+        assertThrows(
+                RuntimeException.class,
+                () -> {
+                    try (PointerScope scope = new PointerScope()) {
+                        Tensor t = torch.zeros(r.shape());
+                        if (r.fold())
+                            torch.col2im(
+                                    t, longs(r.outputSize()), longs(r.k()), longs(r.d()), longs(r.p()), longs(r.s()));
+                        else torch.im2col(t, longs(r.k()), longs(r.d()), longs(r.p()), longs(r.s()));
+                    }
+                },
+                "PyTorch accepted " + r);
         long n = Arrays.stream(r.shape()).reduce(1, (a, b) -> a * b);
         for (Engine e : Engine.available()) {
             assertThrows(IllegalArgumentException.class, () -> {
                 if (r.fold()) {
-                    e.fold(FoldGeometry.forFold(r.shape(), r.outputSize(), r.k(), r.d(), r.p(), r.s()), new float[(int) n], Reduce.SUM, null);
+                    e.fold(
+                            FoldGeometry.forFold(r.shape(), r.outputSize(), r.k(), r.d(), r.p(), r.s()),
+                            new float[(int) n],
+                            Reduce.SUM,
+                            null);
                 } else {
                     e.unfold(FoldGeometry.forUnfold(r.shape(), r.k(), r.d(), r.p(), r.s()), new float[(int) n]);
                 }

@@ -15,24 +15,50 @@ final class Reference {
     /** Arithmetic in one element type. */
     enum Arith {
         FLOAT {
-            @Override double add(double a, double b) { return (float) a + (float) b; }
-            @Override double mul(double a, double b) { return (float) a * (float) b; }
-            @Override double div(double a, double b) { return (float) a / (float) b; }
+            @Override
+            double add(double a, double b) {
+                return (float) a + (float) b;
+            }
+
+            @Override
+            double mul(double a, double b) {
+                return (float) a * (float) b;
+            }
+
+            @Override
+            double div(double a, double b) {
+                return (float) a / (float) b;
+            }
         },
         DOUBLE {
-            @Override double add(double a, double b) { return a + b; }
-            @Override double mul(double a, double b) { return a * b; }
-            @Override double div(double a, double b) { return a / b; }
+            @Override
+            double add(double a, double b) {
+                return a + b;
+            }
+
+            @Override
+            double mul(double a, double b) {
+                return a * b;
+            }
+
+            @Override
+            double div(double a, double b) {
+                return a / b;
+            }
         };
 
         abstract double add(double a, double b);
+
         abstract double mul(double a, double b);
+
         abstract double div(double a, double b);
     }
 
     /** One call's shape: batch, channels, image size and block parameters. */
     record Shape(int batch, int channels, int[] size, int[] kernel, int[] dilation, int[] padding, int[] stride) {
-        int dims() { return size.length; }
+        int dims() {
+            return size.length;
+        }
 
         int[] grid() {
             int[] g = new int[dims()];
@@ -42,9 +68,17 @@ final class Reference {
             return g;
         }
 
-        int kernelVolume() { return product(kernel); }
-        int blocks() { return product(grid()); }
-        int plane() { return product(size); }
+        int kernelVolume() {
+            return product(kernel);
+        }
+
+        int blocks() {
+            return product(grid());
+        }
+
+        int plane() {
+            return product(size);
+        }
     }
 
     private Reference() {}
@@ -71,7 +105,8 @@ final class Reference {
     static double[] fold(double[] columns, Shape s, Reduce reduce, double[] weights, Arith a) {
         int K = s.kernelVolume(), L = s.blocks(), P = s.plane();
         int[] grid = s.grid();
-        double identity = reduce == Reduce.MAX ? Double.NEGATIVE_INFINITY : reduce == Reduce.MIN ? Double.POSITIVE_INFINITY : 0.0;
+        double identity =
+                reduce == Reduce.MAX ? Double.NEGATIVE_INFINITY : reduce == Reduce.MIN ? Double.POSITIVE_INFINITY : 0.0;
         double[] image = new double[s.batch() * s.channels() * P];
         for (int n = 0; n < s.batch(); n++) {
             for (int c = 0; c < s.channels(); c++) {
@@ -137,7 +172,8 @@ final class Reference {
         double[] out = new double[perSample.length];
         for (int n = 0; n < batch; n++) {
             for (int r = 0; r < rows; r++) {
-                for (int l = 0; l < blocks; l++) out[(r * batch + n) * blocks + l] = perSample[(n * rows + r) * blocks + l];
+                for (int l = 0; l < blocks; l++)
+                    out[(r * batch + n) * blocks + l] = perSample[(n * rows + r) * blocks + l];
             }
         }
         return out;

@@ -60,9 +60,11 @@ class SeedExampleTest {
             firstTwo[r * 4] = COLUMNS[r * 4];
             firstTwo[r * 4 + 1] = COLUMNS[r * 4 + 1];
         }
-        assertArrayEquals(new float[] {0, 1, 0, 3, 4, 0, 0, 0, 0, 9, 10, 0, 12, 13, 0, 0, 0, 0},
+        assertArrayEquals(
+                new float[] {0, 1, 0, 3, 4, 0, 0, 0, 0, 9, 10, 0, 12, 13, 0, 0, 0, 0},
                 e.fold(g, first, Reduce.SUM, null));
-        assertArrayEquals(new float[] {0, 2, 2, 3, 8, 5, 0, 0, 0, 9, 20, 11, 12, 26, 14, 0, 0, 0},
+        assertArrayEquals(
+                new float[] {0, 2, 2, 3, 8, 5, 0, 0, 0, 9, 20, 11, 12, 26, 14, 0, 0, 0},
                 e.fold(g, firstTwo, Reduce.SUM, null));
     }
 
@@ -77,7 +79,9 @@ class SeedExampleTest {
     void theStaticApiGivesTheSameOnTheSelectedEngine() {
         float[] cols = FoldNd.unfold(image(), new long[] {1, 2, 3, 3}, K, ONE, ZERO, ONE);
         assertArrayEquals(COLUMNS, cols);
-        assertArrayEquals(image(), FoldNd.fold(cols, new long[] {1, 8, 4}, new int[] {3, 3}, K, ONE, ZERO, ONE, Reduce.MEAN, null));
+        assertArrayEquals(
+                image(),
+                FoldNd.fold(cols, new long[] {1, 8, 4}, new int[] {3, 3}, K, ONE, ZERO, ONE, Reduce.MEAN, null));
         assertArrayEquals(new long[] {1, 8, 4}, FoldNd.unfoldShape(new long[] {1, 2, 3, 3}, K, ONE, ZERO, ONE));
     }
 }

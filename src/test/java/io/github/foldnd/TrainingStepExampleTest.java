@@ -22,20 +22,23 @@ class TrainingStepExampleTest {
         float learningRate = 0.5f;
 
         float[] y = ConvNd.forward(x, xShape, w, wShape, b, stride, padding, dilation, 1);
-        float[] gradY = new float[y.length];                      // loss = ½ mean (y − target)²
+        float[] gradY = new float[y.length]; // loss = ½ mean (y − target)²
         double loss = 0;
         for (int i = 0; i < y.length; i++) {
             gradY[i] = (y[i] - target[i]) / y.length;
             loss += 0.5 * (y[i] - target[i]) * (y[i] - target[i]) / y.length;
         }
-        ConvNd.WeightGradients<float[]> g = ConvNd.backwardWeight(x, xShape, gradY, yShape, kernel, stride, padding, dilation, 1);
-        float[] gradX = ConvNd.backwardInput(gradY, yShape, w, wShape, size, stride, padding, dilation, 1);  // for the layer below
+        ConvNd.WeightGradients<float[]> g =
+                ConvNd.backwardWeight(x, xShape, gradY, yShape, kernel, stride, padding, dilation, 1);
+        float[] gradX = ConvNd.backwardInput(
+                gradY, yShape, w, wShape, size, stride, padding, dilation, 1); // for the layer below
         for (int i = 0; i < w.length; i++) w[i] -= learningRate * g.weight()[i];
         for (int i = 0; i < b.length; i++) b[i] -= learningRate * g.bias()[i];
 
         float[] after = ConvNd.forward(x, xShape, w, wShape, b, stride, padding, dilation, 1);
         double newLoss = 0;
-        for (int i = 0; i < after.length; i++) newLoss += 0.5 * (after[i] - target[i]) * (after[i] - target[i]) / after.length;
+        for (int i = 0; i < after.length; i++)
+            newLoss += 0.5 * (after[i] - target[i]) * (after[i] - target[i]) / after.length;
         assertTrue(newLoss < loss, "loss " + loss + " -> " + newLoss);
 
         // The gradients the step used, against central differences of the loss (in double, where
@@ -72,7 +75,8 @@ class TrainingStepExampleTest {
 
     /** Within float rounding of the float computation: relative 1e-3, or 1e-7 absolute near 0. */
     private static void assertClose(float actual, double expected, String what) {
-        assertTrue(Math.abs(actual - expected) <= 1e-3 * Math.abs(expected) + 1e-7,
+        assertTrue(
+                Math.abs(actual - expected) <= 1e-3 * Math.abs(expected) + 1e-7,
                 what + ": computed " + actual + ", central difference " + expected);
     }
 

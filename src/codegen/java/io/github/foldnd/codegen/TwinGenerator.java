@@ -69,14 +69,16 @@ public final class TwinGenerator {
                     continue;
                 }
                 Matcher arrow = ARROW.matcher(line);
-                if (!arrow.find()) throw new IllegalArgumentException(where + "expected 'REGEX => REPLACEMENT', got: " + line);
+                if (!arrow.find())
+                    throw new IllegalArgumentException(where + "expected 'REGEX => REPLACEMENT', got: " + line);
                 try {
                     rules.add(new Rule(Pattern.compile(line.substring(0, arrow.start())), line.substring(arrow.end())));
                 } catch (PatternSyntaxException e) {
                     throw new IllegalArgumentException(where + "bad regex: " + e.getMessage(), e);
                 }
             }
-            if (templates.isEmpty() || rules.isEmpty()) throw new IllegalArgumentException(file + ": no templates or no rules");
+            if (templates.isEmpty() || rules.isEmpty())
+                throw new IllegalArgumentException(file + ": no templates or no rules");
             return new Twins(List.copyOf(templates), List.copyOf(rules));
         }
 
@@ -89,7 +91,8 @@ public final class TwinGenerator {
         /** The path of template's twin (the rules applied to the path), which must differ from it. */
         public String twinPath(String template) {
             String twin = transform(template);
-            if (twin.equals(template)) throw new IllegalArgumentException("the rules leave the name " + template + " unchanged");
+            if (twin.equals(template))
+                throw new IllegalArgumentException("the rules leave the name " + template + " unchanged");
             return twin;
         }
 
@@ -107,7 +110,8 @@ public final class TwinGenerator {
     private static String header(String template, String eol) {
         return headerLine(template) + eol
                 + "// Edit src/main/java/" + template + " instead; the build regenerates this file from it" + eol
-                + "// (pom.xml, execution generate-double-twins, with the rules of src/codegen/float-to-double.rules)." + eol;
+                + "// (pom.xml, execution generate-double-twins, with the rules of src/codegen/float-to-double.rules)."
+                + eol;
     }
 
     /**
@@ -121,12 +125,14 @@ public final class TwinGenerator {
             String twinPath = twins.twinPath(template);
             if (!Files.isRegularFile(from)) throw new IllegalStateException("template " + from + " is missing");
             if (Files.exists(sourceRoot.resolve(twinPath))) {
-                throw new IllegalStateException(sourceRoot.resolve(twinPath) + " must not exist: the build generates it from " + template
-                        + " into " + outputRoot + ". Delete it, and edit " + from + " instead.");
+                throw new IllegalStateException(
+                        sourceRoot.resolve(twinPath) + " must not exist: the build generates it from " + template
+                                + " into " + outputRoot + ". Delete it, and edit " + from + " instead.");
             }
             String text = twins.twin(template, Files.readString(from, StandardCharsets.UTF_8));
             Path to = outputRoot.resolve(twinPath);
-            if (!Files.isRegularFile(to) || !Files.readString(to, StandardCharsets.UTF_8).equals(text)) {
+            if (!Files.isRegularFile(to)
+                    || !Files.readString(to, StandardCharsets.UTF_8).equals(text)) {
                 Files.createDirectories(to.getParent());
                 Files.writeString(to, text, StandardCharsets.UTF_8);
             }
@@ -136,7 +142,8 @@ public final class TwinGenerator {
         List<Path> stale;
         try (Stream<Path> all = Files.walk(outputRoot)) {
             stale = all.filter(p -> p.toString().endsWith(".java") && Files.isRegularFile(p))
-                    .filter(p -> !keep.contains(p.toAbsolutePath().normalize())).collect(Collectors.toList());
+                    .filter(p -> !keep.contains(p.toAbsolutePath().normalize()))
+                    .collect(Collectors.toList());
         }
         for (Path p : stale) {
             if (Files.readString(p, StandardCharsets.UTF_8).startsWith(GENERATED)) Files.delete(p);

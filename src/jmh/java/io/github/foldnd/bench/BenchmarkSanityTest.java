@@ -45,7 +45,8 @@ class BenchmarkSanityTest {
         Problem.Nd4j n = new Problem.Nd4j();
         n.setUp(p);
         INDArray nd = (INDArray) b.nd4j(n);
-        float[] ours = Engine.selected().fold(p.geometry, n.peer.columns.dup().data().asFloat(), Reduce.SUM, null);
+        float[] ours =
+                Engine.selected().fold(p.geometry, n.peer.columns.dup().data().asFloat(), Reduce.SUM, null);
         assertClose(ours, nd.dup().data().asFloat(), c + " ND4J");
     }
 
@@ -73,7 +74,8 @@ class BenchmarkSanityTest {
         Problem.Nd4j n = new Problem.Nd4j();
         n.setUp(p);
         INDArray nd = (INDArray) b.nd4j(n);
-        float[] ours = Engine.selected().unfold(p.geometry, n.peer.image.dup().data().asFloat());
+        float[] ours =
+                Engine.selected().unfold(p.geometry, n.peer.image.dup().data().asFloat());
         assertArrayEquals(ours, nd.dup().data().asFloat(), c + " ND4J (a copy: exact)");
     }
 
@@ -111,7 +113,9 @@ class BenchmarkSanityTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Reduce.class, names = {"SUM", "MEAN"})
+    @EnumSource(
+            value = Reduce.class,
+            names = {"SUM", "MEAN"})
     void moreKindsBenchmarkBodiesAgree(Reduce r) {
         for (Case c : new Case[] {Case.RES2_3X3, Case.VOLUME_3D}) {
             MoreKindsBenchmark m = new MoreKindsBenchmark();
@@ -157,9 +161,10 @@ class BenchmarkSanityTest {
     private static void assertClose(float[] expected, float[] actual, String what) {
         assertEquals(expected.length, actual.length, what);
         for (int i = 0; i < expected.length; i++) {
-            double tolerance = 1e-5 * (1 + Math.abs(expected[i])) * 64;  // up to K terms, summed in another order
+            double tolerance = 1e-5 * (1 + Math.abs(expected[i])) * 64; // up to K terms, summed in another order
             if (Math.abs(expected[i] - actual[i]) > tolerance) {
-                throw new AssertionError(what + ": element " + i + " expected " + expected[i] + " but was " + actual[i]);
+                throw new AssertionError(
+                        what + ": element " + i + " expected " + expected[i] + " but was " + actual[i]);
             }
         }
     }
@@ -176,9 +181,13 @@ class BenchmarkSanityTest {
         b.foldndForward(p);
         assertNear(tensor((Tensor) b.pytorchForward(t)), read(p.y), layer + " forward");
         b.foldndBackwardInput(p);
-        assertNear(tensor(((org.bytedeco.pytorch.T_TensorTensorTensor_T) b.pytorchBackwardInput(t)).get0()), read(p.gx), layer + " gradInput");
+        assertNear(
+                tensor(((org.bytedeco.pytorch.T_TensorTensorTensor_T) b.pytorchBackwardInput(t)).get0()),
+                read(p.gx),
+                layer + " gradInput");
         b.foldndBackwardWeight(p);
-        org.bytedeco.pytorch.T_TensorTensorTensor_T g = (org.bytedeco.pytorch.T_TensorTensorTensor_T) b.pytorchBackwardWeight(t);
+        org.bytedeco.pytorch.T_TensorTensorTensor_T g =
+                (org.bytedeco.pytorch.T_TensorTensorTensor_T) b.pytorchBackwardWeight(t);
         assertNear(tensor(g.get1()), read(p.gw), layer + " gradWeight");
         assertNear(tensor(g.get2()), read(p.gb), layer + " gradBias");
         ConvBenchmark.Nd4jPeer n = new ConvBenchmark.Nd4jPeer();

@@ -26,12 +26,14 @@ public enum Case {
     /** A large image with large blocks at stride 1: every pixel covered by up to 256 blocks. */
     IMAGE_16X16S1(1, 1, new int[] {256, 256}, new int[] {16, 16}, new int[] {1, 1}, new int[] {0, 0}, new int[] {1, 1}),
     /** A large RGB image, 32x32 blocks at stride 16 (half the block), as in patch-based models. */
-    IMAGE_32X32S16(1, 3, new int[] {1024, 1024}, new int[] {32, 32}, new int[] {16, 16}, new int[] {0, 0}, new int[] {1, 1}),
+    IMAGE_32X32S16(
+            1, 3, new int[] {1024, 1024}, new int[] {32, 32}, new int[] {16, 16}, new int[] {0, 0}, new int[] {1, 1}),
     /** 1-d overlap-add: 1024-sample frames at hop 256 over a 2^20-sample signal. */
     FRAMES_1D(1, 1, new int[] {1 << 20}, new int[] {1024}, new int[] {256}, new int[] {0}, new int[] {1}),
     /** A 3-d volume: 3x3x3 on 8 channels of 32^3, batch 2 (no peer has 3-d fold). */
-    VOLUME_3D(2, 8, new int[] {32, 32, 32}, new int[] {3, 3, 3}, new int[] {1, 1, 1}, new int[] {1, 1, 1}, new int[] {1, 1, 1});
-
+    VOLUME_3D(2, 8, new int[] {32, 32, 32}, new int[] {3, 3, 3}, new int[] {1, 1, 1}, new int[] {1, 1, 1}, new int[] {
+        1, 1, 1
+    });
     public final int batch, channels;
     public final int[] size, kernel, stride, padding, dilation;
 

@@ -38,7 +38,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx8g"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Xmx8g"})
 public class ConvBenchmark {
     /** A layer: batch, channels in and out, image size, kernel, stride; padding keeps 3x3 "same". */
     public enum Layer {
@@ -46,7 +48,6 @@ public class ConvBenchmark {
         RES3_DOWN_128(8, 64, 128, 56, 3, 2),
         RES4_256(8, 256, 256, 14, 3, 1),
         RES5_512(8, 512, 512, 7, 3, 1);
-
         final int batch, in, out, size, kernel, stride;
 
         Layer(int batch, int in, int out, int size, int kernel, int stride) {
@@ -58,12 +59,29 @@ public class ConvBenchmark {
             this.stride = stride;
         }
 
-        int outSize() { return (size + 2 * (kernel / 2) - kernel) / stride + 1; }
-        long[] xShape() { return new long[] {batch, in, size, size}; }
-        long[] wShape() { return new long[] {out, in, kernel, kernel}; }
-        long[] yShape() { return new long[] {batch, out, outSize(), outSize()}; }
-        int[] stride2() { return new int[] {stride, stride}; }
-        int[] padding2() { return new int[] {kernel / 2, kernel / 2}; }
+        int outSize() {
+            return (size + 2 * (kernel / 2) - kernel) / stride + 1;
+        }
+
+        long[] xShape() {
+            return new long[] {batch, in, size, size};
+        }
+
+        long[] wShape() {
+            return new long[] {out, in, kernel, kernel};
+        }
+
+        long[] yShape() {
+            return new long[] {batch, out, outSize(), outSize()};
+        }
+
+        int[] stride2() {
+            return new int[] {stride, stride};
+        }
+
+        int[] padding2() {
+            return new int[] {kernel / 2, kernel / 2};
+        }
     }
 
     @State(Scope.Benchmark)
@@ -145,46 +163,106 @@ public class ConvBenchmark {
             x = Nd4j.rand(DataType.FLOAT, l.xShape());
             w = Nd4j.rand(DataType.FLOAT, l.wShape());
             b = Nd4j.rand(DataType.FLOAT, l.out);
-            config = Conv2DConfig.builder().kH(l.kernel).kW(l.kernel).sH(l.stride).sW(l.stride).pH(l.kernel / 2).pW(l.kernel / 2)
-                    .dH(1).dW(1).dataFormat("NCHW").weightsFormat(WeightsFormat.OIYX).build();
+            config = Conv2DConfig.builder()
+                    .kH(l.kernel)
+                    .kW(l.kernel)
+                    .sH(l.stride)
+                    .sW(l.stride)
+                    .pH(l.kernel / 2)
+                    .pW(l.kernel / 2)
+                    .dH(1)
+                    .dW(1)
+                    .dataFormat("NCHW")
+                    .weightsFormat(WeightsFormat.OIYX)
+                    .build();
         }
     }
 
     @Benchmark
     public Object foldndForward(Problem p) {
-        ConvNd.forward(p.x, p.layer.xShape(), p.w, p.layer.wShape(), p.b, p.layer.stride2(), p.layer.padding2(), p.one, 1, p.y);
+        ConvNd.forward(
+                p.x,
+                p.layer.xShape(),
+                p.w,
+                p.layer.wShape(),
+                p.b,
+                p.layer.stride2(),
+                p.layer.padding2(),
+                p.one,
+                1,
+                p.y);
         return p.y;
     }
 
     @Benchmark
     public Object foldndBackwardInput(Problem p) {
-        ConvNd.backwardInput(p.gy, p.layer.yShape(), p.w, p.layer.wShape(), new int[] {p.layer.size, p.layer.size}, p.layer.stride2(),
-                p.layer.padding2(), p.one, 1, p.gx);
+        ConvNd.backwardInput(
+                p.gy,
+                p.layer.yShape(),
+                p.w,
+                p.layer.wShape(),
+                new int[] {p.layer.size, p.layer.size},
+                p.layer.stride2(),
+                p.layer.padding2(),
+                p.one,
+                1,
+                p.gx);
         return p.gx;
     }
 
     @Benchmark
     public Object foldndBackwardWeight(Problem p) {
-        ConvNd.backwardWeight(p.x, p.layer.xShape(), p.gy, p.layer.yShape(), new int[] {p.layer.kernel, p.layer.kernel},
-                p.layer.stride2(), p.layer.padding2(), p.one, 1, p.gw, p.gb);
+        ConvNd.backwardWeight(
+                p.x,
+                p.layer.xShape(),
+                p.gy,
+                p.layer.yShape(),
+                new int[] {p.layer.kernel, p.layer.kernel},
+                p.layer.stride2(),
+                p.layer.padding2(),
+                p.one,
+                1,
+                p.gw,
+                p.gb);
         return p.gw;
     }
 
     @Benchmark
     public Object pytorchForward(TorchPeer t) {
-        return torch.convolution(t.x, t.w, new TensorOptional(t.b), t.stride, t.padding, t.dilation, false, t.outputPadding, 1);
+        return torch.convolution(
+                t.x, t.w, new TensorOptional(t.b), t.stride, t.padding, t.dilation, false, t.outputPadding, 1);
     }
 
     @Benchmark
     public Object pytorchBackwardInput(TorchPeer t) {
-        return torch.convolution_backward(t.gy, t.x, t.w, new long[] {t.b.size(0)}, t.stride, t.padding, t.dilation, false,
-                t.outputPadding, 1, t.inputOnly);
+        return torch.convolution_backward(
+                t.gy,
+                t.x,
+                t.w,
+                new long[] {t.b.size(0)},
+                t.stride,
+                t.padding,
+                t.dilation,
+                false,
+                t.outputPadding,
+                1,
+                t.inputOnly);
     }
 
     @Benchmark
     public Object pytorchBackwardWeight(TorchPeer t) {
-        return torch.convolution_backward(t.gy, t.x, t.w, new long[] {t.b.size(0)}, t.stride, t.padding, t.dilation, false,
-                t.outputPadding, 1, t.weightOnly);
+        return torch.convolution_backward(
+                t.gy,
+                t.x,
+                t.w,
+                new long[] {t.b.size(0)},
+                t.stride,
+                t.padding,
+                t.dilation,
+                false,
+                t.outputPadding,
+                1,
+                t.weightOnly);
     }
 
     @Benchmark

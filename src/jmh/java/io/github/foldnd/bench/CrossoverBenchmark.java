@@ -38,7 +38,10 @@ public class CrossoverBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         geometry = FoldGeometry.builder().kernelSize(3, 3).padding(1, 1).forFold(new long[] {1, 9, (long) n * n}, n, n);
-        columns = Data.direct(geometry.columnLength(), 4).asFloatBuffer().put(Data.randomFloats(geometry.columnLength(), 5)).clear();
+        columns = Data.direct(geometry.columnLength(), 4)
+                .asFloatBuffer()
+                .put(Data.randomFloats(geometry.columnLength(), 5))
+                .clear();
         image = Data.direct(geometry.imageLength(), 4).asFloatBuffer();
     }
 

@@ -19,7 +19,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx8g"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Xmx8g"})
 public class FoldBenchmark {
     static Engine nativeEngine() {
         return Engine.nativeEngine().orElseThrow();

@@ -29,7 +29,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx8g"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Xmx8g"})
 @State(Scope.Benchmark)
 public class MoreKindsBenchmark {
     @Param({"RES2_3X3", "VOLUME_3D"})
@@ -51,11 +53,17 @@ public class MoreKindsBenchmark {
         unfold = shape.unfoldGeometry();
         columnsD = Data.randomDoubles(fold.columnLength(), 6);
         imageD = Data.randomDoubles(fold.imageLength(), 7);
-        columnsB = Data.direct(fold.columnLength(), 8).asDoubleBuffer().put(columnsD).clear();
+        columnsB = Data.direct(fold.columnLength(), 8)
+                .asDoubleBuffer()
+                .put(columnsD)
+                .clear();
         imageB = Data.direct(fold.imageLength(), 8).asDoubleBuffer();
         columnsP = new DoublePointer(columnsB);
         imageP = new DoublePointer(imageB);
-        columnsF = Data.direct(fold.columnLength(), 4).asFloatBuffer().put(Data.randomFloats(fold.columnLength(), 8)).clear();
+        columnsF = Data.direct(fold.columnLength(), 4)
+                .asFloatBuffer()
+                .put(Data.randomFloats(fold.columnLength(), 8))
+                .clear();
         imageF = Data.direct(fold.imageLength(), 4).asFloatBuffer();
         columnsFP = new FloatPointer(columnsF);
         imageFP = new FloatPointer(imageF);

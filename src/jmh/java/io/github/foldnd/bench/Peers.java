@@ -69,13 +69,32 @@ final class Peers {
         }
 
         INDArray fold() {
-            return Convolution.col2im(columns, image, stride[0], stride[1], padding[0], padding[1], size[0], size[1],
-                    dilation[0], dilation[1]);
+            return Convolution.col2im(
+                    columns,
+                    image,
+                    stride[0],
+                    stride[1],
+                    padding[0],
+                    padding[1],
+                    size[0],
+                    size[1],
+                    dilation[0],
+                    dilation[1]);
         }
 
         INDArray unfold() {
-            return Convolution.im2col(image, kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1],
-                    dilation[0], dilation[1], false, columns);
+            return Convolution.im2col(
+                    image,
+                    kernel[0],
+                    kernel[1],
+                    stride[0],
+                    stride[1],
+                    padding[0],
+                    padding[1],
+                    dilation[0],
+                    dilation[1],
+                    false,
+                    columns);
         }
     }
 

@@ -18,8 +18,18 @@ import org.openjdk.jmh.annotations.State;
  */
 @State(Scope.Benchmark)
 public class Problem {
-    @Param({"CONV1_7X7S2", "RES2_3X3", "RES3_3X3S2", "VGG4_3X3", "RES5_3X3", "RES2_3X3_BATCH1", "DILATED_3X3",
-            "IMAGE_16X16S1", "IMAGE_32X32S16", "FRAMES_1D"})
+    @Param({
+        "CONV1_7X7S2",
+        "RES2_3X3",
+        "RES3_3X3S2",
+        "VGG4_3X3",
+        "RES5_3X3",
+        "RES2_3X3_BATCH1",
+        "DILATED_3X3",
+        "IMAGE_16X16S1",
+        "IMAGE_32X32S16",
+        "FRAMES_1D"
+    })
     public Case shape;
 
     FoldGeometry geometry;
@@ -30,7 +40,7 @@ public class Problem {
 
     @Setup(Level.Trial)
     public void setUp() {
-        geometry = shape.unfoldGeometry();  // the same geometry serves fold (columns -> image)
+        geometry = shape.unfoldGeometry(); // the same geometry serves fold (columns -> image)
         columnsArray = Data.randomFloats(geometry.columnLength(), 1);
         imageArray = Data.randomFloats(geometry.imageLength(), 2);
         columnMemory = Data.direct(geometry.columnLength(), 4);

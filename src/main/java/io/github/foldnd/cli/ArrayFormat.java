@@ -9,7 +9,8 @@ final class ArrayFormat {
         long count = 1;
         for (long d : shape) count = Math.multiplyExact(count, d);
         if (count != values.length) {
-            throw new IllegalArgumentException("shape " + Npy.tuple(shape) + " needs " + count + " values, got " + values.length);
+            throw new IllegalArgumentException(
+                    "shape " + Npy.tuple(shape) + " needs " + count + " values, got " + values.length);
         }
         String[] cells = new String[values.length];
         int width = 1;
@@ -18,7 +19,7 @@ final class ArrayFormat {
             cells[i] = v == Math.rint(v) && Math.abs(v) < 1e7 ? (long) v + "." : Float.toString(v);
             width = Math.max(width, cells[i].length());
         }
-        if (shape.length == 0) return cells[0];  // a 0-d array prints as its value, as NumPy does
+        if (shape.length == 0) return cells[0]; // a 0-d array prints as its value, as NumPy does
         StringBuilder sb = new StringBuilder();
         append(sb, cells, width, shape, 0, 0);
         return sb.toString();

@@ -26,7 +26,8 @@ final class Demo {
         out.println(ArrayFormat.format(image, imageShape));
         out.println();
 
-        long[] colShape = FoldGeometry.builder().kernelSize(k).forUnfold(imageShape).columnShape();
+        long[] colShape =
+                FoldGeometry.builder().kernelSize(k).forUnfold(imageShape).columnShape();
         float[] columns = FoldNd.unfold(image, imageShape, k, one, zero, one);
         int rows = (int) colShape[1], blocks = (int) colShape[2];
         out.println("unfold with a 2x2 kernel -> " + Npy.tuple(colShape) + ", one column per 2x2 block:");
@@ -42,8 +43,10 @@ final class Demo {
             for (int r = 0; r < rows; r++) {
                 for (int c = 0; c < upTo; c++) some[r * blocks + c] = columns[r * blocks + c];
             }
-            out.println(upTo == 1 ? "as in the question, column 0 alone (" + column(columns, rows, blocks, 0) + ") folds to:"
-                    : "and columns 0 and 1 together (the overlap is summed) fold to:");
+            out.println(
+                    upTo == 1
+                            ? "as in the question, column 0 alone (" + column(columns, rows, blocks, 0) + ") folds to:"
+                            : "and columns 0 and 1 together (the overlap is summed) fold to:");
             out.println(ArrayFormat.format(FoldNd.fold(some, colShape, size, k, one, zero, one), imageShape));
             out.println();
         }

@@ -27,7 +27,8 @@ import java.util.Map;
  * leaves no partial OUT behind and an existing OUT as it was.
  */
 public final class Main {
-    static final String USAGE = String.join("\n",
+    static final String USAGE = String.join(
+            "\n",
             "usage:",
             "  java -jar foldnd-cli.jar                 the worked example from the question",
             "  java -jar foldnd-cli.jar unfold IN.npy OUT.npy --kernel K[,K..] [--dilation ..] [--padding ..] [--stride ..]",
@@ -90,12 +91,13 @@ public final class Main {
             return BAD_INPUT;
         } catch (IOException e) {
             // Ours say what failed on which file; a file system's own names just the file, so add why.
-            err.println("foldnd: " + (e instanceof FileSystemException f ? f.getFile() + ": " + reason(e) : e.getMessage()));
+            err.println("foldnd: "
+                    + (e instanceof FileSystemException f ? f.getFile() + ": " + reason(e) : e.getMessage()));
             return IO_FAILURE;
         } catch (OutOfMemoryError e) {
             // The checks refuse what cannot fit at all; this is what fits the heap's limit but not what is free.
-            err.println("foldnd: out of memory: the JVM's heap is at most " + Runtime.getRuntime().maxMemory()
-                    + " bytes; give it more with java -Xmx..");
+            err.println("foldnd: out of memory: the JVM's heap is at most "
+                    + Runtime.getRuntime().maxMemory() + " bytes; give it more with java -Xmx..");
             return IO_FAILURE;
         } catch (RuntimeException e) {
             // A case no check foresaw: still one line, naming the exception so that it can be reported.
@@ -158,19 +160,23 @@ public final class Main {
         } catch (IOException e) {
             throw new IOException("cannot write " + target + ": " + reason(e), e);
         }
-        out.println(command + " " + Arrays.toString(in.shape()) + " -> " + Arrays.toString(outShape)
-                + " (" + (in.isFloat() ? "float32" : "float64") + ", engine " + engine.name() + ") written to " + target);
+        out.println(command + " " + Arrays.toString(in.shape()) + " -> " + Arrays.toString(outShape) + " ("
+                + (in.isFloat() ? "float32" : "float64") + ", engine " + engine.name() + ") written to " + target);
     }
 
     /** Refuses an OUT that is IN (overwriting IN would lose it) or a folder, before anything is read or written. */
     private static void refuseTarget(Path source, Path target) throws IOException {
         boolean same = Files.exists(source) && Files.exists(target)
-                ? Files.isSameFile(source, target)  // sees through ./, .., symbolic and hard links
-                : source.toAbsolutePath().normalize().equals(target.toAbsolutePath().normalize());
+                ? Files.isSameFile(source, target) // sees through ./, .., symbolic and hard links
+                : source.toAbsolutePath()
+                        .normalize()
+                        .equals(target.toAbsolutePath().normalize());
         if (same) {
-            throw new IllegalArgumentException("OUT " + target + " is the same file as IN " + source + "; write to another file");
+            throw new IllegalArgumentException(
+                    "OUT " + target + " is the same file as IN " + source + "; write to another file");
         }
-        if (Files.isDirectory(target)) throw new IllegalArgumentException("OUT " + target + " is a folder; expected a file name");
+        if (Files.isDirectory(target))
+            throw new IllegalArgumentException("OUT " + target + " is a folder; expected a file name");
         Path folder = target.toAbsolutePath().getParent();
         if (!Files.isDirectory(folder)) {
             throw new IOException("cannot write " + target + ": folder " + folder + " does not exist");
@@ -193,10 +199,13 @@ public final class Main {
             throw new IllegalArgumentException(what + ", more than a Java array can hold (" + Npy.MAX_ARRAY + ")");
         }
         long itemSize = in.isFloat() ? 4 : 8, heap = Runtime.getRuntime().maxMemory();
-        long needed = (in.length() + outLength) * itemSize;  // both below 2^31 elements: no overflow
+        long needed = (in.length() + outLength) * itemSize; // both below 2^31 elements: no overflow
         if (needed > heap) {
-            throw new Failure(what + "; IN and OUT need " + needed + " bytes, but the JVM's heap is at most " + heap
-                    + " bytes; give it more with java -Xmx..", IO_FAILURE, false);
+            throw new Failure(
+                    what + "; IN and OUT need " + needed + " bytes, but the JVM's heap is at most " + heap
+                            + " bytes; give it more with java -Xmx..",
+                    IO_FAILURE,
+                    false);
         }
     }
 
@@ -215,7 +224,9 @@ public final class Main {
     private static int[] ints(Map<String, String> opts, String option) {
         String csv = opts.get(option);
         try {
-            return Arrays.stream(csv.split(",", -1)).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
+            return Arrays.stream(csv.split(",", -1))
+                    .mapToInt(s -> Integer.parseInt(s.trim()))
+                    .toArray();
         } catch (NumberFormatException e) {
             throw usage(option + " must be comma-separated integers, got '" + csv + "'");
         }
@@ -223,7 +234,9 @@ public final class Main {
 
     private static double[] numbers(String csv, String option) {
         try {
-            return Arrays.stream(csv.split(",", -1)).mapToDouble(s -> Double.parseDouble(s.trim())).toArray();
+            return Arrays.stream(csv.split(",", -1))
+                    .mapToDouble(s -> Double.parseDouble(s.trim()))
+                    .toArray();
         } catch (NumberFormatException e) {
             throw usage(option + " must be comma-separated numbers, got '" + csv + "'");
         }

@@ -29,10 +29,14 @@ import java.util.regex.Pattern;
 final class Npy {
     /** A loaded array: its shape, and values as float[] or double[]. */
     record Array(long[] shape, float[] floats, double[] doubles) {
-        boolean isFloat() { return floats != null; }
+        boolean isFloat() {
+            return floats != null;
+        }
 
         /** Number of elements. */
-        long length() { return isFloat() ? floats.length : doubles.length; }
+        long length() {
+            return isFloat() ? floats.length : doubles.length;
+        }
     }
 
     /** The most elements a Java array reliably holds (a few header words below Integer.MAX_VALUE). */
@@ -45,6 +49,7 @@ final class Npy {
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
     /** Magic, major and minor version, and the shortest (version 1.0, 2-byte) header length. */
     private static final int PREAMBLE = MAGIC.length + 2 + 2;
+
     private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([<>|=])([fi])(\\d+)'");
     private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
     private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
@@ -56,8 +61,10 @@ final class Npy {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long fileSize = ch.size();
             if (fileSize < PREAMBLE) {
-                throw bad(path, " is too short for a .npy file: " + fileSize
-                        + " bytes, but a .npy file starts with a " + PREAMBLE + "-byte preamble");
+                throw bad(
+                        path,
+                        " is too short for a .npy file: " + fileSize + " bytes, but a .npy file starts with a "
+                                + PREAMBLE + "-byte preamble");
             }
             ByteBuffer pre = readFully(ch, PREAMBLE);
             for (byte m : MAGIC) {
@@ -69,15 +76,17 @@ final class Npy {
             }
             long headerLength = pre.getShort() & 0xffff;
             long headerStart = PREAMBLE;
-            if (major > 1) {  // versions 2 and 3 have a 4-byte header length: 2 more bytes to read
+            if (major > 1) { // versions 2 and 3 have a 4-byte header length: 2 more bytes to read
                 if (fileSize < PREAMBLE + 2) throw bad(path, ": truncated header length");
                 ByteBuffer rest = readFully(ch, 2);
                 headerLength |= (long) (rest.getShort() & 0xffff) << 16;
                 headerStart += 2;
             }
             if (headerLength > fileSize - headerStart) {
-                throw bad(path, ": truncated header: it declares " + headerLength
-                        + " bytes, but the file has only " + (fileSize - headerStart) + " after the preamble");
+                throw bad(
+                        path,
+                        ": truncated header: it declares " + headerLength + " bytes, but the file has only "
+                                + (fileSize - headerStart) + " after the preamble");
             }
             if (headerLength > MAX_HEADER) {
                 throw bad(path, ": header of " + headerLength + " bytes; expected at most " + MAX_HEADER);
@@ -111,10 +120,13 @@ final class Npy {
             throw bad(path, " declares shape " + tuple(dims) + ", more bytes than a long can count");
         }
         String declared = path + " declares shape " + tuple(dims) + " = " + n + " elements, " + bytes + " bytes";
-        if (bytes > dataBytes) throw new IllegalArgumentException(declared + ", but holds only " + dataBytes + " bytes of data");
-        if (bytes < dataBytes) throw new IllegalArgumentException(declared + ", but holds " + dataBytes + " bytes of data");
+        if (bytes > dataBytes)
+            throw new IllegalArgumentException(declared + ", but holds only " + dataBytes + " bytes of data");
+        if (bytes < dataBytes)
+            throw new IllegalArgumentException(declared + ", but holds " + dataBytes + " bytes of data");
         if (n > MAX_ARRAY) {
-            throw new IllegalArgumentException(declared + ", more elements than a Java array can hold (" + MAX_ARRAY + ")");
+            throw new IllegalArgumentException(
+                    declared + ", more elements than a Java array can hold (" + MAX_ARRAY + ")");
         }
         ByteOrder order = descr.group(1).equals(">") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
         if (itemSize == 4) {
@@ -138,18 +150,19 @@ final class Npy {
     /** The dimensions of a shape tuple's inside, "2, 3" or "5," or "": each a non-negative integer. */
     private static long[] parseShape(String inside, Path path) {
         String[] parts = inside.trim().isEmpty() ? new String[0] : inside.split(",", -1);
-        int count = parts.length > 0 && parts[parts.length - 1].isBlank() ? parts.length - 1 : parts.length;  // "(5,)"
+        int count = parts.length > 0 && parts[parts.length - 1].isBlank() ? parts.length - 1 : parts.length; // "(5,)"
         long[] dims = new long[count];
         for (int i = 0; i < count; i++) {
             String s = parts[i].trim();
             try {
-                dims[i] = Long.parseLong(s.endsWith("L") ? s.substring(0, s.length() - 1) : s);  // Python 2 wrote 5L
+                dims[i] = Long.parseLong(s.endsWith("L") ? s.substring(0, s.length() - 1) : s); // Python 2 wrote 5L
             } catch (NumberFormatException e) {
                 dims[i] = -1;
             }
             if (dims[i] < 0) {
                 String got = printable(s);
-                throw bad(path, ": shape (" + printable(inside) + ") must hold non-negative integers, got '" + got + "'");
+                throw bad(
+                        path, ": shape (" + printable(inside) + ") must hold non-negative integers, got '" + got + "'");
             }
         }
         return dims;
@@ -180,11 +193,11 @@ final class Npy {
             String prefix = "." + name.substring(0, Math.min(name.length(), 100)) + ".";
             tmp = Files.createTempFile(folder, prefix, ".tmp", permissions());
             if (Files.exists(target) && permissions().length > 0) {
-                Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(target));  // keep the old file's mode
+                Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(target)); // keep the old file's mode
             }
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 write(ch, shape, floats, doubles);
-                ch.force(true);  // on disk before the rename makes it visible, so a crash cannot leave a hollow file
+                ch.force(true); // on disk before the rename makes it visible, so a crash cannot leave a hollow file
             }
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
@@ -209,7 +222,9 @@ final class Npy {
      */
     private static FileAttribute<?>[] permissions() {
         if (!FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) return new FileAttribute<?>[0];
-        return new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-rw-rw-"))};
+        return new FileAttribute<?>[] {
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-rw-rw-"))
+        };
     }
 
     /** Writes the array to the channel from its position (see {@link #write(Path, long[], float[], double[])}). */
@@ -218,7 +233,7 @@ final class Npy {
         String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + tuple(shape) + ", }";
         int lengthBytes = MAGIC.length + 2 + 2 + dict.length() + 1 <= 0xffff ? 2 : 4;
         int total = MAGIC.length + 2 + lengthBytes + dict.length() + 1;
-        String padding = " ".repeat((64 - total % 64) % 64);  // so the data starts 64-byte aligned, as NumPy's do
+        String padding = " ".repeat((64 - total % 64) % 64); // so the data starts 64-byte aligned, as NumPy's do
         byte[] header = (dict + padding + "\n").getBytes(StandardCharsets.ISO_8859_1);
         ByteBuffer b = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
         b.put(MAGIC).put((byte) (lengthBytes == 2 ? 1 : 2)).put((byte) 0);
@@ -267,7 +282,8 @@ final class Npy {
         String s = header.trim();
         if (s.length() > 200) s = s.substring(0, 200) + "...";
         StringBuilder sb = new StringBuilder();
-        for (char c : s.toCharArray()) sb.append(c < 0x20 || c == 0x7f ? String.format("\\x%02x", (int) c) : String.valueOf(c));
+        for (char c : s.toCharArray())
+            sb.append(c < 0x20 || c == 0x7f ? String.format("\\x%02x", (int) c) : String.valueOf(c));
         return sb.toString();
     }
 }

@@ -57,38 +57,51 @@ class CliRobustnessTest {
     void truncatedHeaderAndTruncatedData() throws IOException {
         byte[] seed = Files.readAllBytes(SEED);
         Path header = tmp.resolve("header.npy"), data = tmp.resolve("data.npy");
-        Files.write(header, Arrays.copyOf(seed, 50));  // the header declares 118 bytes; 40 follow the preamble
-        assertOneLine(unfold(header), 2, header + ": truncated header: it declares 118 bytes, but the file has only 40");
-        Files.write(data, Arrays.copyOf(seed, 128 + 20));  // 20 of the 72 data bytes
-        assertOneLine(unfold(data), 2, "declares shape (1, 2, 3, 3) = 18 elements, 72 bytes, but holds only 20 bytes of data");
+        Files.write(header, Arrays.copyOf(seed, 50)); // the header declares 118 bytes; 40 follow the preamble
+        assertOneLine(
+                unfold(header), 2, header + ": truncated header: it declares 118 bytes, but the file has only 40");
+        Files.write(data, Arrays.copyOf(seed, 128 + 20)); // 20 of the 72 data bytes
+        assertOneLine(
+                unfold(data),
+                2,
+                "declares shape (1, 2, 3, 3) = 18 elements, 72 bytes, but holds only 20 bytes of data");
     }
 
     @Test
     void headerOnlyFile() throws IOException {
         Path in = npy("header-only.npy", "'<f4'", "(1, 2, 3, 3)", 0);
-        assertOneLine(unfold(in), 2, in + " declares shape (1, 2, 3, 3) = 18 elements, 72 bytes, but holds only 0 bytes of data");
+        assertOneLine(
+                unfold(in),
+                2,
+                in + " declares shape (1, 2, 3, 3) = 18 elements, 72 bytes, but holds only 0 bytes of data");
     }
 
     @Test
     void shapeWhoseSizeOverflowsALong() throws IOException {
         Path in = npy("huge.npy", "'<f4'", "(1099511627776, 1099511627776, 1099511627776)", 8);
-        assertOneLine(unfold(in), 2,
+        assertOneLine(
+                unfold(in),
+                2,
                 in + " declares shape (1099511627776, 1099511627776, 1099511627776), more bytes than a long can count");
-        Path bytes = npy("bytes.npy", "'<f8'", "(4611686018427387904,)", 8);  // 2^62 elements fit a long, 2^65 bytes do not
+        Path bytes =
+                npy("bytes.npy", "'<f8'", "(4611686018427387904,)", 8); // 2^62 elements fit a long, 2^65 bytes do not
         assertOneLine(unfold(bytes), 2, "more bytes than a long can count");
     }
 
     @Test
     void shapeDeclaringMoreElementsThanTheDataHolds() throws IOException {
         Path in = npy("lies.npy", "'<f8'", "(1, 2, 1000, 1000)", 16);
-        assertOneLine(unfold(in), 2, in + " declares shape (1, 2, 1000, 1000) = 2000000 elements, 16000000 bytes,"
-                + " but holds only 16 bytes of data");
+        assertOneLine(
+                unfold(in),
+                2,
+                in + " declares shape (1, 2, 1000, 1000) = 2000000 elements, 16000000 bytes,"
+                        + " but holds only 16 bytes of data");
         Path extra = npy("extra.npy", "'<f4'", "(1, 2, 2)", 20);
         assertOneLine(unfold(extra), 2, "declares shape (1, 2, 2) = 4 elements, 16 bytes, but holds 20 bytes of data");
     }
 
     @Test
-    @EnabledOnOs({OS.LINUX, OS.MAC})  // file systems there make sparse files; NTFS would reserve the 8 GiB
+    @EnabledOnOs({OS.LINUX, OS.MAC}) // file systems there make sparse files; NTFS would reserve the 8 GiB
     void shapeBeyondWhatAJavaArrayHolds() throws IOException {
         // 2^31 - 1 floats, and the file really is that long: a sparse file, so this costs no disk.
         Path in = npy("sparse.npy", "'<f4'", "(1, 1, 2147483647)", 0);
@@ -96,12 +109,15 @@ class CliRobustnessTest {
         try (RandomAccessFile f = new RandomAccessFile(in.toFile(), "rw")) {
             f.setLength(f.length() + dataBytes);
         }
-        assertOneLine(unfold(in), 2, "= 2147483647 elements, " + dataBytes + " bytes, more elements than a Java array can hold");
+        assertOneLine(
+                unfold(in),
+                2,
+                "= 2147483647 elements, " + dataBytes + " bytes, more elements than a Java array can hold");
     }
 
     @Test
     void malformedHeaders() throws IOException {
-        String[][] cases = {  // descr, shape, expected message fragment
+        String[][] cases = { // descr, shape, expected message fragment
             {"'<f4'", "(-1, 3)", "must hold non-negative integers, got '-1'"},
             {"'<f4'", "(2, x)", "must hold non-negative integers, got 'x'"},
             {"'<f4'", "(2,\n x\u0007y)", "shape (2,\\x0a x\\x07y) must hold non-negative integers, got 'x\\x07y'"},
@@ -119,7 +135,8 @@ class CliRobustnessTest {
     void headerLengthsBeyondTheFileOrUnknownVersions() throws IOException {
         Path in = tmp.resolve("v2.npy");
         ByteBuffer v2 = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
-        v2.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 2, 0}).putInt(-1);  // version 2.0: a 4-byte length, 2^32 - 1
+        v2.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 2, 0})
+                .putInt(-1); // version 2.0: a 4-byte length, 2^32 - 1
         Files.write(in, v2.array());
         assertOneLine(unfold(in), 2, in + ": truncated header: it declares 4294967295 bytes, but the file has only 52");
         byte[] v9 = npyBytes("{}\n", 0);
@@ -139,7 +156,8 @@ class CliRobustnessTest {
     void outputsAJavaArrayCannotHoldAreRefused() throws IOException {
         Path in = npy("signal.npy", "'<f4'", "(1, 100000)", 400_000);
         Result r = CliTest.run("unfold", in.toString(), tmp.resolve("o.npy").toString(), "--kernel", "50000");
-        assertOneLine(r, 2, "gives shape (50000, 50001) = 2500050000 elements, more than a Java array can hold (2147483639)");
+        assertOneLine(
+                r, 2, "gives shape (50000, 50001) = 2500050000 elements, more than a Java array can hold (2147483639)");
         assertFalse(Files.exists(tmp.resolve("o.npy")));
     }
 
@@ -149,17 +167,21 @@ class CliRobustnessTest {
     void bogusEngineProperty() throws Exception {
         // The engine choice is cached for the life of the JVM, so this needs a JVM of its own.
         Path out = tmp.resolve("o.npy");
-        Result r = java(List.of("-Dfoldnd.engine=bogus", MAIN, "unfold", SEED.toString(), out.toString(), "--kernel", "2,2"));
+        Result r = java(
+                List.of("-Dfoldnd.engine=bogus", MAIN, "unfold", SEED.toString(), out.toString(), "--kernel", "2,2"));
         assertOneLine(r, 2, "foldnd.engine must be 'native' or 'java', got 'bogus'");
         assertFalse(Files.exists(out));
-        assertOneLine(java(List.of("-Dfoldnd.engine=bogus", MAIN)), 2, "foldnd.engine must be 'native' or 'java', got 'bogus'");
+        assertOneLine(
+                java(List.of("-Dfoldnd.engine=bogus", MAIN)),
+                2,
+                "foldnd.engine must be 'native' or 'java', got 'bogus'");
     }
 
     @Test
     void heapTooSmallForTheOutput() throws Exception {
         Path in = npy("signal.npy", "'<f4'", "(1, 100000)", 400_000), out = tmp.resolve("o.npy");
-        Result r = java(List.of("-Xmx64m", "-Dfoldnd.engine=java", MAIN, "unfold", in.toString(), out.toString(),
-                "--kernel", "20000"));
+        Result r = java(List.of(
+                "-Xmx64m", "-Dfoldnd.engine=java", MAIN, "unfold", in.toString(), out.toString(), "--kernel", "20000"));
         assertOneLine(r, 1, "= 1600020000 elements; IN and OUT need 6400480000 bytes, but the JVM's heap is at most");
         assertFalse(Files.exists(out));
     }
@@ -197,7 +219,10 @@ class CliRobustnessTest {
     void successReplacesTheOutputAndLeavesNoTemporaryFile() throws IOException {
         Path out = tmp.resolve("out.npy");
         Files.writeString(out, "the previous result");
-        assertEquals(0, CliTest.run("unfold", SEED.toString(), out.toString(), "--kernel", "2,2").status());
+        assertEquals(
+                0,
+                CliTest.run("unfold", SEED.toString(), out.toString(), "--kernel", "2,2")
+                        .status());
         assertArrayEquals(CliTest.SEED_COLUMNS, Npy.read(out).floats());
         assertEquals(List.of(out), listing());
     }
@@ -207,7 +232,10 @@ class CliRobustnessTest {
     void aSymbolicLinkOutputStaysALinkToTheNewResult() throws IOException {
         Path real = tmp.resolve("real.npy"), link = Files.createSymbolicLink(tmp.resolve("link.npy"), real);
         Files.writeString(real, "the previous result");
-        assertEquals(0, CliTest.run("unfold", SEED.toString(), link.toString(), "--kernel", "2,2").status());
+        assertEquals(
+                0,
+                CliTest.run("unfold", SEED.toString(), link.toString(), "--kernel", "2,2")
+                        .status());
         assertTrue(Files.isSymbolicLink(link), "the link was replaced by a file");
         assertArrayEquals(CliTest.SEED_COLUMNS, Npy.read(real).floats());
         assertEquals(List.of(link, real), listing());
@@ -215,7 +243,7 @@ class CliRobustnessTest {
 
     @Test
     void writesAndReadsMoreThanOneChunk() throws IOException {
-        float[] floats = new float[700_000];  // 2.8 MB: crosses the 1 MiB chunks at unaligned element counts
+        float[] floats = new float[700_000]; // 2.8 MB: crosses the 1 MiB chunks at unaligned element counts
         double[] doubles = new double[300_001];
         for (int i = 0; i < floats.length; i++) floats[i] = i * 0.5f;
         for (int i = 0; i < doubles.length; i++) doubles[i] = -i * 0.25;
@@ -231,7 +259,9 @@ class CliRobustnessTest {
         Path out = tmp.resolve("no/such/folder/o.npy");
         Result r = CliTest.run("unfold", SEED.toString(), out.toString(), "--kernel", "2,2");
         assertOneLine(r, 1, "cannot write " + out + ": folder " + out.getParent() + " does not exist");
-        assertOneLine(CliTest.run("unfold", SEED.toString(), tmp.toString(), "--kernel", "2,2"), 2,
+        assertOneLine(
+                CliTest.run("unfold", SEED.toString(), tmp.toString(), "--kernel", "2,2"),
+                2,
                 "OUT " + tmp + " is a folder; expected a file name");
     }
 
@@ -243,7 +273,8 @@ class CliRobustnessTest {
         Files.copy(SEED, in);
         byte[] before = Files.readAllBytes(in);
         List<String> spellings = new ArrayList<>(List.of(in.toString(), dir + "/./in.npy", dir + "/../dir/in.npy"));
-        if (!OS.WINDOWS.isCurrentOs()) spellings.add(Files.createSymbolicLink(tmp.resolve("link.npy"), in).toString());
+        if (!OS.WINDOWS.isCurrentOs())
+            spellings.add(Files.createSymbolicLink(tmp.resolve("link.npy"), in).toString());
         for (String spelling : spellings) {
             Result r = CliTest.run("unfold", in.toString(), spelling, "--kernel", "2,2");
             assertOneLine(r, 2, "OUT " + spelling + " is the same file as IN " + in + "; write to another file");
@@ -260,7 +291,10 @@ class CliRobustnessTest {
     void outputThatIsTheMissingInputIsRefused() {
         // Neither exists, so they are compared as normalized absolute paths: two spellings of one file.
         String missing = tmp.resolve("m.npy").toString();
-        assertOneLine(CliTest.run("unfold", missing, tmp + "/./m.npy", "--kernel", "2"), 2, "is the same file as IN " + missing);
+        assertOneLine(
+                CliTest.run("unfold", missing, tmp + "/./m.npy", "--kernel", "2"),
+                2,
+                "is the same file as IN " + missing);
     }
 
     // ---- flags --------------------------------------------------------------------------------
@@ -269,7 +303,8 @@ class CliRobustnessTest {
     void repeatedFlagsAreRefused() {
         String in = SEED.toString(), out = tmp.resolve("o.npy").toString();
         assertUsageError(CliTest.run("unfold", in, out, "--kernel", "2", "--kernel", "3"), "--kernel given twice");
-        assertUsageError(CliTest.run("fold", in, out, "--kernel", "2", "--output-size", "3", "--stride", "1", "--stride", "1"),
+        assertUsageError(
+                CliTest.run("fold", in, out, "--kernel", "2", "--output-size", "3", "--stride", "1", "--stride", "1"),
                 "--stride given twice");
         Result reduce = CliTest.run("fold", in, out, "--reduce", "sum", "--kernel", "2", "--reduce", "max");
         assertUsageError(reduce, "--reduce given twice");
@@ -279,7 +314,8 @@ class CliRobustnessTest {
     @Test
     void foldOnlyFlagsAreRefusedForUnfold() {
         String in = SEED.toString(), out = tmp.resolve("o.npy").toString();
-        for (String[] flag : new String[][] {{"--output-size", "3,3"}, {"--reduce", "mean"}, {"--weights", "1,1,1,1"}}) {
+        for (String[] flag :
+                new String[][] {{"--output-size", "3,3"}, {"--reduce", "mean"}, {"--weights", "1,1,1,1"}}) {
             Result r = CliTest.run("unfold", in, out, "--kernel", "2,2", flag[0], flag[1]);
             assertUsageError(r, flag[0] + " applies to fold only, not to unfold");
         }
@@ -289,19 +325,28 @@ class CliRobustnessTest {
     @Test
     void unknownFlagsMissingValuesAndStrayArguments() {
         String in = SEED.toString(), out = tmp.resolve("o.npy").toString();
-        assertUsageError(CliTest.run("unfold", in, out, "--kernel", "2,2", "--strides", "1"), "unknown option --strides");
+        assertUsageError(
+                CliTest.run("unfold", in, out, "--kernel", "2,2", "--strides", "1"), "unknown option --strides");
         assertUsageError(CliTest.run("unfold", in, out, "--kernel", "2,2", "-k", "1"), "unknown option -k");
         assertUsageError(CliTest.run("unfold", in, out, "--kernel"), "--kernel needs a value");
-        assertUsageError(CliTest.run("unfold", in, out, "--kernel", "--stride", "1"),
+        assertUsageError(
+                CliTest.run("unfold", in, out, "--kernel", "--stride", "1"),
                 "--kernel needs a value, got the option --stride");
-        assertUsageError(CliTest.run("unfold", in, out, "extra.npy", "--kernel", "2"),
+        assertUsageError(
+                CliTest.run("unfold", in, out, "extra.npy", "--kernel", "2"),
                 "unfold needs two files, IN.npy and OUT.npy, got 3: [" + in + ", " + out + ", extra.npy]");
-        assertUsageError(CliTest.run("unfold", in, "--kernel", "2"), "unfold needs two files, IN.npy and OUT.npy, got 1");
-        assertUsageError(CliTest.run("unfold", in, out, "--kernel", "2,"), "--kernel must be comma-separated integers, got '2,'");
-        assertUsageError(CliTest.run("unfold", in, out, "--kernel", "99999999999"), "--kernel must be comma-separated integers");
-        assertUsageError(CliTest.run("fold", in, out, "--kernel", "2", "--output-size", "3", "--reduce", "avg"),
+        assertUsageError(
+                CliTest.run("unfold", in, "--kernel", "2"), "unfold needs two files, IN.npy and OUT.npy, got 1");
+        assertUsageError(
+                CliTest.run("unfold", in, out, "--kernel", "2,"),
+                "--kernel must be comma-separated integers, got '2,'");
+        assertUsageError(
+                CliTest.run("unfold", in, out, "--kernel", "99999999999"), "--kernel must be comma-separated integers");
+        assertUsageError(
+                CliTest.run("fold", in, out, "--kernel", "2", "--output-size", "3", "--reduce", "avg"),
                 "--reduce must be one of [sum, mean, max, min], got 'avg'");
-        assertUsageError(CliTest.run("fold", in, out, "--kernel", "2", "--output-size", "3", "--weights", "1,x"),
+        assertUsageError(
+                CliTest.run("fold", in, out, "--kernel", "2", "--output-size", "3", "--weights", "1,x"),
                 "--weights must be comma-separated numbers, got '1,x'");
         assertUsageError(CliTest.run("frobnicate"), "unknown command 'frobnicate'; expected unfold, fold or --help");
         assertFalse(Files.exists(Path.of(out)));
@@ -349,7 +394,9 @@ class CliRobustnessTest {
     private static byte[] npyBytes(String header, int dataBytes) {
         byte[] h = header.getBytes(ISO_8859_1);
         ByteBuffer b = ByteBuffer.allocate(10 + h.length + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
-        b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0}).putShort((short) h.length).put(h);
+        b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0})
+                .putShort((short) h.length)
+                .put(h);
         return b.array();
     }
 
@@ -369,8 +416,8 @@ class CliRobustnessTest {
     /** unfold IN OUT in a child JVM that may write at most 1 KiB per file (bash's ulimit -f 1). */
     private Result underFileSizeLimit(Path in, Path out) throws Exception {
         List<String> command = new ArrayList<>(List.of("bash", "-c", "ulimit -f 1 && exec \"$@\"", "bash"));
-        command.addAll(javaCommand(List.of("-Dfoldnd.engine=java", MAIN, "unfold", in.toString(), out.toString(),
-                "--kernel", "2,2")));
+        command.addAll(javaCommand(
+                List.of("-Dfoldnd.engine=java", MAIN, "unfold", in.toString(), out.toString(), "--kernel", "2,2")));
         return exec(command);
     }
 
@@ -380,9 +427,11 @@ class CliRobustnessTest {
     }
 
     private static List<String> javaCommand(List<String> args) {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:-UsePerfData",  // no hsperfdata file: the child's only file writes are the ones under test
-                "-cp", System.getProperty("java.class.path")));
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:-UsePerfData", // no hsperfdata file: the child's only file writes are the ones under test
+                "-cp",
+                System.getProperty("java.class.path")));
         command.addAll(args);
         return command;
     }
@@ -391,7 +440,9 @@ class CliRobustnessTest {
     private static Result exec(List<String> command) throws Exception {
         Process p = new ProcessBuilder(command).start();
         assertTrue(p.waitFor(120, TimeUnit.SECONDS), "child JVM timed out: " + command);
-        return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), UTF_8),
+        return new Result(
+                p.exitValue(),
+                new String(p.getInputStream().readAllBytes(), UTF_8),
                 new String(p.getErrorStream().readAllBytes(), UTF_8));
     }
 }

@@ -19,8 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
 /** The command line: the demo, and fold/unfold on .npy files written by NumPy itself. */
 class CliTest {
     static final Path NPY = Path.of("src/test/resources/npy");
-    static final float[] SEED_COLUMNS = {0, 1, 3, 4, 1, 2, 4, 5, 3, 4, 6, 7, 4, 5, 7, 8,
-        9, 10, 12, 13, 10, 11, 13, 14, 12, 13, 15, 16, 13, 14, 16, 17};
+    static final float[] SEED_COLUMNS = {
+        0, 1, 3, 4, 1, 2, 4, 5, 3, 4, 6, 7, 4, 5, 7, 8, 9, 10, 12, 13, 10, 11, 13, 14, 12, 13, 15, 16, 13, 14, 16, 17
+    };
 
     @TempDir
     Path tmp;
@@ -29,7 +30,9 @@ class CliTest {
 
     static Result run(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        int status = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+        int status = Main.run(
+                args,
+                new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
@@ -56,15 +59,17 @@ class CliTest {
                 for (int j = 0; j < k; j++) column0.add(Integer.toString(c * side * side + i * side + j));
             }
         }
-        String shape = "(1, " + channels * k * k + ", " + grid * grid + ")", column = "[" + String.join(", ", column0) + "]";
-        assertEquals("(1, 8, 4)", shape);  // the question's numbers, to show what the definition gives
+        String shape = "(1, " + channels * k * k + ", " + grid * grid + ")",
+                column = "[" + String.join(", ", column0) + "]";
+        assertEquals("(1, 8, 4)", shape); // the question's numbers, to show what the definition gives
         assertEquals("[0, 1, 3, 4, 9, 10, 12, 13]", column);
 
         // The library agrees with the definition...
         float[] image = new float[channels * side * side];
         for (int i = 0; i < image.length; i++) image[i] = i;
         int[] kernel = {k, k}, one = {1, 1}, zero = {0, 0};
-        long[] imageShape = {1, channels, side, side}, columnShape = FoldNd.unfoldShape(imageShape, kernel, one, zero, one);
+        long[] imageShape = {1, channels, side, side},
+                columnShape = FoldNd.unfoldShape(imageShape, kernel, one, zero, one);
         float[] columns = FoldNd.unfold(image, imageShape, kernel, one, zero, one);
         assertEquals(shape, Npy.tuple(columnShape));
         assertEquals(column, Demo.column(columns, (int) columnShape[1], (int) columnShape[2], 0));
@@ -78,12 +83,24 @@ class CliTest {
     @Test
     void unfoldThenFoldNumPyFiles() throws Exception {
         Path cols = tmp.resolve("cols.npy"), back = tmp.resolve("back.npy");
-        assertEquals(0, run("unfold", NPY.resolve("seed_f4.npy").toString(), cols.toString(), "--kernel", "2,2").status());
+        assertEquals(
+                0,
+                run("unfold", NPY.resolve("seed_f4.npy").toString(), cols.toString(), "--kernel", "2,2")
+                        .status());
         Npy.Array c = Npy.read(cols);
         assertArrayEquals(new long[] {1, 8, 4}, c.shape());
         assertArrayEquals(SEED_COLUMNS, c.floats());
 
-        Result r = run("fold", cols.toString(), back.toString(), "--output-size", "3,3", "--kernel", "2,2", "--reduce", "mean");
+        Result r = run(
+                "fold",
+                cols.toString(),
+                back.toString(),
+                "--output-size",
+                "3,3",
+                "--kernel",
+                "2,2",
+                "--reduce",
+                "mean");
         assertEquals(0, r.status(), r.err());
         Npy.Array b = Npy.read(back);
         assertArrayEquals(new long[] {1, 2, 3, 3}, b.shape());
@@ -103,7 +120,8 @@ class CliTest {
         }
         Path cols = tmp.resolve("c.npy");
         String bigEndian = NPY.resolve("seed_f8_be_unbatched.npy").toString();
-        assertEquals(0, run("unfold", bigEndian, cols.toString(), "--kernel", "2,2").status());
+        assertEquals(
+                0, run("unfold", bigEndian, cols.toString(), "--kernel", "2,2").status());
         Npy.Array c = Npy.read(cols);
         assertArrayEquals(new long[] {8, 4}, c.shape());
         for (int i = 0; i < 32; i++) assertEquals(SEED_COLUMNS[i], c.doubles()[i]);
@@ -112,9 +130,13 @@ class CliTest {
     @Test
     void oneDimensionalOverlapAdd() throws Exception {
         Path cols = tmp.resolve("frames.npy"), out = tmp.resolve("signal.npy");
-        assertEquals(0, run("unfold", NPY.resolve("signal_f4.npy").toString(), cols.toString(), "--kernel", "2").status());
+        assertEquals(
+                0,
+                run("unfold", NPY.resolve("signal_f4.npy").toString(), cols.toString(), "--kernel", "2")
+                        .status());
         assertArrayEquals(new float[] {0, 1, 2, 3, 1, 2, 3, 4}, Npy.read(cols).floats());
-        Result r = run("fold", cols.toString(), out.toString(), "--output-size", "5", "--kernel", "2", "--weights", "0.5,0.5");
+        Result r = run(
+                "fold", cols.toString(), out.toString(), "--output-size", "5", "--kernel", "2", "--weights", "0.5,0.5");
         assertEquals(0, r.status(), r.err());
         assertArrayEquals(new float[] {0, 1, 2, 3, 2}, Npy.read(out).floats());
     }
@@ -134,7 +156,8 @@ class CliTest {
 
     @Test
     void badInputExitsWithAMessage() {
-        String in = NPY.resolve("seed_f4.npy").toString(), out = tmp.resolve("o.npy").toString();
+        String in = NPY.resolve("seed_f4.npy").toString(),
+                out = tmp.resolve("o.npy").toString();
         Result ints = run("unfold", NPY.resolve("ints.npy").toString(), out, "--kernel", "2");
         assertEquals(2, ints.status());
         assertTrue(ints.err().contains("dtype <i4; expected float32 (<f4) or float64 (<f8)"), ints.err());
@@ -143,12 +166,16 @@ class CliTest {
         assertTrue(run("unfold", in, out).err().contains("--kernel is required"));
         String notInts = run("unfold", in, out, "--kernel", "2,x").err();
         assertTrue(notInts.contains("--kernel must be comma-separated integers, got '2,x'"), notInts);
-        assertTrue(run("unfold", in, out, "--kernel", "2,2", "--bogus", "1").err().contains("unknown option --bogus"));
+        assertTrue(
+                run("unfold", in, out, "--kernel", "2,2", "--bogus", "1").err().contains("unknown option --bogus"));
         assertTrue(run("fold", in, out, "--kernel", "2,2").err().contains("fold needs --output-size"));
         Result shape = run("unfold", in, out, "--kernel", "4,4");
         assertEquals(2, shape.status());
         assertTrue(shape.err().contains("no block fits"), shape.err());
-        assertEquals(1, run("unfold", tmp.resolve("missing.npy").toString(), out, "--kernel", "2").status());
+        assertEquals(
+                1,
+                run("unfold", tmp.resolve("missing.npy").toString(), out, "--kernel", "2")
+                        .status());
         assertEquals(2, run("frobnicate").status());
         assertTrue(run("--help").out().contains("usage:"));
     }
