@@ -17,170 +17,159 @@ namespace {
 
 int failures = 0, checks = 0;
 
-#define CHECK(cond, ...)                                                       \
-  do {                                                                         \
-    ++checks;                                                                  \
-    if (!(cond)) {                                                             \
-      ++failures;                                                              \
-      std::printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);              \
-      std::printf(__VA_ARGS__);                                                \
-      std::printf("\n");                                                       \
-    }                                                                          \
-  } while (0)
+#define CHECK(cond, ...)                                                \
+    do {                                                                \
+        ++checks;                                                       \
+        if (!(cond)) {                                                  \
+            ++failures;                                                 \
+            std::printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+            std::printf(__VA_ARGS__);                                   \
+            std::printf("\n");                                          \
+        }                                                               \
+    } while (0)
 
 /** The count that runs a whole call (clipped at the last work item). */
 constexpr int64_t kAll = INT64_MAX;
 
 struct Shape {
-  int64_t planes; // batch * channels; the tests split it as batch = planes /
-                  // channels
-  std::vector<int64_t> size, k, dil, pad, stride;
-  int64_t channels = 1;
-  int layout = foldnd::PER_SAMPLE;
-  int dims() const { return static_cast<int>(size.size()); }
-  int64_t batch() const { return planes / channels; }
-  std::vector<int64_t> grid() const {
-    std::vector<int64_t> g(dims());
-    for (int i = 0; i < dims(); ++i) {
-      int64_t num = size[i] + 2 * pad[i] - dil[i] * (k[i] - 1) - 1;
-      g[i] = num < 0 ? 0 : num / stride[i] + 1;
+    int64_t planes;  // batch * channels; the tests split it as batch = planes /
+                     // channels
+    std::vector<int64_t> size, k, dil, pad, stride;
+    int64_t channels = 1;
+    int layout = foldnd::PER_SAMPLE;
+    int dims() const { return static_cast<int>(size.size()); }
+    int64_t batch() const { return planes / channels; }
+    std::vector<int64_t> grid() const {
+        std::vector<int64_t> g(dims());
+        for (int i = 0; i < dims(); ++i) {
+            int64_t num = size[i] + 2 * pad[i] - dil[i] * (k[i] - 1) - 1;
+            g[i] = num < 0 ? 0 : num / stride[i] + 1;
+        }
+        return g;
     }
-    return g;
-  }
-  std::vector<int64_t> descriptor() const {
-    std::vector<int64_t> d{dims(), batch(), channels, layout};
-    for (auto *v : {&size, &k, &dil, &pad, &stride})
-      d.insert(d.end(), v->begin(), v->end());
-    return d;
-  }
+    std::vector<int64_t> descriptor() const {
+        std::vector<int64_t> d{dims(), batch(), channels, layout};
+        for (auto *v : {&size, &k, &dil, &pad, &stride}) d.insert(d.end(), v->begin(), v->end());
+        return d;
+    }
 };
 
 int64_t product(const std::vector<int64_t> &v) {
-  int64_t p = 1;
-  for (auto x : v)
-    p *= x;
-  return p;
+    int64_t p = 1;
+    for (auto x : v) p *= x;
+    return p;
 }
 
 // Where plane p = n * channels + c, kernel offset k, block l sits in the
 // columns, by the layout's definition: (N, C*K, L) per sample, (C*K, N*L)
 // batch-fused.
 int64_t columnIndex(const Shape &s, int64_t p, int64_t k, int64_t l) {
-  const int64_t K = product(s.k), L = product(s.grid());
-  if (s.layout == foldnd::PER_SAMPLE)
-    return (p * K + k) * L + l;
-  const int64_t n = p / s.channels, c = p % s.channels;
-  return ((c * K + k) * s.batch() + n) * L + l;
+    const int64_t K = product(s.k), L = product(s.grid());
+    if (s.layout == foldnd::PER_SAMPLE) return (p * K + k) * L + l;
+    const int64_t n = p / s.channels, c = p % s.channels;
+    return ((c * K + k) * s.batch() + n) * L + l;
 }
 
 std::vector<int64_t> unravel(int64_t i, const std::vector<int64_t> &ext) {
-  std::vector<int64_t> idx(ext.size());
-  for (int d = static_cast<int>(ext.size()) - 1; d >= 0; --d) {
-    idx[d] = i % ext[d];
-    i /= ext[d];
-  }
-  return idx;
+    std::vector<int64_t> idx(ext.size());
+    for (int d = static_cast<int>(ext.size()) - 1; d >= 0; --d) {
+        idx[d] = i % ext[d];
+        i /= ext[d];
+    }
+    return idx;
 }
 
 // Flat image offset of block l at kernel offset k, or -1 in the padding:
 // straight from the definition.
-int64_t position(const Shape &s, const std::vector<int64_t> &l,
-                 const std::vector<int64_t> &kk) {
-  int64_t at = 0;
-  for (int i = 0; i < s.dims(); ++i) {
-    int64_t x = l[i] * s.stride[i] - s.pad[i] + kk[i] * s.dil[i];
-    if (x < 0 || x >= s.size[i])
-      return -1;
-    at = at * s.size[i] + x;
-  }
-  return at;
+int64_t position(const Shape &s, const std::vector<int64_t> &l, const std::vector<int64_t> &kk) {
+    int64_t at = 0;
+    for (int i = 0; i < s.dims(); ++i) {
+        int64_t x = l[i] * s.stride[i] - s.pad[i] + kk[i] * s.dil[i];
+        if (x < 0 || x >= s.size[i]) return -1;
+        at = at * s.size[i] + x;
+    }
+    return at;
 }
 
 template <typename T>
 std::vector<T> refUnfold(const Shape &s, const std::vector<T> &image) {
-  const int64_t K = product(s.k), L = product(s.grid()), P = product(s.size);
-  std::vector<T> cols(s.planes * K * L);
-  for (int64_t p = 0; p < s.planes; ++p)
-    for (int64_t k = 0; k < K; ++k)
-      for (int64_t l = 0; l < L; ++l) {
-        int64_t at = position(s, unravel(l, s.grid()), unravel(k, s.k));
-        cols[columnIndex(s, p, k, l)] = at < 0 ? T(0) : image[p * P + at];
-      }
-  return cols;
+    const int64_t K = product(s.k), L = product(s.grid()), P = product(s.size);
+    std::vector<T> cols(s.planes * K * L);
+    for (int64_t p = 0; p < s.planes; ++p)
+        for (int64_t k = 0; k < K; ++k)
+            for (int64_t l = 0; l < L; ++l) {
+                int64_t at = position(s, unravel(l, s.grid()), unravel(k, s.k));
+                cols[columnIndex(s, p, k, l)] = at < 0 ? T(0) : image[p * P + at];
+            }
+    return cols;
 }
 
 template <typename T>
-std::vector<T> refFold(const Shape &s, const std::vector<T> &cols, int reduce,
-                       const T *w) {
-  const int64_t K = product(s.k), L = product(s.grid()), P = product(s.size);
-  const T init = reduce == foldnd::MAX   ? -std::numeric_limits<T>::infinity()
-                 : reduce == foldnd::MIN ? std::numeric_limits<T>::infinity()
-                                         : T(0);
-  std::vector<T> image(s.planes * P, init);
-  for (int64_t p = 0; p < s.planes; ++p) {
-    std::vector<T> cover(P, T(0));
-    for (int64_t k = 0; k < K; ++k) {
-      const T wk = w ? w[k] : T(1);
-      for (int64_t l = 0; l < L; ++l) {
-        int64_t at = position(s, unravel(l, s.grid()), unravel(k, s.k));
-        if (at < 0)
-          continue;
-        T x = cols[columnIndex(s, p, k, l)];
-        T v = w ? T(wk * x) : x;
-        T &o = image[p * P + at];
-        if (reduce == foldnd::MAX) {
-          if (v > o || std::isnan(v))
-            o = v;
-        } else if (reduce == foldnd::MIN) {
-          if (v < o || std::isnan(v))
-            o = v;
-        } else
-          o = o + v;
-        cover[at] = cover[at] + wk;
-      }
+std::vector<T> refFold(const Shape &s, const std::vector<T> &cols, int reduce, const T *w) {
+    const int64_t K = product(s.k), L = product(s.grid()), P = product(s.size);
+    const T init = reduce == foldnd::MAX   ? -std::numeric_limits<T>::infinity()
+                   : reduce == foldnd::MIN ? std::numeric_limits<T>::infinity()
+                                           : T(0);
+    std::vector<T> image(s.planes * P, init);
+    for (int64_t p = 0; p < s.planes; ++p) {
+        std::vector<T> cover(P, T(0));
+        for (int64_t k = 0; k < K; ++k) {
+            const T wk = w ? w[k] : T(1);
+            for (int64_t l = 0; l < L; ++l) {
+                int64_t at = position(s, unravel(l, s.grid()), unravel(k, s.k));
+                if (at < 0) continue;
+                T x = cols[columnIndex(s, p, k, l)];
+                T v = w ? T(wk * x) : x;
+                T &o = image[p * P + at];
+                if (reduce == foldnd::MAX) {
+                    if (v > o || std::isnan(v)) o = v;
+                } else if (reduce == foldnd::MIN) {
+                    if (v < o || std::isnan(v)) o = v;
+                } else
+                    o = o + v;
+                cover[at] = cover[at] + wk;
+            }
+        }
+        if (reduce == foldnd::SUM) continue;
+        for (int64_t i = 0; i < P; ++i) {
+            T &o = image[p * P + i];
+            o = cover[i] == T(0) ? T(0) : reduce == foldnd::MEAN ? o / cover[i] : o;
+        }
     }
-    if (reduce == foldnd::SUM)
-      continue;
-    for (int64_t i = 0; i < P; ++i) {
-      T &o = image[p * P + i];
-      o = cover[i] == T(0) ? T(0) : reduce == foldnd::MEAN ? o / cover[i] : o;
-    }
-  }
-  return image;
+    return image;
 }
 
 template <typename T>
 bool sameBits(const std::vector<T> &a, const T *b, size_t n) {
-  return a.size() == n && std::memcmp(a.data(), b, n * sizeof(T)) == 0;
+    return a.size() == n && std::memcmp(a.data(), b, n * sizeof(T)) == 0;
 }
 
 constexpr int kGuard = 8;
 constexpr double kSentinel = -7777.25;
 
 // A buffer of n elements between guard zones that must stay untouched.
-template <typename T> struct Guarded {
-  std::vector<T> all;
-  explicit Guarded(size_t n) : all(n + 2 * kGuard, T(kSentinel)) {}
-  T *data() { return all.data() + kGuard; }
-  bool intact(size_t n) const {
-    for (int i = 0; i < kGuard; ++i)
-      if (all[i] != T(kSentinel) || all[kGuard + n + i] != T(kSentinel))
-        return false;
-    return true;
-  }
+template <typename T>
+struct Guarded {
+    std::vector<T> all;
+    explicit Guarded(size_t n) : all(n + 2 * kGuard, T(kSentinel)) {}
+    T *data() { return all.data() + kGuard; }
+    bool intact(size_t n) const {
+        for (int i = 0; i < kGuard; ++i)
+            if (all[i] != T(kSentinel) || all[kGuard + n + i] != T(kSentinel)) return false;
+        return true;
+    }
 };
 
 /** Random consecutive parts [first, first + count) covering [0, items). */
-std::vector<std::pair<int64_t, int64_t>> randomParts(int64_t items,
-                                                     std::mt19937 &rng) {
-  std::vector<std::pair<int64_t, int64_t>> parts;
-  for (int64_t first = 0; first < items;) {
-    const int64_t count = std::uniform_int_distribution<int64_t>(
-        1, std::min<int64_t>(items - first, 1 + items / 3))(rng);
-    parts.emplace_back(first, count);
-    first += count;
-  }
-  return parts;
+std::vector<std::pair<int64_t, int64_t>> randomParts(int64_t items, std::mt19937 &rng) {
+    std::vector<std::pair<int64_t, int64_t>> parts;
+    for (int64_t first = 0; first < items;) {
+        const int64_t count =
+            std::uniform_int_distribution<int64_t>(1, std::min<int64_t>(items - first, 1 + items / 3))(rng);
+        parts.emplace_back(first, count);
+        first += count;
+    }
+    return parts;
 }
 
 /**
@@ -189,301 +178,202 @@ std::vector<std::pair<int64_t, int64_t>> randomParts(int64_t items,
  * bit, and none writes outside the output.
  */
 template <typename T>
-void checkParts(const Shape &s, const std::vector<T> &image,
-                const std::vector<T> &cols, const std::vector<T> &w,
+void checkParts(const Shape &s, const std::vector<T> &image, const std::vector<T> &cols, const std::vector<T> &w,
                 std::mt19937 &rng, const std::string &label) {
-  const auto desc = s.descriptor();
-  const int64_t K = product(s.k);
-  const int64_t unfoldItems =
-      foldnd_unfold_items(desc.data(), desc.size(), sizeof(T));
-  const int64_t foldItems =
-      foldnd_fold_items(desc.data(), desc.size(), sizeof(T), 2);
-  CHECK(unfoldItems >= 0 && foldItems >= 0, "%s items %lld %lld", label.c_str(),
-        (long long)unfoldItems, (long long)foldItems);
-  Guarded<T> out(cols.size());
-  for (auto [first, count] : randomParts(unfoldItems, rng)) {
-    const int st =
-        foldnd_unfold(image.data(), image.size(), out.data(), cols.size(),
-                      desc.data(), desc.size(), first, count, 2);
-    CHECK(st == foldnd::OK, "%s unfold part status %d", label.c_str(), st);
-  }
-  CHECK(sameBits(refUnfold(s, image), out.data(), cols.size()),
-        "%s unfold in parts", label.c_str());
-  CHECK(out.intact(cols.size()), "%s unfold in parts wrote outside its output",
-        label.c_str());
-  const auto parts = randomParts(foldItems, rng);
-  for (int r = foldnd::SUM; r <= foldnd::MIN; ++r) {
-    Guarded<T> img(image.size());
-    for (auto [first, count] : parts) {
-      const int st = foldnd_fold(cols.data(), cols.size(), img.data(),
-                                 image.size(), desc.data(), desc.size(), r,
-                                 w.data(), K, first, count, 2);
-      CHECK(st == foldnd::OK, "%s fold part status %d", label.c_str(), st);
+    const auto desc = s.descriptor();
+    const int64_t K = product(s.k);
+    const int64_t unfoldItems = foldnd_unfold_items(desc.data(), desc.size(), sizeof(T));
+    const int64_t foldItems = foldnd_fold_items(desc.data(), desc.size(), sizeof(T), 2);
+    CHECK(unfoldItems >= 0 && foldItems >= 0, "%s items %lld %lld", label.c_str(), (long long)unfoldItems,
+          (long long)foldItems);
+    Guarded<T> out(cols.size());
+    for (auto [first, count] : randomParts(unfoldItems, rng)) {
+        const int st = foldnd_unfold(image.data(), image.size(), out.data(), cols.size(), desc.data(), desc.size(),
+                                     first, count, 2);
+        CHECK(st == foldnd::OK, "%s unfold part status %d", label.c_str(), st);
     }
-    CHECK(sameBits(refFold(s, cols, r, w.data()), img.data(), image.size()),
-          "%s fold in parts reduce=%d", label.c_str(), r);
-    CHECK(img.intact(image.size()), "%s fold in parts wrote outside its output",
-          label.c_str());
-  }
+    CHECK(sameBits(refUnfold(s, image), out.data(), cols.size()), "%s unfold in parts", label.c_str());
+    CHECK(out.intact(cols.size()), "%s unfold in parts wrote outside its output", label.c_str());
+    const auto parts = randomParts(foldItems, rng);
+    for (int r = foldnd::SUM; r <= foldnd::MIN; ++r) {
+        Guarded<T> img(image.size());
+        for (auto [first, count] : parts) {
+            const int st = foldnd_fold(cols.data(), cols.size(), img.data(), image.size(), desc.data(), desc.size(), r,
+                                       w.data(), K, first, count, 2);
+            CHECK(st == foldnd::OK, "%s fold part status %d", label.c_str(), st);
+        }
+        CHECK(sameBits(refFold(s, cols, r, w.data()), img.data(), image.size()), "%s fold in parts reduce=%d",
+              label.c_str(), r);
+        CHECK(img.intact(image.size()), "%s fold in parts wrote outside its output", label.c_str());
+    }
 }
 
 template <typename T>
 void checkShape(const Shape &s, std::mt19937 &rng, const std::string &label) {
-  std::uniform_real_distribution<double> u(-1, 1);
-  const int64_t K = product(s.k), L = product(s.grid()), P = product(s.size);
-  const auto desc = s.descriptor();
-  std::vector<T> image(s.planes * P), cols(s.planes * K * L), w(K);
-  for (auto &x : image)
-    x = T(u(rng));
-  for (auto &x : cols)
-    x = T(u(rng));
-  for (auto &x : w)
-    x = T(u(rng));
-  for (int threads : {1, 2, 3}) {
-    Guarded<T> out(cols.size());
-    int st = foldnd_unfold(image.data(), image.size(), out.data(), cols.size(),
-                           desc.data(), desc.size(), 0, kAll, threads);
-    CHECK(st == foldnd::OK, "%s unfold status %d", label.c_str(), st);
-    CHECK(sameBits(refUnfold(s, image), out.data(), cols.size()),
-          "%s unfold threads=%d", label.c_str(), threads);
-    CHECK(out.intact(cols.size()), "%s unfold wrote outside its output",
-          label.c_str());
-    for (int r = foldnd::SUM; r <= foldnd::MIN; ++r) {
-      for (const T *weights : {static_cast<const T *>(nullptr),
-                               static_cast<const T *>(w.data())}) {
-        Guarded<T> img(image.size());
-        st = foldnd_fold(cols.data(), cols.size(), img.data(), image.size(),
-                         desc.data(), desc.size(), r, weights, weights ? K : 0,
-                         0, kAll, threads);
-        CHECK(st == foldnd::OK, "%s fold status %d", label.c_str(), st);
-        CHECK(sameBits(refFold(s, cols, r, weights), img.data(), image.size()),
-              "%s fold reduce=%d weighted=%d threads=%d", label.c_str(), r,
-              weights != nullptr, threads);
-        CHECK(img.intact(image.size()), "%s fold wrote outside its output",
-              label.c_str());
-      }
+    std::uniform_real_distribution<double> u(-1, 1);
+    const int64_t K = product(s.k), L = product(s.grid()), P = product(s.size);
+    const auto desc = s.descriptor();
+    std::vector<T> image(s.planes * P), cols(s.planes * K * L), w(K);
+    for (auto &x : image) x = T(u(rng));
+    for (auto &x : cols) x = T(u(rng));
+    for (auto &x : w) x = T(u(rng));
+    for (int threads : {1, 2, 3}) {
+        Guarded<T> out(cols.size());
+        int st = foldnd_unfold(image.data(), image.size(), out.data(), cols.size(), desc.data(), desc.size(), 0, kAll,
+                               threads);
+        CHECK(st == foldnd::OK, "%s unfold status %d", label.c_str(), st);
+        CHECK(sameBits(refUnfold(s, image), out.data(), cols.size()), "%s unfold threads=%d", label.c_str(), threads);
+        CHECK(out.intact(cols.size()), "%s unfold wrote outside its output", label.c_str());
+        for (int r = foldnd::SUM; r <= foldnd::MIN; ++r) {
+            for (const T *weights : {static_cast<const T *>(nullptr), static_cast<const T *>(w.data())}) {
+                Guarded<T> img(image.size());
+                st = foldnd_fold(cols.data(), cols.size(), img.data(), image.size(), desc.data(), desc.size(), r,
+                                 weights, weights ? K : 0, 0, kAll, threads);
+                CHECK(st == foldnd::OK, "%s fold status %d", label.c_str(), st);
+                CHECK(sameBits(refFold(s, cols, r, weights), img.data(), image.size()),
+                      "%s fold reduce=%d weighted=%d threads=%d", label.c_str(), r, weights != nullptr, threads);
+                CHECK(img.intact(image.size()), "%s fold wrote outside its output", label.c_str());
+            }
+        }
     }
-  }
-  checkParts<T>(s, image, cols, w, rng, label);
+    checkParts<T>(s, image, cols, w, rng, label);
 }
 
 // wide: strides and kernels large enough for the chunked paths (stride * sizeof
 // >= 64 bytes).
 Shape randomShape(std::mt19937 &rng, int d, bool wide = false) {
-  auto pick = [&](int lo, int hi) {
-    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
-  };
-  while (true) {
-    Shape s{pick(1, 4), {}, {}, {}, {}, {}};
-    for (int i = 0; i < d; ++i) {
-      s.size.push_back(wide ? pick(1, d == 1 ? 400 : 60)
-                            : pick(1, d <= 2 ? 9 : 5));
-      s.k.push_back(wide ? pick(1, 24) : pick(1, 4));
-      s.dil.push_back(pick(1, 3));
-      s.pad.push_back(wide ? pick(0, 20)
-                           : pick(0, 4)); // often larger than the kernel
-      s.stride.push_back(wide ? pick(6, 24)
-                              : pick(1, 6)); // often larger than the input
+    auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+    while (true) {
+        Shape s{pick(1, 4), {}, {}, {}, {}, {}};
+        for (int i = 0; i < d; ++i) {
+            s.size.push_back(wide ? pick(1, d == 1 ? 400 : 60) : pick(1, d <= 2 ? 9 : 5));
+            s.k.push_back(wide ? pick(1, 24) : pick(1, 4));
+            s.dil.push_back(pick(1, 3));
+            s.pad.push_back(wide ? pick(0, 20) : pick(0, 4));     // often larger than the kernel
+            s.stride.push_back(wide ? pick(6, 24) : pick(1, 6));  // often larger than the input
+        }
+        auto g = s.grid();
+        bool ok = true;
+        for (auto x : g) ok = ok && x >= 1;
+        if (ok) return s;
     }
-    auto g = s.grid();
-    bool ok = true;
-    for (auto x : g)
-      ok = ok && x >= 1;
-    if (ok)
-      return s;
-  }
 }
 
 void edgeCases(std::mt19937 &rng) {
-  const std::vector<Shape> cases = {
-      {1, {1}, {1}, {1}, {0}, {1}},                // one element
-      {2, {1, 1}, {1, 1}, {1, 1}, {3, 3}, {1, 1}}, // padding larger than kernel
-                                                   // and input
-      {1, {7, 7}, {3, 3}, {3, 3}, {0, 0}, {1, 1}}, // dilation makes the grid 1
-      {3, {4, 5}, {2, 2}, {1, 1}, {0, 0}, {9, 9}}, // strides larger than the
-                                                   // input
-      {1,
-       {1, 9, 1},
-       {1, 3, 1},
-       {1, 2, 1},
-       {0, 2, 0},
-       {1, 2, 1}}, // 1-element dimensions in 3-d
-      {2, {2, 2, 2, 2}, {2, 1, 2, 1}, {1, 1, 1, 1}, {1, 0, 1, 0}, {1, 1, 2, 2}},
-      {1, {300}, {64}, {1}, {32}, {16}},             // overlap-add frames
-      {4, {40, 40}, {3, 3}, {1, 1}, {1, 1}, {1, 1}}, // big enough to run on
-                                                     // several threads
-      {2,
-       {5, 140},
-       {2, 5},
-       {1, 1},
-       {1, 2},
-       {1, 2}}, // stride 2, long rows: paired offsets (odd kernel)
-      {1,
-       {3, 4, 150},
-       {2, 1, 4},
-       {1, 1, 1},
-       {0, 1, 3},
-       {1, 2, 2}}, // paired offsets in 3-d (even kernel)
-      {1, {2, 300}, {1, 40}, {1, 1}, {0, 7}, {1, 16}}, // wide stride in 2-d
-      {2, {24, 200}, {3, 4}, {1, 1}, {1, 2}, {1, 2}},  // paired offsets in
-                                                       // several fold bands
-      {3, {6000}, {48}, {2}, {24}, {16}}, // 1-d chunks in several fold bands
-  };
-  for (size_t i = 0; i < cases.size(); ++i) {
-    checkShape<float>(cases[i], rng, "edge float #" + std::to_string(i));
-    checkShape<double>(cases[i], rng, "edge double #" + std::to_string(i));
-  }
+    const std::vector<Shape> cases = {
+        {1, {1}, {1}, {1}, {0}, {1}},                                // one element
+        {2, {1, 1}, {1, 1}, {1, 1}, {3, 3}, {1, 1}},                 // padding larger than kernel
+                                                                     // and input
+        {1, {7, 7}, {3, 3}, {3, 3}, {0, 0}, {1, 1}},                 // dilation makes the grid 1
+        {3, {4, 5}, {2, 2}, {1, 1}, {0, 0}, {9, 9}},                 // strides larger than the
+                                                                     // input
+        {1, {1, 9, 1}, {1, 3, 1}, {1, 2, 1}, {0, 2, 0}, {1, 2, 1}},  // 1-element dimensions in 3-d
+        {2, {2, 2, 2, 2}, {2, 1, 2, 1}, {1, 1, 1, 1}, {1, 0, 1, 0}, {1, 1, 2, 2}},
+        {1, {300}, {64}, {1}, {32}, {16}},              // overlap-add frames
+        {4, {40, 40}, {3, 3}, {1, 1}, {1, 1}, {1, 1}},  // big enough to run on
+                                                        // several threads
+        {2, {5, 140}, {2, 5}, {1, 1}, {1, 2}, {1, 2}},  // stride 2, long rows: paired offsets (odd kernel)
+        {1, {3, 4, 150}, {2, 1, 4}, {1, 1, 1}, {0, 1, 3}, {1, 2, 2}},  // paired offsets in 3-d (even kernel)
+        {1, {2, 300}, {1, 40}, {1, 1}, {0, 7}, {1, 16}},               // wide stride in 2-d
+        {2, {24, 200}, {3, 4}, {1, 1}, {1, 2}, {1, 2}},                // paired offsets in
+                                                                       // several fold bands
+        {3, {6000}, {48}, {2}, {24}, {16}},                            // 1-d chunks in several fold bands
+    };
+    for (size_t i = 0; i < cases.size(); ++i) {
+        checkShape<float>(cases[i], rng, "edge float #" + std::to_string(i));
+        checkShape<double>(cases[i], rng, "edge double #" + std::to_string(i));
+    }
 }
 
 void refusals() {
-  float in[16] = {}, out[64] = {};
-  auto run = [&](std::vector<int64_t> d, int64_t inLen = 16,
-                 int64_t outLen = 64, int64_t planes = -1) {
-    return foldnd_unfold(in, inLen, out, outLen, d.data(), d.size(), 0,
-                         planes < 0 ? kAll : planes, 1);
-  };
-  // [dims, batch, channels, layout, image.., kernel.., dilation.., padding..,
-  // stride..]
-  auto desc = [](int64_t batch, int64_t channels, int64_t layout,
-                 std::vector<int64_t> rest) {
-    std::vector<int64_t> d{2, batch, channels, layout};
-    d.insert(d.end(), rest.begin(), rest.end());
-    return d;
-  };
-  const std::vector<int64_t> good =
-      desc(1, 1, 0, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1});
-  CHECK(run(good) == foldnd::OK, "good descriptor");
-  CHECK(run(desc(1, 1, 1, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1})) == foldnd::OK,
-        "batch-fused layout");
-  CHECK(run(good, 15) == foldnd::BAD_LENGTH, "short input");
-  CHECK(run(good, 16, 35) == foldnd::BAD_LENGTH, "short output");
-  CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 13, 0, 1, 1) ==
-            foldnd::BAD_DESCRIPTOR,
-        "descriptor length");
-  CHECK(foldnd_unfold(in, 16, out, 64, nullptr, 14, 0, 1, 1) ==
-            foldnd::NULL_POINTER,
-        "null descriptor");
-  CHECK(foldnd_unfold(nullptr, 16, out, 64, good.data(), 14, 0, 1, 1) ==
-            foldnd::NULL_POINTER,
-        "null input");
-  // Parts must lie inside the planes; thread counts inside [1, maxThreads()].
-  CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, 2, 1, 1) ==
-            foldnd::BAD_RANGE,
-        "part starting past the items");
-  CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, -1, 1, 1) ==
-            foldnd::BAD_RANGE,
-        "negative part");
-  CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, 1, INT64_MAX, 1) ==
-            foldnd::OK,
-        "a count past the end is clipped");
-  CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, 0, -1, 1) ==
-            foldnd::BAD_RANGE,
-        "negative count");
-  CHECK(foldnd_unfold_items(good.data(), 14, 4) == 1 &&
-            foldnd_unfold_items(good.data(), 14, 2) == -foldnd::BAD_LENGTH,
+    float in[16] = {}, out[64] = {};
+    auto run = [&](std::vector<int64_t> d, int64_t inLen = 16, int64_t outLen = 64, int64_t planes = -1) {
+        return foldnd_unfold(in, inLen, out, outLen, d.data(), d.size(), 0, planes < 0 ? kAll : planes, 1);
+    };
+    // [dims, batch, channels, layout, image.., kernel.., dilation.., padding..,
+    // stride..]
+    auto desc = [](int64_t batch, int64_t channels, int64_t layout, std::vector<int64_t> rest) {
+        std::vector<int64_t> d{2, batch, channels, layout};
+        d.insert(d.end(), rest.begin(), rest.end());
+        return d;
+    };
+    const std::vector<int64_t> good = desc(1, 1, 0, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1});
+    CHECK(run(good) == foldnd::OK, "good descriptor");
+    CHECK(run(desc(1, 1, 1, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1})) == foldnd::OK, "batch-fused layout");
+    CHECK(run(good, 15) == foldnd::BAD_LENGTH, "short input");
+    CHECK(run(good, 16, 35) == foldnd::BAD_LENGTH, "short output");
+    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 13, 0, 1, 1) == foldnd::BAD_DESCRIPTOR, "descriptor length");
+    CHECK(foldnd_unfold(in, 16, out, 64, nullptr, 14, 0, 1, 1) == foldnd::NULL_POINTER, "null descriptor");
+    CHECK(foldnd_unfold(nullptr, 16, out, 64, good.data(), 14, 0, 1, 1) == foldnd::NULL_POINTER, "null input");
+    // Parts must lie inside the planes; thread counts inside [1, maxThreads()].
+    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, 2, 1, 1) == foldnd::BAD_RANGE,
+          "part starting past the items");
+    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, -1, 1, 1) == foldnd::BAD_RANGE, "negative part");
+    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, 1, INT64_MAX, 1) == foldnd::OK,
+          "a count past the end is clipped");
+    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, 0, -1, 1) == foldnd::BAD_RANGE, "negative count");
+    CHECK(
+        foldnd_unfold_items(good.data(), 14, 4) == 1 && foldnd_unfold_items(good.data(), 14, 2) == -foldnd::BAD_LENGTH,
         "unfold items");
-  CHECK(foldnd_fold_items(good.data(), 13, 4, 1) == -foldnd::BAD_DESCRIPTOR,
-        "fold items of a bad descriptor");
-  CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, 1, 0, 1) == foldnd::OK,
-        "empty part");
-  CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, 0, 1, 0) ==
-            foldnd::BAD_THREADS,
-        "zero threads");
-  CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, 0, 1,
-                      foldnd::maxThreads() + 1) == foldnd::BAD_THREADS,
-        "too many threads");
-  CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, 0, 1, 5000) ==
-            foldnd::BAD_THREADS,
-        "5000 threads");
-  CHECK(run(desc(1, 1, 2, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1})) ==
-            foldnd::BAD_DESCRIPTOR,
-        "unknown layout");
-  CHECK(run(desc(1, 0, 0, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1})) ==
-            foldnd::BAD_DESCRIPTOR,
-        "zero channels");
-  CHECK(run(desc(-1, 1, 0, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1})) ==
-            foldnd::BAD_DESCRIPTOR,
-        "negative batch");
-  CHECK(run(desc(1, 1, 0, {4, 4, 0, 2, 1, 1, 0, 0, 1, 1})) ==
-            foldnd::BAD_DESCRIPTOR,
-        "zero kernel");
-  CHECK(run(desc(1, 1, 0, {4, 4, 2, 2, 1, 0, 0, 0, 1, 1})) ==
-            foldnd::BAD_DESCRIPTOR,
-        "zero dilation");
-  CHECK(run(desc(1, 1, 0, {4, 4, 2, 2, 1, 1, -1, 0, 1, 1})) ==
-            foldnd::BAD_DESCRIPTOR,
-        "negative padding");
-  CHECK(run(desc(1, 1, 0, {4, 4, 2, 2, 1, 1, 0, 0, 0, 1})) ==
-            foldnd::BAD_DESCRIPTOR,
-        "zero stride");
-  CHECK(run(desc(1, 1, 0, {1, 4, 2, 2, 1, 1, 0, 0, 1, 1})) ==
-            foldnd::BAD_DESCRIPTOR,
-        "no block fits");
-  CHECK(run({0, 1, 1, 0}) == foldnd::BAD_DESCRIPTOR, "zero dims");
-  const int64_t big = int64_t(1) << 40;
-  CHECK(run(desc(big, big, 0, {big, 1, 1, 1, 1, 1, 0, 0, 1, 1}), INT64_MAX,
-            INT64_MAX) == foldnd::BAD_DESCRIPTOR,
-        "overflow");
-  CHECK(run({1, 1, 1, 0, 4, 1, 1, INT64_MAX / 2, 1}) == foldnd::BAD_DESCRIPTOR,
-        "padding overflow");
-  CHECK(run(desc(0, 1, 0, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1}), 0, 0, 0) ==
-            foldnd::OK,
-        "empty batch");
-  // The output may not overlap the input.
-  float shared[100] = {};
-  CHECK(foldnd_unfold(shared, 16, shared + 8, 36, good.data(), good.size(), 0,
-                      1, 1) == foldnd::OVERLAP,
-        "overlap");
-  float w[4] = {1, 1, 1, 1};
-  CHECK(foldnd_fold(out, 36, in, 16, good.data(), good.size(), 9, nullptr, 0, 0,
-                    kAll, 1) == foldnd::BAD_REDUCE,
-        "bad reduce");
-  CHECK(foldnd_fold(out, 36, in, 16, good.data(), good.size(), 0, w, 3, 0, kAll,
-                    1) == foldnd::BAD_LENGTH,
-        "weights length");
-  CHECK(foldnd_fold(shared, 36, shared + 30, 16, good.data(), good.size(), 0,
-                    nullptr, 0, 0, kAll, 1) == foldnd::OVERLAP,
-        "fold overlap");
+    CHECK(foldnd_fold_items(good.data(), 13, 4, 1) == -foldnd::BAD_DESCRIPTOR, "fold items of a bad descriptor");
+    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, 1, 0, 1) == foldnd::OK, "empty part");
+    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, 0, 1, 0) == foldnd::BAD_THREADS, "zero threads");
+    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, 0, 1, foldnd::maxThreads() + 1) == foldnd::BAD_THREADS,
+          "too many threads");
+    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, 0, 1, 5000) == foldnd::BAD_THREADS, "5000 threads");
+    CHECK(run(desc(1, 1, 2, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1})) == foldnd::BAD_DESCRIPTOR, "unknown layout");
+    CHECK(run(desc(1, 0, 0, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1})) == foldnd::BAD_DESCRIPTOR, "zero channels");
+    CHECK(run(desc(-1, 1, 0, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1})) == foldnd::BAD_DESCRIPTOR, "negative batch");
+    CHECK(run(desc(1, 1, 0, {4, 4, 0, 2, 1, 1, 0, 0, 1, 1})) == foldnd::BAD_DESCRIPTOR, "zero kernel");
+    CHECK(run(desc(1, 1, 0, {4, 4, 2, 2, 1, 0, 0, 0, 1, 1})) == foldnd::BAD_DESCRIPTOR, "zero dilation");
+    CHECK(run(desc(1, 1, 0, {4, 4, 2, 2, 1, 1, -1, 0, 1, 1})) == foldnd::BAD_DESCRIPTOR, "negative padding");
+    CHECK(run(desc(1, 1, 0, {4, 4, 2, 2, 1, 1, 0, 0, 0, 1})) == foldnd::BAD_DESCRIPTOR, "zero stride");
+    CHECK(run(desc(1, 1, 0, {1, 4, 2, 2, 1, 1, 0, 0, 1, 1})) == foldnd::BAD_DESCRIPTOR, "no block fits");
+    CHECK(run({0, 1, 1, 0}) == foldnd::BAD_DESCRIPTOR, "zero dims");
+    const int64_t big = int64_t(1) << 40;
+    CHECK(run(desc(big, big, 0, {big, 1, 1, 1, 1, 1, 0, 0, 1, 1}), INT64_MAX, INT64_MAX) == foldnd::BAD_DESCRIPTOR,
+          "overflow");
+    CHECK(run({1, 1, 1, 0, 4, 1, 1, INT64_MAX / 2, 1}) == foldnd::BAD_DESCRIPTOR, "padding overflow");
+    CHECK(run(desc(0, 1, 0, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1}), 0, 0, 0) == foldnd::OK, "empty batch");
+    // The output may not overlap the input.
+    float shared[100] = {};
+    CHECK(foldnd_unfold(shared, 16, shared + 8, 36, good.data(), good.size(), 0, 1, 1) == foldnd::OVERLAP, "overlap");
+    float w[4] = {1, 1, 1, 1};
+    CHECK(foldnd_fold(out, 36, in, 16, good.data(), good.size(), 9, nullptr, 0, 0, kAll, 1) == foldnd::BAD_REDUCE,
+          "bad reduce");
+    CHECK(foldnd_fold(out, 36, in, 16, good.data(), good.size(), 0, w, 3, 0, kAll, 1) == foldnd::BAD_LENGTH,
+          "weights length");
+    CHECK(foldnd_fold(shared, 36, shared + 30, 16, good.data(), good.size(), 0, nullptr, 0, 0, kAll, 1) ==
+              foldnd::OVERLAP,
+          "fold overlap");
 }
 
-} // namespace
+}  // namespace
 
 int main() {
-  std::mt19937 rng(12345);
-  refusals();
-  edgeCases(rng);
-  for (int d = 1; d <= 4; ++d) {
-    for (int trial = 0; trial < 25; ++trial) {
-      Shape s = randomShape(rng, d);
-      checkShape<float>(s, rng,
-                        "random float d=" + std::to_string(d) + " #" +
-                            std::to_string(trial));
-      checkShape<double>(s, rng,
-                         "random double d=" + std::to_string(d) + " #" +
-                             std::to_string(trial));
-      // The same blocks in the batch-fused layout, with the planes split into
-      // batch x channels.
-      s.layout = foldnd::BATCH_FUSED;
-      s.channels = s.planes % 2 == 0 ? 2 : 1;
-      checkShape<float>(s, rng,
-                        "fused float d=" + std::to_string(d) + " #" +
-                            std::to_string(trial));
-      checkShape<double>(s, rng,
-                         "fused double d=" + std::to_string(d) + " #" +
-                             std::to_string(trial));
+    std::mt19937 rng(12345);
+    refusals();
+    edgeCases(rng);
+    for (int d = 1; d <= 4; ++d) {
+        for (int trial = 0; trial < 25; ++trial) {
+            Shape s = randomShape(rng, d);
+            checkShape<float>(s, rng, "random float d=" + std::to_string(d) + " #" + std::to_string(trial));
+            checkShape<double>(s, rng, "random double d=" + std::to_string(d) + " #" + std::to_string(trial));
+            // The same blocks in the batch-fused layout, with the planes split into
+            // batch x channels.
+            s.layout = foldnd::BATCH_FUSED;
+            s.channels = s.planes % 2 == 0 ? 2 : 1;
+            checkShape<float>(s, rng, "fused float d=" + std::to_string(d) + " #" + std::to_string(trial));
+            checkShape<double>(s, rng, "fused double d=" + std::to_string(d) + " #" + std::to_string(trial));
+        }
     }
-  }
-  for (int d = 1; d <= 2; ++d) {
-    for (int trial = 0; trial < 25; ++trial) {
-      Shape s = randomShape(rng, d, true);
-      checkShape<float>(s, rng,
-                        "wide float d=" + std::to_string(d) + " #" +
-                            std::to_string(trial));
-      checkShape<double>(s, rng,
-                         "wide double d=" + std::to_string(d) + " #" +
-                             std::to_string(trial));
+    for (int d = 1; d <= 2; ++d) {
+        for (int trial = 0; trial < 25; ++trial) {
+            Shape s = randomShape(rng, d, true);
+            checkShape<float>(s, rng, "wide float d=" + std::to_string(d) + " #" + std::to_string(trial));
+            checkShape<double>(s, rng, "wide double d=" + std::to_string(d) + " #" + std::to_string(trial));
+        }
     }
-  }
-  std::printf("%d passed, %d failed\n", checks - failures, failures);
-  return failures == 0 ? 0 : 1;
+    std::printf("%d passed, %d failed\n", checks - failures, failures);
+    return failures == 0 ? 0 : 1;
 }

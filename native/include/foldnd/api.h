@@ -27,9 +27,9 @@ constexpr int kThreadsPerProcessor = 4, kMinThreadLimit = 256;
  */
 inline int maxThreads() {
 #ifdef _OPENMP
-  return std::max(kMinThreadLimit, kThreadsPerProcessor * omp_get_num_procs());
+    return std::max(kMinThreadLimit, kThreadsPerProcessor * omp_get_num_procs());
 #else
-  return kMinThreadLimit;
+    return kMinThreadLimit;
 #endif
 }
 
@@ -38,12 +38,9 @@ namespace detail {
 /** True when [a, a + na) and [b, b + nb) share a byte. */
 template <typename T>
 inline bool overlaps(const T *a, int64_t na, const T *b, int64_t nb) {
-  if (a == nullptr || b == nullptr || na <= 0 || nb <= 0)
-    return false;
-  const auto pa = reinterpret_cast<uintptr_t>(a),
-             pb = reinterpret_cast<uintptr_t>(b);
-  return pa < pb + uintptr_t(nb) * sizeof(T) &&
-         pb < pa + uintptr_t(na) * sizeof(T);
+    if (a == nullptr || b == nullptr || na <= 0 || nb <= 0) return false;
+    const auto pa = reinterpret_cast<uintptr_t>(a), pb = reinterpret_cast<uintptr_t>(b);
+    return pa < pb + uintptr_t(nb) * sizeof(T) && pb < pa + uintptr_t(na) * sizeof(T);
 }
 
 /**
@@ -52,23 +49,22 @@ inline bool overlaps(const T *a, int64_t na, const T *b, int64_t nb) {
  * exception while a heap-array call still holds its critical region (JNI calls
  * there are illegal).
  */
-template <class Call> inline int guarded(Call &&call) noexcept {
-  try {
-    return call();
-  } catch (const std::bad_alloc &) {
-    return OUT_OF_MEMORY;
-  } catch (...) { // the kernels throw nothing else; should that change, still
-                  // no exception leaves
-    return OUT_OF_MEMORY;
-  }
+template <class Call>
+inline int guarded(Call &&call) noexcept {
+    try {
+        return call();
+    } catch (const std::bad_alloc &) {
+        return OUT_OF_MEMORY;
+    } catch (...) {  // the kernels throw nothing else; should that change, still
+                     // no exception leaves
+        return OUT_OF_MEMORY;
+    }
 }
 
 /** Decodes and checks the thread count; what every entry point checks first. */
-inline Status prepare(const int64_t *descriptor, int64_t descriptorLength,
-                      int threads, Geometry &g) {
-  if (const Status s = decode(descriptor, descriptorLength, g); s != OK)
-    return s;
-  return threads < 1 || threads > maxThreads() ? BAD_THREADS : OK;
+inline Status prepare(const int64_t *descriptor, int64_t descriptorLength, int threads, Geometry &g) {
+    if (const Status s = decode(descriptor, descriptorLength, g); s != OK) return s;
+    return threads < 1 || threads > maxThreads() ? BAD_THREADS : OK;
 }
 
 /**
@@ -76,97 +72,65 @@ inline Status prepare(const int64_t *descriptor, int64_t descriptorLength,
  * the count clipped at the end (so (0, INT64_MAX) is the whole call); BAD_RANGE
  * when first lies outside.
  */
-inline Status range(int64_t first, int64_t count, int64_t items,
-                    ItemRange &part) {
-  if (first < 0 || count < 0 || first > items)
-    return BAD_RANGE;
-  part = ItemRange{first, first + std::min(count, items - first)};
-  return OK;
+inline Status range(int64_t first, int64_t count, int64_t items, ItemRange &part) {
+    if (first < 0 || count < 0 || first > items) return BAD_RANGE;
+    part = ItemRange{first, first + std::min(count, items - first)};
+    return OK;
 }
 
 template <typename T>
-inline int unfoldChecked(const T *image, int64_t imageLength, T *columns,
-                         int64_t columnLength, const int64_t *descriptor,
-                         int64_t descriptorLength, int64_t first, int64_t count,
+inline int unfoldChecked(const T *image, int64_t imageLength, T *columns, int64_t columnLength,
+                         const int64_t *descriptor, int64_t descriptorLength, int64_t first, int64_t count,
                          int threads) noexcept {
-  return guarded([&]() -> int {
-    Geometry g;
-    ItemRange part{};
-    if (const Status s = prepare(descriptor, descriptorLength, threads, g);
-        s != OK)
-      return s;
-    if (imageLength < g.imageLength || columnLength < g.columnLength)
-      return BAD_LENGTH;
-    if (const Status s = range(first, count, UnfoldWork::of<T>(g).items, part);
-        s != OK)
-      return s;
-    if (part.first == part.end)
-      return OK;
-    if (image == nullptr || columns == nullptr)
-      return NULL_POINTER;
-    if (overlaps(image, g.imageLength, static_cast<const T *>(columns),
-                 g.columnLength))
-      return OVERLAP;
-    unfold(g, image, columns, threads, part);
-    return OK;
-  });
+    return guarded([&]() -> int {
+        Geometry g;
+        ItemRange part{};
+        if (const Status s = prepare(descriptor, descriptorLength, threads, g); s != OK) return s;
+        if (imageLength < g.imageLength || columnLength < g.columnLength) return BAD_LENGTH;
+        if (const Status s = range(first, count, UnfoldWork::of<T>(g).items, part); s != OK) return s;
+        if (part.first == part.end) return OK;
+        if (image == nullptr || columns == nullptr) return NULL_POINTER;
+        if (overlaps(image, g.imageLength, static_cast<const T *>(columns), g.columnLength)) return OVERLAP;
+        unfold(g, image, columns, threads, part);
+        return OK;
+    });
 }
 
 template <typename T>
-inline int foldChecked(const T *columns, int64_t columnLength, T *image,
-                       int64_t imageLength, const int64_t *descriptor,
-                       int64_t descriptorLength, int reduce, const T *weights,
-                       int64_t weightsLength, int64_t first, int64_t count,
-                       int threads) noexcept {
-  return guarded([&]() -> int {
-    Geometry g;
-    ItemRange part{};
-    if (const Status s = prepare(descriptor, descriptorLength, threads, g);
-        s != OK)
-      return s;
-    if (reduce < SUM || reduce > MIN)
-      return BAD_REDUCE;
-    if (imageLength < g.imageLength || columnLength < g.columnLength)
-      return BAD_LENGTH;
-    if (weights != nullptr && weightsLength != g.kernelVolume)
-      return BAD_LENGTH;
-    if (const Status s = range(first, count, foldItems<T>(g, threads), part);
-        s != OK)
-      return s;
-    if (part.first == part.end)
-      return OK;
-    if (image == nullptr || columns == nullptr)
-      return NULL_POINTER;
-    if (overlaps(columns, g.columnLength, static_cast<const T *>(image),
-                 g.imageLength) ||
-        overlaps(weights, weightsLength, static_cast<const T *>(image),
-                 g.imageLength))
-      return OVERLAP;
-    fold(g, columns, image, static_cast<Reduce>(reduce), weights, threads,
-         part);
-    return OK;
-  });
+inline int foldChecked(const T *columns, int64_t columnLength, T *image, int64_t imageLength, const int64_t *descriptor,
+                       int64_t descriptorLength, int reduce, const T *weights, int64_t weightsLength, int64_t first,
+                       int64_t count, int threads) noexcept {
+    return guarded([&]() -> int {
+        Geometry g;
+        ItemRange part{};
+        if (const Status s = prepare(descriptor, descriptorLength, threads, g); s != OK) return s;
+        if (reduce < SUM || reduce > MIN) return BAD_REDUCE;
+        if (imageLength < g.imageLength || columnLength < g.columnLength) return BAD_LENGTH;
+        if (weights != nullptr && weightsLength != g.kernelVolume) return BAD_LENGTH;
+        if (const Status s = range(first, count, foldItems<T>(g, threads), part); s != OK) return s;
+        if (part.first == part.end) return OK;
+        if (image == nullptr || columns == nullptr) return NULL_POINTER;
+        if (overlaps(columns, g.columnLength, static_cast<const T *>(image), g.imageLength) ||
+            overlaps(weights, weightsLength, static_cast<const T *>(image), g.imageLength))
+            return OVERLAP;
+        fold(g, columns, image, static_cast<Reduce>(reduce), weights, threads, part);
+        return OK;
+    });
 }
 
 /** The number of work items of an unfold (fold: with threads), or a negative
  * Status. */
-inline int64_t itemsChecked(const int64_t *descriptor, int64_t descriptorLength,
-                            int elementBytes, bool fold, int threads) noexcept {
-  Geometry g;
-  if (const Status s = prepare(descriptor, descriptorLength, threads, g);
-      s != OK)
-    return -s;
-  if (elementBytes != 4 && elementBytes != 8)
-    return -BAD_LENGTH;
-  if (fold)
-    return elementBytes == 4 ? foldItems<float>(g, threads)
-                             : foldItems<double>(g, threads);
-  return elementBytes == 4 ? UnfoldWork::of<float>(g).items
-                           : UnfoldWork::of<double>(g).items;
+inline int64_t itemsChecked(const int64_t *descriptor, int64_t descriptorLength, int elementBytes, bool fold,
+                            int threads) noexcept {
+    Geometry g;
+    if (const Status s = prepare(descriptor, descriptorLength, threads, g); s != OK) return -s;
+    if (elementBytes != 4 && elementBytes != 8) return -BAD_LENGTH;
+    if (fold) return elementBytes == 4 ? foldItems<float>(g, threads) : foldItems<double>(g, threads);
+    return elementBytes == 4 ? UnfoldWork::of<float>(g).items : UnfoldWork::of<double>(g).items;
 }
 
-} // namespace detail
-} // namespace foldnd
+}  // namespace detail
+}  // namespace foldnd
 
 // The flat entry points. Lengths are the element counts available behind each
 // pointer; the descriptor is [dims, batch, channels, layout, image[dims],
@@ -178,44 +142,34 @@ inline int64_t itemsChecked(const int64_t *descriptor, int64_t descriptorLength,
 
 /** unfold (im2col): image (planes, *image) -> columns (planes, K, L) or (C K, N
  * L). */
-inline int foldnd_unfold(const float *image, int64_t imageLength,
-                         float *columns, int64_t columnLength,
-                         const int64_t *descriptor, int64_t descriptorLength,
-                         int64_t first, int64_t count, int threads) {
-  return foldnd::detail::unfoldChecked(image, imageLength, columns,
-                                       columnLength, descriptor,
-                                       descriptorLength, first, count, threads);
+inline int foldnd_unfold(const float *image, int64_t imageLength, float *columns, int64_t columnLength,
+                         const int64_t *descriptor, int64_t descriptorLength, int64_t first, int64_t count,
+                         int threads) {
+    return foldnd::detail::unfoldChecked(image, imageLength, columns, columnLength, descriptor, descriptorLength, first,
+                                         count, threads);
 }
-inline int foldnd_unfold(const double *image, int64_t imageLength,
-                         double *columns, int64_t columnLength,
-                         const int64_t *descriptor, int64_t descriptorLength,
-                         int64_t first, int64_t count, int threads) {
-  return foldnd::detail::unfoldChecked(image, imageLength, columns,
-                                       columnLength, descriptor,
-                                       descriptorLength, first, count, threads);
+inline int foldnd_unfold(const double *image, int64_t imageLength, double *columns, int64_t columnLength,
+                         const int64_t *descriptor, int64_t descriptorLength, int64_t first, int64_t count,
+                         int threads) {
+    return foldnd::detail::unfoldChecked(image, imageLength, columns, columnLength, descriptor, descriptorLength, first,
+                                         count, threads);
 }
 
 /**
  * fold (col2im): columns -> image (planes, *image), merging overlaps with
  * reduce (foldnd::Reduce); weights: K values or null.
  */
-inline int foldnd_fold(const float *columns, int64_t columnLength, float *image,
-                       int64_t imageLength, const int64_t *descriptor,
-                       int64_t descriptorLength, int reduce,
-                       const float *weights, int64_t weightsLength,
-                       int64_t first, int64_t count, int threads) {
-  return foldnd::detail::foldChecked(
-      columns, columnLength, image, imageLength, descriptor, descriptorLength,
-      reduce, weights, weightsLength, first, count, threads);
+inline int foldnd_fold(const float *columns, int64_t columnLength, float *image, int64_t imageLength,
+                       const int64_t *descriptor, int64_t descriptorLength, int reduce, const float *weights,
+                       int64_t weightsLength, int64_t first, int64_t count, int threads) {
+    return foldnd::detail::foldChecked(columns, columnLength, image, imageLength, descriptor, descriptorLength, reduce,
+                                       weights, weightsLength, first, count, threads);
 }
-inline int foldnd_fold(const double *columns, int64_t columnLength,
-                       double *image, int64_t imageLength,
-                       const int64_t *descriptor, int64_t descriptorLength,
-                       int reduce, const double *weights, int64_t weightsLength,
-                       int64_t first, int64_t count, int threads) {
-  return foldnd::detail::foldChecked(
-      columns, columnLength, image, imageLength, descriptor, descriptorLength,
-      reduce, weights, weightsLength, first, count, threads);
+inline int foldnd_fold(const double *columns, int64_t columnLength, double *image, int64_t imageLength,
+                       const int64_t *descriptor, int64_t descriptorLength, int reduce, const double *weights,
+                       int64_t weightsLength, int64_t first, int64_t count, int threads) {
+    return foldnd::detail::foldChecked(columns, columnLength, image, imageLength, descriptor, descriptorLength, reduce,
+                                       weights, weightsLength, first, count, threads);
 }
 
 /**
@@ -223,19 +177,14 @@ inline int foldnd_fold(const double *columns, int64_t columnLength,
  * elementBytes (4 or 8) bytes; a negative foldnd::Status when the descriptor is
  * refused.
  */
-inline int64_t foldnd_unfold_items(const int64_t *descriptor,
-                                   int64_t descriptorLength, int elementBytes) {
-  return foldnd::detail::itemsChecked(descriptor, descriptorLength,
-                                      elementBytes, false, 1);
+inline int64_t foldnd_unfold_items(const int64_t *descriptor, int64_t descriptorLength, int elementBytes) {
+    return foldnd::detail::itemsChecked(descriptor, descriptorLength, elementBytes, false, 1);
 }
 
 /** How many work items a fold of this geometry has on this many threads (see
  * foldnd_unfold_items). */
-inline int64_t foldnd_fold_items(const int64_t *descriptor,
-                                 int64_t descriptorLength, int elementBytes,
-                                 int threads) {
-  return foldnd::detail::itemsChecked(descriptor, descriptorLength,
-                                      elementBytes, true, threads);
+inline int64_t foldnd_fold_items(const int64_t *descriptor, int64_t descriptorLength, int elementBytes, int threads) {
+    return foldnd::detail::itemsChecked(descriptor, descriptorLength, elementBytes, true, threads);
 }
 
 /**
@@ -246,14 +195,10 @@ inline int64_t foldnd_fold_items(const int64_t *descriptor,
  * binding declares it (NativeKernels.copy, used by the JMH BenchSupport).
  * Invalid arguments make it do nothing.
  */
-inline void foldnd_parallel_copy(const float *from, float *to, int64_t n,
-                                 int threads) {
-  if (from == nullptr || to == nullptr || n <= 0 || threads < 1 ||
-      threads > foldnd::maxThreads())
-    return;
-  foldnd::parallelFor(n, threads, 1, [&](int64_t begin, int64_t end) {
-    std::copy(from + begin, from + end, to + begin);
-  });
+inline void foldnd_parallel_copy(const float *from, float *to, int64_t n, int threads) {
+    if (from == nullptr || to == nullptr || n <= 0 || threads < 1 || threads > foldnd::maxThreads()) return;
+    foldnd::parallelFor(n, threads, 1,
+                        [&](int64_t begin, int64_t end) { std::copy(from + begin, from + end, to + begin); });
 }
 
 #endif

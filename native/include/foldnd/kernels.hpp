@@ -60,9 +60,7 @@
 namespace foldnd {
 
 /** Floor division and ceiling division for a positive divisor. */
-inline int64_t floorDiv(int64_t a, int64_t b) {
-  return a >= 0 ? a / b : -((-a + b - 1) / b);
-}
+inline int64_t floorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 inline int64_t ceilDiv(int64_t a, int64_t b) { return -floorDiv(-a, b); }
 
 /**
@@ -72,30 +70,28 @@ inline int64_t ceilDiv(int64_t a, int64_t b) { return -floorDiv(-a, b); }
  * rather than prod(kernel).
  */
 struct OffsetTables {
-  int64_t
-      first[kMaxDims]; // first[i]: where dimension i starts in the flat tables
-  const int64_t
-      *origin; // the three flat tables, in this thread's scratch (see Scratch)
-  const int64_t *lo;
-  const int64_t *hi;
-  int64_t innerVolume, lastKernel; // offsets per value of the first index;
-                                   // kernel size of the last
+    int64_t first[kMaxDims];  // first[i]: where dimension i starts in the flat tables
+    const int64_t *origin;    // the three flat tables, in this thread's scratch (see Scratch)
+    const int64_t *lo;
+    const int64_t *hi;
+    int64_t innerVolume, lastKernel;  // offsets per value of the first index;
+                                      // kernel size of the last
 
-  explicit OffsetTables(const Geometry &g);
-  int64_t at(int dim, int64_t k) const { return first[dim] + k; }
-  /** The first and the last kernel index of flat offset k. */
-  int64_t k0(int64_t k) const { return k / innerVolume; }
-  int64_t kLast(int64_t k) const { return k % lastKernel; }
+    explicit OffsetTables(const Geometry &g);
+    int64_t at(int dim, int64_t k) const { return first[dim] + k; }
+    /** The first and the last kernel index of flat offset k. */
+    int64_t k0(int64_t k) const { return k / innerVolume; }
+    int64_t kLast(int64_t k) const { return k % lastKernel; }
 };
 
 /** One row of blocks for one kernel offset. Blocks [lo, hi) are inside the
  * image. */
 struct Row {
-  int64_t column; // offset of the row's block 0 from the plane's column base
-                  // (see Geometry)
-  int64_t image; // image offset of block 0 (may be negative: block 0 can lie in
-                 // the padding)
-  int64_t lo, hi;
+    int64_t column;  // offset of the row's block 0 from the plane's column base
+                     // (see Geometry)
+    int64_t image;   // image offset of block 0 (may be negative: block 0 can lie in
+                     // the padding)
+    int64_t lo, hi;
 };
 
 /**
@@ -106,56 +102,55 @@ struct Row {
  * the call.
  */
 struct Scratch {
-  std::vector<int64_t> tables;
-  std::vector<Row> plan;
-  static Scratch &local() {
-    static thread_local Scratch scratch;
-    return scratch;
-  }
+    std::vector<int64_t> tables;
+    std::vector<Row> plan;
+    static Scratch &local() {
+        static thread_local Scratch scratch;
+        return scratch;
+    }
 };
 
 inline OffsetTables::OffsetTables(const Geometry &g) {
-  int64_t total = 0;
-  for (int i = 0; i < g.dims; ++i) {
-    first[i] = total;
-    total += g.kernel[i];
-  }
-  std::vector<int64_t> &store = Scratch::local().tables;
-  if (store.size() < size_t(3 * total))
-    store.resize(3 * total);
-  int64_t *o = store.data();
-  int64_t *a = o + total;
-  int64_t *b = a + total;
-  for (int i = 0; i < g.dims; ++i) {
-    const int64_t s = g.stride[i], n = g.image[i], grid = g.grid[i];
-    for (int64_t k = 0; k < g.kernel[i]; ++k) {
-      const int64_t x0 = k * g.dilation[i] - g.padding[i];
-      const int64_t lo0 = std::min(std::max<int64_t>(ceilDiv(-x0, s), 0),
-                                   grid); // first block with x >= 0
-      const int64_t hi0 = std::min(std::max<int64_t>(ceilDiv(n - x0, s), 0),
-                                   grid); // first block with x >= n
-      const int64_t at = first[i] + k;
-      o[at] = x0;
-      a[at] = lo0;
-      b[at] = std::max(lo0, hi0);
+    int64_t total = 0;
+    for (int i = 0; i < g.dims; ++i) {
+        first[i] = total;
+        total += g.kernel[i];
     }
-  }
-  origin = o;
-  lo = a;
-  hi = b;
-  innerVolume = g.kernelVolume / g.kernel[0];
-  lastKernel = g.kernel[g.dims - 1];
+    std::vector<int64_t> &store = Scratch::local().tables;
+    if (store.size() < size_t(3 * total)) store.resize(3 * total);
+    int64_t *o = store.data();
+    int64_t *a = o + total;
+    int64_t *b = a + total;
+    for (int i = 0; i < g.dims; ++i) {
+        const int64_t s = g.stride[i], n = g.image[i], grid = g.grid[i];
+        for (int64_t k = 0; k < g.kernel[i]; ++k) {
+            const int64_t x0 = k * g.dilation[i] - g.padding[i];
+            const int64_t lo0 = std::min(std::max<int64_t>(ceilDiv(-x0, s), 0),
+                                         grid);  // first block with x >= 0
+            const int64_t hi0 = std::min(std::max<int64_t>(ceilDiv(n - x0, s), 0),
+                                         grid);  // first block with x >= n
+            const int64_t at = first[i] + k;
+            o[at] = x0;
+            a[at] = lo0;
+            b[at] = std::max(lo0, hi0);
+        }
+    }
+    origin = o;
+    lo = a;
+    hi = b;
+    innerVolume = g.kernelVolume / g.kernel[0];
+    lastKernel = g.kernel[g.dims - 1];
 }
 
 /** The kernel offset's multi-index, decoded from its flat index (row-major). */
 struct KernelIndex {
-  int64_t k[kMaxDims] = {};
-  KernelIndex(const Geometry &g, int64_t flat) {
-    for (int i = g.dims - 1; i >= 0; --i) {
-      k[i] = flat % g.kernel[i];
-      flat /= g.kernel[i];
+    int64_t k[kMaxDims] = {};
+    KernelIndex(const Geometry &g, int64_t flat) {
+        for (int i = g.dims - 1; i >= 0; --i) {
+            k[i] = flat % g.kernel[i];
+            flat /= g.kernel[i];
+        }
     }
-  }
 };
 
 /**
@@ -175,78 +170,70 @@ constexpr int64_t kPlanLimit = FOLDND_PLAN_LIMIT;
  * generated as they are visited.
  */
 class RowSource {
-public:
-  RowSource(const Geometry &g, const OffsetTables &t) : g_(g), t_(t) {
-    const int64_t rows = g.rowsPerKernelOffset();
-    if (kPlanLimit > 0 && g.kernelVolume <= kPlanLimit / rows) {
-      std::vector<Row> &store = Scratch::local().plan;
-      if (store.size() < size_t(g.kernelVolume * rows))
-        store.resize(g.kernelVolume * rows);
-      Row *plan = store.data();
-      for (int64_t k = 0; k < g.kernelVolume; ++k)
-        generate(k, 0, rows,
-                 [&](int64_t q, const Row &r) { plan[k * rows + q] = r; });
-      plan_ = plan;
+  public:
+    RowSource(const Geometry &g, const OffsetTables &t) : g_(g), t_(t) {
+        const int64_t rows = g.rowsPerKernelOffset();
+        if (kPlanLimit > 0 && g.kernelVolume <= kPlanLimit / rows) {
+            std::vector<Row> &store = Scratch::local().plan;
+            if (store.size() < size_t(g.kernelVolume * rows)) store.resize(g.kernelVolume * rows);
+            Row *plan = store.data();
+            for (int64_t k = 0; k < g.kernelVolume; ++k)
+                generate(k, 0, rows, [&](int64_t q, const Row &r) { plan[k * rows + q] = r; });
+            plan_ = plan;
+        }
     }
-  }
 
-  /** Calls f(q, row) for rows [begin, end) of kernel offset k, in order. */
-  template <class F>
-  void forRows(int64_t k, int64_t begin, int64_t end, F &&f) const {
-    if (plan_ != nullptr) {
-      const Row *rows = plan_ + k * g_.rowsPerKernelOffset();
-      for (int64_t q = begin; q < end; ++q)
-        f(q, rows[q]);
-    } else {
-      generate(k, begin, end, f);
+    /** Calls f(q, row) for rows [begin, end) of kernel offset k, in order. */
+    template <class F>
+    void forRows(int64_t k, int64_t begin, int64_t end, F &&f) const {
+        if (plan_ != nullptr) {
+            const Row *rows = plan_ + k * g_.rowsPerKernelOffset();
+            for (int64_t q = begin; q < end; ++q) f(q, rows[q]);
+        } else {
+            generate(k, begin, end, f);
+        }
     }
-  }
 
-  /** Row q of kernel offset k. */
-  Row row(int64_t k, int64_t q) const {
-    if (plan_ != nullptr)
-      return plan_[k * g_.rowsPerKernelOffset() + q];
-    Row r{};
-    generate(k, q, q + 1, [&](int64_t, const Row &x) { r = x; });
-    return r;
-  }
-
-private:
-  template <class F>
-  void generate(int64_t k, int64_t begin, int64_t end, F &&f) const {
-    const Geometry &g = g_;
-    const int last = g.dims - 1;
-    const KernelIndex kk(g, k);
-    int64_t l[kMaxDims];
-    int64_t q = begin;
-    for (int i = last - 1; i >= 0; --i) {
-      l[i] = q % g.grid[i];
-      q /= g.grid[i];
+    /** Row q of kernel offset k. */
+    Row row(int64_t k, int64_t q) const {
+        if (plan_ != nullptr) return plan_[k * g_.rowsPerKernelOffset() + q];
+        Row r{};
+        generate(k, q, q + 1, [&](int64_t, const Row &x) { r = x; });
+        return r;
     }
-    const int64_t lt = t_.at(last, kk.k[last]);
-    const int64_t width = g.lastGrid();
-    for (q = begin; q < end; ++q) {
-      Row r{k * g.kernelStride + q * width, t_.origin[lt], t_.lo[lt],
-            t_.hi[lt]};
-      for (int i = 0; i < last; ++i) {
-        const int64_t ti = t_.at(i, kk.k[i]);
-        if (l[i] < t_.lo[ti] || l[i] >= t_.hi[ti])
-          r.hi = r.lo; // the whole row is padding
-        r.image += (t_.origin[ti] + l[i] * g.stride[i]) * g.imageStride[i];
-      }
-      f(q, r);
-      for (int i = last - 1; i >= 0; --i) {
-        if (++l[i] < g.grid[i])
-          break;
-        l[i] = 0;
-      }
-    }
-  }
 
-  const Geometry &g_;
-  const OffsetTables &t_;
-  const Row *plan_ =
-      nullptr; // in this thread's Scratch; null: rows are generated as visited
+  private:
+    template <class F>
+    void generate(int64_t k, int64_t begin, int64_t end, F &&f) const {
+        const Geometry &g = g_;
+        const int last = g.dims - 1;
+        const KernelIndex kk(g, k);
+        int64_t l[kMaxDims];
+        int64_t q = begin;
+        for (int i = last - 1; i >= 0; --i) {
+            l[i] = q % g.grid[i];
+            q /= g.grid[i];
+        }
+        const int64_t lt = t_.at(last, kk.k[last]);
+        const int64_t width = g.lastGrid();
+        for (q = begin; q < end; ++q) {
+            Row r{k * g.kernelStride + q * width, t_.origin[lt], t_.lo[lt], t_.hi[lt]};
+            for (int i = 0; i < last; ++i) {
+                const int64_t ti = t_.at(i, kk.k[i]);
+                if (l[i] < t_.lo[ti] || l[i] >= t_.hi[ti]) r.hi = r.lo;  // the whole row is padding
+                r.image += (t_.origin[ti] + l[i] * g.stride[i]) * g.imageStride[i];
+            }
+            f(q, r);
+            for (int i = last - 1; i >= 0; --i) {
+                if (++l[i] < g.grid[i]) break;
+                l[i] = 0;
+            }
+        }
+    }
+
+    const Geometry &g_;
+    const OffsetTables &t_;
+    const Row *plan_ = nullptr;  // in this thread's Scratch; null: rows are generated as visited
 };
 
 /**
@@ -259,36 +246,32 @@ constexpr int64_t kSerialWork = int64_t(1) << 15;
 /** Runs body(begin, end) over [0, n) split into contiguous runs, one per thread
  * (see kSerialWork). */
 template <class Body>
-inline void parallelFor(int64_t n, int threads, int64_t workPerItem,
-                        Body &&body) {
-  int64_t team = std::min<int64_t>(std::max(threads, 1), n);
-  const bool small = workPerItem > 0 && n <= kSerialWork / workPerItem;
+inline void parallelFor(int64_t n, int threads, int64_t workPerItem, Body &&body) {
+    int64_t team = std::min<int64_t>(std::max(threads, 1), n);
+    const bool small = workPerItem > 0 && n <= kSerialWork / workPerItem;
 #ifdef _OPENMP
-  if (team > 1 && !small) {
-    // An exception may not leave an OpenMP region (std::terminate would take
-    // the JVM down): catch it in the team and rethrow here, where api.h
-    // (detail::guarded) turns it into a status.
-    std::atomic<bool> failed{false};
+    if (team > 1 && !small) {
+        // An exception may not leave an OpenMP region (std::terminate would take
+        // the JVM down): catch it in the team and rethrow here, where api.h
+        // (detail::guarded) turns it into a status.
+        std::atomic<bool> failed{false};
 #pragma omp parallel num_threads(static_cast <int>(team))
-    {
-      const int64_t id = omp_get_thread_num(), size = omp_get_num_threads();
-      const int64_t begin = n * id / size, end = n * (id + 1) / size;
-      try {
-        if (begin < end)
-          body(begin, end);
-      } catch (...) {
-        failed = true;
-      }
+        {
+            const int64_t id = omp_get_thread_num(), size = omp_get_num_threads();
+            const int64_t begin = n * id / size, end = n * (id + 1) / size;
+            try {
+                if (begin < end) body(begin, end);
+            } catch (...) {
+                failed = true;
+            }
+        }
+        if (failed) throw std::bad_alloc();  // the only exception the bodies can raise
+        return;
     }
-    if (failed)
-      throw std::bad_alloc(); // the only exception the bodies can raise
-    return;
-  }
 #endif
-  (void)team;
-  (void)small;
-  if (n > 0)
-    body(0, n);
+    (void)team;
+    (void)small;
+    if (n > 0) body(0, n);
 }
 
 // ---- unfold
@@ -313,11 +296,10 @@ constexpr int64_t kMaxChunk = 16;
  * sequential stream per offset); in 2-d and up the bands already keep those
  * lines in L2 and chunks lose.
  */
-template <typename T> inline int64_t chunkSize(const Geometry &g) {
-  const bool wide = g.dims == 1 &&
-                    g.stride[0] * int64_t(sizeof(T)) >= kCacheLineBytes &&
-                    g.kernel[0] > 1;
-  return wide ? std::min<int64_t>(g.kernel[0], kMaxChunk) : 1;
+template <typename T>
+inline int64_t chunkSize(const Geometry &g) {
+    const bool wide = g.dims == 1 && g.stride[0] * int64_t(sizeof(T)) >= kCacheLineBytes && g.kernel[0] > 1;
+    return wide ? std::min<int64_t>(g.kernel[0], kMaxChunk) : 1;
 }
 
 /**
@@ -325,26 +307,21 @@ template <typename T> inline int64_t chunkSize(const Geometry &g) {
  * the blocks lie in the padding (a whole row is [0, width)).
  */
 template <typename T>
-inline void unfoldRow(const Row &r, int64_t a, int64_t b, int64_t step,
-                      const T *src, T *dst) {
-  T *out = dst + r.column;
-  const int64_t lo = std::clamp(r.lo, a, b), hi = std::clamp(r.hi, lo, b);
-  std::fill(out + a, out + lo, T(0));
-  if (step == 1) { // contiguous: the compiler vectorises this copy
-    const T *in = src + (r.image + lo);
-    for (int64_t j = 0; j < hi - lo; ++j)
-      out[lo + j] = in[j];
-  } else if (step ==
-             2) { // a constant stride the compiler vectorises with shuffles
-    const T *in = src + (r.image + lo * 2);
-    for (int64_t j = 0; j < hi - lo; ++j)
-      out[lo + j] = in[j * 2];
-  } else {
-    const T *in = src + (r.image + lo * step);
-    for (int64_t j = 0; j < hi - lo; ++j)
-      out[lo + j] = in[j * step];
-  }
-  std::fill(out + hi, out + b, T(0));
+inline void unfoldRow(const Row &r, int64_t a, int64_t b, int64_t step, const T *src, T *dst) {
+    T *out = dst + r.column;
+    const int64_t lo = std::clamp(r.lo, a, b), hi = std::clamp(r.hi, lo, b);
+    std::fill(out + a, out + lo, T(0));
+    if (step == 1) {  // contiguous: the compiler vectorises this copy
+        const T *in = src + (r.image + lo);
+        for (int64_t j = 0; j < hi - lo; ++j) out[lo + j] = in[j];
+    } else if (step == 2) {  // a constant stride the compiler vectorises with shuffles
+        const T *in = src + (r.image + lo * 2);
+        for (int64_t j = 0; j < hi - lo; ++j) out[lo + j] = in[j * 2];
+    } else {
+        const T *in = src + (r.image + lo * step);
+        for (int64_t j = 0; j < hi - lo; ++j) out[lo + j] = in[j * step];
+    }
+    std::fill(out + hi, out + b, T(0));
 }
 
 /**
@@ -355,32 +332,26 @@ inline void unfoldRow(const Row &r, int64_t a, int64_t b, int64_t step,
  * from any starting block).
  */
 template <typename T>
-inline void unfoldChunkRow(const Row *rows, int64_t n, int64_t a, int64_t b,
-                           int64_t step, int64_t dilation, const T *src,
-                           T *dst) {
-  int64_t first = b, end = a;
-  for (int64_t j = 0; j < n; ++j) {
-    T *out = dst + rows[j].column;
-    const int64_t lo = std::clamp(rows[j].lo, a, b),
-                  hi = std::clamp(rows[j].hi, lo, b);
-    std::fill(out + a, out + lo, T(0));
-    std::fill(out + hi, out + b, T(0));
-    if (lo < hi) {
-      first = std::min(first, lo);
-      end = std::max(end, hi);
+inline void unfoldChunkRow(const Row *rows, int64_t n, int64_t a, int64_t b, int64_t step, int64_t dilation,
+                           const T *src, T *dst) {
+    int64_t first = b, end = a;
+    for (int64_t j = 0; j < n; ++j) {
+        T *out = dst + rows[j].column;
+        const int64_t lo = std::clamp(rows[j].lo, a, b), hi = std::clamp(rows[j].hi, lo, b);
+        std::fill(out + a, out + lo, T(0));
+        std::fill(out + hi, out + b, T(0));
+        if (lo < hi) {
+            first = std::min(first, lo);
+            end = std::max(end, hi);
+        }
     }
-  }
-  int64_t ja = n, jb = n;
-  for (int64_t l = first; l < end; ++l) {
-    while (ja > 0 && rows[ja - 1].lo <= l)
-      --ja;
-    while (jb > 0 && rows[jb - 1].hi <= l)
-      --jb;
-    const T *in =
-        src + (rows[0].image + l * step); // offset j: in[j * dilation]
-    for (int64_t j = ja; j < jb; ++j)
-      dst[rows[j].column + l] = in[j * dilation];
-  }
+    int64_t ja = n, jb = n;
+    for (int64_t l = first; l < end; ++l) {
+        while (ja > 0 && rows[ja - 1].lo <= l) --ja;
+        while (jb > 0 && rows[jb - 1].hi <= l) --jb;
+        const T *in = src + (rows[0].image + l * step);  // offset j: in[j * dilation]
+        for (int64_t j = ja; j < jb; ++j) dst[rows[j].column + l] = in[j * dilation];
+    }
 }
 
 /**
@@ -391,7 +362,7 @@ inline void unfoldChunkRow(const Row *rows, int64_t n, int64_t a, int64_t b,
  * a long heap-array call into short critical regions.
  */
 struct ItemRange {
-  int64_t first, end;
+    int64_t first, end;
 };
 
 /**
@@ -401,8 +372,7 @@ struct ItemRange {
  * kMapShortRow: rows of fewer blocks than this cost more to set up than to
  * copy.
  */
-constexpr int64_t kMapMaxPlane = 4096, kMapMaxColumns = int64_t(1) << 16,
-                  kMapShortRow = 16;
+constexpr int64_t kMapMaxPlane = 4096, kMapMaxColumns = int64_t(1) << 16, kMapShortRow = 16;
 
 /**
  * Whether unfold gathers through a per-plane index map (small planes with short
@@ -410,9 +380,7 @@ constexpr int64_t kMapMaxPlane = 4096, kMapMaxColumns = int64_t(1) << 16,
  * (a scatter-add through an index map measured slower than rows).
  */
 inline bool usesPlaneMap(const Geometry &g) {
-  return g.imagePlane <= kMapMaxPlane &&
-         g.kernelVolume * g.blocks <= kMapMaxColumns &&
-         g.lastGrid() < kMapShortRow;
+    return g.imagePlane <= kMapMaxPlane && g.kernelVolume * g.blocks <= kMapMaxColumns && g.lastGrid() < kMapShortRow;
 }
 
 /**
@@ -434,142 +402,117 @@ constexpr int64_t kItemElements = FOLDND_ITEM_ELEMENTS;
  * ranges of that row's blocks.
  */
 struct UnfoldWork {
-  bool map;
-  int64_t runs = 1, chunksPerRun = 1, chunk = 1, pieces = 1, items = 0;
+    bool map;
+    int64_t runs = 1, chunksPerRun = 1, chunk = 1, pieces = 1, items = 0;
 
-  template <typename T> static UnfoldWork of(const Geometry &g) {
-    UnfoldWork w{usesPlaneMap(g)};
-    if (w.map) {
-      w.items = g.planes;
-      return w;
+    template <typename T>
+    static UnfoldWork of(const Geometry &g) {
+        UnfoldWork w{usesPlaneMap(g)};
+        if (w.map) {
+            w.items = g.planes;
+            return w;
+        }
+        const int64_t kLast = g.kernel[g.dims - 1], rowsPerOffset = g.rowsPerKernelOffset();
+        w.chunk = chunkSize<T>(g);
+        w.chunksPerRun = ceilDiv(kLast, w.chunk);
+        w.runs = g.kernelVolume / kLast;
+        const int64_t width = g.lastGrid(), splittable = rowsPerOffset > 1 ? rowsPerOffset : width;
+        w.pieces = std::max<int64_t>(1, std::min(splittable, (rowsPerOffset * width * w.chunk) / kItemElements));
+        w.items = g.planes * w.runs * w.chunksPerRun * w.pieces;
+        return w;
     }
-    const int64_t kLast = g.kernel[g.dims - 1],
-                  rowsPerOffset = g.rowsPerKernelOffset();
-    w.chunk = chunkSize<T>(g);
-    w.chunksPerRun = ceilDiv(kLast, w.chunk);
-    w.runs = g.kernelVolume / kLast;
-    const int64_t width = g.lastGrid(),
-                  splittable = rowsPerOffset > 1 ? rowsPerOffset : width;
-    w.pieces = std::max<int64_t>(
-        1, std::min(splittable,
-                    (rowsPerOffset * width * w.chunk) / kItemElements));
-    w.items = g.planes * w.runs * w.chunksPerRun * w.pieces;
-    return w;
-  }
 };
 
 /** The plane map: for each column element of a plane, the image element it
  * reads (padding: P, a zero). */
 inline std::vector<int32_t> planeMap(const Geometry &g, const RowSource &rows) {
-  const int64_t perPlane = g.kernelVolume * g.blocks;
-  std::vector<int32_t> map(
-      perPlane, static_cast<int32_t>(
-                    g.imagePlane)); // indexed k * L + l, whatever the layout
-  const int64_t step = g.stride[g.dims - 1], width = g.lastGrid();
-  for (int64_t k = 0; k < g.kernelVolume; ++k) {
-    rows.forRows(k, 0, g.rowsPerKernelOffset(), [&](int64_t q, const Row &r) {
-      int32_t *m = map.data() + k * g.blocks + q * width;
-      for (int64_t l = r.lo; l < r.hi; ++l)
-        m[l] = static_cast<int32_t>(r.image + l * step);
-    });
-  }
-  return map;
+    const int64_t perPlane = g.kernelVolume * g.blocks;
+    std::vector<int32_t> map(perPlane, static_cast<int32_t>(g.imagePlane));  // indexed k * L + l, whatever the layout
+    const int64_t step = g.stride[g.dims - 1], width = g.lastGrid();
+    for (int64_t k = 0; k < g.kernelVolume; ++k) {
+        rows.forRows(k, 0, g.rowsPerKernelOffset(), [&](int64_t q, const Row &r) {
+            int32_t *m = map.data() + k * g.blocks + q * width;
+            for (int64_t l = r.lo; l < r.hi; ++l) m[l] = static_cast<int32_t>(r.image + l * step);
+        });
+    }
+    return map;
 }
 
 /** unfold through the plane map: items are planes. */
 template <typename T>
-inline void unfoldMapped(const Geometry &g, const RowSource &rows,
-                         const T *image, T *columns, ItemRange part,
+inline void unfoldMapped(const Geometry &g, const RowSource &rows, const T *image, T *columns, ItemRange part,
                          int threads) {
-  const std::vector<int32_t> map = planeMap(g, rows);
-  const int64_t perPlane = static_cast<int64_t>(map.size()), P = g.imagePlane,
-                L = g.blocks;
-  parallelFor(
-      part.end - part.first, threads, perPlane,
-      [&](int64_t begin, int64_t end) {
-        T plane[kMapMaxPlane + 1]; // the plane (usesPlaneMap bounds it), then
-                                   // the zero that padding reads
+    const std::vector<int32_t> map = planeMap(g, rows);
+    const int64_t perPlane = static_cast<int64_t>(map.size()), P = g.imagePlane, L = g.blocks;
+    parallelFor(part.end - part.first, threads, perPlane, [&](int64_t begin, int64_t end) {
+        T plane[kMapMaxPlane + 1];  // the plane (usesPlaneMap bounds it), then
+                                    // the zero that padding reads
         plane[P] = T(0);
         for (int64_t p = part.first + begin; p < part.first + end; ++p) {
-          std::copy(image + p * P, image + (p + 1) * P, plane);
-          T *dst = columns + g.columnBase(p);
-          for (int64_t k = 0; k < g.kernelVolume; ++k) {
-            const int32_t *m = map.data() + k * L;
-            T *d = dst + k * g.kernelStride;
-            for (int64_t l = 0; l < L; ++l)
-              d[l] = plane[m[l]];
-          }
+            std::copy(image + p * P, image + (p + 1) * P, plane);
+            T *dst = columns + g.columnBase(p);
+            for (int64_t k = 0; k < g.kernelVolume; ++k) {
+                const int32_t *m = map.data() + k * L;
+                T *d = dst + k * g.kernelStride;
+                for (int64_t l = 0; l < L; ++l) d[l] = plane[m[l]];
+            }
         }
-      });
+    });
 }
 
 /** One general unfold item: blocks [a, b) of rows [q0, q1) of a chunk of n
  * offsets from k0, for one plane. */
 template <typename T>
-inline void unfoldItem(const Geometry &g, const RowSource &rows, const T *src,
-                       T *dst, int64_t k0, int64_t n, int64_t q0, int64_t q1,
-                       int64_t a, int64_t b) {
-  const int last = g.dims - 1;
-  const int64_t step = g.stride[last], dilation = g.dilation[last];
-  if (n == 1) {
-    rows.forRows(k0, q0, q1, [&](int64_t, const Row &r) {
-      unfoldRow(r, a, b, step, src, dst);
-    });
-    return;
-  }
-  Row chunk[kMaxChunk]; // chunkSize's bound
-  for (int64_t q = q0; q < q1; ++q) {
-    for (int64_t j = 0; j < n; ++j)
-      rows.forRows(k0 + j, q, q + 1,
-                   [&](int64_t, const Row &r) { chunk[j] = r; });
-    unfoldChunkRow(chunk, n, a, b, step, dilation, src, dst);
-  }
+inline void unfoldItem(const Geometry &g, const RowSource &rows, const T *src, T *dst, int64_t k0, int64_t n,
+                       int64_t q0, int64_t q1, int64_t a, int64_t b) {
+    const int last = g.dims - 1;
+    const int64_t step = g.stride[last], dilation = g.dilation[last];
+    if (n == 1) {
+        rows.forRows(k0, q0, q1, [&](int64_t, const Row &r) { unfoldRow(r, a, b, step, src, dst); });
+        return;
+    }
+    Row chunk[kMaxChunk];  // chunkSize's bound
+    for (int64_t q = q0; q < q1; ++q) {
+        for (int64_t j = 0; j < n; ++j) rows.forRows(k0 + j, q, q + 1, [&](int64_t, const Row &r) { chunk[j] = r; });
+        unfoldChunkRow(chunk, n, a, b, step, dilation, src, dst);
+    }
 }
 
 /** unfold: columns(p, k, l) = image(p, x(k, l)), 0 where x lies in the padding;
  * the items of part only. */
 template <typename T>
-inline void unfold(const Geometry &g, const T *image, T *columns, int threads,
-                   ItemRange part) {
-  const OffsetTables t(g);
-  const RowSource rows(g, t);
-  const UnfoldWork w = UnfoldWork::of<T>(g);
-  if (w.map) {
-    unfoldMapped(g, rows, image, columns, part, threads);
-    return;
-  }
-  const int64_t kLast = g.kernel[g.dims - 1],
-                rowsPerOffset = g.rowsPerKernelOffset(), width = g.lastGrid();
-  const int64_t perPlane = w.runs * w.chunksPerRun * w.pieces;
-  parallelFor(part.end - part.first, threads, g.blocks * w.chunk / w.pieces,
-              [&](int64_t begin, int64_t end) {
-                for (int64_t item = part.first + begin; item < part.first + end;
-                     ++item) {
-                  const int64_t p = item / perPlane, rest = item % perPlane;
-                  const int64_t c = rest / w.pieces, piece = rest % w.pieces;
-                  const int64_t k0 = (c / w.chunksPerRun) * kLast +
-                                     (c % w.chunksPerRun) * w.chunk;
-                  const int64_t n =
-                      std::min(w.chunk, kLast - (c % w.chunksPerRun) * w.chunk);
-                  const T *src = image + p * g.imagePlane;
-                  T *dst = columns + g.columnBase(p);
-                  if (rowsPerOffset > 1) { // pieces are blocks of rows
-                    const int64_t q0 = rowsPerOffset * piece / w.pieces,
-                                  q1 = rowsPerOffset * (piece + 1) / w.pieces;
-                    unfoldItem(g, rows, src, dst, k0, n, q0, q1, 0, width);
-                  } else { // one row: pieces are ranges of its blocks
-                    unfoldItem(g, rows, src, dst, k0, n, 0, 1,
-                               width * piece / w.pieces,
-                               width * (piece + 1) / w.pieces);
-                  }
-                }
-              });
+inline void unfold(const Geometry &g, const T *image, T *columns, int threads, ItemRange part) {
+    const OffsetTables t(g);
+    const RowSource rows(g, t);
+    const UnfoldWork w = UnfoldWork::of<T>(g);
+    if (w.map) {
+        unfoldMapped(g, rows, image, columns, part, threads);
+        return;
+    }
+    const int64_t kLast = g.kernel[g.dims - 1], rowsPerOffset = g.rowsPerKernelOffset(), width = g.lastGrid();
+    const int64_t perPlane = w.runs * w.chunksPerRun * w.pieces;
+    parallelFor(part.end - part.first, threads, g.blocks * w.chunk / w.pieces, [&](int64_t begin, int64_t end) {
+        for (int64_t item = part.first + begin; item < part.first + end; ++item) {
+            const int64_t p = item / perPlane, rest = item % perPlane;
+            const int64_t c = rest / w.pieces, piece = rest % w.pieces;
+            const int64_t k0 = (c / w.chunksPerRun) * kLast + (c % w.chunksPerRun) * w.chunk;
+            const int64_t n = std::min(w.chunk, kLast - (c % w.chunksPerRun) * w.chunk);
+            const T *src = image + p * g.imagePlane;
+            T *dst = columns + g.columnBase(p);
+            if (rowsPerOffset > 1) {  // pieces are blocks of rows
+                const int64_t q0 = rowsPerOffset * piece / w.pieces, q1 = rowsPerOffset * (piece + 1) / w.pieces;
+                unfoldItem(g, rows, src, dst, k0, n, q0, q1, 0, width);
+            } else {  // one row: pieces are ranges of its blocks
+                unfoldItem(g, rows, src, dst, k0, n, 0, 1, width * piece / w.pieces, width * (piece + 1) / w.pieces);
+            }
+        }
+    });
 }
 
 /** A whole unfold. */
 template <typename T>
 inline void unfold(const Geometry &g, const T *image, T *columns, int threads) {
-  unfold(g, image, columns, threads, ItemRange{0, UnfoldWork::of<T>(g).items});
+    unfold(g, image, columns, threads, ItemRange{0, UnfoldWork::of<T>(g).items});
 }
 
 // ---- fold
@@ -577,62 +520,73 @@ inline void unfold(const Geometry &g, const T *image, T *columns, int threads) {
 
 /** How one contribution v merges into an output element o, per merge rule (MEAN
  * merges as SUM). */
-template <Reduce Rule> struct Merge;
-template <> struct Merge<SUM> {
-  template <typename T> static T init() { return T(0); }
-  template <typename T> static void apply(T &o, T v) { o += v; }
+template <Reduce Rule>
+struct Merge;
+template <>
+struct Merge<SUM> {
+    template <typename T>
+    static T init() {
+        return T(0);
+    }
+    template <typename T>
+    static void apply(T &o, T v) {
+        o += v;
+    }
 };
-template <> struct Merge<MAX> {
-  template <typename T> static T init() {
-    return -std::numeric_limits<T>::infinity();
-  }
-  // NaN wins, so a NaN contribution propagates as in PyTorch's amax.
-  template <typename T> static void apply(T &o, T v) {
-    if (v > o || v != v)
-      o = v;
-  }
+template <>
+struct Merge<MAX> {
+    template <typename T>
+    static T init() {
+        return -std::numeric_limits<T>::infinity();
+    }
+    // NaN wins, so a NaN contribution propagates as in PyTorch's amax.
+    template <typename T>
+    static void apply(T &o, T v) {
+        if (v > o || v != v) o = v;
+    }
 };
-template <> struct Merge<MIN> {
-  template <typename T> static T init() {
-    return std::numeric_limits<T>::infinity();
-  }
-  template <typename T> static void apply(T &o, T v) {
-    if (v < o || v != v)
-      o = v;
-  }
+template <>
+struct Merge<MIN> {
+    template <typename T>
+    static T init() {
+        return std::numeric_limits<T>::infinity();
+    }
+    template <typename T>
+    static void apply(T &o, T v) {
+        if (v < o || v != v) o = v;
+    }
 };
 
 /** What fold merges: block values from one plane's columns, optionally times
  * the offset's weight. */
-template <typename T, bool Weighted> struct Source {
-  const T *columns;
-  const T *weights;
-  T weight(int64_t k) const { return Weighted ? weights[k] : T(1); }
-  T value(int64_t at, T w) const {
-    return Weighted ? T(w * columns[at]) : columns[at];
-  }
+template <typename T, bool Weighted>
+struct Source {
+    const T *columns;
+    const T *weights;
+    T weight(int64_t k) const { return Weighted ? weights[k] : T(1); }
+    T value(int64_t at, T w) const { return Weighted ? T(w * columns[at]) : columns[at]; }
 };
 
 /** The weights alone, as if every block held 1: folding this builds the
  * coverage map. */
-template <typename T, bool Weighted> struct WeightSource {
-  const T *weights;
-  T weight(int64_t k) const { return Weighted ? weights[k] : T(1); }
-  T value(int64_t, T w) const { return w; }
+template <typename T, bool Weighted>
+struct WeightSource {
+    const T *weights;
+    T weight(int64_t k) const { return Weighted ? weights[k] : T(1); }
+    T value(int64_t, T w) const { return w; }
 };
 
 /** The dimension-0 image coordinates [begin, end) of one fold band. */
 struct Band {
-  int64_t begin, end;
+    int64_t begin, end;
 
-  /** The dimension-0 block indices [a, b) whose coordinate at dimension-0
-   * kernel index k0 lies in the band. */
-  void blocks(const Geometry &g, const OffsetTables &t, int64_t k0, int64_t &a,
-              int64_t &b) const {
-    const int64_t ti = t.at(0, k0);
-    a = std::max(t.lo[ti], ceilDiv(begin - t.origin[ti], g.stride[0]));
-    b = std::min(t.hi[ti], ceilDiv(end - t.origin[ti], g.stride[0]));
-  }
+    /** The dimension-0 block indices [a, b) whose coordinate at dimension-0
+     * kernel index k0 lies in the band. */
+    void blocks(const Geometry &g, const OffsetTables &t, int64_t k0, int64_t &a, int64_t &b) const {
+        const int64_t ti = t.at(0, k0);
+        a = std::max(t.lo[ti], ceilDiv(begin - t.origin[ti], g.stride[0]));
+        b = std::min(t.hi[ti], ceilDiv(end - t.origin[ti], g.stride[0]));
+    }
 };
 
 /**
@@ -646,26 +600,22 @@ struct Band {
  * testing every (block, offset) pair.
  */
 template <typename T, Reduce Rule, class Src>
-inline void foldChunkRow(const Src &src, const Row *rows, const T *w, int64_t n,
-                         int64_t step, int64_t dilation, T *out) {
-  int64_t first = std::numeric_limits<int64_t>::max(), end = 0;
-  for (int64_t j = 0; j < n; ++j) {
-    if (rows[j].lo < rows[j].hi) {
-      first = std::min(first, rows[j].lo);
-      end = std::max(end, rows[j].hi);
+inline void foldChunkRow(const Src &src, const Row *rows, const T *w, int64_t n, int64_t step, int64_t dilation,
+                         T *out) {
+    int64_t first = std::numeric_limits<int64_t>::max(), end = 0;
+    for (int64_t j = 0; j < n; ++j) {
+        if (rows[j].lo < rows[j].hi) {
+            first = std::min(first, rows[j].lo);
+            end = std::max(end, rows[j].hi);
+        }
     }
-  }
-  int64_t ja = 0, jb = 0;
-  for (int64_t l = end - 1; l >= first; --l) {
-    while (ja < n && rows[ja].lo > l)
-      ++ja;
-    while (jb < n && rows[jb].hi > l)
-      ++jb;
-    T *o = out +
-           (rows[0].image + l * step); // element of offset j: o[j * dilation]
-    for (int64_t j = ja; j < jb; ++j)
-      Merge<Rule>::apply(o[j * dilation], src.value(rows[j].column + l, w[j]));
-  }
+    int64_t ja = 0, jb = 0;
+    for (int64_t l = end - 1; l >= first; --l) {
+        while (ja < n && rows[ja].lo > l) ++ja;
+        while (jb < n && rows[jb].hi > l) ++jb;
+        T *o = out + (rows[0].image + l * step);  // element of offset j: o[j * dilation]
+        for (int64_t j = ja; j < jb; ++j) Merge<Rule>::apply(o[j * dilation], src.value(rows[j].column + l, w[j]));
+    }
 }
 
 /**
@@ -674,49 +624,43 @@ inline void foldChunkRow(const Src &src, const Row *rows, const T *w, int64_t n,
  * starts elsewhere).
  */
 template <typename T, Reduce Rule, class Src>
-inline void foldOffsets1d(const Geometry &g, const OffsetTables &t,
-                          const RowSource &rows, const Src &src,
+inline void foldOffsets1d(const Geometry &g, const OffsetTables &t, const RowSource &rows, const Src &src,
                           const Band &band, int64_t k, int64_t n, T *out) {
-  Row chunk[kMaxChunk];
-  T w[kMaxChunk];
-  for (int64_t j = 0; j < n; ++j)
-    w[j] = src.weight(k + j);
-  for (int64_t j = 0; j < n; ++j) {
-    chunk[j] = rows.row(k + j, 0);
-    band.blocks(g, t, k + j, chunk[j].lo,
-                chunk[j].hi); // in 1-d, offset k is kernel index k
-  }
-  if (n > 1) {
-    foldChunkRow<T, Rule>(src, chunk, w, n, g.stride[0], g.dilation[0], out);
-    return;
-  }
-  const Row &r = chunk[0];
-  const int64_t s = g.stride[0];
-  for (int64_t l = r.lo; l < r.hi; ++l)
-    Merge<Rule>::apply(out[r.image + l * s], src.value(r.column + l, w[0]));
+    Row chunk[kMaxChunk];
+    T w[kMaxChunk];
+    for (int64_t j = 0; j < n; ++j) w[j] = src.weight(k + j);
+    for (int64_t j = 0; j < n; ++j) {
+        chunk[j] = rows.row(k + j, 0);
+        band.blocks(g, t, k + j, chunk[j].lo,
+                    chunk[j].hi);  // in 1-d, offset k is kernel index k
+    }
+    if (n > 1) {
+        foldChunkRow<T, Rule>(src, chunk, w, n, g.stride[0], g.dilation[0], out);
+        return;
+    }
+    const Row &r = chunk[0];
+    const int64_t s = g.stride[0];
+    for (int64_t l = r.lo; l < r.hi; ++l) Merge<Rule>::apply(out[r.image + l * s], src.value(r.column + l, w[0]));
 }
 
 /** Applies offset k's rows [qBegin, qEnd) one at a time. */
 template <typename T, Reduce Rule, class Src>
-inline void foldRows(const Geometry &g, const RowSource &rows, const Src &src,
-                     int64_t k, int64_t qBegin, int64_t qEnd, T *out) {
-  const int64_t s = g.stride[g.dims - 1];
-  const T wk = src.weight(k);
-  const Src local =
-      src; // in registers: nothing the loop stores can change them
-  rows.forRows(k, qBegin, qEnd, [&](int64_t, const Row &r) {
-    if (r.lo >= r.hi)
-      return;
-    if (s == 1) { // contiguous: vectorised
-      T *o = out + (r.image + r.lo);
-      const int64_t at = r.column + r.lo;
-      for (int64_t j = 0; j < r.hi - r.lo; ++j)
-        Merge<Rule>::apply(o[j], local.value(at + j, wk));
-    } else {
-      for (int64_t j = r.lo; j < r.hi; ++j)
-        Merge<Rule>::apply(out[r.image + j * s], local.value(r.column + j, wk));
-    }
-  });
+inline void foldRows(const Geometry &g, const RowSource &rows, const Src &src, int64_t k, int64_t qBegin, int64_t qEnd,
+                     T *out) {
+    const int64_t s = g.stride[g.dims - 1];
+    const T wk = src.weight(k);
+    const Src local = src;  // in registers: nothing the loop stores can change them
+    rows.forRows(k, qBegin, qEnd, [&](int64_t, const Row &r) {
+        if (r.lo >= r.hi) return;
+        if (s == 1) {  // contiguous: vectorised
+            T *o = out + (r.image + r.lo);
+            const int64_t at = r.column + r.lo;
+            for (int64_t j = 0; j < r.hi - r.lo; ++j) Merge<Rule>::apply(o[j], local.value(at + j, wk));
+        } else {
+            for (int64_t j = r.lo; j < r.hi; ++j)
+                Merge<Rule>::apply(out[r.image + j * s], local.value(r.column + j, wk));
+        }
+    });
 }
 
 /**
@@ -732,9 +676,9 @@ constexpr int64_t kPairMinBlocks = 64;
  * k, and rows of at least kPairMinBlocks.
  */
 inline bool pairsWithNext(const Geometry &g, const OffsetTables &t, int64_t k) {
-  const int last = g.dims - 1;
-  return g.stride[last] == 2 && g.dilation[last] == 1 &&
-         t.kLast(k) + 1 < g.kernel[last] && g.lastGrid() >= kPairMinBlocks;
+    const int last = g.dims - 1;
+    return g.stride[last] == 2 && g.dilation[last] == 1 && t.kLast(k) + 1 < g.kernel[last] &&
+           g.lastGrid() >= kPairMinBlocks;
 }
 
 /**
@@ -744,35 +688,31 @@ inline bool pairsWithNext(const Geometry &g, const OffsetTables &t, int64_t k) {
  * blocks, each is applied alone.
  */
 template <typename T, Reduce Rule, class Src>
-inline void foldPairedRows(const RowSource &rows, const Src &src, int64_t k,
-                           int64_t qBegin, int64_t qEnd, T *out) {
-  const T wa = src.weight(k), wb = src.weight(k + 1);
-  const Src local =
-      src; // in registers: nothing the loop stores can change them
-  auto single = [&](const Row &r, T wr, int64_t from, int64_t to) {
-    for (int64_t l = from; l < to; ++l)
-      Merge<Rule>::apply(out[r.image + l * 2], local.value(r.column + l, wr));
-  };
-  rows.forRows(k, qBegin, qEnd, [&](int64_t q, const Row &ra) {
-    const Row rb = rows.row(k + 1, q);
-    const int64_t lo = std::max(ra.lo, rb.lo), hi = std::min(ra.hi, rb.hi);
-    if (lo >= hi) {
-      single(ra, wa, ra.lo, ra.hi);
-      single(rb, wb, rb.lo, rb.hi);
-      return;
-    }
-    single(ra, wa, ra.lo, lo);
-    single(ra, wa, hi, ra.hi);
-    single(rb, wb, rb.lo, lo);
-    single(rb, wb, hi, rb.hi);
-    T *o = out + (ra.image +
-                  2 * lo); // offset k+1's element of block l: o[2 (l - lo) + 1]
-    const int64_t ca = ra.column + lo, cb = rb.column + lo;
-    for (int64_t j = 0; j < hi - lo; ++j) {
-      Merge<Rule>::apply(o[2 * j], local.value(ca + j, wa));
-      Merge<Rule>::apply(o[2 * j + 1], local.value(cb + j, wb));
-    }
-  });
+inline void foldPairedRows(const RowSource &rows, const Src &src, int64_t k, int64_t qBegin, int64_t qEnd, T *out) {
+    const T wa = src.weight(k), wb = src.weight(k + 1);
+    const Src local = src;  // in registers: nothing the loop stores can change them
+    auto single = [&](const Row &r, T wr, int64_t from, int64_t to) {
+        for (int64_t l = from; l < to; ++l) Merge<Rule>::apply(out[r.image + l * 2], local.value(r.column + l, wr));
+    };
+    rows.forRows(k, qBegin, qEnd, [&](int64_t q, const Row &ra) {
+        const Row rb = rows.row(k + 1, q);
+        const int64_t lo = std::max(ra.lo, rb.lo), hi = std::min(ra.hi, rb.hi);
+        if (lo >= hi) {
+            single(ra, wa, ra.lo, ra.hi);
+            single(rb, wb, rb.lo, rb.hi);
+            return;
+        }
+        single(ra, wa, ra.lo, lo);
+        single(ra, wa, hi, ra.hi);
+        single(rb, wb, rb.lo, lo);
+        single(rb, wb, hi, rb.hi);
+        T *o = out + (ra.image + 2 * lo);  // offset k+1's element of block l: o[2 (l - lo) + 1]
+        const int64_t ca = ra.column + lo, cb = rb.column + lo;
+        for (int64_t j = 0; j < hi - lo; ++j) {
+            Merge<Rule>::apply(o[2 * j], local.value(ca + j, wa));
+            Merge<Rule>::apply(o[2 * j + 1], local.value(cb + j, wb));
+        }
+    });
 }
 
 /**
@@ -782,37 +722,32 @@ inline void foldPairedRows(const RowSource &rows, const Src &src, int64_t k,
  * place chunks form), else one offset at a time, or two where they pair.
  */
 template <typename T, Reduce Rule, class Src>
-inline void foldBand(const Geometry &g, const OffsetTables &t,
-                     const RowSource &rows, const Src &src, int64_t bandBegin,
+inline void foldBand(const Geometry &g, const OffsetTables &t, const RowSource &rows, const Src &src, int64_t bandBegin,
                      int64_t bandEnd, T *out) {
-  const int64_t slice =
-      g.imageStride[0]; // elements per dimension-0 coordinate (1 in 1-d)
-  std::fill(out + bandBegin * slice, out + bandEnd * slice,
-            Merge<Rule>::template init<T>());
-  const Band band{bandBegin, bandEnd};
-  if (g.dims == 1) {
-    const int64_t perChunk = chunkSize<T>(g);
+    const int64_t slice = g.imageStride[0];  // elements per dimension-0 coordinate (1 in 1-d)
+    std::fill(out + bandBegin * slice, out + bandEnd * slice, Merge<Rule>::template init<T>());
+    const Band band{bandBegin, bandEnd};
+    if (g.dims == 1) {
+        const int64_t perChunk = chunkSize<T>(g);
+        for (int64_t k = 0, n = 1; k < g.kernelVolume; k += n) {
+            n = std::min(perChunk, g.kernelVolume - k);
+            foldOffsets1d<T, Rule>(g, t, rows, src, band, k, n, out);
+        }
+        return;
+    }
+    const int64_t rowsPerL0 = g.rowsPerKernelOffset() / g.grid[0];  // rows per dimension-0 block index
     for (int64_t k = 0, n = 1; k < g.kernelVolume; k += n) {
-      n = std::min(perChunk, g.kernelVolume - k);
-      foldOffsets1d<T, Rule>(g, t, rows, src, band, k, n, out);
+        n = 1;
+        int64_t a, b;
+        band.blocks(g, t, t.k0(k), a, b);
+        if (a >= b) continue;
+        if (pairsWithNext(g, t, k)) {
+            n = 2;
+            foldPairedRows<T, Rule>(rows, src, k, a * rowsPerL0, b * rowsPerL0, out);
+        } else {
+            foldRows<T, Rule>(g, rows, src, k, a * rowsPerL0, b * rowsPerL0, out);
+        }
     }
-    return;
-  }
-  const int64_t rowsPerL0 =
-      g.rowsPerKernelOffset() / g.grid[0]; // rows per dimension-0 block index
-  for (int64_t k = 0, n = 1; k < g.kernelVolume; k += n) {
-    n = 1;
-    int64_t a, b;
-    band.blocks(g, t, t.k0(k), a, b);
-    if (a >= b)
-      continue;
-    if (pairsWithNext(g, t, k)) {
-      n = 2;
-      foldPairedRows<T, Rule>(rows, src, k, a * rowsPerL0, b * rowsPerL0, out);
-    } else {
-      foldRows<T, Rule>(g, rows, src, k, a * rowsPerL0, b * rowsPerL0, out);
-    }
-  }
 }
 
 /**
@@ -836,15 +771,12 @@ constexpr int64_t kItemsPerThread = 4;
  */
 template <typename T>
 inline int64_t bandsPerPlane(const Geometry &g, int threads) {
-  const int64_t extent = g.image[0], slice = g.imageStride[0];
-  if (g.planes * (g.kernelVolume * g.blocks + g.imagePlane) <= kSerialWork)
-    return 1; // runs serially anyway
-  const int64_t forCache =
-      ceilDiv(extent * slice * int64_t(sizeof(T)), kBandBytes);
-  const int64_t items = kItemsPerThread * threads;
-  const int64_t forThreads =
-      g.planes >= items ? 1 : ceilDiv(items, std::max<int64_t>(g.planes, 1));
-  return std::max<int64_t>(1, std::min(extent, std::max(forCache, forThreads)));
+    const int64_t extent = g.image[0], slice = g.imageStride[0];
+    if (g.planes * (g.kernelVolume * g.blocks + g.imagePlane) <= kSerialWork) return 1;  // runs serially anyway
+    const int64_t forCache = ceilDiv(extent * slice * int64_t(sizeof(T)), kBandBytes);
+    const int64_t items = kItemsPerThread * threads;
+    const int64_t forThreads = g.planes >= items ? 1 : ceilDiv(items, std::max<int64_t>(g.planes, 1));
+    return std::max<int64_t>(1, std::min(extent, std::max(forCache, forThreads)));
 }
 
 /**
@@ -854,36 +786,35 @@ inline int64_t bandsPerPlane(const Geometry &g, int threads) {
  * uninitialised elsewhere, where no finish() reads it (a part of a call needs
  * only its own bands: computing the whole plane per part would repeat it).
  */
-template <typename T> struct Coverage {
-  std::unique_ptr<T[]> map;
+template <typename T>
+struct Coverage {
+    std::unique_ptr<T[]> map;
 
-  Coverage(const Geometry &g, const OffsetTables &t, const RowSource &rows,
-           const T *weights, int64_t from, int64_t to)
-      : map(new T[static_cast<size_t>(g.imagePlane)]) {
-    if (weights != nullptr)
-      foldBand<T, SUM>(g, t, rows, WeightSource<T, true>{weights}, from, to,
-                       map.get());
-    else
-      foldBand<T, SUM>(g, t, rows, WeightSource<T, false>{nullptr}, from, to,
-                       map.get());
-  }
+    Coverage(const Geometry &g, const OffsetTables &t, const RowSource &rows, const T *weights, int64_t from,
+             int64_t to)
+        : map(new T[static_cast<size_t>(g.imagePlane)]) {
+        if (weights != nullptr)
+            foldBand<T, SUM>(g, t, rows, WeightSource<T, true>{weights}, from, to, map.get());
+        else
+            foldBand<T, SUM>(g, t, rows, WeightSource<T, false>{nullptr}, from, to, map.get());
+    }
 };
 
 /** MEAN divides by the coverage; MAX/MIN only clear what no block covers (0
  * there). */
 template <typename T>
-inline void finish(const T *map, bool divide, int64_t from, int64_t to,
-                   T *out) {
-  for (int64_t i = from; i < to; ++i) {
-    const T m = map[i];
-    out[i] = m == T(0) ? T(0) : (divide ? out[i] / m : out[i]);
-  }
+inline void finish(const T *map, bool divide, int64_t from, int64_t to, T *out) {
+    for (int64_t i = from; i < to; ++i) {
+        const T m = map[i];
+        out[i] = m == T(0) ? T(0) : (divide ? out[i] / m : out[i]);
+    }
 }
 
 /** How fold cuts its work: items are (plane, band), bands along dimension 0
  * (bandsPerPlane). */
-template <typename T> inline int64_t foldItems(const Geometry &g, int threads) {
-  return g.planes * bandsPerPlane<T>(g, threads);
+template <typename T>
+inline int64_t foldItems(const Geometry &g, int threads) {
+    return g.planes * bandsPerPlane<T>(g, threads);
 }
 
 /**
@@ -891,98 +822,79 @@ template <typename T> inline int64_t foldItems(const Geometry &g, int threads) {
  * its band, then, when map is given (MEAN, MAX, MIN), finishes it.
  */
 template <typename T, Reduce Rule, bool Weighted>
-inline void foldPart(const Geometry &g, const OffsetTables &t,
-                     const RowSource &rows, const T *columns, const T *weights,
-                     const T *map, bool divide, T *image, int threads,
-                     ItemRange part) {
-  const int64_t K = g.kernelVolume, L = g.blocks, P = g.imagePlane;
-  const int64_t bands = bandsPerPlane<T>(g, threads), extent = g.image[0];
-  const int64_t slice = g.imageStride[0];
-  parallelFor(part.end - part.first, threads, (K * L + P) / bands,
-              [&](int64_t begin, int64_t end) {
-                for (int64_t item = part.first + begin; item < part.first + end;
-                     ++item) {
-                  const int64_t p = item / bands, band = item % bands;
-                  const int64_t b0 = extent * band / bands,
-                                b1 = extent * (band + 1) / bands;
-                  T *out = image + p * P;
-                  foldBand<T, Rule>(
-                      g, t, rows,
-                      Source<T, Weighted>{columns + g.columnBase(p), weights},
-                      b0, b1, out);
-                  if (map != nullptr)
-                    finish(map, divide, b0 * slice, b1 * slice, out);
-                }
-              });
+inline void foldPart(const Geometry &g, const OffsetTables &t, const RowSource &rows, const T *columns,
+                     const T *weights, const T *map, bool divide, T *image, int threads, ItemRange part) {
+    const int64_t K = g.kernelVolume, L = g.blocks, P = g.imagePlane;
+    const int64_t bands = bandsPerPlane<T>(g, threads), extent = g.image[0];
+    const int64_t slice = g.imageStride[0];
+    parallelFor(part.end - part.first, threads, (K * L + P) / bands, [&](int64_t begin, int64_t end) {
+        for (int64_t item = part.first + begin; item < part.first + end; ++item) {
+            const int64_t p = item / bands, band = item % bands;
+            const int64_t b0 = extent * band / bands, b1 = extent * (band + 1) / bands;
+            T *out = image + p * P;
+            foldBand<T, Rule>(g, t, rows, Source<T, Weighted>{columns + g.columnBase(p), weights}, b0, b1, out);
+            if (map != nullptr) finish(map, divide, b0 * slice, b1 * slice, out);
+        }
+    });
 }
 
 /** The dimension-0 coordinates that the items of part write: one plane's bands,
  * or whole planes. */
 template <typename T>
-inline void partRows(const Geometry &g, int threads, ItemRange part,
-                     int64_t &from, int64_t &to) {
-  const int64_t bands = bandsPerPlane<T>(g, threads), extent = g.image[0];
-  if (part.first / bands != (part.end - 1) / bands) {
-    from = 0;
-    to = extent;
-    return;
-  }
-  from = extent * (part.first % bands) / bands;
-  to = extent * ((part.end - 1) % bands + 1) / bands;
+inline void partRows(const Geometry &g, int threads, ItemRange part, int64_t &from, int64_t &to) {
+    const int64_t bands = bandsPerPlane<T>(g, threads), extent = g.image[0];
+    if (part.first / bands != (part.end - 1) / bands) {
+        from = 0;
+        to = extent;
+        return;
+    }
+    from = extent * (part.first % bands) / bands;
+    to = extent * ((part.end - 1) % bands + 1) / bands;
 }
 
 /** fold with a merge rule; weights (K values) may be null; the items of part
  * only. */
 template <typename T>
-inline void fold(const Geometry &g, const T *columns, T *image, Reduce reduce,
-                 const T *weights, int threads, ItemRange part) {
-  if (part.first >= part.end)
-    return;
-  const OffsetTables t(g);
-  const RowSource rows(g, t);
-  int64_t from = 0, to = 0;
-  partRows<T>(g, threads, part, from, to);
-  const std::unique_ptr<Coverage<T>> coverage(
-      reduce == SUM ? nullptr : new Coverage<T>(g, t, rows, weights, from, to));
-  const T *map = coverage ? coverage->map.get() : nullptr;
-  const bool w = weights != nullptr, mean = reduce == MEAN;
-  switch (reduce) {
-  case SUM:
-  case MEAN:
-    if (w)
-      foldPart<T, SUM, true>(g, t, rows, columns, weights, map, mean, image,
-                             threads, part);
-    else
-      foldPart<T, SUM, false>(g, t, rows, columns, weights, map, mean, image,
-                              threads, part);
-    break;
-  case MAX:
-    if (w)
-      foldPart<T, MAX, true>(g, t, rows, columns, weights, map, false, image,
-                             threads, part);
-    else
-      foldPart<T, MAX, false>(g, t, rows, columns, weights, map, false, image,
-                              threads, part);
-    break;
-  case MIN:
-    if (w)
-      foldPart<T, MIN, true>(g, t, rows, columns, weights, map, false, image,
-                             threads, part);
-    else
-      foldPart<T, MIN, false>(g, t, rows, columns, weights, map, false, image,
-                              threads, part);
-    break;
-  }
+inline void fold(const Geometry &g, const T *columns, T *image, Reduce reduce, const T *weights, int threads,
+                 ItemRange part) {
+    if (part.first >= part.end) return;
+    const OffsetTables t(g);
+    const RowSource rows(g, t);
+    int64_t from = 0, to = 0;
+    partRows<T>(g, threads, part, from, to);
+    const std::unique_ptr<Coverage<T>> coverage(reduce == SUM ? nullptr
+                                                              : new Coverage<T>(g, t, rows, weights, from, to));
+    const T *map = coverage ? coverage->map.get() : nullptr;
+    const bool w = weights != nullptr, mean = reduce == MEAN;
+    switch (reduce) {
+        case SUM:
+        case MEAN:
+            if (w)
+                foldPart<T, SUM, true>(g, t, rows, columns, weights, map, mean, image, threads, part);
+            else
+                foldPart<T, SUM, false>(g, t, rows, columns, weights, map, mean, image, threads, part);
+            break;
+        case MAX:
+            if (w)
+                foldPart<T, MAX, true>(g, t, rows, columns, weights, map, false, image, threads, part);
+            else
+                foldPart<T, MAX, false>(g, t, rows, columns, weights, map, false, image, threads, part);
+            break;
+        case MIN:
+            if (w)
+                foldPart<T, MIN, true>(g, t, rows, columns, weights, map, false, image, threads, part);
+            else
+                foldPart<T, MIN, false>(g, t, rows, columns, weights, map, false, image, threads, part);
+            break;
+    }
 }
 
 /** A whole fold. */
 template <typename T>
-inline void fold(const Geometry &g, const T *columns, T *image, Reduce reduce,
-                 const T *weights, int threads) {
-  fold(g, columns, image, reduce, weights, threads,
-       ItemRange{0, foldItems<T>(g, threads)});
+inline void fold(const Geometry &g, const T *columns, T *image, Reduce reduce, const T *weights, int threads) {
+    fold(g, columns, image, reduce, weights, threads, ItemRange{0, foldItems<T>(g, threads)});
 }
 
-} // namespace foldnd
+}  // namespace foldnd
 
 #endif

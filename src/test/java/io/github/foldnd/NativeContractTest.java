@@ -22,7 +22,8 @@ class NativeContractTest {
                 .matcher(header);
         if (!m.find()) throw new AssertionError("no enum " + name + " in geometry.hpp");
         Map<String, Integer> values = new LinkedHashMap<>();
-        Matcher entry = Pattern.compile("(\\w+) = (\\d+)").matcher(m.group(1).replaceAll("//[^\\n]*", ""));
+        Matcher entry =
+                Pattern.compile("(\\w+)\\s*=\\s*(\\d+)").matcher(m.group(1).replaceAll("//[^\\n]*", ""));
         while (entry.find()) values.put(entry.group(1), Integer.parseInt(entry.group(2)));
         return values;
     }
