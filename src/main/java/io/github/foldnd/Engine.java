@@ -2,6 +2,7 @@ package io.github.foldnd;
 
 import static io.github.foldnd.Check.notNull;
 
+import java.nio.Buffer;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.util.List;
@@ -88,14 +89,7 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
         notNull(geometry, "geometry");
         int in = Bounds.input(input, "input", geometry.imageLength()),
                 out = Bounds.output(output, "output", geometry.columnLength());
-        if (geometry.planes() == 0) return;
-        if (!Addresses.available()) {
-            JavaEngine.unfoldUnaddressed(geometry, input, in, output, out, Threads.get());
-            return;
-        }
-        long inAt = Addresses.base(input) + (long) in * Float.BYTES,
-                outAt = Addresses.base(output) + (long) out * Float.BYTES;
-        unfoldFloats(geometry, unfoldDisjoint(geometry, inAt, outAt, Float.BYTES), outAt, Threads.get());
+        if (geometry.planes() > 0) unfoldAt(geometry, input, in, output, out, Threads.get());
     }
 
     /** unfold (im2col) between direct buffers, zero-copy: writes {@code g.columnLength()} elements. */
@@ -103,14 +97,7 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
         notNull(geometry, "geometry");
         int in = Bounds.input(input, "input", geometry.imageLength()),
                 out = Bounds.output(output, "output", geometry.columnLength());
-        if (geometry.planes() == 0) return;
-        if (!Addresses.available()) {
-            JavaEngine.unfoldUnaddressed(geometry, input, in, output, out, Threads.get());
-            return;
-        }
-        long inAt = Addresses.base(input) + (long) in * Double.BYTES,
-                outAt = Addresses.base(output) + (long) out * Double.BYTES;
-        unfoldDoubles(geometry, unfoldDisjoint(geometry, inAt, outAt, Double.BYTES), outAt, Threads.get());
+        if (geometry.planes() > 0) unfoldAt(geometry, input, in, output, out, Threads.get());
     }
 
     /**
@@ -166,14 +153,7 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
         int in = Bounds.input(input, "input", geometry.columnLength()),
                 out = Bounds.output(output, "output", geometry.imageLength());
         checkMerge(geometry, reduce, weights == null ? -1 : weights.length);
-        if (geometry.planes() == 0) return;
-        if (!Addresses.available()) {
-            JavaEngine.foldUnaddressed(geometry, input, in, output, out, reduce, weights, Threads.get());
-            return;
-        }
-        long inAt = Addresses.base(input) + (long) in * Float.BYTES,
-                outAt = Addresses.base(output) + (long) out * Float.BYTES;
-        foldFloats(geometry, foldDisjoint(geometry, inAt, outAt, Float.BYTES), outAt, reduce, weights, Threads.get());
+        if (geometry.planes() > 0) foldAt(geometry, input, in, output, out, reduce, weights, Threads.get());
     }
 
     /** fold (col2im) between direct buffers, zero-copy: writes {@code g.imageLength()} elements. */
@@ -183,14 +163,7 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
         int in = Bounds.input(input, "input", geometry.columnLength()),
                 out = Bounds.output(output, "output", geometry.imageLength());
         checkMerge(geometry, reduce, weights == null ? -1 : weights.length);
-        if (geometry.planes() == 0) return;
-        if (!Addresses.available()) {
-            JavaEngine.foldUnaddressed(geometry, input, in, output, out, reduce, weights, Threads.get());
-            return;
-        }
-        long inAt = Addresses.base(input) + (long) in * Double.BYTES,
-                outAt = Addresses.base(output) + (long) out * Double.BYTES;
-        foldDoubles(geometry, foldDisjoint(geometry, inAt, outAt, Double.BYTES), outAt, reduce, weights, Threads.get());
+        if (geometry.planes() > 0) foldAt(geometry, input, in, output, out, reduce, weights, Threads.get());
     }
 
     /** fold (col2im) between JavaCPP pointers, zero-copy; bounds as for {@link #unfold(FoldGeometry, FloatPointer, FloatPointer)}. */
@@ -258,6 +231,70 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
         return name();
     }
 
+    // ---- direct buffers from captured positions: the address, or the pure-Java fallback ------------
+
+    /**
+     * unfold between direct buffers from positions captured (and checked) by the caller: by
+     * address, or where no address can be read (no JavaCPP natives) through the pure-Java engine.
+     */
+    private void unfoldAt(FoldGeometry g, FloatBuffer input, int in, FloatBuffer output, int out, int threads) {
+        if (!Addresses.available()) {
+            JavaEngine.unfoldUnaddressed(g, input, in, output, out, threads);
+            return;
+        }
+        long inAt = address(input, in, Float.BYTES), outAt = address(output, out, Float.BYTES);
+        unfoldFloats(g, unfoldDisjoint(g, inAt, outAt, Float.BYTES), outAt, threads);
+    }
+
+    private void unfoldAt(FoldGeometry g, DoubleBuffer input, int in, DoubleBuffer output, int out, int threads) {
+        if (!Addresses.available()) {
+            JavaEngine.unfoldUnaddressed(g, input, in, output, out, threads);
+            return;
+        }
+        long inAt = address(input, in, Double.BYTES), outAt = address(output, out, Double.BYTES);
+        unfoldDoubles(g, unfoldDisjoint(g, inAt, outAt, Double.BYTES), outAt, threads);
+    }
+
+    /** fold between direct buffers from captured positions; see {@link #unfoldAt}. */
+    private void foldAt(
+            FoldGeometry g,
+            FloatBuffer input,
+            int in,
+            FloatBuffer output,
+            int out,
+            Reduce reduce,
+            float[] weights,
+            int threads) {
+        if (!Addresses.available()) {
+            JavaEngine.foldUnaddressed(g, input, in, output, out, reduce, weights, threads);
+            return;
+        }
+        long inAt = address(input, in, Float.BYTES), outAt = address(output, out, Float.BYTES);
+        foldFloats(g, foldDisjoint(g, inAt, outAt, Float.BYTES), outAt, reduce, weights, threads);
+    }
+
+    private void foldAt(
+            FoldGeometry g,
+            DoubleBuffer input,
+            int in,
+            DoubleBuffer output,
+            int out,
+            Reduce reduce,
+            double[] weights,
+            int threads) {
+        if (!Addresses.available()) {
+            JavaEngine.foldUnaddressed(g, input, in, output, out, reduce, weights, threads);
+            return;
+        }
+        long inAt = address(input, in, Double.BYTES), outAt = address(output, out, Double.BYTES);
+        foldDoubles(g, foldDisjoint(g, inAt, outAt, Double.BYTES), outAt, reduce, weights, threads);
+    }
+
+    /** The address of element {@code position} of a direct buffer. */
+    private static long address(Buffer buffer, int position, int elementBytes) {
+        return Addresses.base(buffer) + (long) position * elementBytes;
+    }
+
     // ---- for ConvNd: direct buffers that it owns (scratch) or captured as private slices ------------
 
     /**
@@ -265,58 +302,22 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
      * thread can move their positions): ConvNd's slices and scratch. At least one plane.
      */
     final void unfoldDirect(FoldGeometry g, FloatBuffer in, FloatBuffer out, int threads) {
-        if (!Addresses.available()) {
-            JavaEngine.unfoldUnaddressed(g, in, in.position(), out, out.position(), threads);
-        } else {
-            unfoldFloats(
-                    g,
-                    Addresses.base(in) + (long) in.position() * Float.BYTES,
-                    Addresses.base(out) + (long) out.position() * Float.BYTES,
-                    threads);
-        }
+        unfoldAt(g, in, in.position(), out, out.position(), threads);
     }
 
     /** unfold between private, checked direct buffers; see the float overload. */
     final void unfoldDirect(FoldGeometry g, DoubleBuffer in, DoubleBuffer out, int threads) {
-        if (!Addresses.available()) {
-            JavaEngine.unfoldUnaddressed(g, in, in.position(), out, out.position(), threads);
-        } else {
-            unfoldDoubles(
-                    g,
-                    Addresses.base(in) + (long) in.position() * Double.BYTES,
-                    Addresses.base(out) + (long) out.position() * Double.BYTES,
-                    threads);
-        }
+        unfoldAt(g, in, in.position(), out, out.position(), threads);
     }
 
     /** fold (sum) between private, checked direct buffers; see {@link #unfoldDirect(FoldGeometry, FloatBuffer, FloatBuffer, int)}. */
     final void foldDirect(FoldGeometry g, FloatBuffer in, FloatBuffer out, int threads) {
-        if (!Addresses.available()) {
-            JavaEngine.foldUnaddressed(g, in, in.position(), out, out.position(), Reduce.SUM, null, threads);
-        } else {
-            foldFloats(
-                    g,
-                    Addresses.base(in) + (long) in.position() * Float.BYTES,
-                    Addresses.base(out) + (long) out.position() * Float.BYTES,
-                    Reduce.SUM,
-                    null,
-                    threads);
-        }
+        foldAt(g, in, in.position(), out, out.position(), Reduce.SUM, null, threads);
     }
 
     /** fold (sum) between private, checked direct buffers; see the float overload. */
     final void foldDirect(FoldGeometry g, DoubleBuffer in, DoubleBuffer out, int threads) {
-        if (!Addresses.available()) {
-            JavaEngine.foldUnaddressed(g, in, in.position(), out, out.position(), Reduce.SUM, null, threads);
-        } else {
-            foldDoubles(
-                    g,
-                    Addresses.base(in) + (long) in.position() * Double.BYTES,
-                    Addresses.base(out) + (long) out.position() * Double.BYTES,
-                    Reduce.SUM,
-                    null,
-                    threads);
-        }
+        foldAt(g, in, in.position(), out, out.position(), Reduce.SUM, null, threads);
     }
 
     // ---- kernels: called only with validated arguments and at least one plane ------------------
