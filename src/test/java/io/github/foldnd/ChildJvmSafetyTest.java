@@ -40,18 +40,7 @@ class ChildJvmSafetyTest {
     // ---- threads -------------------------------------------------------------------------------------
 
     private static void threads() {
-        float[] cols = new float[32];
-        for (int i = 0; i < 32; i++) cols[i] = SeedExampleTest.COLUMNS[i];
-        float[] back = FoldNd.fold(
-                cols,
-                new long[] {1, 8, 4},
-                new int[] {3, 3},
-                new int[] {2, 2},
-                new int[] {1, 1},
-                new int[] {0, 0},
-                new int[] {1, 1},
-                Reduce.MEAN,
-                null);
+        float[] back = SeedExampleTest.meanFoldThroughTheFacade();
         String refused;
         try {
             FoldNd.setThreads(5000);

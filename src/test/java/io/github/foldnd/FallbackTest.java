@@ -20,18 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 class FallbackTest {
     /** Runs in the child JVM. */
     public static void main(String[] args) {
-        float[] cols = new float[32];
-        for (int i = 0; i < 32; i++) cols[i] = SeedExampleTest.COLUMNS[i];
-        float[] back = FoldNd.fold(
-                cols,
-                new long[] {1, 8, 4},
-                new int[] {3, 3},
-                new int[] {2, 2},
-                new int[] {1, 1},
-                new int[] {0, 0},
-                new int[] {1, 1},
-                Reduce.MEAN,
-                null);
+        float[] back = SeedExampleTest.meanFoldThroughTheFacade();
         boolean ok = true;
         for (int i = 0; i < 18; i++) ok &= back[i] == i;
         System.out.println("engine=" + FoldNd.engineName() + " correct=" + ok + " nativeAvailable="

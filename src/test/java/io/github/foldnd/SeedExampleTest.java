@@ -21,6 +21,12 @@ class SeedExampleTest {
         13, 14, 16, 17,
     };
 
+    /** The question's columns folded back with MEAN through the FoldNd facade (the selected engine): arange(18). */
+    static float[] meanFoldThroughTheFacade() {
+        return FoldNd.fold(
+                COLUMNS.clone(), new long[] {1, 8, 4}, new int[] {3, 3}, K, ONE, ZERO, ONE, Reduce.MEAN, null);
+    }
+
     static float[] image() {
         float[] x = new float[18];
         for (int i = 0; i < 18; i++) x[i] = i;
