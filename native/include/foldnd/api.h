@@ -187,18 +187,4 @@ inline int64_t foldnd_fold_items(const int64_t *descriptor, int64_t descriptorLe
     return foldnd::detail::itemsChecked(descriptor, descriptorLength, elementBytes, true, threads);
 }
 
-/**
- * For the benchmarks only: a parallel copy of n floats in contiguous runs, one
- * per thread, the copy floor that the JMH benchmarks measure fold and unfold
- * against (moving the same bytes can be no faster). Not part of fold/unfold,
- * and no library code calls it; it stays in the flat API only because the Java
- * binding declares it (NativeKernels.copy, used by the JMH BenchSupport).
- * Invalid arguments make it do nothing.
- */
-inline void foldnd_parallel_copy(const float *from, float *to, int64_t n, int threads) {
-    if (from == nullptr || to == nullptr || n <= 0 || threads < 1 || threads > foldnd::maxThreads()) return;
-    foldnd::parallelFor(n, threads, 1,
-                        [&](int64_t begin, int64_t end) { std::copy(from + begin, from + end, to + begin); });
-}
-
 #endif

@@ -18,10 +18,10 @@ import java.util.stream.Stream;
  * Generates the double twins of foldnd's hand-written float classes. The build runs this file as a
  * single-file program in generate-sources (pom.xml, execution {@code generate-double-twins}):
  *
- * <pre>java TwinGenerator.java RULES SOURCE_ROOT OUTPUT_ROOT</pre>
+ * <pre>java TwinGenerator.java RULES MODULE SOURCE_ROOT OUTPUT_ROOT</pre>
  *
- * RULES (src/codegen/float-to-double.rules) names the templates, paths under SOURCE_ROOT
- * (src/main/java), and the ordered regex rules that turn a float class into its double twin; each
+ * RULES (src/codegen/float-to-double.rules) names the templates of each module (foldnd,
+ * foldnd-conv), paths under that module's SOURCE_ROOT (its src/main/java), and the ordered regex rules that turn a float class into its double twin; each
  * twin is written under OUTPUT_ROOT (target/generated-sources/twins, a source root of the build) at
  * the path the same rules make of its template's path (JavaFloatKernels.java becomes
  * JavaDoubleKernels.java), behind a DO NOT EDIT header. Files are rewritten only when their text
@@ -50,14 +50,17 @@ public final class TwinGenerator {
         }
     }
 
-    /** The rules file: the templates (paths under the source root), then the rules in order. */
-    public record Twins(List<String> templates, List<Rule> rules) {
+    /** A hand-written float class: its module (a folder of the repository) and its path under src/main/java. */
+    public record Template(String module, String path) {}
+
+    /** The rules file: the templates of every module, then the rules in order. */
+    public record Twins(List<Template> templates, List<Rule> rules) {
         /**
-         * Reads RULES: blank lines and lines starting with # are skipped; "template PATH" names a
-         * template; any other line is a rule "REGEX => REPLACEMENT" (REPLACEMENT may be empty).
+         * Reads RULES: blank lines and lines starting with # are skipped; "template MODULE PATH" names
+         * a template; any other line is a rule "REGEX => REPLACEMENT" (REPLACEMENT may be empty).
          */
         public static Twins read(Path file) throws IOException {
-            List<String> templates = new ArrayList<>();
+            List<Template> templates = new ArrayList<>();
             List<Rule> rules = new ArrayList<>();
             List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
             for (int i = 0; i < lines.size(); i++) {
@@ -65,7 +68,11 @@ public final class TwinGenerator {
                 String where = file + ":" + (i + 1) + ": ";
                 if (line.isEmpty() || line.startsWith("#")) continue;
                 if (line.startsWith("template ")) {
-                    templates.add(line.substring("template ".length()).strip());
+                    String[] words =
+                            line.substring("template ".length()).strip().split("\\s+");
+                    if (words.length != 2)
+                        throw new IllegalArgumentException(where + "expected 'template MODULE PATH', got: " + line);
+                    templates.add(new Template(words[0], words[1]));
                     continue;
                 }
                 Matcher arrow = ARROW.matcher(line);
@@ -80,6 +87,11 @@ public final class TwinGenerator {
             if (templates.isEmpty() || rules.isEmpty())
                 throw new IllegalArgumentException(file + ": no templates or no rules");
             return new Twins(List.copyOf(templates), List.copyOf(rules));
+        }
+
+        /** The templates of one module. */
+        public List<Template> of(String module) {
+            return templates.stream().filter(t -> t.module().equals(module)).collect(Collectors.toList());
         }
 
         /** The rules applied in order to text. */
@@ -97,7 +109,7 @@ public final class TwinGenerator {
         }
 
         /** The whole generated twin of template, whose text is source: header, then the transformed text. */
-        public String twin(String template, String source) {
+        public String twin(Template template, String source) {
             return header(template, source.contains("\r\n") ? "\r\n" : "\n") + transform(source);
         }
     }
@@ -107,22 +119,26 @@ public final class TwinGenerator {
         return GENERATED + Path.of(template).getFileName() + ": DO NOT EDIT.";
     }
 
-    private static String header(String template, String eol) {
-        return headerLine(template) + eol
-                + "// Edit src/main/java/" + template + " instead; the build regenerates this file from it" + eol
-                + "// (pom.xml, execution generate-double-twins, with the rules of src/codegen/float-to-double.rules)."
+    private static String header(Template template, String eol) {
+        return headerLine(template.path()) + eol
+                + "// Edit " + template.module() + "/src/main/java/" + template.path()
+                + " instead; the build regenerates this file from it" + eol
+                + "// (" + template.module()
+                + "/pom.xml, execution generate-double-twins, with the rules of src/codegen/float-to-double.rules)."
                 + eol;
     }
 
     /**
-     * Writes every twin under outputRoot (only where its text changed), then deletes the other twins
-     * there (Java files with the header), left by templates since removed; returns the twins.
+     * Writes every twin of module's templates under outputRoot (only where its text changed), then
+     * deletes the other twins there (Java files with the header), left by templates since removed;
+     * returns the twins.
      */
-    public static List<Path> generate(Twins twins, Path sourceRoot, Path outputRoot) throws IOException {
+    public static List<Path> generate(Twins twins, String module, Path sourceRoot, Path outputRoot) throws IOException {
         List<Path> made = new ArrayList<>();
-        for (String template : twins.templates()) {
-            Path from = sourceRoot.resolve(template);
-            String twinPath = twins.twinPath(template);
+        if (twins.of(module).isEmpty()) throw new IllegalArgumentException("no templates for module " + module);
+        for (Template template : twins.of(module)) {
+            Path from = sourceRoot.resolve(template.path());
+            String twinPath = twins.twinPath(template.path());
             if (!Files.isRegularFile(from)) throw new IllegalStateException("template " + from + " is missing");
             if (Files.exists(sourceRoot.resolve(twinPath))) {
                 throw new IllegalStateException(
@@ -152,13 +168,13 @@ public final class TwinGenerator {
     }
 
     public static void main(String[] args) throws IOException {
-        if (args.length != 3) {
-            System.err.println("usage: java TwinGenerator.java RULES SOURCE_ROOT OUTPUT_ROOT");
+        if (args.length != 4) {
+            System.err.println("usage: java TwinGenerator.java RULES MODULE SOURCE_ROOT OUTPUT_ROOT");
             System.exit(2);
         }
         try {
-            List<Path> made = generate(Twins.read(Path.of(args[0])), Path.of(args[1]), Path.of(args[2]));
-            System.out.println("TwinGenerator: " + made.size() + " double twins in " + args[2]);
+            List<Path> made = generate(Twins.read(Path.of(args[0])), args[1], Path.of(args[2]), Path.of(args[3]));
+            System.out.println("TwinGenerator: " + made.size() + " double twins in " + args[3]);
         } catch (IllegalArgumentException | IllegalStateException e) {
             System.err.println("TwinGenerator: " + e.getMessage());
             System.exit(1);

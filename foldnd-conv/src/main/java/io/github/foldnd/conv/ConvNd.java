@@ -1,0 +1,533 @@
+package io.github.foldnd.conv;
+
+import io.github.foldnd.internal.Check;
+import io.github.foldnd.internal.NativeMemory;
+import java.nio.Buffer;
+import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+
+/**
+ * N-dimensional convolution (d = 1, 2, 3, ... spatial dimensions) built from unfold, fold and one
+ * GEMM per group (OpenBLAS), with PyTorch's shapes and semantics (cross-correlation):
+ * <pre>
+ *   x       (N, C_in, *n)
+ *   weight  (C_out, C_in / groups, *k)
+ *   bias    (C_out) or null
+ *   y       (N, C_out, *grid),  grid[i] = (n[i] + 2 p[i] - δ[i] (k[i] - 1) - 1) / s[i] + 1
+ *   y(n, o, *j) = bias(o) + Σ over c in o's group and kernel offsets κ of weight(o, c, *κ) x(n, c, *(j s - p + κ δ))
+ * </pre>
+ * {@code backwardInput} gives dL/dx from dL/dy (= gradY), {@code backwardWeight} dL/dweight and
+ * dL/dbias, as PyTorch's autograd does. Columns use the batch-fused layout (C_in·K, N·L), so each
+ * group is one matrix product for the whole batch; groups = C_in = C_out is a depthwise convolution.
+ *
+ * <p>A training step of one layer:
+ * <pre>{@code
+ * float[] y = ConvNd.forward(x, xShape, w, wShape, b, stride, padding, dilation, 1);
+ * float[] gradY = lossGradient(y);
+ * float[] gradX = ConvNd.backwardInput(gradY, yShape, w, wShape, inputSize, stride, padding, dilation, 1);
+ * ConvNd.WeightGradients<float[]> gw = ConvNd.backwardWeight(x, xShape, gradY, yShape, kernelSize, stride, padding, dilation, 1);
+ * for (int i = 0; i < w.length; i++) w[i] -= learningRate * gw.weight()[i];
+ * }</pre>
+ *
+ * <p>Heap arrays are copied into per-thread native scratch; direct buffers (native order) are used in
+ * place, results written to caller-provided outputs. Numerics: each output is a sum of products in
+ * an order set by the GEMM, so results agree with PyTorch's to within the rounding of such sums (see
+ * the tests), not bit for bit. Threads: FoldNd.threads() for the unfold/fold engine and for
+ * OpenBLAS, which run one after the other and never nested. Bad shapes raise
+ * IllegalArgumentException naming the argument, before any work.
+ *
+ * <p>Buffers: each buffer argument is read once, on entry, as {@code buffer.slice()}: the call then
+ * works on that private view of [position, limit), so another thread moving the buffer's position
+ * or limit meanwhile cannot move the memory the call reads or writes, and the caller's position and
+ * limit are never changed. An output must not share a byte with an input or with another output
+ * (the kernels do not work in place; a bias gradient written over x would corrupt x): such calls are
+ * refused with IllegalArgumentException naming both arguments. Where JavaCPP's native library is
+ * missing (no addresses can be read), only the same buffer object passed twice is detected.
+ *
+ * <p>Scratch: the column matrix (C_in·K, N·L), the reordered output and the native copies of heap
+ * arrays live in per-thread native scratch, taken with malloc and freed explicitly. A thread keeps
+ * at most 16 MiB of it between calls, for the next
+ * call; anything beyond is freed when the call returns, and {@link #releaseScratch()} frees the rest.
+ * One scratch block is used through one ByteBuffer view, so it holds at most 2147483647 bytes
+ * (2^31 - 1): a convolution whose column matrix needs more is refused with
+ * IllegalArgumentException (split the batch); a failed native allocation is an OutOfMemoryError
+ * saying how much was asked for and why.
+ */
+public final class ConvNd {
+    private ConvNd() {}
+
+    /** dL/dweight (C_out, C_in / groups, *k) and dL/dbias (C_out). */
+    public record WeightGradients<A>(A weight, A bias) {}
+
+    // ---- heap arrays ---------------------------------------------------------------------------
+
+    /** The convolution of x (N, C_in, *n) with weight (C_out, C_in / groups, *k), plus bias (nullable): y (N, C_out, *grid). */
+    public static float[] forward(
+            float[] x,
+            long[] xShape,
+            float[] weight,
+            long[] weightShape,
+            float[] bias,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups) {
+        ConvShape s = ConvShape.of(xShape, weightShape, stride, padding, dilation, groups);
+        checkArrays(x, "x", s.xLength(), weight, "weight", s.weightLength(), bias, "bias", s.outChannels);
+        FloatConvolution ops = FloatConvolution.INSTANCE;
+        try {
+            FloatBuffer y = ops.scratch(Convolution.STAGE_OUT, s.yLength(), "the native copy of the result y");
+            ops.forward(
+                    s,
+                    ops.stage(Convolution.STAGE_A, x, "x"),
+                    ops.stage(Convolution.STAGE_B, weight, "weight"),
+                    ops.stage(Convolution.STAGE_C, bias, "bias"),
+                    y);
+            return FloatConvolution.toArray(y, s.yLength());
+        } finally {
+            Convolution.endCall();
+        }
+    }
+
+    /** double version of {@link #forward(float[], long[], float[], long[], float[], int[], int[], int[], int)}. */
+    public static double[] forward(
+            double[] x,
+            long[] xShape,
+            double[] weight,
+            long[] weightShape,
+            double[] bias,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups) {
+        ConvShape s = ConvShape.of(xShape, weightShape, stride, padding, dilation, groups);
+        checkArrays(x, "x", s.xLength(), weight, "weight", s.weightLength(), bias, "bias", s.outChannels);
+        DoubleConvolution ops = DoubleConvolution.INSTANCE;
+        try {
+            DoubleBuffer y = ops.scratch(Convolution.STAGE_OUT, s.yLength(), "the native copy of the result y");
+            ops.forward(
+                    s,
+                    ops.stage(Convolution.STAGE_A, x, "x"),
+                    ops.stage(Convolution.STAGE_B, weight, "weight"),
+                    ops.stage(Convolution.STAGE_C, bias, "bias"),
+                    y);
+            return DoubleConvolution.toArray(y, s.yLength());
+        } finally {
+            Convolution.endCall();
+        }
+    }
+
+    /** dL/dx (N, C_in, *inputSpatialSize) from gradY = dL/dy (N, C_out, *grid). */
+    public static float[] backwardInput(
+            float[] gradY,
+            long[] gradYShape,
+            float[] weight,
+            long[] weightShape,
+            int[] inputSpatialSize,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups) {
+        ConvShape s =
+                ConvShape.forGradInput(gradYShape, weightShape, inputSpatialSize, stride, padding, dilation, groups);
+        checkArrays(gradY, "gradY", s.yLength(), weight, "weight", s.weightLength(), null, "", 0);
+        FloatConvolution ops = FloatConvolution.INSTANCE;
+        try {
+            FloatBuffer gradX = ops.scratch(Convolution.STAGE_OUT, s.xLength(), "the native copy of the result gradX");
+            ops.backwardInput(
+                    s,
+                    ops.stage(Convolution.STAGE_A, gradY, "gradY"),
+                    ops.stage(Convolution.STAGE_B, weight, "weight"),
+                    gradX);
+            return FloatConvolution.toArray(gradX, s.xLength());
+        } finally {
+            Convolution.endCall();
+        }
+    }
+
+    /** double version of {@link #backwardInput(float[], long[], float[], long[], int[], int[], int[], int[], int)}. */
+    public static double[] backwardInput(
+            double[] gradY,
+            long[] gradYShape,
+            double[] weight,
+            long[] weightShape,
+            int[] inputSpatialSize,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups) {
+        ConvShape s =
+                ConvShape.forGradInput(gradYShape, weightShape, inputSpatialSize, stride, padding, dilation, groups);
+        checkArrays(gradY, "gradY", s.yLength(), weight, "weight", s.weightLength(), null, "", 0);
+        DoubleConvolution ops = DoubleConvolution.INSTANCE;
+        try {
+            DoubleBuffer gradX = ops.scratch(Convolution.STAGE_OUT, s.xLength(), "the native copy of the result gradX");
+            ops.backwardInput(
+                    s,
+                    ops.stage(Convolution.STAGE_A, gradY, "gradY"),
+                    ops.stage(Convolution.STAGE_B, weight, "weight"),
+                    gradX);
+            return DoubleConvolution.toArray(gradX, s.xLength());
+        } finally {
+            Convolution.endCall();
+        }
+    }
+
+    /** dL/dweight (C_out, C_in / groups, *kernelSize) and dL/dbias (C_out) from x and gradY = dL/dy. */
+    public static WeightGradients<float[]> backwardWeight(
+            float[] x,
+            long[] xShape,
+            float[] gradY,
+            long[] gradYShape,
+            int[] kernelSize,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups) {
+        ConvShape s = ConvShape.forGradWeight(xShape, gradYShape, kernelSize, stride, padding, dilation, groups);
+        checkArrays(x, "x", s.xLength(), gradY, "gradY", s.yLength(), null, "", 0);
+        FloatConvolution ops = FloatConvolution.INSTANCE;
+        try {
+            FloatBuffer gw =
+                    ops.scratch(Convolution.STAGE_OUT, s.weightLength(), "the native copy of the result gradWeight");
+            FloatBuffer gb = ops.scratch(Convolution.STAGE_C, s.outChannels, "the native copy of the result gradBias");
+            ops.backwardWeight(
+                    s, ops.stage(Convolution.STAGE_A, x, "x"), ops.stage(Convolution.STAGE_B, gradY, "gradY"), gw, gb);
+            return new WeightGradients<>(
+                    FloatConvolution.toArray(gw, s.weightLength()), FloatConvolution.toArray(gb, s.outChannels));
+        } finally {
+            Convolution.endCall();
+        }
+    }
+
+    /** double version of {@link #backwardWeight(float[], long[], float[], long[], int[], int[], int[], int[], int)}. */
+    public static WeightGradients<double[]> backwardWeight(
+            double[] x,
+            long[] xShape,
+            double[] gradY,
+            long[] gradYShape,
+            int[] kernelSize,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups) {
+        ConvShape s = ConvShape.forGradWeight(xShape, gradYShape, kernelSize, stride, padding, dilation, groups);
+        checkArrays(x, "x", s.xLength(), gradY, "gradY", s.yLength(), null, "", 0);
+        DoubleConvolution ops = DoubleConvolution.INSTANCE;
+        try {
+            DoubleBuffer gw =
+                    ops.scratch(Convolution.STAGE_OUT, s.weightLength(), "the native copy of the result gradWeight");
+            DoubleBuffer gb = ops.scratch(Convolution.STAGE_C, s.outChannels, "the native copy of the result gradBias");
+            ops.backwardWeight(
+                    s, ops.stage(Convolution.STAGE_A, x, "x"), ops.stage(Convolution.STAGE_B, gradY, "gradY"), gw, gb);
+            return new WeightGradients<>(
+                    DoubleConvolution.toArray(gw, s.weightLength()), DoubleConvolution.toArray(gb, s.outChannels));
+        } finally {
+            Convolution.endCall();
+        }
+    }
+
+    // ---- direct buffers, caller-provided outputs ------------------------------------------------
+    // Each method takes its snapshots (view) first and from then on touches only them: see the class comment.
+
+    /**
+     * forward between direct buffers (native order, read from their positions); bias nullable; writes y (at least
+     * yLength elements from its position; more are left untouched). No output may overlap an input.
+     */
+    public static void forward(
+            FloatBuffer x,
+            long[] xShape,
+            FloatBuffer weight,
+            long[] weightShape,
+            FloatBuffer bias,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups,
+            FloatBuffer y) {
+        FloatBuffer xv = view(x, "x"),
+                wv = view(weight, "weight"),
+                bv = bias == null ? null : bias.slice(),
+                yv = view(y, "y");
+        ConvShape s = ConvShape.of(xShape, weightShape, stride, padding, dilation, groups);
+        checkForward(Float.BYTES, s, x, xv, weight, wv, bias, bv, y, yv);
+        try {
+            FloatConvolution.INSTANCE.forward(s, xv, wv, bv, yv);
+        } finally {
+            Convolution.endCall();
+        }
+    }
+
+    /** forward between direct buffers; double. */
+    public static void forward(
+            DoubleBuffer x,
+            long[] xShape,
+            DoubleBuffer weight,
+            long[] weightShape,
+            DoubleBuffer bias,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups,
+            DoubleBuffer y) {
+        DoubleBuffer xv = view(x, "x"),
+                wv = view(weight, "weight"),
+                bv = bias == null ? null : bias.slice(),
+                yv = view(y, "y");
+        ConvShape s = ConvShape.of(xShape, weightShape, stride, padding, dilation, groups);
+        checkForward(Double.BYTES, s, x, xv, weight, wv, bias, bv, y, yv);
+        try {
+            DoubleConvolution.INSTANCE.forward(s, xv, wv, bv, yv);
+        } finally {
+            Convolution.endCall();
+        }
+    }
+
+    /** backwardInput between direct buffers; writes gradX (N, C_in, *inputSpatialSize), which must not overlap an input. */
+    public static void backwardInput(
+            FloatBuffer gradY,
+            long[] gradYShape,
+            FloatBuffer weight,
+            long[] weightShape,
+            int[] inputSpatialSize,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups,
+            FloatBuffer gradX) {
+        FloatBuffer gyv = view(gradY, "gradY"), wv = view(weight, "weight"), gxv = view(gradX, "gradX");
+        ConvShape s =
+                ConvShape.forGradInput(gradYShape, weightShape, inputSpatialSize, stride, padding, dilation, groups);
+        checkBackwardInput(Float.BYTES, s, gradY, gyv, weight, wv, gradX, gxv);
+        try {
+            FloatConvolution.INSTANCE.backwardInput(s, gyv, wv, gxv);
+        } finally {
+            Convolution.endCall();
+        }
+    }
+
+    /** backwardInput between direct buffers; double. */
+    public static void backwardInput(
+            DoubleBuffer gradY,
+            long[] gradYShape,
+            DoubleBuffer weight,
+            long[] weightShape,
+            int[] inputSpatialSize,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups,
+            DoubleBuffer gradX) {
+        DoubleBuffer gyv = view(gradY, "gradY"), wv = view(weight, "weight"), gxv = view(gradX, "gradX");
+        ConvShape s =
+                ConvShape.forGradInput(gradYShape, weightShape, inputSpatialSize, stride, padding, dilation, groups);
+        checkBackwardInput(Double.BYTES, s, gradY, gyv, weight, wv, gradX, gxv);
+        try {
+            DoubleConvolution.INSTANCE.backwardInput(s, gyv, wv, gxv);
+        } finally {
+            Convolution.endCall();
+        }
+    }
+
+    /**
+     * backwardWeight between direct buffers; writes gradWeight, and gradBias unless it is null. Neither may overlap x,
+     * gradY or the other.
+     */
+    public static void backwardWeight(
+            FloatBuffer x,
+            long[] xShape,
+            FloatBuffer gradY,
+            long[] gradYShape,
+            int[] kernelSize,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups,
+            FloatBuffer gradWeight,
+            FloatBuffer gradBias) {
+        FloatBuffer xv = view(x, "x"), gyv = view(gradY, "gradY"), gwv = view(gradWeight, "gradWeight");
+        FloatBuffer gbv = gradBias == null ? null : gradBias.slice();
+        ConvShape s = ConvShape.forGradWeight(xShape, gradYShape, kernelSize, stride, padding, dilation, groups);
+        checkBackwardWeight(Float.BYTES, s, x, xv, gradY, gyv, gradWeight, gwv, gradBias, gbv);
+        try {
+            FloatConvolution.INSTANCE.backwardWeight(s, xv, gyv, gwv, gbv);
+        } finally {
+            Convolution.endCall();
+        }
+    }
+
+    /** backwardWeight between direct buffers; double. */
+    public static void backwardWeight(
+            DoubleBuffer x,
+            long[] xShape,
+            DoubleBuffer gradY,
+            long[] gradYShape,
+            int[] kernelSize,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups,
+            DoubleBuffer gradWeight,
+            DoubleBuffer gradBias) {
+        DoubleBuffer xv = view(x, "x"), gyv = view(gradY, "gradY"), gwv = view(gradWeight, "gradWeight");
+        DoubleBuffer gbv = gradBias == null ? null : gradBias.slice();
+        ConvShape s = ConvShape.forGradWeight(xShape, gradYShape, kernelSize, stride, padding, dilation, groups);
+        checkBackwardWeight(Double.BYTES, s, x, xv, gradY, gyv, gradWeight, gwv, gradBias, gbv);
+        try {
+            DoubleConvolution.INSTANCE.backwardWeight(s, xv, gyv, gwv, gbv);
+        } finally {
+            Convolution.endCall();
+        }
+    }
+
+    /**
+     * Frees the calling thread's scratch memory now (otherwise up to 16 MiB of it is kept for the
+     * thread's next call, and freed once the thread has ended).
+     */
+    public static void releaseScratch() {
+        Convolution.releaseScratch();
+    }
+
+    /** The bytes of scratch the calling thread holds now: between calls, at most 16 MiB (for the tests). */
+    static long retainedScratchBytes() {
+        return Convolution.retainedScratchBytes();
+    }
+
+    // ---- checks ---------------------------------------------------------------------------------
+
+    private static void checkArrays(
+            Object a,
+            String aName,
+            long aLength,
+            Object b,
+            String bName,
+            long bLength,
+            Object bias,
+            String biasName,
+            long biasLength) {
+        Check.length(aName, java.lang.reflect.Array.getLength(Check.notNull(a, aName)), aLength);
+        Check.length(bName, java.lang.reflect.Array.getLength(Check.notNull(b, bName)), bLength);
+        if (bias != null) Check.length(biasName, java.lang.reflect.Array.getLength(bias), biasLength);
+    }
+
+    /**
+     * The call's own view of a buffer argument: [position, limit) as one read of them sees it, with a
+     * position and limit of its own. JDK's slice() keeps the view inside the buffer's capacity even
+     * when another thread moves the position or limit during the read.
+     */
+    @SuppressWarnings("unchecked") // slice() of a FloatBuffer is a FloatBuffer, of a DoubleBuffer a DoubleBuffer
+    private static <B extends Buffer> B view(B buffer, String name) {
+        return (B) Check.notNull(buffer, name).slice();
+    }
+
+    /** A validated buffer argument: the caller's object (for the fallback identity check), its view, name and length. */
+    private record Operand(Buffer caller, Buffer view, String name, long elements) {}
+
+    private static void checkForward(
+            int elementBytes,
+            ConvShape s,
+            Buffer x,
+            Buffer xv,
+            Buffer w,
+            Buffer wv,
+            Buffer b,
+            Buffer bv,
+            Buffer y,
+            Buffer yv) {
+        Operand xo = input(x, xv, "x", s.xLength()), wo = input(w, wv, "weight", s.weightLength());
+        Operand bo = b == null ? null : input(b, bv, "bias", s.outChannels);
+        Operand yo = output(y, yv, "y", s.yLength());
+        disjoint(elementBytes, yo, xo, wo, bo);
+    }
+
+    private static void checkBackwardInput(
+            int elementBytes, ConvShape s, Buffer gy, Buffer gyv, Buffer w, Buffer wv, Buffer gx, Buffer gxv) {
+        Operand gyo = input(gy, gyv, "gradY", s.yLength()), wo = input(w, wv, "weight", s.weightLength());
+        Operand gxo = output(gx, gxv, "gradX", s.xLength());
+        disjoint(elementBytes, gxo, gyo, wo);
+    }
+
+    private static void checkBackwardWeight(
+            int elementBytes,
+            ConvShape s,
+            Buffer x,
+            Buffer xv,
+            Buffer gy,
+            Buffer gyv,
+            Buffer gw,
+            Buffer gwv,
+            Buffer gb,
+            Buffer gbv) {
+        Operand xo = input(x, xv, "x", s.xLength()), gyo = input(gy, gyv, "gradY", s.yLength());
+        Operand gwo = output(gw, gwv, "gradWeight", s.weightLength());
+        Operand gbo = gb == null ? null : output(gb, gbv, "gradBias", s.outChannels);
+        disjoint(elementBytes, gwo, xo, gyo, gbo);
+        if (gbo != null) disjoint(elementBytes, gbo, xo, gyo);
+    }
+
+    /** An input view: direct, native order, exactly {@code elements} elements. */
+    private static Operand input(Buffer caller, Buffer view, String name, long elements) {
+        directNative(view, name);
+        if (view.remaining() != elements) {
+            throw Check.fail(
+                    "%s must have %d elements remaining (from its position to its limit) to match its shape, got %d",
+                    name, elements, view.remaining());
+        }
+        return new Operand(caller, view, name, elements);
+    }
+
+    /**
+     * An output view: direct, native order, writable, at least {@code elements} elements; its limit is
+     * then set to exactly those, so nothing past them can be written.
+     */
+    private static Operand output(Buffer caller, Buffer view, String name, long elements) {
+        directNative(view, name);
+        if (view.isReadOnly()) throw Check.fail("%s must be writable, got a read-only buffer", name);
+        if (view.remaining() < elements) {
+            throw Check.fail(
+                    "%s must have at least %d elements remaining (from its position to its limit), got %d",
+                    name, elements, view.remaining());
+        }
+        view.limit((int) elements); // elements <= remaining, an int
+        return new Operand(caller, view, name, elements);
+    }
+
+    private static void directNative(Buffer view, String name) {
+        if (!view.isDirect()) {
+            throw Check.fail(
+                    "%s must be a direct buffer (ByteBuffer.allocateDirect(..).order(ByteOrder.nativeOrder())), "
+                            + "got a heap buffer",
+                    name);
+        }
+        ByteOrder order = view instanceof FloatBuffer f ? f.order() : ((DoubleBuffer) view).order();
+        if (order != ByteOrder.nativeOrder()) {
+            throw Check.fail("%s must be in native byte order (%s), got %s", name, ByteOrder.nativeOrder(), order);
+        }
+    }
+
+    /**
+     * Refuses an output sharing a byte with any of the others (nulls skipped). The ranges are the
+     * views' [element 0, elements): a view's element 0 is the caller's position, and an output's
+     * range is what the call writes. Without addresses, only the same object twice is seen.
+     */
+    private static void disjoint(int elementBytes, Operand out, Operand... others) {
+        long outAt = NativeMemory.base(out.view), outBytes = out.elements * elementBytes;
+        for (Operand other : others) {
+            if (other == null) continue;
+            long otherAt = NativeMemory.base(other.view), otherBytes = other.elements * elementBytes;
+            if (outAt == 0 || otherAt == 0) { // addresses unknown here
+                if (out.caller == other.caller) {
+                    throw Check.fail(
+                            "%s must not be the same buffer as %s: the convolution does not work in place",
+                            out.name, other.name);
+                }
+            } else if (NativeMemory.overlap(outAt, outBytes, otherAt, otherBytes)) {
+                throw Check.fail(
+                        "%s must not overlap %s in memory (%s: %d bytes at 0x%x, %s: %d bytes at 0x%x): the "
+                                + "convolution does not work in place",
+                        out.name, other.name, out.name, outBytes, outAt, other.name, otherBytes, otherAt);
+            }
+        }
+    }
+}

@@ -1,0 +1,320 @@
+package io.github.foldnd.conv;
+
+import io.github.foldnd.FoldGeometry;
+import io.github.foldnd.FoldNd;
+import io.github.foldnd.internal.Check;
+import io.github.foldnd.internal.NativeMemory;
+import java.lang.ref.Cleaner;
+import java.math.BigInteger;
+import java.nio.Buffer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.bytedeco.javacpp.Pointer;
+
+/**
+ * The convolution algorithm, once for both element types (FloatConvolution, DoubleConvolution give the
+ * typed operations). Everything runs on direct buffers positioned at their data, columns in the
+ * batch-fused layout, so that each group needs one GEMM for the whole batch:
+ * <pre>
+ *   forward:        cols = unfold(x)                  (C_in K, N L)
+ *                   Y_g  = W_g  cols_g                 (C_out/g, N L)    then (C_out, N, L) -> (N, C_out, L), + bias
+ *   backwardInput:  G    = gradY as (C_out, N L)
+ *                   D_g  = W_g^T G_g                   (C_in K/g, N L)   then gradX = fold(D)
+ *   backwardWeight: dW_g = G_g cols_g^T                (C_out/g, C_in K/g); dBias = sums of gradY over N and L
+ * </pre>
+ * Threads: GEMM runs on OpenBLAS's threads (FoldNd.threads() of them); unfold and fold run on the
+ * caller's thread when OpenBLAS is in use. Two pools taking turns still oversubscribe the cores:
+ * OpenMP's team spins for a while after each parallel region, right when OpenBLAS's threads start
+ * (measured: ConvNd forward on a 256-channel 14x14 layer 10.2 ms with both pools, 6.7 ms with
+ * OpenMP's threads told to sleep at once). The copies are memory-bound and small beside the
+ * products, so one thread loses little there. Without OpenBLAS, the engine gets every thread.
+ * Unfold and fold go through the engine's public buffer API (a few checks per call, nothing beside the GEMMs).
+ */
+abstract class Convolution<B extends Buffer> {
+    /**
+     * Scratch slots per thread: the column matrix, gradY or y reordered, and the staging copies of
+     * heap-array arguments (GEMM needs native memory). Each is taken at most once per call, grown
+     * as needed, and kept between calls within {@link #KEPT_SCRATCH_BYTES}.
+     */
+    static final int COLUMNS = 0, REORDERED = 1, STAGE_A = 2, STAGE_B = 3, STAGE_C = 4, STAGE_OUT = 5, SLOTS = 6;
+
+    /**
+     * The most scratch a thread keeps between calls, in all its slots: 16 MiB. After each call the
+     * largest blocks are freed until the rest fits, so a pool of threads that once ran a large
+     * convolution does not hold its memory for good (four pool threads held 294 MiB before).
+     */
+    static final long KEPT_SCRATCH_BYTES = 16L << 20;
+
+    /**
+     * The most bytes one scratch block can hold: each is used through one ByteBuffer view, whose
+     * capacity is an int. This, not a Java array's limit, is what bounds the column matrix.
+     */
+    static final long MAX_SCRATCH_BYTES = Integer.MAX_VALUE;
+
+    /** What the COLUMNS slot holds, for the error messages. */
+    static final String COLUMN_MATRIX = "the convolution's column matrix (C_in * K, N * L)";
+
+    private static final ThreadLocal<Scratch> SCRATCH = new ThreadLocal<>();
+
+    /** A view of n elements of this thread's scratch slot; {@code what} names its use, for the error messages. */
+    abstract B scratch(int slot, long n, String what);
+
+    /**
+     * A native-order view of {@code n * elementBytes} bytes of this thread's scratch slot, grown as
+     * needed.
+     *
+     * @throws IllegalArgumentException when the block would exceed {@link #MAX_SCRATCH_BYTES}
+     * @throws OutOfMemoryError when the native allocation fails
+     */
+    static ByteBuffer scratchBytes(int slot, long n, int elementBytes, String what) {
+        if (n > MAX_SCRATCH_BYTES / elementBytes) {
+            throw Check.fail(
+                    "%s would need %s bytes (%d elements of %d bytes), more than the %d bytes one scratch view can "
+                            + "hold; split the work into smaller calls (a smaller batch)",
+                    what,
+                    BigInteger.valueOf(n).multiply(BigInteger.valueOf(elementBytes)),
+                    n,
+                    elementBytes,
+                    MAX_SCRATCH_BYTES);
+        }
+        Scratch scratch = SCRATCH.get();
+        if (scratch == null) {
+            scratch = new Scratch();
+            SCRATCH.set(scratch);
+        }
+        return scratch.blocks.take(slot, n * elementBytes, what);
+    }
+
+    /**
+     * Ends a call on this thread: frees its largest scratch blocks until at most
+     * {@link #KEPT_SCRATCH_BYTES} remain. Every call that takes scratch runs this in a finally block.
+     */
+    static void endCall() {
+        Scratch scratch = SCRATCH.get();
+        if (scratch != null) scratch.blocks.trim(KEPT_SCRATCH_BYTES);
+    }
+
+    /** Frees all of this thread's scratch now. */
+    static void releaseScratch() {
+        Scratch scratch = SCRATCH.get();
+        if (scratch == null) return;
+        scratch.blocks.trim(0);
+        SCRATCH.remove();
+    }
+
+    /** The bytes of scratch this thread holds now (between calls: at most {@link #KEPT_SCRATCH_BYTES}). */
+    static long retainedScratchBytes() {
+        Scratch scratch = SCRATCH.get();
+        return scratch == null ? 0 : scratch.blocks.total();
+    }
+
+    /**
+     * {@code bytes} of native memory from malloc, to be freed with Pointer.free.
+     *
+     * @throws OutOfMemoryError saying how much was asked for and for what, when malloc fails
+     */
+    static Pointer malloc(long bytes, String what) {
+        Pointer block = Pointer.malloc(bytes);
+        if (block == null || block.isNull()) throw outOfMemory(bytes, what, null);
+        return block;
+    }
+
+    private static OutOfMemoryError outOfMemory(long bytes, String what, Throwable cause) {
+        OutOfMemoryError e = new OutOfMemoryError(String.format(
+                "ConvNd could not allocate %d bytes of native scratch for %s%s",
+                bytes, what, cause == null ? " (malloc failed)" : ": " + cause.getMessage()));
+        if (cause != null) e.initCause(cause);
+        return e;
+    }
+
+    /**
+     * A thread's scratch. The blocks are malloc'ed through JavaCPP and freed explicitly (when
+     * trimmed, released or grown), not left to direct ByteBuffers, which free their memory only
+     * when the GC collects them and count against -XX:MaxDirectMemorySize meanwhile (with -Xmx512m,
+     * concurrent calls failed with "Cannot reserve direct buffer memory" although little was in
+     * use). A thread that ends without releasing leaves this object unreachable, and the cleaner
+     * then frees what it kept. Without JavaCPP's native library (no addresses, pure Java only), the
+     * blocks are direct ByteBuffers, and a freed block is merely dropped for the GC.
+     */
+    private static final class Scratch {
+        private static final Cleaner CLEANER = Cleaner.create();
+
+        final Blocks blocks = new Blocks();
+
+        Scratch() {
+            CLEANER.register(this, blocks); // blocks holds no reference back to this object
+        }
+    }
+
+    /** The blocks of one thread's scratch; run() frees them all (the cleaner's action). */
+    private static final class Blocks implements Runnable {
+        private final ByteBuffer[] views = new ByteBuffer[SLOTS];
+        private final Pointer[] memory = new Pointer[SLOTS]; // null: no block, or a direct ByteBuffer
+        private int taken; // the slots handed out in the current call, one bit each
+
+        ByteBuffer take(int slot, long bytes, String what) {
+            // A slot is taken once per call: growing it again would free memory a view of this call still uses.
+            if ((taken & 1 << slot) != 0)
+                throw new IllegalStateException("scratch slot " + slot + " taken twice in one call");
+            if (views[slot] == null || views[slot].capacity() < bytes) {
+                free(slot);
+                allocate(slot, Math.max(bytes, 64), what); // never 0 bytes: malloc(0) may give null
+            }
+            taken |= 1 << slot;
+            return views[slot].clear();
+        }
+
+        private void allocate(int slot, long bytes, String what) {
+            if (!NativeMemory.available()) {
+                try {
+                    views[slot] = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
+                } catch (OutOfMemoryError e) {
+                    throw outOfMemory(bytes, what, e);
+                }
+                return;
+            }
+            Pointer block = malloc(bytes, what);
+            memory[slot] = block;
+            views[slot] = block.capacity(bytes).asByteBuffer().order(ByteOrder.nativeOrder());
+        }
+
+        private void free(int slot) {
+            if (memory[slot] != null) Pointer.free(memory[slot]);
+            memory[slot] = null;
+            views[slot] = null;
+        }
+
+        long total() {
+            long sum = 0;
+            for (ByteBuffer v : views) sum += v == null ? 0 : v.capacity();
+            return sum;
+        }
+
+        /** Ends the call: frees the largest blocks until at most {@code keep} bytes remain. */
+        void trim(long keep) {
+            taken = 0;
+            for (long total = total(); total > keep; total = total()) {
+                int largest = 0;
+                for (int i = 1; i < SLOTS; i++) {
+                    if (capacity(i) > capacity(largest)) largest = i;
+                }
+                free(largest);
+            }
+        }
+
+        private long capacity(int slot) {
+            return views[slot] == null ? 0 : views[slot].capacity();
+        }
+
+        @Override
+        public void run() {
+            trim(0);
+        }
+    }
+
+    /** A view of buffer b from element offset on (positions stay relative to b's). */
+    abstract B slice(B b, long offset, long length);
+
+    /** c = op(a) op(b), row-major, op = transpose when asked; c is m x n. */
+    abstract void gemm(boolean transA, boolean transB, int m, int n, int k, B a, int lda, B b, int ldb, B c, int ldc);
+
+    abstract void unfold(FoldGeometry g, B image, B columns);
+
+    abstract void fold(FoldGeometry g, B columns, B image);
+
+    /** The engine's thread count inside a convolution: see the class comment. */
+    static int engineThreads() {
+        return Blas.available() ? 1 : FoldNd.threads();
+    }
+
+    /** (outer, middle, inner) to (middle, outer, inner). */
+    abstract void transpose(B from, B to, int outer, int middle, int inner);
+
+    /** y(n, c, l) += bias(c). */
+    abstract void addBias(B y, B bias, int batch, int channels, int blocks);
+
+    /** gradBias(c) = sum over n, l of gradY(n, c, l). */
+    abstract void sumBias(B gradY, B gradBias, int batch, int channels, int blocks);
+
+    /** Sets n elements of b from its position to 0. */
+    abstract void zero(B b, long n);
+
+    final void forward(ConvShape s, B x, B weight, B bias, B y) {
+        if (s.batch == 0) return; // y is empty (and BLAS refuses leading dimensions of 0)
+        B cols = scratch(COLUMNS, s.columnLength(), COLUMN_MATRIX);
+        unfold(s.columns, x, cols);
+        // N = 1: the layouts coincide
+        B fused = s.batch == 1 ? y : scratch(REORDERED, s.yLength(), "y in the order (C_out, N, L)");
+        for (int g = 0; g < s.groups; g++) {
+            gemm(
+                    false,
+                    false,
+                    s.outs,
+                    s.cols,
+                    s.rows,
+                    slice(weight, (long) g * s.outs * s.rows, (long) s.outs * s.rows),
+                    s.rows,
+                    slice(cols, (long) g * s.rows * s.cols, (long) s.rows * s.cols),
+                    s.cols,
+                    slice(fused, (long) g * s.outs * s.cols, (long) s.outs * s.cols),
+                    s.cols);
+        }
+        if (s.batch > 1) transpose(fused, y, s.outChannels, s.batch, s.blocks);
+        if (bias != null) addBias(y, bias, s.batch, s.outChannels, s.blocks);
+    }
+
+    final void backwardInput(ConvShape s, B gradY, B weight, B gradX) {
+        if (s.batch == 0) return; // gradX is empty
+        B fused = gradY;
+        if (s.batch > 1) {
+            fused = scratch(REORDERED, s.yLength(), "gradY in the order (C_out, N, L)");
+            transpose(gradY, fused, s.batch, s.outChannels, s.blocks);
+        }
+        B cols = scratch(COLUMNS, s.columnLength(), COLUMN_MATRIX);
+        for (int g = 0; g < s.groups; g++) {
+            gemm(
+                    true,
+                    false,
+                    s.rows,
+                    s.cols,
+                    s.outs,
+                    slice(weight, (long) g * s.outs * s.rows, (long) s.outs * s.rows),
+                    s.rows,
+                    slice(fused, (long) g * s.outs * s.cols, (long) s.outs * s.cols),
+                    s.cols,
+                    slice(cols, (long) g * s.rows * s.cols, (long) s.rows * s.cols),
+                    s.cols);
+        }
+        fold(s.columns, cols, gradX);
+    }
+
+    final void backwardWeight(ConvShape s, B x, B gradY, B gradWeight, B gradBias) {
+        if (s.batch == 0) { // no samples: the gradients are sums of nothing
+            zero(gradWeight, s.weightLength());
+            if (gradBias != null) zero(gradBias, s.outChannels);
+            return;
+        }
+        B cols = scratch(COLUMNS, s.columnLength(), COLUMN_MATRIX);
+        unfold(s.columns, x, cols);
+        B fused = gradY;
+        if (s.batch > 1) {
+            fused = scratch(REORDERED, s.yLength(), "gradY in the order (C_out, N, L)");
+            transpose(gradY, fused, s.batch, s.outChannels, s.blocks);
+        }
+        for (int g = 0; g < s.groups; g++) {
+            gemm(
+                    false,
+                    true,
+                    s.outs,
+                    s.rows,
+                    s.cols,
+                    slice(fused, (long) g * s.outs * s.cols, (long) s.outs * s.cols),
+                    s.cols,
+                    slice(cols, (long) g * s.rows * s.cols, (long) s.rows * s.cols),
+                    s.cols,
+                    slice(gradWeight, (long) g * s.outs * s.rows, (long) s.outs * s.rows),
+                    s.rows);
+        }
+        if (gradBias != null) sumBias(gradY, gradBias, s.batch, s.outChannels, s.blocks);
+    }
+}

@@ -1,0 +1,343 @@
+package io.github.foldnd;
+
+import static io.github.foldnd.internal.Check.notNull;
+
+import io.github.foldnd.internal.Check;
+import io.github.foldnd.internal.NativeMemory;
+import java.nio.Buffer;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.util.List;
+import java.util.Optional;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
+
+/**
+ * An implementation of fold and unfold: the native engine (OpenMP C++ through JavaCPP) or the
+ * pure-Java engine. Both are complete and bit-identical. {@link #selected()} is what
+ * {@link FoldNd} uses: the native engine when its library loads and passes a self-check, else pure
+ * Java; the system property {@code foldnd.engine=native|java} forces one.
+ *
+ * <p>The public methods here validate every argument and then hand over to the engine's kernels;
+ * use them directly to pick an engine or to reuse one {@link FoldGeometry} across calls (the buffer
+ * methods then allocate nothing per call on the native engine).
+ *
+ * <pre>{@code
+ * FoldGeometry g = FoldGeometry.builder().kernelSize(2, 2).forUnfold(1, 2, 3, 3);
+ * float[] columns = Engine.selected().unfold(g, image);          // (1, 8, 4)
+ * float[] back = Engine.selected().fold(g, columns, Reduce.MEAN, null);  // == image
+ * }</pre>
+ *
+ * <p>Buffers and JavaCPP pointers are read from their position: an input must have exactly the
+ * needed number of elements up to its limit, an output at least that many; positions and limits
+ * are left unchanged. Each is captured once when the call starts (see {@code Bounds}): another
+ * thread moving them during the call cannot make the call touch memory outside what was captured.
+ * A pointer's position must be non-negative and its limit within its capacity, unless the capacity
+ * is 0 (unknown, as for a pointer from another library): its limit is then trusted.
+ * Buffers must be direct and in native byte order, and the output must not share a byte with an
+ * input, on every engine. Calls are thread-safe.
+ */
+public abstract sealed class Engine permits NativeEngine, JavaEngine {
+    /** The threads of each call, or 0: {@link FoldNd#threads()} at the time of the call. */
+    private final int threads;
+
+    Engine(int threads) {
+        this.threads = threads;
+    }
+
+    /**
+     * This engine with each call on {@code threads} threads (1 to 4 per available processor, at
+     * least 64), whatever {@link FoldNd#setThreads} says; results are the same for every thread
+     * count. For callers that run their own parallelism, such as a convolution whose GEMM takes the
+     * cores: {@code Engine.selected().withThreads(1)}. Cheap; keep the result.
+     */
+    public final Engine withThreads(int threads) {
+        Threads.check(threads);
+        return threads == this.threads ? this : copyWithThreads(threads);
+    }
+
+    /** The threads each call uses: the count given to {@link #withThreads}, else {@link FoldNd#threads()}. */
+    public final int threads() {
+        return threads > 0 ? threads : Threads.get();
+    }
+
+    /** The same engine with a fixed thread count (already checked). */
+    abstract Engine copyWithThreads(int threads);
+
+    /** "native" or "java". */
+    public abstract String name();
+
+    /** The engine {@link FoldNd} uses (see the class description). */
+    public static Engine selected() {
+        return EngineSelector.selected();
+    }
+
+    /** The pure-Java engine, always available. */
+    public static Engine pureJava() {
+        return JavaEngine.INSTANCE;
+    }
+
+    /** The native engine, if its library loaded on this platform and passed its self-check. */
+    public static Optional<Engine> nativeEngine() {
+        return NativeEngine.instance().map(e -> e);
+    }
+
+    /** Why the native engine is unavailable (empty when it is available). */
+    public static Optional<String> nativeUnavailableReason() {
+        return NativeEngine.unavailableReason();
+    }
+
+    /** Every engine that works here, native first. */
+    public static List<Engine> available() {
+        return NativeEngine.instance()
+                .<List<Engine>>map(n -> List.of(n, JavaEngine.INSTANCE))
+                .orElse(List.of(JavaEngine.INSTANCE));
+    }
+
+    // ---- unfold -------------------------------------------------------------------------------
+
+    /** unfold (im2col): image {@code g.imageShape()} to a new array of shape {@code g.columnShape()}. */
+    public final float[] unfold(FoldGeometry geometry, float[] input) {
+        float[] output = new float[unfoldOutputLength(geometry, input == null ? null : input.length)];
+        if (geometry.planes() > 0) unfoldKernel(geometry, input, output, threads());
+        return output;
+    }
+
+    /** unfold (im2col) on double: see {@link #unfold(FoldGeometry, float[])}. */
+    public final double[] unfold(FoldGeometry geometry, double[] input) {
+        double[] output = new double[unfoldOutputLength(geometry, input == null ? null : input.length)];
+        if (geometry.planes() > 0) unfoldKernel(geometry, input, output, threads());
+        return output;
+    }
+
+    /** unfold (im2col) between direct buffers, zero-copy: writes {@code g.columnLength()} elements. */
+    public final void unfold(FoldGeometry geometry, FloatBuffer input, FloatBuffer output) {
+        notNull(geometry, "geometry");
+        int in = Bounds.input(input, "input", geometry.imageLength()),
+                out = Bounds.output(output, "output", geometry.columnLength());
+        if (geometry.planes() > 0) unfoldAt(geometry, input, in, output, out, threads());
+    }
+
+    /** unfold (im2col) between direct buffers, zero-copy: writes {@code g.columnLength()} elements. */
+    public final void unfold(FoldGeometry geometry, DoubleBuffer input, DoubleBuffer output) {
+        notNull(geometry, "geometry");
+        int in = Bounds.input(input, "input", geometry.imageLength()),
+                out = Bounds.output(output, "output", geometry.columnLength());
+        if (geometry.planes() > 0) unfoldAt(geometry, input, in, output, out, threads());
+    }
+
+    /**
+     * unfold (im2col) between JavaCPP pointers (as ND4J's DataBuffers and PyTorch's tensors hand
+     * out), zero-copy. A pointer's elements are those from its position to its limit: set the limit
+     * (or allocate with a size) so the bounds are known.
+     */
+    public final void unfold(FoldGeometry geometry, FloatPointer input, FloatPointer output) {
+        notNull(geometry, "geometry");
+        long in = Bounds.input(input, "input", geometry.imageLength(), Float.BYTES);
+        long out = Bounds.output(output, "output", geometry.columnLength(), Float.BYTES);
+        if (geometry.planes() > 0)
+            unfoldFloats(geometry, unfoldDisjoint(geometry, in, out, Float.BYTES), out, threads());
+    }
+
+    /** unfold (im2col) between JavaCPP pointers, zero-copy; see the float overload. */
+    public final void unfold(FoldGeometry geometry, DoublePointer input, DoublePointer output) {
+        notNull(geometry, "geometry");
+        long in = Bounds.input(input, "input", geometry.imageLength(), Double.BYTES);
+        long out = Bounds.output(output, "output", geometry.columnLength(), Double.BYTES);
+        if (geometry.planes() > 0)
+            unfoldDoubles(geometry, unfoldDisjoint(geometry, in, out, Double.BYTES), out, threads());
+    }
+
+    // ---- fold ---------------------------------------------------------------------------------
+
+    /**
+     * fold (col2im): columns {@code g.columnShape()} to a new image of shape {@code g.imageShape()},
+     * merging overlapping blocks with {@code reduce}; {@code weights} (nullable) holds K values in
+     * kernel-offset order.
+     */
+    public final float[] fold(FoldGeometry geometry, float[] input, Reduce reduce, float[] weights) {
+        float[] output = new float
+                [foldOutputLength(
+                        geometry, input == null ? null : input.length, reduce, weights == null ? -1 : weights.length)];
+        if (geometry.planes() > 0) foldKernel(geometry, input, output, reduce, weights, threads());
+        return output;
+    }
+
+    /** fold (col2im) on double: see {@link #fold(FoldGeometry, float[], Reduce, float[])}. */
+    public final double[] fold(FoldGeometry geometry, double[] input, Reduce reduce, double[] weights) {
+        double[] output = new double
+                [foldOutputLength(
+                        geometry, input == null ? null : input.length, reduce, weights == null ? -1 : weights.length)];
+        if (geometry.planes() > 0) foldKernel(geometry, input, output, reduce, weights, threads());
+        return output;
+    }
+
+    /** fold (col2im) between direct buffers, zero-copy: writes {@code g.imageLength()} elements. */
+    public final void fold(
+            FoldGeometry geometry, FloatBuffer input, Reduce reduce, float[] weights, FloatBuffer output) {
+        notNull(geometry, "geometry");
+        int in = Bounds.input(input, "input", geometry.columnLength()),
+                out = Bounds.output(output, "output", geometry.imageLength());
+        checkMerge(geometry, reduce, weights == null ? -1 : weights.length);
+        if (geometry.planes() > 0) foldAt(geometry, input, in, output, out, reduce, weights, threads());
+    }
+
+    /** fold (col2im) between direct buffers, zero-copy: writes {@code g.imageLength()} elements. */
+    public final void fold(
+            FoldGeometry geometry, DoubleBuffer input, Reduce reduce, double[] weights, DoubleBuffer output) {
+        notNull(geometry, "geometry");
+        int in = Bounds.input(input, "input", geometry.columnLength()),
+                out = Bounds.output(output, "output", geometry.imageLength());
+        checkMerge(geometry, reduce, weights == null ? -1 : weights.length);
+        if (geometry.planes() > 0) foldAt(geometry, input, in, output, out, reduce, weights, threads());
+    }
+
+    /** fold (col2im) between JavaCPP pointers, zero-copy; bounds as for {@link #unfold(FoldGeometry, FloatPointer, FloatPointer)}. */
+    public final void fold(
+            FoldGeometry geometry, FloatPointer input, Reduce reduce, float[] weights, FloatPointer output) {
+        notNull(geometry, "geometry");
+        long in = Bounds.input(input, "input", geometry.columnLength(), Float.BYTES);
+        long out = Bounds.output(output, "output", geometry.imageLength(), Float.BYTES);
+        checkMerge(geometry, reduce, weights == null ? -1 : weights.length);
+        if (geometry.planes() > 0) {
+            foldFloats(geometry, foldDisjoint(geometry, in, out, Float.BYTES), out, reduce, weights, threads());
+        }
+    }
+
+    /** fold (col2im) between JavaCPP pointers, zero-copy; see the float overload. */
+    public final void fold(
+            FoldGeometry geometry, DoublePointer input, Reduce reduce, double[] weights, DoublePointer output) {
+        notNull(geometry, "geometry");
+        long in = Bounds.input(input, "input", geometry.columnLength(), Double.BYTES);
+        long out = Bounds.output(output, "output", geometry.imageLength(), Double.BYTES);
+        checkMerge(geometry, reduce, weights == null ? -1 : weights.length);
+        if (geometry.planes() > 0) {
+            foldDoubles(geometry, foldDisjoint(geometry, in, out, Double.BYTES), out, reduce, weights, threads());
+        }
+    }
+
+    // ---- checks shared by the overloads: everything is validated before any allocation --------
+
+    /** Checks an unfold of a heap array of the given length (null: the array is null); returns the output length. */
+    private static int unfoldOutputLength(FoldGeometry geometry, Integer inputLength) {
+        notNull(geometry, "geometry");
+        Check.length("input", notNull(inputLength, "input"), geometry.imageLength());
+        return Check.arrayLength(geometry.columnLength(), "the unfold output");
+    }
+
+    private static int foldOutputLength(FoldGeometry geometry, Integer inputLength, Reduce reduce, int weights) {
+        notNull(geometry, "geometry");
+        Check.length("input", notNull(inputLength, "input"), geometry.columnLength());
+        checkMerge(geometry, reduce, weights);
+        return Check.arrayLength(geometry.imageLength(), "the fold output");
+    }
+
+    /** Refuses overlapping unfold memory; returns the input address. */
+    private static long unfoldDisjoint(FoldGeometry g, long in, long out, int bytes) {
+        Bounds.disjoint(out, g.columnLength() * bytes, in, g.imageLength() * bytes, "input");
+        return in;
+    }
+
+    private static long foldDisjoint(FoldGeometry g, long in, long out, int bytes) {
+        Bounds.disjoint(out, g.imageLength() * bytes, in, g.columnLength() * bytes, "input");
+        return in;
+    }
+
+    private static void checkMerge(FoldGeometry geometry, Reduce reduce, int weights) {
+        notNull(reduce, "reduce");
+        if (weights >= 0 && weights != geometry.kernelVolume()) {
+            throw Check.fail(
+                    "weights must have %d elements (the product of kernelSize %s), got %d",
+                    geometry.kernelVolume(), java.util.Arrays.toString(geometry.kernelSizeUnsafe()), weights);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name();
+    }
+
+    // ---- direct buffers from captured positions: the address, or the pure-Java fallback ------------
+
+    /**
+     * unfold between direct buffers from positions captured (and checked) by the caller: by
+     * address, or where no address can be read (no JavaCPP natives) through the pure-Java engine.
+     */
+    private void unfoldAt(FoldGeometry g, FloatBuffer input, int in, FloatBuffer output, int out, int threads) {
+        if (!NativeMemory.available()) {
+            JavaEngine.unfoldUnaddressed(g, input, in, output, out, threads);
+            return;
+        }
+        long inAt = address(input, in, Float.BYTES), outAt = address(output, out, Float.BYTES);
+        unfoldFloats(g, unfoldDisjoint(g, inAt, outAt, Float.BYTES), outAt, threads);
+    }
+
+    private void unfoldAt(FoldGeometry g, DoubleBuffer input, int in, DoubleBuffer output, int out, int threads) {
+        if (!NativeMemory.available()) {
+            JavaEngine.unfoldUnaddressed(g, input, in, output, out, threads);
+            return;
+        }
+        long inAt = address(input, in, Double.BYTES), outAt = address(output, out, Double.BYTES);
+        unfoldDoubles(g, unfoldDisjoint(g, inAt, outAt, Double.BYTES), outAt, threads);
+    }
+
+    /** fold between direct buffers from captured positions; see {@link #unfoldAt}. */
+    private void foldAt(
+            FoldGeometry g,
+            FloatBuffer input,
+            int in,
+            FloatBuffer output,
+            int out,
+            Reduce reduce,
+            float[] weights,
+            int threads) {
+        if (!NativeMemory.available()) {
+            JavaEngine.foldUnaddressed(g, input, in, output, out, reduce, weights, threads);
+            return;
+        }
+        long inAt = address(input, in, Float.BYTES), outAt = address(output, out, Float.BYTES);
+        foldFloats(g, foldDisjoint(g, inAt, outAt, Float.BYTES), outAt, reduce, weights, threads);
+    }
+
+    private void foldAt(
+            FoldGeometry g,
+            DoubleBuffer input,
+            int in,
+            DoubleBuffer output,
+            int out,
+            Reduce reduce,
+            double[] weights,
+            int threads) {
+        if (!NativeMemory.available()) {
+            JavaEngine.foldUnaddressed(g, input, in, output, out, reduce, weights, threads);
+            return;
+        }
+        long inAt = address(input, in, Double.BYTES), outAt = address(output, out, Double.BYTES);
+        foldDoubles(g, foldDisjoint(g, inAt, outAt, Double.BYTES), outAt, reduce, weights, threads);
+    }
+
+    /** The address of element {@code position} of a direct buffer. */
+    private static long address(Buffer buffer, int position, int elementBytes) {
+        return NativeMemory.base(buffer) + (long) position * elementBytes;
+    }
+
+    // ---- kernels: called only with validated arguments and at least one plane ------------------
+
+    abstract void unfoldKernel(FoldGeometry g, float[] in, float[] out, int threads);
+
+    abstract void unfoldKernel(FoldGeometry g, double[] in, double[] out, int threads);
+
+    abstract void foldKernel(FoldGeometry g, float[] in, float[] out, Reduce reduce, float[] weights, int threads);
+
+    abstract void foldKernel(FoldGeometry g, double[] in, double[] out, Reduce reduce, double[] weights, int threads);
+
+    // Native memory (direct buffers, JavaCPP pointers) by the address of its first element, captured
+    // and checked once by Bounds: the kernels never read a caller's position or limit again.
+    abstract void unfoldFloats(FoldGeometry g, long in, long out, int threads);
+
+    abstract void unfoldDoubles(FoldGeometry g, long in, long out, int threads);
+
+    abstract void foldFloats(FoldGeometry g, long in, long out, Reduce reduce, float[] weights, int threads);
+
+    abstract void foldDoubles(FoldGeometry g, long in, long out, Reduce reduce, double[] weights, int threads);
+}

@@ -1,0 +1,277 @@
+package io.github.foldnd;
+
+import io.github.foldnd.internal.Check;
+import io.github.foldnd.spi.PlatformLibrary;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
+
+/**
+ * The native engine: OpenMP C++ kernels (native/include/foldnd) through the JavaCPP binding
+ * {@link NativeKernels}. Loaded lazily, once; unavailable (with the reason kept) when the platform's
+ * library is missing or fails the self-check against the pure-Java engine.
+ */
+final class NativeEngine extends Engine {
+    private static final class Holder {
+        static final NativeEngine INSTANCE;
+        static final String FAILURE;
+
+        static {
+            NativeEngine engine = null;
+            String failure = null;
+            try {
+                NativeKernels.load();
+                engine = new NativeEngine();
+                failure = engine.selfCheck();
+            } catch (Throwable t) { // UnsatisfiedLinkError, NoClassDefFoundError, ...: fall back to Java
+                failure = t + " (" + platformJars() + ")";
+            }
+            INSTANCE = failure == null ? engine : null;
+            FAILURE = failure;
+        }
+    }
+
+    /**
+     * Which foldnd platform jars are on the class or module path (their PlatformLibrary services),
+     * for the reason the native engine is unavailable: a missing jar is the usual one.
+     */
+    static String platformJars() {
+        List<String> found = new ArrayList<>();
+        try {
+            for (PlatformLibrary p : ServiceLoader.load(PlatformLibrary.class, NativeEngine.class.getClassLoader()))
+                found.add(p.platform());
+        } catch (ServiceConfigurationError e) {
+            return "foldnd platform jars unreadable: " + e.getMessage();
+        }
+        return found.isEmpty()
+                ? "no foldnd platform jar found: depend on io.github.foldnd:foldnd-platform, or on foldnd's jar"
+                        + " with this platform's classifier"
+                : "foldnd platform jars found for " + found;
+    }
+
+    private NativeEngine() {
+        this(0);
+    }
+
+    private NativeEngine(int threads) {
+        super(threads);
+    }
+
+    @Override
+    NativeEngine copyWithThreads(int threads) {
+        return new NativeEngine(threads);
+    }
+
+    static Optional<NativeEngine> instance() {
+        return Optional.ofNullable(Holder.INSTANCE);
+    }
+
+    static Optional<String> unavailableReason() {
+        return Optional.ofNullable(Holder.FAILURE);
+    }
+
+    @Override
+    public String name() {
+        return "native";
+    }
+
+    /** Folds and unfolds the user's example on both engines; null when they agree bit for bit. */
+    private String selfCheck() {
+        FoldGeometry g = FoldGeometry.builder().kernelSize(2, 2).forUnfold(1, 2, 3, 3);
+        float[] image = new float[18];
+        for (int i = 0; i < image.length; i++) image[i] = i;
+        float[] cols = unfold(g, image);
+        if (!Arrays.equals(cols, JavaEngine.INSTANCE.unfold(g, image))) return "native unfold failed its self-check";
+        for (Reduce r : Reduce.values()) {
+            if (!Arrays.equals(fold(g, cols, r, null), JavaEngine.INSTANCE.fold(g, cols, r, null))) {
+                return "native fold (" + r + ") failed its self-check";
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Maps a native status. It is read after the native call has returned, and so after any
+     * critical region is released: the exception is raised in plain Java. Anything but OK,
+     * OVERLAP or OUT_OF_MEMORY means the Java checks missed something.
+     */
+    private static void check(int code) {
+        NativeStatus status = NativeStatus.of(code);
+        switch (status) {
+            case OK -> {}
+            case OVERLAP ->
+                throw Check.fail("output must not overlap input in memory: fold/unfold do not work in place");
+            case OUT_OF_MEMORY ->
+                throw new OutOfMemoryError("foldnd: the native kernel could not allocate its scratch memory");
+            default ->
+                throw new IllegalStateException("the native kernel refused a call the Java side had validated ("
+                        + status + ", code " + code + "); please report this as a foldnd bug");
+        }
+    }
+
+    private static long length(float[] weights) {
+        return weights == null ? 0 : weights.length;
+    }
+
+    private static long length(double[] weights) {
+        return weights == null ? 0 : weights.length;
+    }
+
+    // ---- heap arrays: in parts, each in a short critical region ----------------------------------------
+
+    /**
+     * The most bytes (input + output) that one critical region may cover. While a thread is in a
+     * critical region the garbage collector cannot move arrays, so a thread that needs a
+     * collection waits for the region to end (GCLocker). 4 MiB is a fraction of a millisecond of
+     * kernel work here (fold and unfold run at 10-40 GB/s on the benchmark cases), and parts this
+     * large cost under 1% in per-call setup. A part is at least one work item of the kernels
+     * (kernels.hpp: for fold a band of at most 256 KiB of output and its columns, for unfold about
+     * 64 Ki column elements, or one row of blocks when a row is longer), so a region may exceed
+     * this budget by one such item.
+     */
+    static final long CRITICAL_BYTES = 4L << 20;
+
+    /** The whole call as one part: the native side clips the count at its last work item. */
+    private static final long ALL = Long.MAX_VALUE;
+
+    /** A call of the native kernel on the work items [first, first + count); returns a status. */
+    private interface Part {
+        int run(long first, long count);
+    }
+
+    /** How many of a call's items one region covers: items of equal size, totalBytes in all. */
+    static long itemsPerRegion(long totalBytes, long items) {
+        long perItem = Math.max(1, totalBytes / Math.max(1, items));
+        return Math.max(1, CRITICAL_BYTES / perItem);
+    }
+
+    /** The number of work items, from the native side (which also validates the descriptor). */
+    private static long items(long count) {
+        if (count < 0) check((int) -count);
+        return count;
+    }
+
+    /**
+     * Runs a heap-array call: in one critical region when it moves at most CRITICAL_BYTES, else
+     * in parts of about that size, each in its own region, so the GC never waits long.
+     */
+    private static void inParts(FoldGeometry g, int elementBytes, boolean fold, int threads, Part part) {
+        long total = (g.imageLength() + g.columnLength()) * elementBytes;
+        if (total <= CRITICAL_BYTES) {
+            check(part.run(0, ALL));
+            return;
+        }
+        long[] d = g.descriptor();
+        long items = items(
+                fold
+                        ? NativeKernels.foldItems(d, d.length, elementBytes, threads)
+                        : NativeKernels.unfoldItems(d, d.length, elementBytes));
+        long step = itemsPerRegion(total, items);
+        for (long first = 0; first < items; first += step) check(part.run(first, step));
+    }
+
+    @Override
+    void unfoldKernel(FoldGeometry g, float[] in, float[] out, int threads) {
+        long[] d = g.descriptor();
+        inParts(
+                g,
+                Float.BYTES,
+                false,
+                threads,
+                (first, count) ->
+                        NativeKernels.unfold(in, in.length, out, out.length, d, d.length, first, count, threads));
+    }
+
+    @Override
+    void unfoldKernel(FoldGeometry g, double[] in, double[] out, int threads) {
+        long[] d = g.descriptor();
+        inParts(
+                g,
+                Double.BYTES,
+                false,
+                threads,
+                (first, count) ->
+                        NativeKernels.unfold(in, in.length, out, out.length, d, d.length, first, count, threads));
+    }
+
+    @Override
+    void foldKernel(FoldGeometry g, float[] in, float[] out, Reduce reduce, float[] weights, int threads) {
+        long[] d = g.descriptor();
+        int r = reduce.code;
+        long w = length(weights);
+        inParts(
+                g,
+                Float.BYTES,
+                true,
+                threads,
+                (first, count) -> NativeKernels.fold(
+                        in, in.length, out, out.length, d, d.length, r, weights, w, first, count, threads));
+    }
+
+    @Override
+    void foldKernel(FoldGeometry g, double[] in, double[] out, Reduce reduce, double[] weights, int threads) {
+        long[] d = g.descriptor();
+        int r = reduce.code;
+        long w = length(weights);
+        inParts(
+                g,
+                Double.BYTES,
+                true,
+                threads,
+                (first, count) -> NativeKernels.fold(
+                        in, in.length, out, out.length, d, d.length, r, weights, w, first, count, threads));
+    }
+
+    // ---- native memory: the captured addresses, zero-copy, no critical region ----------------------
+
+    @Override
+    void unfoldFloats(FoldGeometry g, long in, long out, int threads) {
+        long[] d = g.descriptor();
+        check(NativeKernels.unfoldFloats(in, g.imageLength(), out, g.columnLength(), d, d.length, 0, ALL, threads));
+    }
+
+    @Override
+    void unfoldDoubles(FoldGeometry g, long in, long out, int threads) {
+        long[] d = g.descriptor();
+        check(NativeKernels.unfoldDoubles(in, g.imageLength(), out, g.columnLength(), d, d.length, 0, ALL, threads));
+    }
+
+    @Override
+    void foldFloats(FoldGeometry g, long in, long out, Reduce reduce, float[] weights, int threads) {
+        long[] d = g.descriptor();
+        check(NativeKernels.foldFloats(
+                in,
+                g.columnLength(),
+                out,
+                g.imageLength(),
+                d,
+                d.length,
+                reduce.code,
+                weights,
+                length(weights),
+                0,
+                ALL,
+                threads));
+    }
+
+    @Override
+    void foldDoubles(FoldGeometry g, long in, long out, Reduce reduce, double[] weights, int threads) {
+        long[] d = g.descriptor();
+        check(NativeKernels.foldDoubles(
+                in,
+                g.columnLength(),
+                out,
+                g.imageLength(),
+                d,
+                d.length,
+                reduce.code,
+                weights,
+                length(weights),
+                0,
+                ALL,
+                threads));
+    }
+}

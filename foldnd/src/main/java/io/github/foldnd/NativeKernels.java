@@ -1,0 +1,172 @@
+package io.github.foldnd;
+
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.Const;
+import org.bytedeco.javacpp.annotation.CriticalRegion;
+import org.bytedeco.javacpp.annotation.Name;
+import org.bytedeco.javacpp.annotation.Platform;
+import org.bytedeco.javacpp.annotation.Properties;
+
+/**
+ * The JavaCPP binding of native/include/foldnd/api.h: an internal detail of {@link NativeEngine}.
+ * The JavaCPP Maven plugin generates and compiles the JNI glue from these declarations at build
+ * time (see pom.xml). The glue checks nothing, so callers must pass validated arguments; the C++
+ * side re-validates the geometry and lengths and returns a status (never an exception) instead of
+ * overrunning.
+ *
+ * <p>Heap arrays cross in critical regions (no copy; a region lasts one kernel call on one part of
+ * the work, and nothing inside allocates or calls back into Java). Direct buffers and JavaCPP
+ * pointers cross as raw addresses that the caller captured and checked once.
+ *
+ * <p>The library brings its OpenMP runtime: JavaCPP loads the preloaded library below from the
+ * platform jar (the build copies it there, copyLibs) before the JNI library, whose reference to it
+ * then binds to that copy. So a machine without it (a slim container, an old distribution) still
+ * gets the native engine; where the jar lacks it, JavaCPP falls back to the system's.
+ */
+@Properties({
+    @Platform(include = "foldnd/api.h", compiler = "cpp17"),
+    @Platform(value = "linux", preload = "gomp@.1"),
+    @Platform(value = "macosx", preload = "omp"),
+    @Platform(value = "windows", preload = "vcomp140")
+})
+final class NativeKernels {
+    static {
+        Loader.load();
+    }
+
+    private NativeKernels() {}
+
+    /** Forces the class, and so the library, to load; throws if it cannot. */
+    static void load() {}
+
+    // ---- heap arrays: in a critical region (no copy), for the work items [first, first + count) ------
+    // of the call at a time, so that each region is short (see NativeEngine.CRITICAL_BYTES).
+
+    @CriticalRegion
+    @Name("foldnd_unfold")
+    static native int unfold(
+            @Const float[] image,
+            long imageLength,
+            float[] columns,
+            long columnLength,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            long first,
+            long count,
+            int threads);
+
+    @CriticalRegion
+    @Name("foldnd_unfold")
+    static native int unfold(
+            @Const double[] image,
+            long imageLength,
+            double[] columns,
+            long columnLength,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            long first,
+            long count,
+            int threads);
+
+    @CriticalRegion
+    @Name("foldnd_fold")
+    static native int fold(
+            @Const float[] columns,
+            long columnLength,
+            float[] image,
+            long imageLength,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            int reduce,
+            @Const float[] weights,
+            long weightsLength,
+            long first,
+            long count,
+            int threads);
+
+    @CriticalRegion
+    @Name("foldnd_fold")
+    static native int fold(
+            @Const double[] columns,
+            long columnLength,
+            double[] image,
+            long imageLength,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            int reduce,
+            @Const double[] weights,
+            long weightsLength,
+            long first,
+            long count,
+            int threads);
+
+    // ---- native memory: raw addresses, captured and validated once by the caller (Bounds) -----------
+    // Not Buffer or Pointer parameters: the generated glue would read their position again after
+    // the Java checks, and another thread may have moved it by then.
+
+    @Name("foldnd_unfold")
+    static native int unfoldFloats(
+            @Cast("const float*") long image,
+            long imageLength,
+            @Cast("float*") long columns,
+            long columnLength,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            long first,
+            long count,
+            int threads);
+
+    @Name("foldnd_unfold")
+    static native int unfoldDoubles(
+            @Cast("const double*") long image,
+            long imageLength,
+            @Cast("double*") long columns,
+            long columnLength,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            long first,
+            long count,
+            int threads);
+
+    @Name("foldnd_fold")
+    static native int foldFloats(
+            @Cast("const float*") long columns,
+            long columnLength,
+            @Cast("float*") long image,
+            long imageLength,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            int reduce,
+            @Const float[] weights,
+            long weightsLength,
+            long first,
+            long count,
+            int threads);
+
+    @Name("foldnd_fold")
+    static native int foldDoubles(
+            @Cast("const double*") long columns,
+            long columnLength,
+            @Cast("double*") long image,
+            long imageLength,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            int reduce,
+            @Const double[] weights,
+            long weightsLength,
+            long first,
+            long count,
+            int threads);
+
+    // ---- the work items that a call's parts count (see kernels.hpp, ItemRange) ------------------------
+
+    /** How many work items an unfold has for elements of elementBytes bytes; a negative status if refused. */
+    @Name("foldnd_unfold_items")
+    static native long unfoldItems(@Cast("const int64_t*") long[] descriptor, long descriptorLength, int elementBytes);
+
+    /** How many work items a fold has on this many threads; a negative status if refused. */
+    @Name("foldnd_fold_items")
+    static native long foldItems(
+            @Cast("const int64_t*") long[] descriptor, long descriptorLength, int elementBytes, int threads);
+}

@@ -1,0 +1,62 @@
+package io.github.foldnd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The codes that cross JNI are the same on both sides: each Java enum's explicit codes equal the
+ * values of its C++ enum in native/include/foldnd/geometry.hpp, read from the header itself.
+ */
+class NativeContractTest {
+    /** name -> value of {@code enum <name> : int { A = 0, B = 1, ... };} in the header. */
+    private static Map<String, Integer> nativeEnum(String name) throws Exception {
+        String header = Files.readString(Path.of("../native/include/foldnd/geometry.hpp"));
+        Matcher m = Pattern.compile("enum " + name + " : int \\{(.*?)\\};", Pattern.DOTALL)
+                .matcher(header);
+        if (!m.find()) throw new AssertionError("no enum " + name + " in geometry.hpp");
+        Map<String, Integer> values = new LinkedHashMap<>();
+        Matcher entry =
+                Pattern.compile("(\\w+)\\s*=\\s*(\\d+)").matcher(m.group(1).replaceAll("//[^\\n]*", ""));
+        while (entry.find()) values.put(entry.group(1), Integer.parseInt(entry.group(2)));
+        return values;
+    }
+
+    private static <E extends Enum<E>> Map<String, Integer> javaEnum(
+            E[] values, java.util.function.ToIntFunction<E> code) {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        for (E e : values) if (code.applyAsInt(e) >= 0) out.put(e.name(), code.applyAsInt(e));
+        return out;
+    }
+
+    @Test
+    void statusCodesAgree() throws Exception {
+        assertEquals(nativeEnum("Status"), javaEnum(NativeStatus.values(), s -> s.code));
+        assertEquals(NativeStatus.UNKNOWN, NativeStatus.of(99));
+        assertEquals(NativeStatus.UNKNOWN, NativeStatus.of(-1));
+        for (NativeStatus s : NativeStatus.values()) {
+            if (s.code >= 0) assertEquals(s, NativeStatus.of(s.code));
+        }
+    }
+
+    @Test
+    void reduceCodesAgree() throws Exception {
+        assertEquals(nativeEnum("Reduce"), javaEnum(Reduce.values(), r -> r.code));
+    }
+
+    @Test
+    void layoutCodesAgreeAndReachTheDescriptor() throws Exception {
+        assertEquals(nativeEnum("Layout"), javaEnum(ColumnLayout.values(), l -> l.code));
+        for (ColumnLayout l : ColumnLayout.values()) {
+            FoldGeometry g =
+                    FoldGeometry.builder().kernelSize(2).forUnfold(2, 2, 5).withColumnLayout(l);
+            assertEquals(l.code, g.descriptor()[3], "descriptor[3] carries the layout's code");
+        }
+    }
+}
