@@ -1,7 +1,8 @@
 // Tests of the header-only kernels on their own (no Java): results against a
 // reference written from the definition, one block at a time, over random
 // geometries and edge cases; status codes for every malformed call; guard zones
-// around every output. Built by cmake/ with and without AddressSanitizer +
+// around every output; the C entry points of c_api.h against the C++ ones.
+// Built by cmake/ with and without AddressSanitizer +
 // UndefinedBehaviorSanitizer and run by ctest.
 #include <cmath>
 #include <cstdio>
@@ -12,6 +13,9 @@
 #include <vector>
 
 #include "foldnd/api.h"
+// The exported C entry points (foldnd-ffm's downcalls): defined in the header,
+// so included in this one translation unit only.
+#include "foldnd/c_api.h"
 
 namespace {
 
@@ -348,11 +352,59 @@ void refusals() {
           "fold overlap");
 }
 
+/**
+ * The C entry points (c_api.h) give the C++ ones' results bit for bit and
+ * pass their statuses through unchanged.
+ */
+template <typename T, typename Unfold, typename Fold>
+void cEntryPoints(std::mt19937 &rng, Unfold cUnfold, Fold cFold, const std::string &label) {
+    const Shape s{3, {5, 7}, {2, 3}, {1, 2}, {1, 0}, {2, 1}};
+    std::uniform_real_distribution<double> u(-1, 1);
+    const int64_t K = product(s.k), L = product(s.grid()), P = product(s.size);
+    const auto desc = s.descriptor();
+    std::vector<T> image(s.planes * P), cols(s.planes * K * L), w(K);
+    for (auto &x : image) x = T(u(rng));
+    for (auto &x : cols) x = T(u(rng));
+    for (auto &x : w) x = T(u(rng));
+    Guarded<T> out(cols.size()), ref(cols.size());
+    int st = cUnfold(image.data(), image.size(), out.data(), cols.size(), desc.data(), desc.size(), 0, kAll, 2);
+    CHECK(st == foldnd::OK, "%s C unfold status %d", label.c_str(), st);
+    foldnd_unfold(image.data(), image.size(), ref.data(), cols.size(), desc.data(), desc.size(), 0, kAll, 2);
+    CHECK(out.all == ref.all, "%s C unfold differs from the C++ one", label.c_str());
+    CHECK(sameBits(refUnfold(s, image), out.data(), cols.size()), "%s C unfold", label.c_str());
+    for (int r = foldnd::SUM; r <= foldnd::MIN; ++r) {
+        Guarded<T> img(image.size());
+        st = cFold(cols.data(), cols.size(), img.data(), image.size(), desc.data(), desc.size(), r, w.data(), K, 0,
+                   kAll, 2);
+        CHECK(st == foldnd::OK, "%s C fold status %d", label.c_str(), st);
+        CHECK(sameBits(refFold(s, cols, r, w.data()), img.data(), image.size()), "%s C fold reduce=%d", label.c_str(),
+              r);
+        CHECK(img.intact(image.size()), "%s C fold wrote outside its output", label.c_str());
+    }
+    CHECK(cUnfold(image.data(), image.size(), out.data(), cols.size(), desc.data(), desc.size(), 0, kAll, 0) ==
+              foldnd::BAD_THREADS,
+          "%s C unfold passes BAD_THREADS through", label.c_str());
+    CHECK(cFold(cols.data(), cols.size(), cols.data() + 1, image.size(), desc.data(), desc.size(), 0, nullptr, 0, 0,
+                kAll, 1) == foldnd::OVERLAP,
+          "%s C fold passes OVERLAP through", label.c_str());
+    CHECK(foldnd_unfold_items_c(desc.data(), desc.size(), sizeof(T)) ==
+              foldnd_unfold_items(desc.data(), desc.size(), sizeof(T)),
+          "%s C unfold items", label.c_str());
+    CHECK(foldnd_fold_items_c(desc.data(), desc.size(), sizeof(T), 3) ==
+              foldnd_fold_items(desc.data(), desc.size(), sizeof(T), 3),
+          "%s C fold items", label.c_str());
+    CHECK(foldnd_fold_items_c(desc.data(), 3, sizeof(T), 3) == -foldnd::BAD_DESCRIPTOR,
+          "%s C items of a bad descriptor", label.c_str());
+}
+
 }  // namespace
 
 int main() {
     std::mt19937 rng(12345);
     refusals();
+    CHECK(foldnd_c_api_version() == FOLDND_C_API_VERSION, "C API version %d", foldnd_c_api_version());
+    cEntryPoints<float>(rng, foldnd_unfold_f32, foldnd_fold_f32, "C float");
+    cEntryPoints<double>(rng, foldnd_unfold_f64, foldnd_fold_f64, "C double");
     edgeCases(rng);
     for (int d = 1; d <= 4; ++d) {
         for (int trial = 0; trial < 25; ++trial) {

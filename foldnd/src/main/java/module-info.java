@@ -6,14 +6,16 @@
  * the artifact {@code foldnd-platform} brings them all) that provide
  * {@link io.github.foldnd.spi.PlatformLibrary}: service binding puts them on the module graph, so
  * an application needs only {@code requires io.github.foldnd;}. JavaCPP loads the library, so on
- * JDK 24 and later grant it native access: {@code --enable-native-access=org.bytedeco.javacpp}.
+ * JDK 24 and later grant native access to it and to this module, which declares the native methods:
+ * {@code --enable-native-access=org.bytedeco.javacpp,io.github.foldnd}.
  */
 module io.github.foldnd {
     requires transitive org.bytedeco.javacpp;
 
     exports io.github.foldnd;
     exports io.github.foldnd.spi;
-    // Not API: what foldnd's own modules share (argument checks, direct-buffer addresses).
+    // Not API: what foldnd's own modules share (argument checks, direct-buffer addresses, and the
+    // native contract that foldnd-ffm calls the kernels with).
     exports io.github.foldnd.internal to
             io.github.foldnd.conv,
             io.github.foldnd.ffm;

@@ -4,6 +4,7 @@ import static io.github.foldnd.internal.Check.fail;
 import static io.github.foldnd.internal.Check.notNull;
 
 import io.github.foldnd.internal.Check;
+import io.github.foldnd.internal.NativeContract;
 import java.util.Arrays;
 
 /**
@@ -34,6 +35,27 @@ public final class FoldGeometry {
      * at least 1, so more would only add size-1 axes.
      */
     public static final int MAX_DIMS = 64;
+
+    static {
+        // What foldnd's other modules need to call the native kernels themselves (foldnd-ffm):
+        // the descriptor, Reduce's codes and the status names, all package-private here.
+        NativeContract.install(new NativeContract.Access() {
+            @Override
+            public long[] descriptor(FoldGeometry geometry) {
+                return geometry.descriptor.clone();
+            }
+
+            @Override
+            public int code(Reduce reduce) {
+                return reduce.code;
+            }
+
+            @Override
+            public String statusName(int status) {
+                return NativeStatus.of(status).name();
+            }
+        });
+    }
 
     private final boolean batched;
     private final long batch;

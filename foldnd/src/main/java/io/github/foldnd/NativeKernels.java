@@ -23,9 +23,15 @@ import org.bytedeco.javacpp.annotation.Properties;
  * platform jar (the build copies it there, copyLibs) before the JNI library, whose reference to it
  * then binds to that copy. So a machine without it (a slim container, an old distribution) still
  * gets the native engine; where the jar lacks it, JavaCPP falls back to the system's.
+ *
+ * <p>The glue also includes foldnd/c_api.h, which defines the same entry points as exported C
+ * symbols ({@code foldnd_unfold_f32}, ...) in this one translation unit: foldnd-ffm calls them
+ * through FFM downcalls, by name, in the library that this class loads.
  */
 @Properties({
-    @Platform(include = "foldnd/api.h", compiler = "cpp17"),
+    @Platform(
+            include = {"foldnd/api.h", "foldnd/c_api.h"},
+            compiler = "cpp17"),
     @Platform(value = "linux", preload = "gomp@.1"),
     @Platform(value = "macosx", preload = "omp"),
     @Platform(value = "windows", preload = "vcomp140")

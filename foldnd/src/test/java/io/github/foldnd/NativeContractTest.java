@@ -1,7 +1,11 @@
 package io.github.foldnd;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.github.foldnd.internal.NativeContract;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -12,7 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The codes that cross JNI are the same on both sides: each Java enum's explicit codes equal the
- * values of its C++ enum in native/include/foldnd/geometry.hpp, read from the header itself.
+ * values of its C++ enum in native/include/foldnd/geometry.hpp, read from the header itself; and
+ * {@link NativeContract}, through which foldnd-ffm reaches them, hands out the same values.
  */
 class NativeContractTest {
     /** name -> value of {@code enum <name> : int { A = 0, B = 1, ... };} in the header. */
@@ -58,5 +63,37 @@ class NativeContractTest {
                     FoldGeometry.builder().kernelSize(2).forUnfold(2, 2, 5).withColumnLayout(l);
             assertEquals(l.code, g.descriptor()[3], "descriptor[3] carries the layout's code");
         }
+    }
+
+    @Test
+    void theNativeContractHandsOutTheSameValues() {
+        FoldGeometry g = FoldGeometry.builder().kernelSize(2, 3).padding(1, 0).forUnfold(2, 3, 5, 6);
+        long[] d = NativeContract.descriptor(g);
+        assertArrayEquals(g.descriptor(), d);
+        assertNotSame(g.descriptor(), d, "a copy: the geometry's own array stays private");
+        for (Reduce r : Reduce.values()) assertEquals(r.code, NativeContract.code(r));
+        for (NativeStatus s : NativeStatus.values()) {
+            if (s.code >= 0) assertEquals(s.name(), NativeContract.statusName(s.code));
+        }
+        assertEquals("UNKNOWN", NativeContract.statusName(99));
+        // installed once, by FoldGeometry (another package's Access: FoldSegmentsRefusalTest in foldnd-ffm)
+        NativeContract.Access again = new NativeContract.Access() {
+            @Override
+            public long[] descriptor(FoldGeometry geometry) {
+                return new long[0];
+            }
+
+            @Override
+            public int code(Reduce reduce) {
+                return 0;
+            }
+
+            @Override
+            public String statusName(int status) {
+                return "";
+            }
+        };
+        assertThrows(IllegalStateException.class, () -> NativeContract.install(again));
+        assertArrayEquals(g.descriptor(), NativeContract.descriptor(g), "still FoldGeometry's");
     }
 }

@@ -1,0 +1,436 @@
+package io.github.foldnd.ffm;
+
+import static io.github.foldnd.internal.Check.fail;
+import static io.github.foldnd.internal.Check.notNull;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import io.github.foldnd.FoldGeometry;
+import io.github.foldnd.FoldNd;
+import io.github.foldnd.Reduce;
+import io.github.foldnd.internal.Check;
+import io.github.foldnd.internal.NativeContract;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * {@link FoldNd}'s fold (col2im) and unfold (im2col) on {@link MemorySegment}s, with the same
+ * shapes, arguments and results bit for bit, through FFM downcalls into foldnd's native kernels.
+ *
+ * <pre>{@code
+ * int[] k = {2, 2}, one = {1, 1}, zero = {0, 0}, size = {3, 3};
+ * long[] imageShape = {1, 2, 3, 3}, columnShape = {1, 8, 4};
+ * try (Arena arena = Arena.ofConfined()) {
+ *     MemorySegment image = arena.allocate(JAVA_FLOAT, 18);
+ *     MemorySegment cols = arena.allocate(JAVA_FLOAT, 32);
+ *     FoldSegments.unfold(image, JAVA_FLOAT, imageShape, k, one, zero, one, cols);
+ *     MemorySegment mean = arena.allocate(JAVA_FLOAT, 18);   // the image again
+ *     FoldSegments.fold(cols, JAVA_FLOAT, columnShape, size, k, one, zero, one, Reduce.MEAN, null, mean);
+ * }
+ * }</pre>
+ *
+ * <p><b>Element types.</b> {@code elementType} is {@link ValueLayout#JAVA_FLOAT} or
+ * {@link ValueLayout#JAVA_DOUBLE} (any layout of that carrier: a name or alignment of its own does
+ * not matter, the byte order must be the platform's native one). A {@code ValueLayout} cannot tell
+ * float16, bfloat16 and int16 apart (all are {@code JAVA_SHORT}): those will come as overloads that
+ * take foldnd's own element type, beside these.
+ *
+ * <p><b>Segments.</b> Each segment holds its elements from its start: {@code input} exactly the
+ * input's elements (slice a larger segment with {@link MemorySegment#asSlice(long, long)}),
+ * {@code output} at least the output's (the rest is left alone), {@code weights} exactly K (the
+ * product of kernelSize) or null, all of {@code elementType}. A segment must be aligned to its
+ * element size; a heap segment must be over an array of that element type (a {@code float[]} for
+ * JAVA_FLOAT, a {@code double[]} for JAVA_DOUBLE; a read-only heap segment hides its array, so for
+ * it only the alignment is checked). {@code output} must be writable and share no byte with
+ * {@code input} or {@code weights}. Inputs are never modified.
+ *
+ * <p><b>Memory.</b> Native segments are used in place (zero-copy) in one downcall that keeps their
+ * arenas alive: closing a shared arena from another thread while the call runs fails with
+ * {@link IllegalStateException} in the closing thread, and the call completes correctly. Heap
+ * segments are used in place too, through their arrays, in critical downcalls (during which the
+ * garbage collector waits) cut into parts of about 4 MiB, as foldnd's native engine does for heap
+ * arrays; a call that mixes heap and native segments runs that way too, each part keeping the
+ * native segments' arenas alive (so there a shared arena may close between two parts, and the next
+ * part then raises IllegalStateException).
+ *
+ * <p><b>Exceptions.</b> Every argument is checked before the native call: a bad one raises
+ * {@link IllegalArgumentException} (or {@link NullPointerException} for a null one) whose message
+ * names it. A segment whose arena is closed raises {@link IllegalStateException} naming it, as
+ * does one closed by another thread between the checks and a downcall (which then writes nothing); a
+ * segment of a confined arena that another thread owns raises {@link WrongThreadException}. When
+ * foldnd's native library is not available, every call raises {@link IllegalStateException} with
+ * the reason ({@link io.github.foldnd.Engine#nativeUnavailableReason()}). After an exception the
+ * output's contents are unspecified. Calls are thread-safe and use {@link FoldNd#threads()}
+ * threads.
+ */
+public final class FoldSegments {
+    /**
+     * The most bytes (input + output) that one critical downcall covers, as foldnd's native engine
+     * (NativeEngine.CRITICAL_BYTES): a part may exceed it by one work item of the kernels.
+     */
+    static final long CRITICAL_BYTES = 4L << 20;
+
+    /** The whole call as one part: the native side clips the count at its last work item. */
+    private static final long ALL = Long.MAX_VALUE;
+
+    private FoldSegments() {}
+
+    /**
+     * unfold (im2col): {@code input} of shape {@code inputShape}, (N, C, *spatial) or (C, *spatial),
+     * into {@code output} of shape (N, C·K, L) or (C·K, L); see {@link FoldNd#unfold(float[], long[],
+     * int[], int[], int[], int[])} for the arguments and the class description for the segments.
+     *
+     * @throws IllegalArgumentException naming the offending argument
+     * @throws IllegalStateException when a segment's arena is closed, or the native library is unavailable
+     */
+    public static void unfold(
+            MemorySegment input,
+            ValueLayout elementType,
+            long[] inputShape,
+            int[] kernelSize,
+            int[] dilation,
+            int[] padding,
+            int[] stride,
+            MemorySegment output) {
+        Type type = Type.of(elementType);
+        FoldGeometry g = FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride);
+        unfold(g, type, input, output);
+    }
+
+    /**
+     * fold (col2im): {@code input} of shape {@code inputShape}, (N, C·K, L) or (C·K, L), into
+     * {@code output} of shape (N, C, *outputSize) or (C, *outputSize), merging overlapping blocks
+     * with {@code reduce}; {@code weights} (nullable) holds K values of {@code elementType} in
+     * kernel-offset order. See {@link FoldNd#fold(float[], long[], int[], int[], int[], int[],
+     * int[], Reduce, float[])} for the arguments and the class description for the segments.
+     *
+     * @throws IllegalArgumentException naming the offending argument
+     * @throws IllegalStateException when a segment's arena is closed, or the native library is unavailable
+     */
+    public static void fold(
+            MemorySegment input,
+            ValueLayout elementType,
+            long[] inputShape,
+            int[] outputSize,
+            int[] kernelSize,
+            int[] dilation,
+            int[] padding,
+            int[] stride,
+            Reduce reduce,
+            MemorySegment weights,
+            MemorySegment output) {
+        Type type = Type.of(elementType);
+        FoldGeometry g = FoldGeometry.forFold(inputShape, outputSize, kernelSize, dilation, padding, stride);
+        notNull(reduce, "reduce");
+        fold(g, type, input, reduce, weights, output);
+    }
+
+    // ---- the element types ---------------------------------------------------------------------
+
+    /**
+     * What the kernels take. The ValueLayout overloads map onto it; an overload taking foldnd's
+     * own element type will map onto it too (and add float16, bfloat16, int16 here).
+     */
+    enum Type {
+        FLOAT("JAVA_FLOAT", Float.BYTES, float[].class),
+        DOUBLE("JAVA_DOUBLE", Double.BYTES, double[].class);
+
+        final String layoutName;
+        final int bytes;
+        final Class<?> array;
+
+        Type(String layoutName, int bytes, Class<?> array) {
+            this.layoutName = layoutName;
+            this.bytes = bytes;
+            this.array = array;
+        }
+
+        NativeCalls.Kernels kernels(NativeCalls calls) {
+            return this == FLOAT ? calls.f32 : calls.f64;
+        }
+
+        static Type of(ValueLayout layout) {
+            notNull(layout, "elementType");
+            Type type = layout instanceof ValueLayout.OfFloat
+                    ? FLOAT
+                    : layout instanceof ValueLayout.OfDouble ? DOUBLE : null;
+            if (type == null) {
+                throw fail(
+                        "elementType must be JAVA_FLOAT or JAVA_DOUBLE, got %s (a layout of %s)%s",
+                        layout,
+                        layout.carrier().getName(),
+                        layout.carrier() == short.class
+                                ? ": float16, bfloat16 and int16 all share JAVA_SHORT and need foldnd's own"
+                                        + " element types"
+                                : "");
+            }
+            if (layout.order() != ByteOrder.nativeOrder()) {
+                throw fail(
+                        "elementType must be in the native byte order (%s), got %s in %s: the kernels read native"
+                                + " values",
+                        ByteOrder.nativeOrder(), type.layoutName, layout.order());
+            }
+            return type;
+        }
+    }
+
+    // ---- the calls -------------------------------------------------------------------------------
+
+    private static void unfold(FoldGeometry g, Type type, MemorySegment input, MemorySegment output) {
+        long inBytes = segment(input, "input", type, g.imageLength(), true, false, g.imageShape());
+        long outBytes = segment(output, "output", type, g.columnLength(), false, true, g.columnShape());
+        disjoint(input, inBytes, "input", output, outBytes);
+        if (g.imageLength() == 0) return; // batch 0: nothing to write
+        NativeCalls calls = NativeCalls.get();
+        MethodHandle plain = type.kernels(calls).unfold(),
+                critical = type.kernels(calls).unfoldCritical();
+        long[] d = NativeContract.descriptor(g);
+        long inLength = g.imageLength(), outLength = g.columnLength(), dLength = d.length;
+        int threads = FoldNd.threads();
+        if (input.isNative() && output.isNative()) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment desc = arena.allocateFrom(JAVA_LONG, d);
+                check(call(
+                        () -> (int)
+                                plain.invokeExact(input, inLength, output, outLength, desc, dLength, 0L, ALL, threads),
+                        input,
+                        output,
+                        null));
+            }
+            return;
+        }
+        MemorySegment desc = MemorySegment.ofArray(d);
+        inParts(
+                g,
+                type,
+                false,
+                threads,
+                (first, count) -> call(
+                        () -> (int) critical.invokeExact(
+                                input, inLength, output, outLength, desc, dLength, first, count, threads),
+                        input,
+                        output,
+                        null));
+    }
+
+    private static void fold(
+            FoldGeometry g,
+            Type type,
+            MemorySegment input,
+            Reduce reduce,
+            MemorySegment weights,
+            MemorySegment output) {
+        long inBytes = segment(input, "input", type, g.columnLength(), true, false, g.columnShape());
+        long outBytes = segment(output, "output", type, g.imageLength(), false, true, g.imageShape());
+        disjoint(input, inBytes, "input", output, outBytes);
+        if (weights != null) {
+            long wBytes = segment(weights, "weights", type, g.kernelVolume(), true, false, null);
+            disjoint(weights, wBytes, "weights", output, outBytes);
+        }
+        if (g.imageLength() == 0) return;
+        NativeCalls calls = NativeCalls.get();
+        MethodHandle plain = type.kernels(calls).fold(),
+                critical = type.kernels(calls).foldCritical();
+        long[] d = NativeContract.descriptor(g);
+        long inLength = g.columnLength(), outLength = g.imageLength(), dLength = d.length;
+        int r = NativeContract.code(reduce), threads = FoldNd.threads();
+        MemorySegment w = weights == null ? MemorySegment.NULL : weights;
+        long wLength = weights == null ? 0 : g.kernelVolume();
+        if (input.isNative() && output.isNative() && w.isNative()) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment desc = arena.allocateFrom(JAVA_LONG, d);
+                check(call(
+                        () -> (int) plain.invokeExact(
+                                input, inLength, output, outLength, desc, dLength, r, w, wLength, 0L, ALL, threads),
+                        input,
+                        output,
+                        weights));
+            }
+            return;
+        }
+        MemorySegment desc = MemorySegment.ofArray(d);
+        inParts(
+                g,
+                type,
+                true,
+                threads,
+                (first, count) -> call(
+                        () -> (int) critical.invokeExact(
+                                input, inLength, output, outLength, desc, dLength, r, w, wLength, first, count,
+                                threads),
+                        input,
+                        output,
+                        weights));
+    }
+
+    // ---- heap segments: critical downcalls, in parts ---------------------------------------------
+
+    /** One critical downcall on the work items [first, first + count); returns a status. */
+    private interface Part {
+        int run(long first, long count);
+    }
+
+    /**
+     * Runs a call with a heap segment: in one critical downcall when it moves at most
+     * CRITICAL_BYTES, else in parts of about that size, each its own downcall, so that the garbage
+     * collector never waits long (see NativeEngine.inParts, which this follows).
+     */
+    private static void inParts(FoldGeometry g, Type type, boolean fold, int threads, Part part) {
+        long total = saturatedBytes(g.imageLength() + g.columnLength(), type.bytes);
+        if (total <= CRITICAL_BYTES) {
+            check(part.run(0, ALL));
+            return;
+        }
+        long items = items(g, type, fold, threads);
+        long step = itemsPerRegion(total, items);
+        for (long first = 0; first < items; first += step) check(part.run(first, step));
+    }
+
+    /** The call's work items, from the native side (which validates the descriptor again). */
+    private static long items(FoldGeometry g, Type type, boolean fold, int threads) {
+        NativeCalls calls = NativeCalls.get();
+        long[] d = NativeContract.descriptor(g);
+        MemorySegment desc = MemorySegment.ofArray(d);
+        long items;
+        try {
+            items = fold
+                    ? (long) calls.foldItems.invokeExact(desc, (long) d.length, type.bytes, threads)
+                    : (long) calls.unfoldItems.invokeExact(desc, (long) d.length, type.bytes);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+        if (items < 0) check((int) -items);
+        return items;
+    }
+
+    /** How many of a call's items one part covers: items of equal size, totalBytes in all. */
+    static long itemsPerRegion(long totalBytes, long items) {
+        long perItem = Math.max(1, totalBytes / Math.max(1, items));
+        return Math.max(1, CRITICAL_BYTES / perItem);
+    }
+
+    private static long saturatedBytes(long elements, int bytes) {
+        return elements < 0 || elements > Long.MAX_VALUE / bytes ? Long.MAX_VALUE : elements * bytes;
+    }
+
+    // ---- checks ------------------------------------------------------------------------------------
+
+    /**
+     * Checks one segment: alive, accessible by this thread, writable if an output, over the right
+     * array if on the heap, aligned, and of the right size (exactly {@code elements} elements,
+     * or for an output at least). Returns the bytes the call uses.
+     */
+    private static long segment(
+            MemorySegment s, String name, Type type, long elements, boolean exact, boolean output, long[] shape) {
+        notNull(s, name);
+        alive(s, name);
+        if (!s.isAccessibleBy(Thread.currentThread())) {
+            throw new WrongThreadException(name + " belongs to a confined arena of another thread: pass it from "
+                    + "the thread that owns its arena, or use a shared arena");
+        }
+        if (output && s.isReadOnly()) throw fail("%s must be writable, got a read-only segment", name);
+        if (!s.isNative()) {
+            Optional<Object> base = s.heapBase();
+            if (base.isPresent() && base.get().getClass() != type.array) {
+                throw fail(
+                        "%s must be a native segment or a heap segment of a %s for elementType %s, got a heap segment"
+                                + " of a %s",
+                        name,
+                        type.array.getSimpleName(),
+                        type.layoutName,
+                        base.get().getClass().getSimpleName());
+            }
+        }
+        // A native segment's address; a heap segment's byte offset in its array (whose elements are
+        // aligned to their size, and of the element type, checked above).
+        if (s.address() % type.bytes != 0) {
+            throw fail(
+                    "%s must be aligned to %d bytes for elementType %s, got a segment at %s %d",
+                    name,
+                    type.bytes,
+                    type.layoutName,
+                    s.isNative() ? "address" : "byte offset (in its array)",
+                    s.address());
+        }
+        long bytes = Check.multiply(elements, type.bytes, name + "'s length in bytes");
+        if (exact ? s.byteSize() != bytes : s.byteSize() < bytes) {
+            throw fail(
+                    "%s must hold %s %d elements of %s (%d bytes), %s, got %d bytes",
+                    name,
+                    exact ? "exactly" : "at least",
+                    elements,
+                    type.layoutName,
+                    bytes,
+                    shape == null
+                            ? "one per kernel offset (the product of kernelSize)"
+                            : "its shape " + Arrays.toString(shape),
+                    s.byteSize());
+        }
+        return bytes;
+    }
+
+    /** Refuses an output whose used bytes share a byte with a read segment's. */
+    private static void disjoint(MemorySegment read, long readBytes, String name, MemorySegment output, long outBytes) {
+        if (readBytes == 0 || outBytes == 0) return;
+        if (read.asSlice(0, readBytes)
+                .asOverlappingSlice(output.asSlice(0, outBytes))
+                .isPresent()) {
+            throw fail(
+                    "output must not overlap %s in memory: fold/unfold do not work in place (%s: %s, output: %s)",
+                    name, name, read, output);
+        }
+    }
+
+    private static void alive(MemorySegment s, String name) {
+        if (!s.scope().isAlive()) throw closed(name, null);
+    }
+
+    private static IllegalStateException closed(String name, Throwable cause) {
+        String whose = name.endsWith("s") ? name + "'" : name + "'s";
+        return new IllegalStateException(
+                whose + " arena is closed: its memory is no longer accessible (its arena must stay open for the"
+                        + " whole call)",
+                cause);
+    }
+
+    /** One downcall; an arena closed by another thread since the checks raises an exception naming it. */
+    private static int call(Downcall downcall, MemorySegment input, MemorySegment output, MemorySegment weights) {
+        try {
+            return downcall.run();
+        } catch (IllegalStateException e) { // the downcall could not keep an arena alive: it was closed
+            if (!input.scope().isAlive()) throw closed("input", e);
+            if (!output.scope().isAlive()) throw closed("output", e);
+            if (weights != null && !weights.scope().isAlive()) throw closed("weights", e);
+            throw e;
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) { // invokeExact declares Throwable; the downcalls throw nothing checked
+            throw new IllegalStateException(t);
+        }
+    }
+
+    private interface Downcall {
+        int run() throws Throwable;
+    }
+
+    /**
+     * Maps a native status (foldnd::Status): 0 is OK; OUT_OF_MEMORY (the kernel's scratch
+     * memory) raises OutOfMemoryError, as on foldnd's native engine; any other means the checks
+     * above missed something.
+     */
+    private static void check(int status) {
+        if (status == 0) return;
+        String name = NativeContract.statusName(status);
+        if (name.equals("OUT_OF_MEMORY")) {
+            throw new OutOfMemoryError("foldnd: the native kernel could not allocate its scratch memory");
+        }
+        throw new IllegalStateException("the native kernel refused a call that foldnd-ffm had validated (" + name
+                + ", code " + status + "); please report this as a foldnd bug");
+    }
+}

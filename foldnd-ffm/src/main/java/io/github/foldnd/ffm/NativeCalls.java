@@ -1,0 +1,154 @@
+package io.github.foldnd.ffm;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import io.github.foldnd.Engine;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import org.bytedeco.javacpp.Loader;
+
+/**
+ * The downcall handles of native/include/foldnd/c_api.h, in the library that foldnd's native engine
+ * loads through JavaCPP (jniNativeKernels): made once, on first use.
+ *
+ * <p>Each kernel has two handles. The plain one takes native segments only: a normal downcall,
+ * during which the thread is in native code (the GC runs) and every segment argument's arena is
+ * kept alive, so closing a shared arena from another thread fails instead of freeing the memory
+ * under the kernel. The critical one ({@link Linker.Option#critical(boolean) critical(true)}) also
+ * takes heap segments, by their array's address, zero-copy: the GC cannot run during such a call,
+ * so {@link FoldSegments} cuts heap calls into parts of about {@link FoldSegments#CRITICAL_BYTES},
+ * as foldnd's native engine does for heap arrays.
+ */
+final class NativeCalls {
+    /** The C interface version this module was written for (FOLDND_C_API_VERSION in c_api.h). */
+    static final int C_API_VERSION = 1;
+
+    /** The JavaCPP library that holds the symbols (NativeKernels' JNI library). */
+    static final String LIBRARY = "jniNativeKernels";
+
+    private static final FunctionDescriptor UNFOLD = FunctionDescriptor.of(
+            JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT);
+    private static final FunctionDescriptor FOLD = FunctionDescriptor.of(
+            JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG,
+            JAVA_LONG, JAVA_LONG, JAVA_INT);
+    private static final FunctionDescriptor UNFOLD_ITEMS =
+            FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT);
+    private static final FunctionDescriptor FOLD_ITEMS =
+            FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT);
+
+    /** The handles of one element type: unfold and fold, plain and critical. */
+    record Kernels(MethodHandle unfold, MethodHandle unfoldCritical, MethodHandle fold, MethodHandle foldCritical) {}
+
+    final Kernels f32, f64;
+    /** foldnd_unfold_items_c and foldnd_fold_items_c: critical (short, and their descriptor is on the heap). */
+    final MethodHandle unfoldItems, foldItems;
+    /** How the symbols were found: "loaderLookup" or the library's path. */
+    final String source;
+
+    private NativeCalls(SymbolLookup lookup, String source) {
+        this.source = source;
+        Linker linker = Linker.nativeLinker();
+        Linker.Option critical = Linker.Option.critical(true);
+        this.f32 = new Kernels(
+                linker.downcallHandle(find(lookup, "foldnd_unfold_f32"), UNFOLD),
+                linker.downcallHandle(find(lookup, "foldnd_unfold_f32"), UNFOLD, critical),
+                linker.downcallHandle(find(lookup, "foldnd_fold_f32"), FOLD),
+                linker.downcallHandle(find(lookup, "foldnd_fold_f32"), FOLD, critical));
+        this.f64 = new Kernels(
+                linker.downcallHandle(find(lookup, "foldnd_unfold_f64"), UNFOLD),
+                linker.downcallHandle(find(lookup, "foldnd_unfold_f64"), UNFOLD, critical),
+                linker.downcallHandle(find(lookup, "foldnd_fold_f64"), FOLD),
+                linker.downcallHandle(find(lookup, "foldnd_fold_f64"), FOLD, critical));
+        this.unfoldItems = linker.downcallHandle(find(lookup, "foldnd_unfold_items_c"), UNFOLD_ITEMS, critical);
+        this.foldItems = linker.downcallHandle(find(lookup, "foldnd_fold_items_c"), FOLD_ITEMS, critical);
+        MethodHandle version =
+                linker.downcallHandle(find(lookup, "foldnd_c_api_version"), FunctionDescriptor.of(JAVA_INT));
+        int v;
+        try {
+            v = (int) version.invokeExact();
+        } catch (Throwable t) {
+            throw new IllegalStateException("foldnd-ffm: foldnd_c_api_version failed", t);
+        }
+        if (v != C_API_VERSION) {
+            throw new IllegalStateException("foldnd-ffm needs version " + C_API_VERSION
+                    + " of foldnd's C interface (c_api.h), but the native library in " + source + " has version " + v
+                    + ": use foldnd and foldnd-ffm of the same release");
+        }
+    }
+
+    private static final class Holder {
+        static final NativeCalls INSTANCE;
+        static final String FAILURE;
+
+        static {
+            NativeCalls calls = null;
+            String failure = null;
+            try {
+                calls = load();
+            } catch (RuntimeException | LinkageError e) { // no library, no symbol, no native access
+                failure = e.toString();
+            }
+            INSTANCE = calls;
+            FAILURE = failure;
+        }
+    }
+
+    /** The handles; IllegalStateException with the reason when the native library is not available. */
+    static NativeCalls get() {
+        NativeCalls calls = Holder.INSTANCE;
+        if (calls == null) {
+            throw new IllegalStateException(
+                    "foldnd-ffm calls foldnd's native library, which is not available here: " + Holder.FAILURE);
+        }
+        return calls;
+    }
+
+    /**
+     * Loads the library through foldnd's native engine (JavaCPP extracts it from the platform jar
+     * and System.load()s it), then finds its symbols: in the libraries loaded by this module's class
+     * loader, which is JavaCPP's on the class path and in the boot layer of the module path; else,
+     * as where JavaCPP sits in another class loader, by the path JavaCPP loaded it from.
+     */
+    @SuppressWarnings("restricted")
+    private static NativeCalls load() {
+        if (Engine.nativeEngine().isEmpty()) {
+            throw new IllegalStateException("foldnd's native engine is unavailable: "
+                    + Engine.nativeUnavailableReason().orElse("(no reason given)"));
+        }
+        SymbolLookup loader = SymbolLookup.loaderLookup();
+        if (loader.find("foldnd_c_api_version").isPresent()) return new NativeCalls(loader, "loaderLookup");
+        Path path = libraryPath()
+                .orElseThrow(() -> new IllegalStateException("JavaCPP loaded no library " + LIBRARY + " (loaded: "
+                        + Loader.getLoadedLibraries().keySet() + ")"));
+        return byPath(path);
+    }
+
+    /** The handles from the library at this path (the fallback of {@link #load}; tests call it directly). */
+    @SuppressWarnings("restricted")
+    static NativeCalls byPath(Path path) {
+        return new NativeCalls(SymbolLookup.libraryLookup(path, Arena.global()), path.toString());
+    }
+
+    /** Where JavaCPP loaded jniNativeKernels from. */
+    static Optional<Path> libraryPath() {
+        for (Map.Entry<String, String> e : Loader.getLoadedLibraries().entrySet()) {
+            if (e.getKey().equals(LIBRARY) && e.getValue() != null) return Optional.of(Path.of(e.getValue()));
+        }
+        return Optional.empty();
+    }
+
+    private static MemorySegment find(SymbolLookup lookup, String name) {
+        return lookup.find(name)
+                .orElseThrow(() -> new IllegalStateException("foldnd's native library has no symbol " + name
+                        + ": it predates foldnd-ffm (c_api.h); use foldnd and foldnd-ffm of the same release"));
+    }
+}

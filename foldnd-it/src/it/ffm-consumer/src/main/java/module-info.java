@@ -1,0 +1,3 @@
+module ffm.consumer {
+    requires io.github.foldnd.ffm;
+}

@@ -1,0 +1,72 @@
+package io.github.foldnd.internal;
+
+import io.github.foldnd.FoldGeometry;
+import io.github.foldnd.Reduce;
+import java.lang.invoke.MethodHandles;
+
+/**
+ * What another foldnd module needs to call the native kernels itself (foldnd-ffm calls them through
+ * FFM downcalls): a geometry's descriptor, a {@link Reduce}'s native code and the name of a native
+ * status. These stay package-private in {@code io.github.foldnd}; its {@code FoldGeometry}
+ * installs an {@link Access} here once, from its static initializer, as the JDK's SharedSecrets
+ * do, so no reflection and no public method of the API is needed.
+ *
+ * <p>Not API: {@code io.github.foldnd.internal} is exported only to foldnd's own modules, and may
+ * change in any release.
+ */
+public final class NativeContract {
+    /** Implemented in io.github.foldnd, where the package-private members are. */
+    public interface Access {
+        /** A copy of the geometry's descriptor: [d, N, C, layout, n..., k..., δ..., p..., s...]. */
+        long[] descriptor(FoldGeometry geometry);
+
+        /** The value of foldnd::Reduce (never the ordinal). */
+        int code(Reduce reduce);
+
+        /** The name of a foldnd::Status code (NativeStatus), "UNKNOWN" for a code the header lacks. */
+        String statusName(int status);
+    }
+
+    private static volatile Access access;
+
+    private NativeContract() {}
+
+    /** Called once, by FoldGeometry's static initializer; refuses any other implementation. */
+    public static void install(Access a) {
+        Check.notNull(a, "access");
+        if (a.getClass().getModule() != NativeContract.class.getModule()
+                || !a.getClass().getPackageName().equals("io.github.foldnd")) {
+            throw new IllegalArgumentException("NativeContract is installed by io.github.foldnd.FoldGeometry only");
+        }
+        synchronized (NativeContract.class) {
+            if (access != null) throw new IllegalStateException("NativeContract is already installed");
+            access = a;
+        }
+    }
+
+    /** A copy of the geometry's descriptor, which the native entry points take. */
+    public static long[] descriptor(FoldGeometry geometry) {
+        return access().descriptor(Check.notNull(geometry, "geometry"));
+    }
+
+    /** The native code of a merge. */
+    public static int code(Reduce reduce) {
+        return access().code(Check.notNull(reduce, "reduce"));
+    }
+
+    /** The name of a native status code. */
+    public static String statusName(int status) {
+        return access().statusName(status);
+    }
+
+    private static Access access() {
+        Access a = access;
+        if (a != null) return a;
+        try { // FoldGeometry installs it when it initializes
+            MethodHandles.lookup().ensureInitialized(FoldGeometry.class);
+        } catch (IllegalAccessException e) {
+            throw new AssertionError(e);
+        }
+        return access;
+    }
+}
