@@ -4,6 +4,7 @@
 // around every output; the C entry points of c_api.h against the C++ ones.
 // Built by cmake/ with and without AddressSanitizer +
 // UndefinedBehaviorSanitizer and run by ctest.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -350,6 +351,31 @@ void refusals() {
     CHECK(foldnd_fold(shared, 36, shared + 30, 16, good.data(), good.size(), 0, nullptr, 0, 0, kAll, 1) ==
               foldnd::OVERLAP,
           "fold overlap");
+    // Parts of arrays (Java heap buffers): each offset within its array, the rest long enough, no overlap.
+    float whole[100] = {};
+    for (int i = 0; i < 100; ++i) whole[i] = float(i);
+    float expected[36] = {};
+    CHECK(foldnd_unfold(whole + 20, 16, expected, 36, good.data(), good.size(), 0, kAll, 1) == foldnd::OK, "plain");
+    CHECK(foldnd_unfold_at(whole, 100, 20, whole, 100, 64, good.data(), good.size(), 0, kAll, 1) == foldnd::OK,
+          "offsets");
+    CHECK(std::equal(expected, expected + 36, whole + 64), "offsets give the plain result");
+    CHECK(foldnd_unfold_at(in, 16, -1, out, 64, 0, good.data(), good.size(), 0, kAll, 1) == foldnd::BAD_LENGTH,
+          "negative offset");
+    CHECK(foldnd_unfold_at(in, 16, 0, out, 64, 65, good.data(), good.size(), 0, kAll, 1) == foldnd::BAD_LENGTH,
+          "offset past the array");
+    CHECK(foldnd_unfold_at(in, 16, 1, out, 64, 0, good.data(), good.size(), 0, kAll, 1) == foldnd::BAD_LENGTH,
+          "too few elements after the offset");
+    CHECK(foldnd_unfold_at(whole, 100, 30, whole, 100, 0, good.data(), good.size(), 0, kAll, 1) == foldnd::OVERLAP,
+          "overlap at offsets");
+    CHECK(
+        foldnd_fold_at(whole, 100, 64, out, 64, 48, good.data(), good.size(), 0, nullptr, 0, 0, kAll, 1) == foldnd::OK,
+        "fold at offsets");
+    CHECK(foldnd_fold_at(whole, 100, 64, out, 64, 49, good.data(), good.size(), 0, nullptr, 0, 0, kAll, 1) ==
+              foldnd::BAD_LENGTH,
+          "fold output too short after its offset");
+    CHECK(foldnd_fold_at(whole, 100, 0, whole, 100, 35, good.data(), good.size(), 0, nullptr, 0, 0, kAll, 1) ==
+              foldnd::OVERLAP,
+          "fold overlap at offsets");
 }
 
 /**

@@ -118,6 +118,37 @@ inline int foldChecked(const T *columns, int64_t columnLength, T *image, int64_t
     });
 }
 
+/** True when offset lies in [0, length]: the elements from it on are [offset,
+ * length) of an array of length elements. */
+inline bool within(int64_t offset, int64_t length) { return offset >= 0 && offset <= length; }
+
+/** p advanced by offset elements (null stays null: null + n is undefined). */
+template <typename T>
+inline T *from(T *p, int64_t offset) {
+    return p == nullptr ? p : p + offset;
+}
+
+/** unfoldChecked on the elements of two arrays from an offset on (see foldnd_unfold_at). */
+template <typename T>
+inline int unfoldAt(const T *image, int64_t imageLength, int64_t imageOffset, T *columns, int64_t columnLength,
+                    int64_t columnOffset, const int64_t *descriptor, int64_t descriptorLength, int64_t first,
+                    int64_t count, int threads) noexcept {
+    if (!within(imageOffset, imageLength) || !within(columnOffset, columnLength)) return BAD_LENGTH;
+    return unfoldChecked(from(image, imageOffset), imageLength - imageOffset, from(columns, columnOffset),
+                         columnLength - columnOffset, descriptor, descriptorLength, first, count, threads);
+}
+
+/** foldChecked on the elements of two arrays from an offset on (see foldnd_fold_at). */
+template <typename T>
+inline int foldAt(const T *columns, int64_t columnLength, int64_t columnOffset, T *image, int64_t imageLength,
+                  int64_t imageOffset, const int64_t *descriptor, int64_t descriptorLength, int reduce,
+                  const T *weights, int64_t weightsLength, int64_t first, int64_t count, int threads) noexcept {
+    if (!within(columnOffset, columnLength) || !within(imageOffset, imageLength)) return BAD_LENGTH;
+    return foldChecked(from(columns, columnOffset), columnLength - columnOffset, from(image, imageOffset),
+                       imageLength - imageOffset, descriptor, descriptorLength, reduce, weights, weightsLength, first,
+                       count, threads);
+}
+
 /** The number of work items of an unfold (fold: with threads), or a negative
  * Status. */
 inline int64_t itemsChecked(const int64_t *descriptor, int64_t descriptorLength, int elementBytes, bool fold,
@@ -170,6 +201,39 @@ inline int foldnd_fold(const double *columns, int64_t columnLength, double *imag
                        int64_t weightsLength, int64_t first, int64_t count, int threads) {
     return foldnd::detail::foldChecked(columns, columnLength, image, imageLength, descriptor, descriptorLength, reduce,
                                        weights, weightsLength, first, count, threads);
+}
+
+/**
+ * foldnd_unfold and foldnd_fold on parts of arrays (the Java heap buffers that
+ * view an array from an offset on): each length counts the whole array, each
+ * offset must lie within it (else BAD_LENGTH), and the call then sees the
+ * length - offset elements from the offset on.
+ */
+inline int foldnd_unfold_at(const float *image, int64_t imageLength, int64_t imageOffset, float *columns,
+                            int64_t columnLength, int64_t columnOffset, const int64_t *descriptor,
+                            int64_t descriptorLength, int64_t first, int64_t count, int threads) {
+    return foldnd::detail::unfoldAt(image, imageLength, imageOffset, columns, columnLength, columnOffset, descriptor,
+                                    descriptorLength, first, count, threads);
+}
+inline int foldnd_unfold_at(const double *image, int64_t imageLength, int64_t imageOffset, double *columns,
+                            int64_t columnLength, int64_t columnOffset, const int64_t *descriptor,
+                            int64_t descriptorLength, int64_t first, int64_t count, int threads) {
+    return foldnd::detail::unfoldAt(image, imageLength, imageOffset, columns, columnLength, columnOffset, descriptor,
+                                    descriptorLength, first, count, threads);
+}
+inline int foldnd_fold_at(const float *columns, int64_t columnLength, int64_t columnOffset, float *image,
+                          int64_t imageLength, int64_t imageOffset, const int64_t *descriptor, int64_t descriptorLength,
+                          int reduce, const float *weights, int64_t weightsLength, int64_t first, int64_t count,
+                          int threads) {
+    return foldnd::detail::foldAt(columns, columnLength, columnOffset, image, imageLength, imageOffset, descriptor,
+                                  descriptorLength, reduce, weights, weightsLength, first, count, threads);
+}
+inline int foldnd_fold_at(const double *columns, int64_t columnLength, int64_t columnOffset, double *image,
+                          int64_t imageLength, int64_t imageOffset, const int64_t *descriptor, int64_t descriptorLength,
+                          int reduce, const double *weights, int64_t weightsLength, int64_t first, int64_t count,
+                          int threads) {
+    return foldnd::detail::foldAt(columns, columnLength, columnOffset, image, imageLength, imageOffset, descriptor,
+                                  descriptorLength, reduce, weights, weightsLength, first, count, threads);
 }
 
 /**

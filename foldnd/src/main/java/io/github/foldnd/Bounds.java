@@ -16,9 +16,11 @@ import org.bytedeco.javacpp.Pointer;
  * limit during the call changes nothing that the kernels touch (time of check is time of use).
  *
  * <ul>
- *   <li>A direct buffer is captured as its position, read once. Its limit is read once too, and the
+ *   <li>A buffer is captured as its position, read once. Its limit is read once too, and the
  *       call's elements must lie in [position, limit); since a buffer's capacity and base address
  *       never change, base + position then addresses memory the buffer owns, whatever happens next.
+ *       The same holds for a heap buffer, whose array and array offset never change either:
+ *       arrayOffset + position indexes elements of its array that it owns.
  *   <li>A JavaCPP pointer is captured as the address of its position, from its address, position,
  *       limit and capacity read once each: the position must be non-negative, the limit at or after
  *       it, and within the capacity when the capacity is known (a capacity of 0, as on a pointer
@@ -65,15 +67,13 @@ final class Bounds {
 
     private static int position(Buffer buffer, String name, long expected, boolean output) {
         notNull(buffer, name);
+        // A direct buffer's bytes are handed to the kernels as they are, so they must be in native
+        // order; a heap buffer's values are read through its array or its get (HeapFloatBuffers).
         ByteOrder order = buffer instanceof FloatBuffer f ? f.order() : ((DoubleBuffer) buffer).order();
-        if (!buffer.isDirect()) {
+        if (buffer.isDirect() && order != ByteOrder.nativeOrder()) {
             throw fail(
-                    "%s must be a direct buffer (ByteBuffer.allocateDirect(..).order(ByteOrder.nativeOrder())), "
-                            + "got a heap buffer",
-                    name);
-        }
-        if (order != ByteOrder.nativeOrder()) {
-            throw fail("%s must be in native byte order (%s), got %s", name, ByteOrder.nativeOrder(), order);
+                    "%s must be in native byte order (%s), got %s (a direct buffer is read in place)",
+                    name, ByteOrder.nativeOrder(), order);
         }
         if (output && buffer.isReadOnly()) throw fail("%s must be writable, got a read-only buffer", name);
         int position = buffer.position(), limit = buffer.limit(); // once each: see the class comment

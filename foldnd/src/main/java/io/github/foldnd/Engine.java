@@ -34,8 +34,16 @@ import org.bytedeco.javacpp.FloatPointer;
  * thread moving them during the call cannot make the call touch memory outside what was captured.
  * A pointer's position must be non-negative and its limit within its capacity, unless the capacity
  * is 0 (unknown, as for a pointer from another library): its limit is then trusted.
- * Buffers must be direct and in native byte order, and the output must not share a byte with an
- * input, on every engine. Calls are thread-safe.
+ * An output must be writable and must not share a byte with an input, on every engine. Calls are
+ * thread-safe.
+ *
+ * <p>Buffers may be direct (in native byte order) or heap buffers, in any mix. Two direct buffers
+ * are used by address, zero-copy. A heap buffer with an accessible array ({@code FloatBuffer.wrap},
+ * {@code allocate}, their slices) is used in place through that array, zero-copy, from
+ * {@code arrayOffset() + position()}. A heap buffer without one (read-only, or a view such as
+ * {@code ByteBuffer.allocate(n).asFloatBuffer()}, in either byte order) and the direct side of a
+ * call that mixes heap and direct buffers are staged through a temporary array: copied in for an
+ * input, computed into and then copied out for an output. Results are the same bit for bit.
  */
 public abstract sealed class Engine permits NativeEngine, JavaEngine {
     /** The threads of each call, or 0: {@link FoldNd#threads()} at the time of the call. */
@@ -99,31 +107,41 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
     /** unfold (im2col): image {@code g.imageShape()} to a new array of shape {@code g.columnShape()}. */
     public final float[] unfold(FoldGeometry geometry, float[] input) {
         float[] output = new float[unfoldOutputLength(geometry, input == null ? null : input.length)];
-        if (geometry.planes() > 0) unfoldKernel(geometry, input, output, threads());
+        if (geometry.planes() > 0) unfoldKernel(geometry, input, 0, output, 0, threads());
         return output;
     }
 
     /** unfold (im2col) on double: see {@link #unfold(FoldGeometry, float[])}. */
     public final double[] unfold(FoldGeometry geometry, double[] input) {
         double[] output = new double[unfoldOutputLength(geometry, input == null ? null : input.length)];
-        if (geometry.planes() > 0) unfoldKernel(geometry, input, output, threads());
+        if (geometry.planes() > 0) unfoldKernel(geometry, input, 0, output, 0, threads());
         return output;
     }
 
-    /** unfold (im2col) between direct buffers, zero-copy: writes {@code g.columnLength()} elements. */
+    /**
+     * unfold (im2col) between buffers, direct or heap (see the class description): writes
+     * {@code g.columnLength()} elements.
+     */
     public final void unfold(FoldGeometry geometry, FloatBuffer input, FloatBuffer output) {
         notNull(geometry, "geometry");
         int in = Bounds.input(input, "input", geometry.imageLength()),
                 out = Bounds.output(output, "output", geometry.columnLength());
-        if (geometry.planes() > 0) unfoldAt(geometry, input, in, output, out, threads());
+        if (geometry.planes() == 0) return;
+        if (input.isDirect() && output.isDirect()) unfoldAt(geometry, input, in, output, out, threads());
+        else HeapFloatBuffers.unfold(this, geometry, input, in, output, out, threads());
     }
 
-    /** unfold (im2col) between direct buffers, zero-copy: writes {@code g.columnLength()} elements. */
+    /**
+     * unfold (im2col) between buffers, direct or heap (see the class description): writes
+     * {@code g.columnLength()} elements.
+     */
     public final void unfold(FoldGeometry geometry, DoubleBuffer input, DoubleBuffer output) {
         notNull(geometry, "geometry");
         int in = Bounds.input(input, "input", geometry.imageLength()),
                 out = Bounds.output(output, "output", geometry.columnLength());
-        if (geometry.planes() > 0) unfoldAt(geometry, input, in, output, out, threads());
+        if (geometry.planes() == 0) return;
+        if (input.isDirect() && output.isDirect()) unfoldAt(geometry, input, in, output, out, threads());
+        else HeapDoubleBuffers.unfold(this, geometry, input, in, output, out, threads());
     }
 
     /**
@@ -159,7 +177,7 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
         float[] output = new float
                 [foldOutputLength(
                         geometry, input == null ? null : input.length, reduce, weights == null ? -1 : weights.length)];
-        if (geometry.planes() > 0) foldKernel(geometry, input, output, reduce, weights, threads());
+        if (geometry.planes() > 0) foldKernel(geometry, input, 0, output, 0, reduce, weights, threads());
         return output;
     }
 
@@ -168,28 +186,44 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
         double[] output = new double
                 [foldOutputLength(
                         geometry, input == null ? null : input.length, reduce, weights == null ? -1 : weights.length)];
-        if (geometry.planes() > 0) foldKernel(geometry, input, output, reduce, weights, threads());
+        if (geometry.planes() > 0) foldKernel(geometry, input, 0, output, 0, reduce, weights, threads());
         return output;
     }
 
-    /** fold (col2im) between direct buffers, zero-copy: writes {@code g.imageLength()} elements. */
+    /**
+     * fold (col2im) between buffers, direct or heap (see the class description): writes
+     * {@code g.imageLength()} elements.
+     */
     public final void fold(
             FoldGeometry geometry, FloatBuffer input, Reduce reduce, float[] weights, FloatBuffer output) {
         notNull(geometry, "geometry");
         int in = Bounds.input(input, "input", geometry.columnLength()),
                 out = Bounds.output(output, "output", geometry.imageLength());
         checkMerge(geometry, reduce, weights == null ? -1 : weights.length);
-        if (geometry.planes() > 0) foldAt(geometry, input, in, output, out, reduce, weights, threads());
+        if (geometry.planes() == 0) return;
+        if (input.isDirect() && output.isDirect()) {
+            foldAt(geometry, input, in, output, out, reduce, weights, threads());
+        } else {
+            HeapFloatBuffers.fold(this, geometry, input, in, output, out, reduce, weights, threads());
+        }
     }
 
-    /** fold (col2im) between direct buffers, zero-copy: writes {@code g.imageLength()} elements. */
+    /**
+     * fold (col2im) between buffers, direct or heap (see the class description): writes
+     * {@code g.imageLength()} elements.
+     */
     public final void fold(
             FoldGeometry geometry, DoubleBuffer input, Reduce reduce, double[] weights, DoubleBuffer output) {
         notNull(geometry, "geometry");
         int in = Bounds.input(input, "input", geometry.columnLength()),
                 out = Bounds.output(output, "output", geometry.imageLength());
         checkMerge(geometry, reduce, weights == null ? -1 : weights.length);
-        if (geometry.planes() > 0) foldAt(geometry, input, in, output, out, reduce, weights, threads());
+        if (geometry.planes() == 0) return;
+        if (input.isDirect() && output.isDirect()) {
+            foldAt(geometry, input, in, output, out, reduce, weights, threads());
+        } else {
+            HeapDoubleBuffers.fold(this, geometry, input, in, output, out, reduce, weights, threads());
+        }
     }
 
     /** fold (col2im) between JavaCPP pointers, zero-copy; bounds as for {@link #unfold(FoldGeometry, FloatPointer, FloatPointer)}. */
@@ -323,13 +357,24 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
 
     // ---- kernels: called only with validated arguments and at least one plane ------------------
 
-    abstract void unfoldKernel(FoldGeometry g, float[] in, float[] out, int threads);
+    // Heap arrays from an element on (inAt, outAt: 0 for the array API, a heap buffer's
+    // arrayOffset() + position() for the buffer API), with the call's elements checked to fit.
+    abstract void unfoldKernel(FoldGeometry g, float[] in, int inAt, float[] out, int outAt, int threads);
 
-    abstract void unfoldKernel(FoldGeometry g, double[] in, double[] out, int threads);
+    abstract void unfoldKernel(FoldGeometry g, double[] in, int inAt, double[] out, int outAt, int threads);
 
-    abstract void foldKernel(FoldGeometry g, float[] in, float[] out, Reduce reduce, float[] weights, int threads);
+    abstract void foldKernel(
+            FoldGeometry g, float[] in, int inAt, float[] out, int outAt, Reduce reduce, float[] weights, int threads);
 
-    abstract void foldKernel(FoldGeometry g, double[] in, double[] out, Reduce reduce, double[] weights, int threads);
+    abstract void foldKernel(
+            FoldGeometry g,
+            double[] in,
+            int inAt,
+            double[] out,
+            int outAt,
+            Reduce reduce,
+            double[] weights,
+            int threads);
 
     // Native memory (direct buffers, JavaCPP pointers) by the address of its first element, captured
     // and checked once by Bounds: the kernels never read a caller's position or limit again.

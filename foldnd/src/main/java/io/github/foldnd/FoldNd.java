@@ -34,7 +34,9 @@ import org.bytedeco.javacpp.FloatPointer;
  * <p>Every argument is checked before any native call or large allocation: bad input raises
  * {@link IllegalArgumentException} (or {@link NullPointerException} for a null argument) whose
  * message names the argument, the value received and what was expected. Inputs are never
- * modified. For repeated calls, build a {@link FoldGeometry} once and call {@link Engine} directly.
+ * modified. Buffers may be direct or heap ({@code FloatBuffer.wrap}, read-only, views of a heap
+ * ByteBuffer), in any mix; {@link Engine} says which are used in place and which are copied.
+ * For repeated calls, build a {@link FoldGeometry} once and call {@link Engine} directly.
  */
 public final class FoldNd {
     private FoldNd() {}
@@ -59,7 +61,10 @@ public final class FoldNd {
                 .unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input);
     }
 
-    /** unfold (im2col) from a direct buffer into a direct buffer, zero-copy. */
+    /**
+     * unfold (im2col) between buffers: direct (native order) or heap, in any mix, zero-copy where
+     * both are direct or a heap buffer has an accessible array (see {@link Engine}).
+     */
     public static void unfold(
             FloatBuffer input,
             long[] inputShape,
@@ -72,7 +77,10 @@ public final class FoldNd {
                 .unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input, output);
     }
 
-    /** unfold (im2col) from a direct buffer into a direct buffer, zero-copy. */
+    /**
+     * unfold (im2col) between buffers: direct (native order) or heap, in any mix, zero-copy where
+     * both are direct or a heap buffer has an accessible array (see {@link Engine}).
+     */
     public static void unfold(
             DoubleBuffer input,
             long[] inputShape,
@@ -176,7 +184,10 @@ public final class FoldNd {
                         weights);
     }
 
-    /** fold (col2im) between direct buffers, zero-copy; {@code weights} nullable. */
+    /**
+     * fold (col2im) between buffers: direct (native order) or heap, in any mix (see {@link Engine});
+     * {@code weights} nullable.
+     */
     public static void fold(
             FloatBuffer input,
             long[] inputShape,
@@ -197,7 +208,10 @@ public final class FoldNd {
                         output);
     }
 
-    /** fold (col2im) between direct buffers, zero-copy; {@code weights} nullable. */
+    /**
+     * fold (col2im) between buffers: direct (native order) or heap, in any mix (see {@link Engine});
+     * {@code weights} nullable.
+     */
     public static void fold(
             DoubleBuffer input,
             long[] inputShape,

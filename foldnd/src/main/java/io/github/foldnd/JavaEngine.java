@@ -7,7 +7,8 @@ import java.nio.FloatBuffer;
 
 /**
  * The pure-Java engine: the fallback where no native library exists for the platform, and the
- * second implementation every test compares against. Heap arrays are wrapped (no copy); native
+ * second implementation every test compares against. Heap arrays are wrapped (no copy) and read
+ * from the element the caller gives (0, or a heap buffer's arrayOffset() + position()); native
  * memory (direct buffers, JavaCPP pointers) is read through direct-buffer views of exactly the
  * span that the call captured and checked (see {@code Bounds}), never through the caller's own
  * buffer, whose position and limit another thread may move meanwhile.
@@ -37,23 +38,32 @@ final class JavaEngine extends Engine {
     }
 
     @Override
-    void unfoldKernel(FoldGeometry g, float[] in, float[] out, int threads) {
-        JavaFloatKernels.unfold(g, FloatBuffer.wrap(in), 0, FloatBuffer.wrap(out), 0, threads);
+    void unfoldKernel(FoldGeometry g, float[] in, int inAt, float[] out, int outAt, int threads) {
+        JavaFloatKernels.unfold(g, FloatBuffer.wrap(in), inAt, FloatBuffer.wrap(out), outAt, threads);
     }
 
     @Override
-    void unfoldKernel(FoldGeometry g, double[] in, double[] out, int threads) {
-        JavaDoubleKernels.unfold(g, DoubleBuffer.wrap(in), 0, DoubleBuffer.wrap(out), 0, threads);
+    void unfoldKernel(FoldGeometry g, double[] in, int inAt, double[] out, int outAt, int threads) {
+        JavaDoubleKernels.unfold(g, DoubleBuffer.wrap(in), inAt, DoubleBuffer.wrap(out), outAt, threads);
     }
 
     @Override
-    void foldKernel(FoldGeometry g, float[] in, float[] out, Reduce reduce, float[] weights, int threads) {
-        JavaFloatKernels.fold(g, FloatBuffer.wrap(in), 0, FloatBuffer.wrap(out), 0, reduce, weights, threads);
+    void foldKernel(
+            FoldGeometry g, float[] in, int inAt, float[] out, int outAt, Reduce reduce, float[] weights, int threads) {
+        JavaFloatKernels.fold(g, FloatBuffer.wrap(in), inAt, FloatBuffer.wrap(out), outAt, reduce, weights, threads);
     }
 
     @Override
-    void foldKernel(FoldGeometry g, double[] in, double[] out, Reduce reduce, double[] weights, int threads) {
-        JavaDoubleKernels.fold(g, DoubleBuffer.wrap(in), 0, DoubleBuffer.wrap(out), 0, reduce, weights, threads);
+    void foldKernel(
+            FoldGeometry g,
+            double[] in,
+            int inAt,
+            double[] out,
+            int outAt,
+            Reduce reduce,
+            double[] weights,
+            int threads) {
+        JavaDoubleKernels.fold(g, DoubleBuffer.wrap(in), inAt, DoubleBuffer.wrap(out), outAt, reduce, weights, threads);
     }
 
     @Override

@@ -174,31 +174,32 @@ final class NativeEngine extends Engine {
     }
 
     @Override
-    void unfoldKernel(FoldGeometry g, float[] in, float[] out, int threads) {
+    void unfoldKernel(FoldGeometry g, float[] in, int inAt, float[] out, int outAt, int threads) {
         long[] d = g.descriptor();
         inParts(
                 g,
                 Float.BYTES,
                 false,
                 threads,
-                (first, count) ->
-                        NativeKernels.unfold(in, in.length, out, out.length, d, d.length, first, count, threads));
+                (first, count) -> NativeKernels.unfold(
+                        in, in.length, inAt, out, out.length, outAt, d, d.length, first, count, threads));
     }
 
     @Override
-    void unfoldKernel(FoldGeometry g, double[] in, double[] out, int threads) {
+    void unfoldKernel(FoldGeometry g, double[] in, int inAt, double[] out, int outAt, int threads) {
         long[] d = g.descriptor();
         inParts(
                 g,
                 Double.BYTES,
                 false,
                 threads,
-                (first, count) ->
-                        NativeKernels.unfold(in, in.length, out, out.length, d, d.length, first, count, threads));
+                (first, count) -> NativeKernels.unfold(
+                        in, in.length, inAt, out, out.length, outAt, d, d.length, first, count, threads));
     }
 
     @Override
-    void foldKernel(FoldGeometry g, float[] in, float[] out, Reduce reduce, float[] weights, int threads) {
+    void foldKernel(
+            FoldGeometry g, float[] in, int inAt, float[] out, int outAt, Reduce reduce, float[] weights, int threads) {
         long[] d = g.descriptor();
         int r = reduce.code;
         long w = length(weights);
@@ -208,11 +209,32 @@ final class NativeEngine extends Engine {
                 true,
                 threads,
                 (first, count) -> NativeKernels.fold(
-                        in, in.length, out, out.length, d, d.length, r, weights, w, first, count, threads));
+                        in,
+                        in.length,
+                        inAt,
+                        out,
+                        out.length,
+                        outAt,
+                        d,
+                        d.length,
+                        r,
+                        weights,
+                        w,
+                        first,
+                        count,
+                        threads));
     }
 
     @Override
-    void foldKernel(FoldGeometry g, double[] in, double[] out, Reduce reduce, double[] weights, int threads) {
+    void foldKernel(
+            FoldGeometry g,
+            double[] in,
+            int inAt,
+            double[] out,
+            int outAt,
+            Reduce reduce,
+            double[] weights,
+            int threads) {
         long[] d = g.descriptor();
         int r = reduce.code;
         long w = length(weights);
@@ -222,7 +244,20 @@ final class NativeEngine extends Engine {
                 true,
                 threads,
                 (first, count) -> NativeKernels.fold(
-                        in, in.length, out, out.length, d, d.length, r, weights, w, first, count, threads));
+                        in,
+                        in.length,
+                        inAt,
+                        out,
+                        out.length,
+                        outAt,
+                        d,
+                        d.length,
+                        r,
+                        weights,
+                        w,
+                        first,
+                        count,
+                        threads));
     }
 
     // ---- native memory: the captured addresses, zero-copy, no critical region ----------------------

@@ -47,15 +47,19 @@ final class NativeKernels {
     static void load() {}
 
     // ---- heap arrays: in a critical region (no copy), for the work items [first, first + count) ------
-    // of the call at a time, so that each region is short (see NativeEngine.CRITICAL_BYTES).
+    // of the call at a time, so that each region is short (see NativeEngine.CRITICAL_BYTES). Each
+    // array is used from an offset on (a heap buffer's arrayOffset() + position()); its length is
+    // the whole array's, and the native side checks the offset against it (api.h, foldnd_unfold_at).
 
     @CriticalRegion
-    @Name("foldnd_unfold")
+    @Name("foldnd_unfold_at")
     static native int unfold(
             @Const float[] image,
             long imageLength,
+            long imageOffset,
             float[] columns,
             long columnLength,
+            long columnOffset,
             @Cast("const int64_t*") long[] descriptor,
             long descriptorLength,
             long first,
@@ -63,12 +67,14 @@ final class NativeKernels {
             int threads);
 
     @CriticalRegion
-    @Name("foldnd_unfold")
+    @Name("foldnd_unfold_at")
     static native int unfold(
             @Const double[] image,
             long imageLength,
+            long imageOffset,
             double[] columns,
             long columnLength,
+            long columnOffset,
             @Cast("const int64_t*") long[] descriptor,
             long descriptorLength,
             long first,
@@ -76,12 +82,14 @@ final class NativeKernels {
             int threads);
 
     @CriticalRegion
-    @Name("foldnd_fold")
+    @Name("foldnd_fold_at")
     static native int fold(
             @Const float[] columns,
             long columnLength,
+            long columnOffset,
             float[] image,
             long imageLength,
+            long imageOffset,
             @Cast("const int64_t*") long[] descriptor,
             long descriptorLength,
             int reduce,
@@ -92,12 +100,14 @@ final class NativeKernels {
             int threads);
 
     @CriticalRegion
-    @Name("foldnd_fold")
+    @Name("foldnd_fold_at")
     static native int fold(
             @Const double[] columns,
             long columnLength,
+            long columnOffset,
             double[] image,
             long imageLength,
+            long imageOffset,
             @Cast("const int64_t*") long[] descriptor,
             long descriptorLength,
             int reduce,

@@ -13,7 +13,8 @@ import org.bytedeco.javacpp.FloatPointer;
 
 /**
  * Fuzzes the public API with Jazzer: arbitrary shapes and parameters (mostly invalid), wrong
- * lengths, buffer positions, limits and capacities, read-only and heap buffers, pointers, merges,
+ * lengths, buffer positions, limits and capacities, read-only, heap and direct buffers in any mix
+ * (heap ones over part of an array, read-only, or views of a heap ByteBuffer), pointers, merges,
  * weights, on every engine. For every input the only acceptable outcomes are
  * IllegalArgumentException / NullPointerException, or the definition's result, bit for bit, with
  * the memory around the output untouched. Anything else (another exception, a difference, a JVM
@@ -59,9 +60,10 @@ class ApiFuzzTest {
         float[] input = new float[(int) Math.max(0, in + data.consumeInt(-2, 2))];
         for (int i = 0; i < input.length; i++) input[i] = data.consumeInt(-100, 100) / 8f;
         int memory = data.consumeInt(0, 2), lead = data.consumeInt(0, 3), slack = data.consumeInt(-2, 3);
-        boolean readOnly = data.consumeInt(0, 15) == 0, heap = data.consumeInt(0, 15) == 0;
+        boolean readOnly = data.consumeInt(0, 15) == 0;
+        int srcKind = data.consumeInt(0, 7), dstKind = data.consumeInt(0, 7); // see buffer(): half are direct
         if (memory > 0 && data.consumeInt(0, 7) == 0) { // another thread moves the output's bounds meanwhile
-            for (Engine e : Engine.available()) raced(e, g, fold, input, reduce, weights, memory == 2);
+            for (Engine e : Engine.available()) raced(e, g, fold, input, reduce, weights, memory == 2, dstKind);
             return;
         }
         float[] expected = null;
@@ -69,7 +71,7 @@ class ApiFuzzTest {
         for (Engine e : Engine.available()) {
             float[] result;
             try {
-                result = call(e, g, fold, input, reduce, weights, memory, lead, slack, readOnly, heap);
+                result = call(e, g, fold, input, reduce, weights, memory, lead, slack, readOnly, srcKind, dstKind);
             } catch (IllegalArgumentException | NullPointerException refused) {
                 result = null;
             }
@@ -95,13 +97,16 @@ class ApiFuzzTest {
             int lead,
             int slack,
             boolean readOnly,
-            boolean heap) {
+            int srcKind,
+            int dstKind) {
         long outLength = fold ? g.imageLength() : g.columnLength();
         if (memory == 0) return fold ? e.fold(g, input, reduce, weights) : e.unfold(g, input);
         int capacity = (int) Math.max(0, lead + outLength + slack) + 4;
         if (memory == 1) {
-            FloatBuffer src = direct(input.length + lead, heap).put(lead, input).position(lead);
-            FloatBuffer dst = direct(capacity, heap);
+            FloatBuffer src =
+                    buffer(input.length + lead, srcKind).put(lead, input).position(lead);
+            if (srcKind == 1) src = src.asReadOnlyBuffer(); // a heap input without an accessible array
+            FloatBuffer dst = buffer(capacity, dstKind);
             for (int i = 0; i < capacity; i++) dst.put(i, -7f);
             dst.position(lead).limit((int) Math.min(capacity, Math.max(lead, lead + outLength + slack)));
             FloatBuffer target = readOnly ? dst.asReadOnlyBuffer() : dst;
@@ -154,7 +159,14 @@ class ApiFuzzTest {
      * the result itself is not compared.)
      */
     private static void raced(
-            Engine e, FoldGeometry g, boolean fold, float[] input, Reduce reduce, float[] weights, boolean pointer) {
+            Engine e,
+            FoldGeometry g,
+            boolean fold,
+            float[] input,
+            Reduce reduce,
+            float[] weights,
+            boolean pointer,
+            int kind) {
         int capacity = (int) (fold ? g.imageLength() : g.columnLength()) + 4;
         FloatBuffer all;
         Object dst;
@@ -163,6 +175,13 @@ class ApiFuzzTest {
             memory = new FloatPointer(capacity + 2 * GUARD);
             all = memory.asBuffer();
             dst = memory.getPointer(GUARD).capacity(capacity).limit(capacity);
+        } else if (kind <= 1) { // a heap buffer over part of an array, used in place
+            all = FloatBuffer.wrap(new float[capacity + 2 * GUARD]);
+            dst = all.slice(GUARD, capacity);
+        } else if (kind <= 3) { // a view of a heap ByteBuffer, written through a copy
+            ByteBuffer bytes = ByteBuffer.allocate((capacity + 2 * GUARD) * 4);
+            all = bytes.asFloatBuffer();
+            dst = bytes.slice(GUARD * 4, capacity * 4).asFloatBuffer();
         } else {
             all = ByteBuffer.allocateDirect((capacity + 2 * GUARD) * 4)
                     .order(ByteOrder.nativeOrder())
@@ -170,7 +189,7 @@ class ApiFuzzTest {
             dst = all.slice(GUARD, capacity);
         }
         for (int i = 0; i < all.capacity(); i++) all.put(i, -7f);
-        FloatBuffer src = direct(input.length, false).put(0, input);
+        FloatBuffer src = Harness.directFloats(input.length).put(0, input);
         FloatPointer srcP = new FloatPointer(input.length).put(input);
         AtomicBoolean stop = new AtomicBoolean();
         Thread racer = racer(dst, capacity, stop);
@@ -213,8 +232,21 @@ class ApiFuzzTest {
         return r;
     }
 
-    private static FloatBuffer direct(int n, boolean heap) {
-        return heap ? FloatBuffer.allocate(n) : Harness.directFloats(n);
+    /**
+     * n floats of a kind: 0 a heap buffer over part of an array (array offset 3), 1 a whole heap
+     * array (made read-only when an input), 2 and 3 views of a heap ByteBuffer in native and in the
+     * other byte order (no array), 4 to 7 a direct buffer.
+     */
+    private static FloatBuffer buffer(int n, int kind) {
+        return switch (kind) {
+            case 0 -> FloatBuffer.wrap(new float[n + 3]).position(3).slice();
+            case 1 -> FloatBuffer.allocate(n);
+            case 2, 3 ->
+                ByteBuffer.allocate(n * 4)
+                        .order(kind == 2 ? ByteOrder.nativeOrder() : HeapBufferTest.swapped())
+                        .asFloatBuffer();
+            default -> Harness.directFloats(n);
+        };
     }
 
     /** The definition's result, in the geometry's column layout. */

@@ -97,6 +97,90 @@ class BoundaryAttackTest {
         }
     }
 
+    /**
+     * The same race on heap outputs: one over part of an array (used in place, from its array
+     * offset), and a view of a heap ByteBuffer (no array: computed into a copy, then copied out).
+     * The guards are the rest of the same array or bytes.
+     */
+    @ParameterizedTest
+    @MethodSource("io.github.foldnd.Harness#engines")
+    void racingHeapBufferBoundsNeverMoveAWriteOutsideTheBuffer(Engine e) throws Exception {
+        for (boolean fold : new boolean[] {false, true}) {
+            for (boolean view : new boolean[] {false, true}) {
+                FoldGeometry g = fold ? FOLD : UNFOLD;
+                int in = (int) (fold ? g.columnLength() : g.imageLength()),
+                        out = (int) (fold ? g.imageLength() : g.columnLength());
+                int span = out + 31;
+                FloatBuffer whole, output;
+                if (view) {
+                    ByteBuffer bytes = ByteBuffer.allocate((GUARD + span + GUARD) * 4);
+                    whole = bytes.asFloatBuffer();
+                    output = bytes.slice(GUARD * 4, span * 4).asFloatBuffer();
+                } else {
+                    whole = FloatBuffer.wrap(new float[GUARD + span + GUARD]);
+                    output = whole.slice(GUARD, span);
+                }
+                fill(whole, SENTINEL);
+                FloatBuffer input = FloatBuffer.allocate(in);
+                for (int i = 0; i < in; i++) input.put(i, i);
+                Random r = new Random(43);
+                Throwable failure = race(
+                        fold ? () -> e.fold(g, input, Reduce.SUM, null, output) : () -> e.unfold(g, input, output),
+                        () -> {
+                            int p = r.nextInt(32);
+                            output.limit(r.nextInt(4) == 0 ? r.nextInt(span + 1) : span);
+                            output.position(Math.min(p, output.limit()));
+                        });
+                String what = e + " fold=" + fold + " view=" + view;
+                assertEquals(null, failure, () -> what + ": unexpected " + failure);
+                assertGuards(whole, GUARD, GUARD + span, what);
+            }
+        }
+    }
+
+    /**
+     * A racing heap input, over part of an array (in place) or a view (copied in): the call reads
+     * only the elements from the position it captured. The rest of the array holds a marker that
+     * an unfold would copy into its output had it read there.
+     */
+    @ParameterizedTest
+    @MethodSource("io.github.foldnd.Harness#engines")
+    void racingHeapInputBoundsNeverMoveAReadOutsideTheBuffer(Engine e) throws Exception {
+        float marker = 1e30f;
+        for (boolean view : new boolean[] {false, true}) {
+            int span = 32 + 31;
+            FloatBuffer whole, input;
+            if (view) {
+                ByteBuffer bytes =
+                        ByteBuffer.allocate((GUARD + span + GUARD) * 4).order(ByteOrder.nativeOrder());
+                whole = bytes.asFloatBuffer();
+                input = bytes.slice(GUARD * 4, span * 4)
+                        .order(ByteOrder.nativeOrder())
+                        .asFloatBuffer();
+            } else {
+                whole = FloatBuffer.wrap(new float[GUARD + span + GUARD]);
+                input = whole.slice(GUARD, span);
+            }
+            fill(whole, marker);
+            for (int i = 0; i < span; i++) input.put(i, i);
+            FloatBuffer output = FloatBuffer.allocate(72);
+            Random r = new Random(44);
+            Throwable failure = race(
+                    () -> {
+                        e.unfold(UNFOLD, input, output);
+                        for (int i = 0; i < 72; i++) {
+                            if (output.get(i) == marker) throw new AssertionError("read outside the input");
+                        }
+                    },
+                    () -> {
+                        int p = r.nextInt(32);
+                        input.limit(r.nextInt(4) == 0 ? r.nextInt(span + 1) : p + 32); // mostly exactly 32 elements
+                        input.position(Math.min(p, input.limit()));
+                    });
+            assertEquals(null, failure, () -> e + " view=" + view + ": unexpected " + failure);
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("io.github.foldnd.Harness#engines")
     void racingPointerBoundsNeverMoveAWriteOutsideThePointer(Engine e) throws Exception {

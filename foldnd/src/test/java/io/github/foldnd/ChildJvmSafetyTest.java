@@ -71,11 +71,12 @@ class ChildJvmSafetyTest {
         FoldGeometry g = FoldGeometry.builder().kernelSize(2, 2).forUnfold(1, 2, 3, 3);
         long[] d = g.descriptor();
         float[] in = new float[18], out = new float[32];
-        assertEquals(NativeStatus.BAD_THREADS.code, NativeKernels.unfold(in, 18, out, 32, d, d.length, 0, 2, 5000));
-        assertEquals(NativeStatus.BAD_THREADS.code, NativeKernels.unfold(in, 18, out, 32, d, d.length, 0, 2, 0));
+        assertEquals(
+                NativeStatus.BAD_THREADS.code, NativeKernels.unfold(in, 18, 0, out, 32, 0, d, d.length, 0, 2, 5000));
+        assertEquals(NativeStatus.BAD_THREADS.code, NativeKernels.unfold(in, 18, 0, out, 32, 0, d, d.length, 0, 2, 0));
         assertEquals(
                 NativeStatus.OK.code,
-                NativeKernels.unfold(in, 18, out, 32, d, d.length, 0, 2, Threads.MAX),
+                NativeKernels.unfold(in, 18, 0, out, 32, 0, d, d.length, 0, 2, Threads.MAX),
                 "at the cap");
     }
 

@@ -43,6 +43,8 @@ public final class Harness {
     public enum Memory {
         HEAP_ARRAY,
         DIRECT_BUFFER,
+        /** A heap buffer over part of an array: a nonzero array offset and a nonzero position. */
+        HEAP_BUFFER,
         POINTER
     }
 
@@ -90,6 +92,14 @@ public final class Harness {
                 in.verifyUnchanged(input);
                 yield res.contents();
             }
+            case HEAP_BUFFER -> {
+                HeapRegion in = HeapRegion.of(t, input, input.length),
+                        res = HeapRegion.of(t, null, (int) g.columnLength());
+                if (t == DType.FLOAT) e.unfold(g, in.floats(), res.floats());
+                else e.unfold(g, in.doubles(), res.doubles());
+                in.verifyUnchanged(input);
+                yield res.contents();
+            }
             case POINTER -> {
                 Region in = Region.of(t, input, input.length), res = Region.of(t, null, (int) g.columnLength());
                 if (t == DType.FLOAT) e.unfold(g, in.floatPointer(), res.floatPointer());
@@ -117,6 +127,15 @@ public final class Harness {
             }
             case DIRECT_BUFFER -> {
                 Region in = Region.of(t, input, input.length), res = Region.of(t, null, (int) g.imageLength());
+                if (t == DType.FLOAT)
+                    e.fold(g, in.floats(), r, weights == null ? null : toFloat(weights), res.floats());
+                else e.fold(g, in.doubles(), r, weights, res.doubles());
+                in.verifyUnchanged(input);
+                yield res.contents();
+            }
+            case HEAP_BUFFER -> {
+                HeapRegion in = HeapRegion.of(t, input, input.length),
+                        res = HeapRegion.of(t, null, (int) g.imageLength());
                 if (t == DType.FLOAT)
                     e.fold(g, in.floats(), r, weights == null ? null : toFloat(weights), res.floats());
                 else e.fold(g, in.doubles(), r, weights, res.doubles());
@@ -183,6 +202,43 @@ public final class Harness {
             double[] v = new double[n];
             for (int i = 0; i < n; i++) v[i] = get(GUARD + i);
             return v;
+        }
+
+        void verifyUnchanged(double[] values) {
+            assertArrayEquals(values, contents(), "input buffer modified");
+        }
+    }
+
+    /**
+     * A heap array holding GUARD sentinels, then the region, then GUARD sentinels; its buffers are
+     * slices from element 2 (array offset 2) at position GUARD - 2, limit GUARD - 2 + n.
+     */
+    record HeapRegion(DType type, float[] f, double[] d, int n) {
+        static HeapRegion of(DType type, double[] values, int n) {
+            double[] all = new double[n + 2 * GUARD];
+            for (int i = 0; i < all.length; i++)
+                all[i] = values != null && i >= GUARD && i < GUARD + n ? values[i - GUARD] : SENTINEL;
+            return type == DType.FLOAT
+                    ? new HeapRegion(type, toFloat(all), null, n)
+                    : new HeapRegion(type, null, all, n);
+        }
+
+        FloatBuffer floats() {
+            return FloatBuffer.wrap(f).position(2).slice().position(GUARD - 2).limit(GUARD - 2 + n);
+        }
+
+        DoubleBuffer doubles() {
+            return DoubleBuffer.wrap(d).position(2).slice().position(GUARD - 2).limit(GUARD - 2 + n);
+        }
+
+        /** The region, after checking that the guards are intact. */
+        double[] contents() {
+            double[] all = type == DType.FLOAT ? toDouble(f) : d;
+            for (int i = 0; i < GUARD; i++) {
+                assertEquals(SENTINEL, all[i], "write before the output region");
+                assertEquals(SENTINEL, all[GUARD + n + i], "write after the output region");
+            }
+            return Arrays.copyOfRange(all, GUARD, GUARD + n);
         }
 
         void verifyUnchanged(double[] values) {

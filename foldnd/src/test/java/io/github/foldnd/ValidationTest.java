@@ -231,16 +231,50 @@ class ValidationTest {
                 "the unfold output would have 3221258240 elements",
                 "use the buffer API"));
         // buffers
+        // Heap buffers are accepted (HeapBufferTest); they are checked as direct ones are.
         c.add(new Case(
-                "heap input buffer",
+                "read-only heap output",
                 iae,
-                e -> e.unfold(image(), FloatBuffer.allocate(32), Harness.directFloats(72)),
-                "input must be a direct buffer"));
+                e -> e.unfold(
+                        image(),
+                        FloatBuffer.allocate(32),
+                        FloatBuffer.allocate(72).asReadOnlyBuffer()),
+                "output must be writable, got a read-only buffer"));
         c.add(new Case(
-                "heap output buffer",
+                "heap output too small",
                 iae,
-                e -> e.unfold(image(), Harness.directFloats(32), FloatBuffer.allocate(72)),
-                "output must be a direct buffer"));
+                e -> e.unfold(image(), FloatBuffer.allocate(32), FloatBuffer.wrap(new float[80], 9, 71)),
+                "output must have at least 72 elements remaining, got 71",
+                "position 9"));
+        c.add(new Case(
+                "heap view input remaining",
+                iae,
+                e -> e.unfold(image(), ByteBuffer.allocate(160).asFloatBuffer().position(4), Harness.directFloats(72)),
+                "input must have 32 elements remaining",
+                "got 36"));
+        c.add(new Case(
+                "output over the input's array",
+                iae,
+                e -> {
+                    float[] shared = new float[110];
+                    e.unfold(image(), FloatBuffer.wrap(shared, 0, 32), FloatBuffer.wrap(shared, 31, 79));
+                },
+                "output must not overlap input in memory",
+                "elements [31, 103)",
+                "elements [0, 32)"));
+        c.add(new Case(
+                "output over the weights",
+                iae,
+                e -> {
+                    float[] weights = new float[4];
+                    e.fold(
+                            FoldGeometry.forFold(new long[] {1, 4, 1}, new int[] {2, 2}, K, ONE, ZERO, ONE),
+                            FloatBuffer.allocate(4),
+                            Reduce.SUM,
+                            weights,
+                            FloatBuffer.wrap(weights));
+                },
+                "output must not overlap weights in memory"));
         c.add(new Case(
                 "read-only output",
                 iae,
@@ -274,7 +308,8 @@ class ValidationTest {
                 "fold heap buffers",
                 iae,
                 e -> e.fold(columns(), DoubleBuffer.allocate(1), Reduce.SUM, null, DoubleBuffer.allocate(1)),
-                "input must be a direct buffer"));
+                "input must have 72 elements remaining",
+                "got 1"));
         c.add(new Case(
                 "same buffer",
                 iae,
