@@ -91,34 +91,42 @@ class EngineSelectionTest {
             for (int i = 0; i < columns; i++) colsF[i] = (float) cols[i];
             for (int i = 0; i < kernels; i++) weightsF[i] = (float) weights[i];
 
-            ByteBuffer in = direct(image), out = direct(new double[columns]);
-            LargeSpans.unfoldDoubles(u, NativeMemory.base(in), NativeMemory.base(out), 3);
+            ByteBuffer out = planeByPlane(
+                    direct(image), columns * Double.BYTES, (in, to) -> LargeSpans.unfoldDoubles(u, in, to, 3));
             assertArrayEquals(Engine.pureJava().unfold(u, image), doubles(out), "unfold, doubles, " + layout);
-            ByteBuffer inF = direct(imageF), outF = direct(new float[columns]);
-            LargeSpans.unfoldFloats(u, NativeMemory.base(inF), NativeMemory.base(outF), 3);
+            ByteBuffer outF = planeByPlane(
+                    direct(imageF), columns * Float.BYTES, (in, to) -> LargeSpans.unfoldFloats(u, in, to, 3));
             assertArrayEquals(Engine.pureJava().unfold(u, imageF), floats(outF), "unfold, floats, " + layout);
             for (Reduce reduce : Reduce.values()) {
                 for (boolean weighted : new boolean[] {false, true}) {
                     String what = "fold " + reduce + (weighted ? " weighted, " : ", ") + layout;
-                    in = direct(cols);
-                    out = direct(new double[images]);
-                    LargeSpans.foldDoubles(
-                            f, NativeMemory.base(in), NativeMemory.base(out), reduce, weighted ? weights : null, 3);
-                    assertArrayEquals(
-                            Engine.pureJava().fold(f, cols, reduce, weighted ? weights : null),
-                            doubles(out),
-                            what + ", doubles");
-                    inF = direct(colsF);
-                    outF = direct(new float[images]);
-                    LargeSpans.foldFloats(
-                            f, NativeMemory.base(inF), NativeMemory.base(outF), reduce, weighted ? weightsF : null, 3);
-                    assertArrayEquals(
-                            Engine.pureJava().fold(f, colsF, reduce, weighted ? weightsF : null),
-                            floats(outF),
-                            what + ", floats");
+                    double[] w = weighted ? weights : null;
+                    float[] wF = weighted ? weightsF : null;
+                    out = planeByPlane(
+                            direct(cols),
+                            images * Double.BYTES,
+                            (in, to) -> LargeSpans.foldDoubles(f, in, to, reduce, w, 3));
+                    assertArrayEquals(Engine.pureJava().fold(f, cols, reduce, w), doubles(out), what + ", doubles");
+                    outF = planeByPlane(
+                            direct(colsF),
+                            images * Float.BYTES,
+                            (in, to) -> LargeSpans.foldFloats(f, in, to, reduce, wF, 3));
+                    assertArrayEquals(Engine.pureJava().fold(f, colsF, reduce, wF), floats(outF), what + ", floats");
                 }
             }
         }
+    }
+
+    /** A LargeSpans loop of the test, between the native addresses in and out. */
+    private interface Spans {
+        void run(long in, long out);
+    }
+
+    /** Runs spans from in into a new zeroed direct buffer of outBytes (native order), and returns that buffer. */
+    private static ByteBuffer planeByPlane(ByteBuffer in, int outBytes, Spans spans) {
+        ByteBuffer out = ByteBuffer.allocateDirect(outBytes).order(ByteOrder.nativeOrder());
+        spans.run(NativeMemory.base(in), NativeMemory.base(out));
+        return out;
     }
 
     private static ByteBuffer direct(double[] values) {

@@ -4,9 +4,9 @@ import io.github.foldnd.FoldNd;
 import io.github.foldnd.conv.ConvNd;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
-import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.BoolPointer;
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.pytorch.T_TensorTensorTensor_T;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorOptions;
@@ -17,31 +17,20 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
 import org.nd4j.linalg.factory.Nd4j;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * ConvNd's three products on ResNet-like layers (float32, batch 8, default threads), against
  * PyTorch's convolution and its autograd backward (at::convolution / at::convolution_backward,
  * each gradient asked for alone) and ND4J's conv2d, in the same run.
  */
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 2, time = 1)
-@Measurement(iterations = 3, time = 1)
-@Fork(
-        value = 1,
-        jvmArgsAppend = {"-Xmx8g"})
-public class ConvBenchmark {
+@Fork(jvmArgsAppend = "-Xmx8g")
+public class ConvBenchmark extends SuiteBenchmark {
     /** A layer: batch, channels in and out, image size, kernel, stride; padding keeps 3x3 "same". */
     public enum Layer {
         RES2_64(8, 64, 64, 56, 3, 1),
@@ -92,6 +81,9 @@ public class ConvBenchmark {
         ByteBuffer xm, wm, bm, gym;
         FloatBuffer x, w, b, gy, y, gx, gw, gb;
         final int[] one = {1, 1};
+        // The layer's arguments to ConvNd, made once here rather than on every measured call.
+        long[] xShape, wShape, yShape;
+        int[] stride, padding, inputSize, kernelSize;
 
         @Setup(Level.Trial)
         public void setUp() {
@@ -107,6 +99,13 @@ public class ConvBenchmark {
             gx = Data.direct(length(layer.xShape()), 4).asFloatBuffer();
             gw = Data.direct(length(layer.wShape()), 4).asFloatBuffer();
             gb = Data.direct(layer.out, 4).asFloatBuffer();
+            xShape = layer.xShape();
+            wShape = layer.wShape();
+            yShape = layer.yShape();
+            stride = layer.stride2();
+            padding = layer.padding2();
+            inputSize = new int[] {layer.size, layer.size};
+            kernelSize = new int[] {layer.kernel, layer.kernel};
         }
 
         static long length(long[] shape) {
@@ -140,6 +139,12 @@ public class ConvBenchmark {
             padding = new long[] {p.layer.kernel / 2, p.layer.kernel / 2};
             inputOnly = mask(true, false, false);
             weightOnly = mask(false, true, true);
+        }
+
+        /** at::convolution_backward from gy, computing the gradients that outputMask asks for. */
+        T_TensorTensorTensor_T backward(BoolPointer outputMask) {
+            return torch.convolution_backward(
+                    gy, x, w, new long[] {b.size(0)}, stride, padding, dilation, false, outputPadding, 1, outputMask);
         }
     }
 
@@ -180,50 +185,19 @@ public class ConvBenchmark {
 
     @Benchmark
     public Object foldndForward(Problem p) {
-        ConvNd.forward(
-                p.x,
-                p.layer.xShape(),
-                p.w,
-                p.layer.wShape(),
-                p.b,
-                p.layer.stride2(),
-                p.layer.padding2(),
-                p.one,
-                1,
-                p.y);
+        ConvNd.forward(p.x, p.xShape, p.w, p.wShape, p.b, p.stride, p.padding, p.one, 1, p.y);
         return p.y;
     }
 
     @Benchmark
     public Object foldndBackwardInput(Problem p) {
-        ConvNd.backwardInput(
-                p.gy,
-                p.layer.yShape(),
-                p.w,
-                p.layer.wShape(),
-                new int[] {p.layer.size, p.layer.size},
-                p.layer.stride2(),
-                p.layer.padding2(),
-                p.one,
-                1,
-                p.gx);
+        ConvNd.backwardInput(p.gy, p.yShape, p.w, p.wShape, p.inputSize, p.stride, p.padding, p.one, 1, p.gx);
         return p.gx;
     }
 
     @Benchmark
     public Object foldndBackwardWeight(Problem p) {
-        ConvNd.backwardWeight(
-                p.x,
-                p.layer.xShape(),
-                p.gy,
-                p.layer.yShape(),
-                new int[] {p.layer.kernel, p.layer.kernel},
-                p.layer.stride2(),
-                p.layer.padding2(),
-                p.one,
-                1,
-                p.gw,
-                p.gb);
+        ConvNd.backwardWeight(p.x, p.xShape, p.gy, p.yShape, p.kernelSize, p.stride, p.padding, p.one, 1, p.gw, p.gb);
         return p.gw;
     }
 
@@ -235,34 +209,12 @@ public class ConvBenchmark {
 
     @Benchmark
     public Object pytorchBackwardInput(TorchPeer t) {
-        return torch.convolution_backward(
-                t.gy,
-                t.x,
-                t.w,
-                new long[] {t.b.size(0)},
-                t.stride,
-                t.padding,
-                t.dilation,
-                false,
-                t.outputPadding,
-                1,
-                t.inputOnly);
+        return t.backward(t.inputOnly);
     }
 
     @Benchmark
     public Object pytorchBackwardWeight(TorchPeer t) {
-        return torch.convolution_backward(
-                t.gy,
-                t.x,
-                t.w,
-                new long[] {t.b.size(0)},
-                t.stride,
-                t.padding,
-                t.dilation,
-                false,
-                t.outputPadding,
-                1,
-                t.weightOnly);
+        return t.backward(t.weightOnly);
     }
 
     @Benchmark

@@ -5,21 +5,15 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The floor: a parallel copy on all of foldnd's threads of a buffer far larger than the last-level
@@ -31,15 +25,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@link Pointer#memcpy}), as fold's own team splits its work. The copy lives here, with the
  * benchmarks, not in the library: nothing but this yardstick needs it.
  */
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 2, time = 1)
-@Measurement(iterations = 3, time = 1)
-@Fork(
-        value = 1,
-        jvmArgsAppend = {"-Xmx2g"})
+@Fork(jvmArgsAppend = "-Xmx2g")
 @State(Scope.Benchmark)
-public class CopyFloorBenchmark {
+public class CopyFloorBenchmark extends SuiteBenchmark {
     /** 64 Mi floats = 256 MiB each way. */
     public static final long ELEMENTS = 64L << 20;
 

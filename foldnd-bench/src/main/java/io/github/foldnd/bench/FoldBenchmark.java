@@ -2,31 +2,15 @@ package io.github.foldnd.bench;
 
 import io.github.foldnd.Engine;
 import io.github.foldnd.Reduce;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * fold (col2im), float32, summing overlaps, default threads: foldnd's engines on each memory kind,
  * and the peers on the same problem ({@link Problem}). Each benchmark runs in its own fork.
  */
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 2, time = 1)
-@Measurement(iterations = 3, time = 1)
-@Fork(
-        value = 1,
-        jvmArgsAppend = {"-Xmx8g"})
-public class FoldBenchmark {
-    static Engine nativeEngine() {
-        return Engine.nativeEngine().orElseThrow();
-    }
-
+@Fork(jvmArgsAppend = "-Xmx8g")
+public class FoldBenchmark extends SuiteBenchmark {
     @Benchmark
     public Object nativeBuffer(Problem p) {
         nativeEngine().fold(p.geometry, p.columns, Reduce.SUM, null, p.image);

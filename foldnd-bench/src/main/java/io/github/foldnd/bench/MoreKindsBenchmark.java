@@ -5,35 +5,23 @@ import io.github.foldnd.FoldGeometry;
 import io.github.foldnd.Reduce;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
-import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * What the main benchmarks leave out: float64, the pure-Java engine on buffers, the 3-d volume and
  * the other merges, on a few cases; both engines.
  */
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 2, time = 1)
-@Measurement(iterations = 3, time = 1)
-@Fork(
-        value = 1,
-        jvmArgsAppend = {"-Xmx8g"})
+@Fork(jvmArgsAppend = "-Xmx8g")
 @State(Scope.Benchmark)
-public class MoreKindsBenchmark {
+public class MoreKindsBenchmark extends SuiteBenchmark {
     @Param({"RES2_3X3", "VOLUME_3D"})
     public Case shape;
 

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -24,17 +25,14 @@ import org.knowm.xchart.style.Styler;
  * Usage: {@code Report results.json outputDirectory}; see README, Benchmarks.
  */
 public final class Report {
-    /** Cases the fold/unfold targets are taken over: the convolution layers and the images. */
-    static final List<String> TARGET_CASES = List.of(
-            "CONV1_7X7S2",
-            "RES2_3X3",
-            "RES3_3X3S2",
-            "VGG4_3X3",
-            "RES5_3X3",
-            "RES2_3X3_BATCH1",
-            "DILATED_3X3",
-            "IMAGE_16X16S1",
-            "IMAGE_32X32S16");
+    /**
+     * Cases the fold/unfold targets are taken over: the convolution layers and the images, which are
+     * the 2-d cases (in Case's order, the layers first), not the 1-d frames or the 3-d volume.
+     */
+    static final List<String> TARGET_CASES = Arrays.stream(Case.values())
+            .filter(c -> c.size.length == 2)
+            .map(Case::name)
+            .toList();
 
     static final List<String> CONV_CASES = TARGET_CASES.subList(0, 7);
 

@@ -8,29 +8,20 @@ import java.nio.FloatBuffer;
 import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.FloatPointer;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * What crossing into native code costs: a tiny fold, (1, 4, 9) columns into a 4x4 image (2x2
  * kernel), per memory kind, on the native engine and on pure Java. Run with {@code -prof gc} to see
  * the bytes allocated per call (the buffer and pointer paths allocate none).
  */
-@BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 2, time = 1)
-@Measurement(iterations = 3, time = 1)
-@Fork(1)
 @State(Scope.Benchmark)
-public class TinyCallBenchmark {
+public class TinyCallBenchmark extends SuiteBenchmark {
     static final long[] SHAPE = {1, 4, 9};
     static final int[] SIZE = {4, 4}, K = {2, 2}, ONE = {1, 1}, ZERO = {0, 0};
 

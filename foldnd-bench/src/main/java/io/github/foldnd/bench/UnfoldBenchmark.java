@@ -1,31 +1,15 @@
 package io.github.foldnd.bench;
 
 import io.github.foldnd.Engine;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * unfold (im2col), float32, default threads: foldnd's engines on each memory kind,
  * and the peers on the same problem ({@link Problem}). Each benchmark runs in its own fork.
  */
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 2, time = 1)
-@Measurement(iterations = 3, time = 1)
-@Fork(
-        value = 1,
-        jvmArgsAppend = {"-Xmx8g"})
-public class UnfoldBenchmark {
-    static Engine nativeEngine() {
-        return Engine.nativeEngine().orElseThrow();
-    }
-
+@Fork(jvmArgsAppend = "-Xmx8g")
+public class UnfoldBenchmark extends SuiteBenchmark {
     @Benchmark
     public Object nativeBuffer(Problem p) {
         nativeEngine().unfold(p.geometry, p.image, p.columns);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import io.github.foldnd.Engine;
 import io.github.foldnd.Reduce;
 import java.nio.FloatBuffer;
+import java.util.function.Function;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,23 +25,8 @@ class BenchmarkSanityTest {
     @EnumSource(value = Case.class, names = "VOLUME_3D", mode = EnumSource.Mode.EXCLUDE)
     void foldBenchmarkBodiesAgree(Case c) {
         FoldBenchmark b = new FoldBenchmark();
-        Problem p = new Problem();
-        p.shape = c;
-        p.setUp();
-        float[] expected = (float[]) b.javaArray(p);
-        assertArrayEquals(expected, (float[]) b.nativeArray(p), c + " native array");
-        b.nativeBuffer(p);
-        assertArrayEquals(expected, read(p.image), c + " native buffer");
-        p.image.clear();
-        zero(p.image);
-        b.nativePointer(p);
-        assertArrayEquals(expected, read(p.image), c + " native pointer");
-
-        Problem.Torch t = new Problem.Torch();
-        t.setUp(p);
-        zero(p.image);
-        assertNotNull((Tensor) b.pytorch(t));
-        assertArrayEquals(expected, read(p.image), c + " PyTorch into the same memory");
+        Problem p = problem(c);
+        foldndAndPyTorchAgree(p, p.image, b::javaArray, b::nativeArray, b::nativeBuffer, b::nativePointer, b::pytorch);
 
         Problem.Nd4j n = new Problem.Nd4j();
         n.setUp(p);
@@ -54,22 +40,9 @@ class BenchmarkSanityTest {
     @EnumSource(value = Case.class, names = "VOLUME_3D", mode = EnumSource.Mode.EXCLUDE)
     void unfoldBenchmarkBodiesAgree(Case c) {
         UnfoldBenchmark b = new UnfoldBenchmark();
-        Problem p = new Problem();
-        p.shape = c;
-        p.setUp();
-        float[] expected = (float[]) b.javaArray(p);
-        assertArrayEquals(expected, (float[]) b.nativeArray(p), c + " native array");
-        b.nativeBuffer(p);
-        assertArrayEquals(expected, read(p.columns), c + " native buffer");
-        zero(p.columns);
-        b.nativePointer(p);
-        assertArrayEquals(expected, read(p.columns), c + " native pointer");
-
-        Problem.Torch t = new Problem.Torch();
-        t.setUp(p);
-        zero(p.columns);
-        b.pytorch(t);
-        assertArrayEquals(expected, read(p.columns), c + " PyTorch into the same memory");
+        Problem p = problem(c);
+        foldndAndPyTorchAgree(
+                p, p.columns, b::javaArray, b::nativeArray, b::nativeBuffer, b::nativePointer, b::pytorch);
 
         Problem.Nd4j n = new Problem.Nd4j();
         n.setUp(p);
@@ -77,6 +50,44 @@ class BenchmarkSanityTest {
         float[] ours =
                 Engine.selected().unfold(p.geometry, n.peer.image.dup().data().asFloat());
         assertArrayEquals(ours, nd.dup().data().asFloat(), c + " ND4J (a copy: exact)");
+    }
+
+    /** FoldBenchmark's and UnfoldBenchmark's problem for case c, set up as JMH sets it up. */
+    private static Problem problem(Case c) {
+        Problem p = new Problem();
+        p.shape = c;
+        p.setUp();
+        return p;
+    }
+
+    /**
+     * Runs the foldnd bodies of FoldBenchmark or UnfoldBenchmark (the array bodies, then those that
+     * write into output, zeroed before each), then PyTorch's into the same memory, and checks that
+     * every one gives what the pure-Java array body gives.
+     */
+    private static void foldndAndPyTorchAgree(
+            Problem p,
+            FloatBuffer output,
+            Function<Problem, Object> javaArray,
+            Function<Problem, Object> nativeArray,
+            Function<Problem, Object> nativeBuffer,
+            Function<Problem, Object> nativePointer,
+            Function<Problem.Torch, Object> pytorch) {
+        Case c = p.shape;
+        float[] expected = (float[]) javaArray.apply(p);
+        assertArrayEquals(expected, (float[]) nativeArray.apply(p), c + " native array");
+        nativeBuffer.apply(p);
+        assertArrayEquals(expected, read(output), c + " native buffer");
+        output.clear(); // from element 0 again, whatever the body did to the position
+        zero(output);
+        nativePointer.apply(p);
+        assertArrayEquals(expected, read(output), c + " native pointer");
+
+        Problem.Torch t = new Problem.Torch();
+        t.setUp(p);
+        zero(output);
+        assertNotNull((Tensor) pytorch.apply(t));
+        assertArrayEquals(expected, read(output), c + " PyTorch into the same memory");
     }
 
     @Test

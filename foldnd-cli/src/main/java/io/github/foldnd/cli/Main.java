@@ -16,6 +16,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Stream;
 
 /**
  * The foldnd command line. Without arguments it prints the demo (the user's question answered);
@@ -222,23 +224,30 @@ public final class Main {
     }
 
     private static int[] ints(Map<String, String> opts, String option) {
-        String csv = opts.get(option);
-        try {
-            return Arrays.stream(csv.split(",", -1))
-                    .mapToInt(s -> Integer.parseInt(s.trim()))
-                    .toArray();
-        } catch (NumberFormatException e) {
-            throw usage(option + " must be comma-separated integers, got '" + csv + "'");
-        }
+        return list(
+                opts.get(option),
+                option,
+                "integers",
+                fields -> fields.mapToInt(Integer::parseInt).toArray());
     }
 
     private static double[] numbers(String csv, String option) {
+        return list(
+                csv,
+                option,
+                "numbers",
+                fields -> fields.mapToDouble(Double::parseDouble).toArray());
+    }
+
+    /**
+     * A comma-separated option value, its fields trimmed and parsed by parse; a field that does not
+     * parse is a usage error naming the option and what it takes (kind).
+     */
+    private static <T> T list(String csv, String option, String kind, Function<Stream<String>, T> parse) {
         try {
-            return Arrays.stream(csv.split(",", -1))
-                    .mapToDouble(s -> Double.parseDouble(s.trim()))
-                    .toArray();
+            return parse.apply(Arrays.stream(csv.split(",", -1)).map(String::trim));
         } catch (NumberFormatException e) {
-            throw usage(option + " must be comma-separated numbers, got '" + csv + "'");
+            throw usage(option + " must be comma-separated " + kind + ", got '" + csv + "'");
         }
     }
 

@@ -129,22 +129,17 @@ final class Npy {
                     declared + ", more elements than a Java array can hold (" + MAX_ARRAY + ")");
         }
         ByteOrder order = descr.group(1).equals(">") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
-        if (itemSize == 4) {
-            float[] v = new float[(int) n];
-            for (int at = 0; at < v.length; ) {
-                int count = Math.min(v.length - at, CHUNK / 4);
-                readFully(ch, count * 4).order(order).asFloatBuffer().get(v, at, count);
-                at += count;
-            }
-            return new Array(dims, v, null);
-        }
-        double[] v = new double[(int) n];
-        for (int at = 0; at < v.length; ) {
-            int count = Math.min(v.length - at, CHUNK / 8);
-            readFully(ch, count * 8).order(order).asDoubleBuffer().get(v, at, count);
+        // One chunked loop for both types, as write has: only the copy out of each chunk differs.
+        float[] floats = itemSize == 4 ? new float[(int) n] : null;
+        double[] doubles = itemSize == 4 ? null : new double[(int) n];
+        for (int at = 0; at < n; ) {
+            int count = Math.min((int) n - at, CHUNK / itemSize);
+            ByteBuffer chunk = readFully(ch, count * itemSize).order(order);
+            if (floats != null) chunk.asFloatBuffer().get(floats, at, count);
+            else chunk.asDoubleBuffer().get(doubles, at, count);
             at += count;
         }
-        return new Array(dims, null, v);
+        return new Array(dims, floats, doubles);
     }
 
     /** The dimensions of a shape tuple's inside, "2, 3" or "5," or "": each a non-negative integer. */

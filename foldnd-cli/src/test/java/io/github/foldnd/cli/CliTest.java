@@ -37,6 +37,12 @@ class CliTest {
         return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
+    /** Runs the command and requires it to succeed (exit status 0; what it printed to stderr says why not). */
+    static void succeeds(String... args) {
+        Result r = run(args);
+        assertEquals(0, r.status(), r.err());
+    }
+
     @Test
     void demoWalksThroughTheQuestion() {
         Result r = run();
@@ -83,15 +89,12 @@ class CliTest {
     @Test
     void unfoldThenFoldNumPyFiles() throws Exception {
         Path cols = tmp.resolve("cols.npy"), back = tmp.resolve("back.npy");
-        assertEquals(
-                0,
-                run("unfold", NPY.resolve("seed_f4.npy").toString(), cols.toString(), "--kernel", "2,2")
-                        .status());
+        succeeds("unfold", NPY.resolve("seed_f4.npy").toString(), cols.toString(), "--kernel", "2,2");
         Npy.Array c = Npy.read(cols);
         assertArrayEquals(new long[] {1, 8, 4}, c.shape());
         assertArrayEquals(SEED_COLUMNS, c.floats());
 
-        Result r = run(
+        succeeds(
                 "fold",
                 cols.toString(),
                 back.toString(),
@@ -101,7 +104,6 @@ class CliTest {
                 "2,2",
                 "--reduce",
                 "mean");
-        assertEquals(0, r.status(), r.err());
         Npy.Array b = Npy.read(back);
         assertArrayEquals(new long[] {1, 2, 3, 3}, b.shape());
         for (int i = 0; i < 18; i++) assertEquals(i, b.floats()[i]);
@@ -120,8 +122,7 @@ class CliTest {
         }
         Path cols = tmp.resolve("c.npy");
         String bigEndian = NPY.resolve("seed_f8_be_unbatched.npy").toString();
-        assertEquals(
-                0, run("unfold", bigEndian, cols.toString(), "--kernel", "2,2").status());
+        succeeds("unfold", bigEndian, cols.toString(), "--kernel", "2,2");
         Npy.Array c = Npy.read(cols);
         assertArrayEquals(new long[] {8, 4}, c.shape());
         for (int i = 0; i < 32; i++) assertEquals(SEED_COLUMNS[i], c.doubles()[i]);
@@ -130,14 +131,10 @@ class CliTest {
     @Test
     void oneDimensionalOverlapAdd() throws Exception {
         Path cols = tmp.resolve("frames.npy"), out = tmp.resolve("signal.npy");
-        assertEquals(
-                0,
-                run("unfold", NPY.resolve("signal_f4.npy").toString(), cols.toString(), "--kernel", "2")
-                        .status());
+        succeeds("unfold", NPY.resolve("signal_f4.npy").toString(), cols.toString(), "--kernel", "2");
         assertArrayEquals(new float[] {0, 1, 2, 3, 1, 2, 3, 4}, Npy.read(cols).floats());
-        Result r = run(
+        succeeds(
                 "fold", cols.toString(), out.toString(), "--output-size", "5", "--kernel", "2", "--weights", "0.5,0.5");
-        assertEquals(0, r.status(), r.err());
         assertArrayEquals(new float[] {0, 1, 2, 3, 2}, Npy.read(out).floats());
     }
 

@@ -61,6 +61,7 @@ public final class ConvNd {
     public record WeightGradients<A>(A weight, A bias) {}
 
     // ---- heap arrays ---------------------------------------------------------------------------
+    // Each element type has its public overload; both run the one generic body below them.
 
     /** The convolution of x (N, C_in, *n) with weight (C_out, C_in / groups, *k), plus bias (nullable): y (N, C_out, *grid). */
     public static float[] forward(
@@ -73,21 +74,8 @@ public final class ConvNd {
             int[] padding,
             int[] dilation,
             int groups) {
-        ConvShape s = ConvShape.of(xShape, weightShape, stride, padding, dilation, groups);
-        checkArrays(x, "x", s.xLength(), weight, "weight", s.weightLength(), bias, "bias", s.outChannels);
-        FloatConvolution ops = FloatConvolution.INSTANCE;
-        try {
-            FloatBuffer y = ops.scratch(Convolution.STAGE_OUT, s.yLength(), "the native copy of the result y");
-            ops.forward(
-                    s,
-                    ops.stage(Convolution.STAGE_A, x, "x"),
-                    ops.stage(Convolution.STAGE_B, weight, "weight"),
-                    ops.stage(Convolution.STAGE_C, bias, "bias"),
-                    y);
-            return FloatConvolution.toArray(y, s.yLength());
-        } finally {
-            Convolution.endCall();
-        }
+        return forwardArrays(
+                FloatConvolution.INSTANCE, x, xShape, weight, weightShape, bias, stride, padding, dilation, groups);
     }
 
     /** double version of {@link #forward(float[], long[], float[], long[], float[], int[], int[], int[], int)}. */
@@ -101,18 +89,33 @@ public final class ConvNd {
             int[] padding,
             int[] dilation,
             int groups) {
+        return forwardArrays(
+                DoubleConvolution.INSTANCE, x, xShape, weight, weightShape, bias, stride, padding, dilation, groups);
+    }
+
+    /** forward on heap arrays of either type: staged into scratch, the result copied out. */
+    private static <B extends Buffer, A> A forwardArrays(
+            Convolution<B, A> ops,
+            A x,
+            long[] xShape,
+            A weight,
+            long[] weightShape,
+            A bias,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups) {
         ConvShape s = ConvShape.of(xShape, weightShape, stride, padding, dilation, groups);
         checkArrays(x, "x", s.xLength(), weight, "weight", s.weightLength(), bias, "bias", s.outChannels);
-        DoubleConvolution ops = DoubleConvolution.INSTANCE;
         try {
-            DoubleBuffer y = ops.scratch(Convolution.STAGE_OUT, s.yLength(), "the native copy of the result y");
+            B y = ops.scratch(Convolution.STAGE_OUT, s.yLength(), "the native copy of the result y");
             ops.forward(
                     s,
                     ops.stage(Convolution.STAGE_A, x, "x"),
                     ops.stage(Convolution.STAGE_B, weight, "weight"),
                     ops.stage(Convolution.STAGE_C, bias, "bias"),
                     y);
-            return DoubleConvolution.toArray(y, s.yLength());
+            return ops.toArray(y, s.yLength());
         } finally {
             Convolution.endCall();
         }
@@ -129,21 +132,17 @@ public final class ConvNd {
             int[] padding,
             int[] dilation,
             int groups) {
-        ConvShape s =
-                ConvShape.forGradInput(gradYShape, weightShape, inputSpatialSize, stride, padding, dilation, groups);
-        checkArrays(gradY, "gradY", s.yLength(), weight, "weight", s.weightLength(), null, "", 0);
-        FloatConvolution ops = FloatConvolution.INSTANCE;
-        try {
-            FloatBuffer gradX = ops.scratch(Convolution.STAGE_OUT, s.xLength(), "the native copy of the result gradX");
-            ops.backwardInput(
-                    s,
-                    ops.stage(Convolution.STAGE_A, gradY, "gradY"),
-                    ops.stage(Convolution.STAGE_B, weight, "weight"),
-                    gradX);
-            return FloatConvolution.toArray(gradX, s.xLength());
-        } finally {
-            Convolution.endCall();
-        }
+        return backwardInputArrays(
+                FloatConvolution.INSTANCE,
+                gradY,
+                gradYShape,
+                weight,
+                weightShape,
+                inputSpatialSize,
+                stride,
+                padding,
+                dilation,
+                groups);
     }
 
     /** double version of {@link #backwardInput(float[], long[], float[], long[], int[], int[], int[], int[], int)}. */
@@ -157,18 +156,42 @@ public final class ConvNd {
             int[] padding,
             int[] dilation,
             int groups) {
+        return backwardInputArrays(
+                DoubleConvolution.INSTANCE,
+                gradY,
+                gradYShape,
+                weight,
+                weightShape,
+                inputSpatialSize,
+                stride,
+                padding,
+                dilation,
+                groups);
+    }
+
+    /** backwardInput on heap arrays of either type: staged into scratch, the result copied out. */
+    private static <B extends Buffer, A> A backwardInputArrays(
+            Convolution<B, A> ops,
+            A gradY,
+            long[] gradYShape,
+            A weight,
+            long[] weightShape,
+            int[] inputSpatialSize,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups) {
         ConvShape s =
                 ConvShape.forGradInput(gradYShape, weightShape, inputSpatialSize, stride, padding, dilation, groups);
         checkArrays(gradY, "gradY", s.yLength(), weight, "weight", s.weightLength(), null, "", 0);
-        DoubleConvolution ops = DoubleConvolution.INSTANCE;
         try {
-            DoubleBuffer gradX = ops.scratch(Convolution.STAGE_OUT, s.xLength(), "the native copy of the result gradX");
+            B gradX = ops.scratch(Convolution.STAGE_OUT, s.xLength(), "the native copy of the result gradX");
             ops.backwardInput(
                     s,
                     ops.stage(Convolution.STAGE_A, gradY, "gradY"),
                     ops.stage(Convolution.STAGE_B, weight, "weight"),
                     gradX);
-            return DoubleConvolution.toArray(gradX, s.xLength());
+            return ops.toArray(gradX, s.xLength());
         } finally {
             Convolution.endCall();
         }
@@ -185,20 +208,8 @@ public final class ConvNd {
             int[] padding,
             int[] dilation,
             int groups) {
-        ConvShape s = ConvShape.forGradWeight(xShape, gradYShape, kernelSize, stride, padding, dilation, groups);
-        checkArrays(x, "x", s.xLength(), gradY, "gradY", s.yLength(), null, "", 0);
-        FloatConvolution ops = FloatConvolution.INSTANCE;
-        try {
-            FloatBuffer gw =
-                    ops.scratch(Convolution.STAGE_OUT, s.weightLength(), "the native copy of the result gradWeight");
-            FloatBuffer gb = ops.scratch(Convolution.STAGE_C, s.outChannels, "the native copy of the result gradBias");
-            ops.backwardWeight(
-                    s, ops.stage(Convolution.STAGE_A, x, "x"), ops.stage(Convolution.STAGE_B, gradY, "gradY"), gw, gb);
-            return new WeightGradients<>(
-                    FloatConvolution.toArray(gw, s.weightLength()), FloatConvolution.toArray(gb, s.outChannels));
-        } finally {
-            Convolution.endCall();
-        }
+        return backwardWeightArrays(
+                FloatConvolution.INSTANCE, x, xShape, gradY, gradYShape, kernelSize, stride, padding, dilation, groups);
     }
 
     /** double version of {@link #backwardWeight(float[], long[], float[], long[], int[], int[], int[], int[], int)}. */
@@ -212,24 +223,47 @@ public final class ConvNd {
             int[] padding,
             int[] dilation,
             int groups) {
+        return backwardWeightArrays(
+                DoubleConvolution.INSTANCE,
+                x,
+                xShape,
+                gradY,
+                gradYShape,
+                kernelSize,
+                stride,
+                padding,
+                dilation,
+                groups);
+    }
+
+    /** backwardWeight on heap arrays of either type: staged into scratch, the results copied out. */
+    private static <B extends Buffer, A> WeightGradients<A> backwardWeightArrays(
+            Convolution<B, A> ops,
+            A x,
+            long[] xShape,
+            A gradY,
+            long[] gradYShape,
+            int[] kernelSize,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups) {
         ConvShape s = ConvShape.forGradWeight(xShape, gradYShape, kernelSize, stride, padding, dilation, groups);
         checkArrays(x, "x", s.xLength(), gradY, "gradY", s.yLength(), null, "", 0);
-        DoubleConvolution ops = DoubleConvolution.INSTANCE;
         try {
-            DoubleBuffer gw =
-                    ops.scratch(Convolution.STAGE_OUT, s.weightLength(), "the native copy of the result gradWeight");
-            DoubleBuffer gb = ops.scratch(Convolution.STAGE_C, s.outChannels, "the native copy of the result gradBias");
+            B gw = ops.scratch(Convolution.STAGE_OUT, s.weightLength(), "the native copy of the result gradWeight");
+            B gb = ops.scratch(Convolution.STAGE_C, s.outChannels, "the native copy of the result gradBias");
             ops.backwardWeight(
                     s, ops.stage(Convolution.STAGE_A, x, "x"), ops.stage(Convolution.STAGE_B, gradY, "gradY"), gw, gb);
-            return new WeightGradients<>(
-                    DoubleConvolution.toArray(gw, s.weightLength()), DoubleConvolution.toArray(gb, s.outChannels));
+            return new WeightGradients<>(ops.toArray(gw, s.weightLength()), ops.toArray(gb, s.outChannels));
         } finally {
             Convolution.endCall();
         }
     }
 
     // ---- direct buffers, caller-provided outputs ------------------------------------------------
-    // Each method takes its snapshots (view) first and from then on touches only them: see the class comment.
+    // As above, a public overload per element type and one generic body. Each body takes its snapshots
+    // (view) first and from then on touches only them: see the class comment.
 
     /**
      * forward between direct buffers (native order, read from their positions); bias nullable; writes y (at least
@@ -246,17 +280,8 @@ public final class ConvNd {
             int[] dilation,
             int groups,
             FloatBuffer y) {
-        FloatBuffer xv = view(x, "x"),
-                wv = view(weight, "weight"),
-                bv = bias == null ? null : bias.slice(),
-                yv = view(y, "y");
-        ConvShape s = ConvShape.of(xShape, weightShape, stride, padding, dilation, groups);
-        checkForward(Float.BYTES, s, x, xv, weight, wv, bias, bv, y, yv);
-        try {
-            FloatConvolution.INSTANCE.forward(s, xv, wv, bv, yv);
-        } finally {
-            Convolution.endCall();
-        }
+        forwardBuffers(
+                FloatConvolution.INSTANCE, x, xShape, weight, weightShape, bias, stride, padding, dilation, groups, y);
     }
 
     /** forward between direct buffers; double. */
@@ -271,14 +296,28 @@ public final class ConvNd {
             int[] dilation,
             int groups,
             DoubleBuffer y) {
-        DoubleBuffer xv = view(x, "x"),
-                wv = view(weight, "weight"),
-                bv = bias == null ? null : bias.slice(),
-                yv = view(y, "y");
+        forwardBuffers(
+                DoubleConvolution.INSTANCE, x, xShape, weight, weightShape, bias, stride, padding, dilation, groups, y);
+    }
+
+    /** forward between direct buffers of either type: the views, their checks, then the work on the views. */
+    private static <B extends Buffer> void forwardBuffers(
+            Convolution<B, ?> ops,
+            B x,
+            long[] xShape,
+            B weight,
+            long[] weightShape,
+            B bias,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups,
+            B y) {
+        B xv = view(x, "x"), wv = view(weight, "weight"), bv = viewOrNull(bias), yv = view(y, "y");
         ConvShape s = ConvShape.of(xShape, weightShape, stride, padding, dilation, groups);
-        checkForward(Double.BYTES, s, x, xv, weight, wv, bias, bv, y, yv);
+        checkForward(ops.elementBytes, s, x, xv, weight, wv, bias, bv, y, yv);
         try {
-            DoubleConvolution.INSTANCE.forward(s, xv, wv, bv, yv);
+            ops.forward(s, xv, wv, bv, yv);
         } finally {
             Convolution.endCall();
         }
@@ -296,15 +335,18 @@ public final class ConvNd {
             int[] dilation,
             int groups,
             FloatBuffer gradX) {
-        FloatBuffer gyv = view(gradY, "gradY"), wv = view(weight, "weight"), gxv = view(gradX, "gradX");
-        ConvShape s =
-                ConvShape.forGradInput(gradYShape, weightShape, inputSpatialSize, stride, padding, dilation, groups);
-        checkBackwardInput(Float.BYTES, s, gradY, gyv, weight, wv, gradX, gxv);
-        try {
-            FloatConvolution.INSTANCE.backwardInput(s, gyv, wv, gxv);
-        } finally {
-            Convolution.endCall();
-        }
+        backwardInputBuffers(
+                FloatConvolution.INSTANCE,
+                gradY,
+                gradYShape,
+                weight,
+                weightShape,
+                inputSpatialSize,
+                stride,
+                padding,
+                dilation,
+                groups,
+                gradX);
     }
 
     /** backwardInput between direct buffers; double. */
@@ -319,12 +361,39 @@ public final class ConvNd {
             int[] dilation,
             int groups,
             DoubleBuffer gradX) {
-        DoubleBuffer gyv = view(gradY, "gradY"), wv = view(weight, "weight"), gxv = view(gradX, "gradX");
+        backwardInputBuffers(
+                DoubleConvolution.INSTANCE,
+                gradY,
+                gradYShape,
+                weight,
+                weightShape,
+                inputSpatialSize,
+                stride,
+                padding,
+                dilation,
+                groups,
+                gradX);
+    }
+
+    /** backwardInput between direct buffers of either type: the views, their checks, then the work on the views. */
+    private static <B extends Buffer> void backwardInputBuffers(
+            Convolution<B, ?> ops,
+            B gradY,
+            long[] gradYShape,
+            B weight,
+            long[] weightShape,
+            int[] inputSpatialSize,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups,
+            B gradX) {
+        B gyv = view(gradY, "gradY"), wv = view(weight, "weight"), gxv = view(gradX, "gradX");
         ConvShape s =
                 ConvShape.forGradInput(gradYShape, weightShape, inputSpatialSize, stride, padding, dilation, groups);
-        checkBackwardInput(Double.BYTES, s, gradY, gyv, weight, wv, gradX, gxv);
+        checkBackwardInput(ops.elementBytes, s, gradY, gyv, weight, wv, gradX, gxv);
         try {
-            DoubleConvolution.INSTANCE.backwardInput(s, gyv, wv, gxv);
+            ops.backwardInput(s, gyv, wv, gxv);
         } finally {
             Convolution.endCall();
         }
@@ -346,15 +415,19 @@ public final class ConvNd {
             int groups,
             FloatBuffer gradWeight,
             FloatBuffer gradBias) {
-        FloatBuffer xv = view(x, "x"), gyv = view(gradY, "gradY"), gwv = view(gradWeight, "gradWeight");
-        FloatBuffer gbv = gradBias == null ? null : gradBias.slice();
-        ConvShape s = ConvShape.forGradWeight(xShape, gradYShape, kernelSize, stride, padding, dilation, groups);
-        checkBackwardWeight(Float.BYTES, s, x, xv, gradY, gyv, gradWeight, gwv, gradBias, gbv);
-        try {
-            FloatConvolution.INSTANCE.backwardWeight(s, xv, gyv, gwv, gbv);
-        } finally {
-            Convolution.endCall();
-        }
+        backwardWeightBuffers(
+                FloatConvolution.INSTANCE,
+                x,
+                xShape,
+                gradY,
+                gradYShape,
+                kernelSize,
+                stride,
+                padding,
+                dilation,
+                groups,
+                gradWeight,
+                gradBias);
     }
 
     /** backwardWeight between direct buffers; double. */
@@ -370,12 +443,41 @@ public final class ConvNd {
             int groups,
             DoubleBuffer gradWeight,
             DoubleBuffer gradBias) {
-        DoubleBuffer xv = view(x, "x"), gyv = view(gradY, "gradY"), gwv = view(gradWeight, "gradWeight");
-        DoubleBuffer gbv = gradBias == null ? null : gradBias.slice();
+        backwardWeightBuffers(
+                DoubleConvolution.INSTANCE,
+                x,
+                xShape,
+                gradY,
+                gradYShape,
+                kernelSize,
+                stride,
+                padding,
+                dilation,
+                groups,
+                gradWeight,
+                gradBias);
+    }
+
+    /** backwardWeight between direct buffers of either type: the views, their checks, then the work on the views. */
+    private static <B extends Buffer> void backwardWeightBuffers(
+            Convolution<B, ?> ops,
+            B x,
+            long[] xShape,
+            B gradY,
+            long[] gradYShape,
+            int[] kernelSize,
+            int[] stride,
+            int[] padding,
+            int[] dilation,
+            int groups,
+            B gradWeight,
+            B gradBias) {
+        B xv = view(x, "x"), gyv = view(gradY, "gradY"), gwv = view(gradWeight, "gradWeight");
+        B gbv = viewOrNull(gradBias);
         ConvShape s = ConvShape.forGradWeight(xShape, gradYShape, kernelSize, stride, padding, dilation, groups);
-        checkBackwardWeight(Double.BYTES, s, x, xv, gradY, gyv, gradWeight, gwv, gradBias, gbv);
+        checkBackwardWeight(ops.elementBytes, s, x, xv, gradY, gyv, gradWeight, gwv, gradBias, gbv);
         try {
-            DoubleConvolution.INSTANCE.backwardWeight(s, xv, gyv, gwv, gbv);
+            ops.backwardWeight(s, xv, gyv, gwv, gbv);
         } finally {
             Convolution.endCall();
         }
@@ -419,6 +521,12 @@ public final class ConvNd {
     @SuppressWarnings("unchecked") // slice() of a FloatBuffer is a FloatBuffer, of a DoubleBuffer a DoubleBuffer
     private static <B extends Buffer> B view(B buffer, String name) {
         return (B) Check.notNull(buffer, name).slice();
+    }
+
+    /** The view of a nullable buffer argument (bias, gradBias); null stays null. */
+    @SuppressWarnings("unchecked") // as in view
+    private static <B extends Buffer> B viewOrNull(B buffer) {
+        return buffer == null ? null : (B) buffer.slice();
     }
 
     /** A validated buffer argument: the caller's object (for the fallback identity check), its view, name and length. */

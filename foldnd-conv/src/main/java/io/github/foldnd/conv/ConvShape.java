@@ -7,6 +7,7 @@ import io.github.foldnd.ColumnLayout;
 import io.github.foldnd.FoldGeometry;
 import io.github.foldnd.internal.Check;
 import java.util.Arrays;
+import java.util.stream.LongStream;
 
 /**
  * The validated shapes of one convolution: x (N, C_in, *n), weight (C_out, C_in / groups, *k),
@@ -37,6 +38,12 @@ final class ConvShape {
 
     private static final Names FORWARD =
             new Names("xShape[0] (N)", "xShape[1] (C_in)", "the kernel volume K (weightShape[2..])");
+
+    private static final Names GRAD_INPUT =
+            new Names("gradYShape[0] (N)", "C_in (weightShape[1] * groups)", FORWARD.kernel);
+
+    private static final Names GRAD_WEIGHT =
+            new Names("xShape[0] (N)", "xShape[1] (C_in)", "the kernel volume K (the product of kernelSize)");
 
     private ConvShape(FoldGeometry columns, int outChannels, int groups, Names names) {
         this.columns = columns;
@@ -122,28 +129,13 @@ final class ConvShape {
         notNull(gradYShape, "gradYShape");
         notNull(inputSpatialSize, "inputSpatialSize");
         notNull(weightShape, "weightShape");
-        if (gradYShape.length < 3)
-            throw fail("gradYShape must be (N, C_out, *spatial), got %s", Arrays.toString(gradYShape));
-        if (groups < 1) throw fail("groups must be positive, got %d", groups);
-        for (int v : inputSpatialSize) {
-            if (v < 1) throw fail("inputSpatialSize must be positive, got %s", Arrays.toString(inputSpatialSize));
-        }
-        long[] xShape = new long[inputSpatialSize.length + 2];
-        xShape[0] = gradYShape[0];
+        checkGradient(gradYShape, 3, groups);
+        positive(inputSpatialSize, "inputSpatialSize");
         // weightShape[1] is checked below (1 to 2^31 - 1): a value outside gives an error there, not an overflow here.
         boolean inPerGroupFits = weightShape.length > 1 && weightShape[1] > 0 && weightShape[1] <= Integer.MAX_VALUE;
-        xShape[1] = inPerGroupFits ? weightShape[1] * groups : 1;
-        for (int i = 0; i < inputSpatialSize.length; i++) xShape[i + 2] = inputSpatialSize[i];
-        ConvShape s = of(
-                xShape,
-                weightShape,
-                stride,
-                padding,
-                dilation,
-                groups,
-                new Names("gradYShape[0] (N)", "C_in (weightShape[1] * groups)", FORWARD.kernel));
-        s.expectOutput(gradYShape, "gradYShape");
-        return s;
+        long[] xShape = shape(gradYShape[0], inPerGroupFits ? weightShape[1] * groups : 1, inputSpatialSize);
+        return of(xShape, weightShape, stride, padding, dilation, groups, GRAD_INPUT)
+                .expectOutput(gradYShape, "gradYShape");
     }
 
     /** For backwardWeight: x's shape and the kernel size are given, the output gradient's shape must agree. */
@@ -158,37 +150,44 @@ final class ConvShape {
         notNull(xShape, "xShape");
         notNull(gradYShape, "gradYShape");
         notNull(kernelSize, "kernelSize");
-        if (gradYShape.length < 2)
-            throw fail("gradYShape must be (N, C_out, *spatial), got %s", Arrays.toString(gradYShape));
-        if (groups < 1) throw fail("groups must be positive, got %d", groups);
+        checkGradient(gradYShape, 2, groups);
         if (xShape.length < 2) throw fail("xShape must be (N, C_in, *spatial), got %s", Arrays.toString(xShape));
         if (gradYShape[1] < 1 || gradYShape[1] > Integer.MAX_VALUE) {
             throw fail(
                     "gradYShape[1] (C_out) must be from 1 to %d, got %s",
                     Integer.MAX_VALUE, Arrays.toString(gradYShape));
         }
-        for (int v : kernelSize) {
-            if (v < 1) throw fail("kernelSize must be positive, got %s", Arrays.toString(kernelSize));
-        }
-        long[] weightShape = new long[kernelSize.length + 2];
-        weightShape[0] = gradYShape[1];
-        weightShape[1] = xShape[1] % groups == 0 ? xShape[1] / groups : xShape[1];
-        if (weightShape[1] < 1 || weightShape[1] > Integer.MAX_VALUE) {
+        positive(kernelSize, "kernelSize");
+        long inPerGroup = xShape[1] % groups == 0 ? xShape[1] / groups : xShape[1];
+        if (inPerGroup < 1 || inPerGroup > Integer.MAX_VALUE) {
             throw fail(
                     "xShape[1] / groups (C_in / groups) must be from 1 to %d, got xShape %s and groups = %d",
                     Integer.MAX_VALUE, Arrays.toString(xShape), groups);
         }
-        for (int i = 0; i < kernelSize.length; i++) weightShape[i + 2] = kernelSize[i];
-        ConvShape s = of(
-                xShape,
-                weightShape,
-                stride,
-                padding,
-                dilation,
-                groups,
-                new Names("xShape[0] (N)", "xShape[1] (C_in)", "the kernel volume K (the product of kernelSize)"));
-        s.expectOutput(gradYShape, "gradYShape");
-        return s;
+        long[] weightShape = shape(gradYShape[1], inPerGroup, kernelSize);
+        return of(xShape, weightShape, stride, padding, dilation, groups, GRAD_WEIGHT)
+                .expectOutput(gradYShape, "gradYShape");
+    }
+
+    /** What both gradients check first, once their arguments are not null: gradYShape's rank, then groups. */
+    private static void checkGradient(long[] gradYShape, int minRank, int groups) {
+        if (gradYShape.length < minRank)
+            throw fail("gradYShape must be (N, C_out, *spatial), got %s", Arrays.toString(gradYShape));
+        if (groups < 1) throw fail("groups must be positive, got %d", groups);
+    }
+
+    /** Refuses a size below 1 in sizes, naming the argument. */
+    private static void positive(int[] sizes, String name) {
+        for (int v : sizes) {
+            if (v < 1) throw fail("%s must be positive, got %s", name, Arrays.toString(sizes));
+        }
+    }
+
+    /** The shape (first, second, *spatial), as x's (N, C_in, *n) and the weight's (C_out, C_in / groups, *k) are. */
+    private static long[] shape(long first, long second, int[] spatial) {
+        return LongStream.concat(
+                        LongStream.of(first, second), Arrays.stream(spatial).asLongStream())
+                .toArray();
     }
 
     private static void checkGroups(
@@ -207,12 +206,14 @@ final class ConvShape {
         }
     }
 
-    private void expectOutput(long[] shape, String name) {
+    /** This shape, once shape (the gradients' gradYShape) is found to be y's. */
+    private ConvShape expectOutput(long[] shape, String name) {
         if (!Arrays.equals(shape, yShape)) {
             throw fail(
                     "%s must be %s (N, C_out and the output size for these stride, padding and dilation), got %s",
                     name, Arrays.toString(yShape), Arrays.toString(shape));
         }
+        return this;
     }
 
     long xLength() {

@@ -13,7 +13,7 @@ import org.bytedeco.javacpp.Pointer;
 
 /**
  * The convolution algorithm, once for both element types (FloatConvolution, DoubleConvolution give the
- * typed operations). Everything runs on direct buffers positioned at their data, columns in the
+ * typed operations on buffers B and heap arrays A). Everything runs on direct buffers positioned at their data, columns in the
  * batch-fused layout, so that each group needs one GEMM for the whole batch:
  * <pre>
  *   forward:        cols = unfold(x)                  (C_in K, N L)
@@ -30,7 +30,7 @@ import org.bytedeco.javacpp.Pointer;
  * products, so one thread loses little there. Without OpenBLAS, the engine gets every thread.
  * Unfold and fold go through the engine's public buffer API (a few checks per call, nothing beside the GEMMs).
  */
-abstract class Convolution<B extends Buffer> {
+abstract class Convolution<B extends Buffer, A> {
     /**
      * Scratch slots per thread: the column matrix, gradY or y reordered, and the staging copies of
      * heap-array arguments (GEMM needs native memory). Each is taken at most once per call, grown
@@ -56,8 +56,21 @@ abstract class Convolution<B extends Buffer> {
 
     private static final ThreadLocal<Scratch> SCRATCH = new ThreadLocal<>();
 
+    /** The bytes of one element (Float.BYTES or Double.BYTES), for ConvNd's overlap checks. */
+    final int elementBytes;
+
+    Convolution(int elementBytes) {
+        this.elementBytes = elementBytes;
+    }
+
     /** A view of n elements of this thread's scratch slot; {@code what} names its use, for the error messages. */
     abstract B scratch(int slot, long n, String what);
+
+    /** A staging copy of heap array {@code name} in scratch slot; null stays null. */
+    abstract B stage(int slot, A values, String name);
+
+    /** The n elements of b from its position, as a new heap array. */
+    abstract A toArray(B b, long n);
 
     /**
      * A native-order view of {@code n * elementBytes} bytes of this thread's scratch slot, grown as
@@ -215,8 +228,31 @@ abstract class Convolution<B extends Buffer> {
     /** A view of buffer b from element offset on (positions stay relative to b's). */
     abstract B slice(B b, long offset, long length);
 
-    /** c = op(a) op(b), row-major, op = transpose when asked; c is m x n. */
-    abstract void gemm(boolean transA, boolean transB, int m, int n, int k, B a, int lda, B b, int ldb, B c, int ldc);
+    /**
+     * c = op(a) op(b), op = transpose when asked; c is m x n. All three are dense row-major matrices, as
+     * every operand of a convolution is: a is stored m x k (k x m when transposed), b k x n (n x k when
+     * transposed), so the leading dimensions follow from m, n and k.
+     */
+    abstract void gemm(boolean transA, boolean transB, int m, int n, int k, B a, B b, B c);
+
+    /**
+     * gemm once per group: c_g = op(a_g) op(b_g) for each g below groups, where x_g is the g-th of the
+     * groups equal consecutive blocks of x (a_g holds m k elements, b_g k n, c_g m n).
+     */
+    private void gemmPerGroup(int groups, boolean transA, boolean transB, int m, int n, int k, B a, B b, B c) {
+        long aBlock = (long) m * k, bBlock = (long) k * n, cBlock = (long) m * n;
+        for (int g = 0; g < groups; g++) {
+            gemm(
+                    transA,
+                    transB,
+                    m,
+                    n,
+                    k,
+                    slice(a, g * aBlock, aBlock),
+                    slice(b, g * bBlock, bBlock),
+                    slice(c, g * cBlock, cBlock));
+        }
+    }
 
     abstract void unfold(FoldGeometry g, B image, B columns);
 
@@ -245,46 +281,27 @@ abstract class Convolution<B extends Buffer> {
         unfold(s.columns, x, cols);
         // N = 1: the layouts coincide
         B fused = s.batch == 1 ? y : scratch(REORDERED, s.yLength(), "y in the order (C_out, N, L)");
-        for (int g = 0; g < s.groups; g++) {
-            gemm(
-                    false,
-                    false,
-                    s.outs,
-                    s.cols,
-                    s.rows,
-                    slice(weight, (long) g * s.outs * s.rows, (long) s.outs * s.rows),
-                    s.rows,
-                    slice(cols, (long) g * s.rows * s.cols, (long) s.rows * s.cols),
-                    s.cols,
-                    slice(fused, (long) g * s.outs * s.cols, (long) s.outs * s.cols),
-                    s.cols);
-        }
+        gemmPerGroup(s.groups, false, false, s.outs, s.cols, s.rows, weight, cols, fused); // Y_g = W_g cols_g
         if (s.batch > 1) transpose(fused, y, s.outChannels, s.batch, s.blocks);
         if (bias != null) addBias(y, bias, s.batch, s.outChannels, s.blocks);
     }
 
+    /**
+     * gradY (N, C_out, L) in the order the products take it, (C_out, N, L): reordered into scratch,
+     * or gradY itself when N = 1 (the layouts coincide).
+     */
+    private B channelsFirst(ConvShape s, B gradY) {
+        if (s.batch <= 1) return gradY;
+        B fused = scratch(REORDERED, s.yLength(), "gradY in the order (C_out, N, L)");
+        transpose(gradY, fused, s.batch, s.outChannels, s.blocks);
+        return fused;
+    }
+
     final void backwardInput(ConvShape s, B gradY, B weight, B gradX) {
         if (s.batch == 0) return; // gradX is empty
-        B fused = gradY;
-        if (s.batch > 1) {
-            fused = scratch(REORDERED, s.yLength(), "gradY in the order (C_out, N, L)");
-            transpose(gradY, fused, s.batch, s.outChannels, s.blocks);
-        }
+        B fused = channelsFirst(s, gradY);
         B cols = scratch(COLUMNS, s.columnLength(), COLUMN_MATRIX);
-        for (int g = 0; g < s.groups; g++) {
-            gemm(
-                    true,
-                    false,
-                    s.rows,
-                    s.cols,
-                    s.outs,
-                    slice(weight, (long) g * s.outs * s.rows, (long) s.outs * s.rows),
-                    s.rows,
-                    slice(fused, (long) g * s.outs * s.cols, (long) s.outs * s.cols),
-                    s.cols,
-                    slice(cols, (long) g * s.rows * s.cols, (long) s.rows * s.cols),
-                    s.cols);
-        }
+        gemmPerGroup(s.groups, true, false, s.rows, s.cols, s.outs, weight, fused, cols); // D_g = W_g^T G_g
         fold(s.columns, cols, gradX);
     }
 
@@ -296,25 +313,8 @@ abstract class Convolution<B extends Buffer> {
         }
         B cols = scratch(COLUMNS, s.columnLength(), COLUMN_MATRIX);
         unfold(s.columns, x, cols);
-        B fused = gradY;
-        if (s.batch > 1) {
-            fused = scratch(REORDERED, s.yLength(), "gradY in the order (C_out, N, L)");
-            transpose(gradY, fused, s.batch, s.outChannels, s.blocks);
-        }
-        for (int g = 0; g < s.groups; g++) {
-            gemm(
-                    false,
-                    true,
-                    s.outs,
-                    s.rows,
-                    s.cols,
-                    slice(fused, (long) g * s.outs * s.cols, (long) s.outs * s.cols),
-                    s.cols,
-                    slice(cols, (long) g * s.rows * s.cols, (long) s.rows * s.cols),
-                    s.cols,
-                    slice(gradWeight, (long) g * s.outs * s.rows, (long) s.outs * s.rows),
-                    s.rows);
-        }
+        B fused = channelsFirst(s, gradY);
+        gemmPerGroup(s.groups, false, true, s.outs, s.rows, s.cols, fused, cols, gradWeight); // dW_g = G_g cols_g^T
         if (gradBias != null) sumBias(gradY, gradBias, s.batch, s.outChannels, s.blocks);
     }
 }

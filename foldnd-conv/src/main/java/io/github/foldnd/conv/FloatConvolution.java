@@ -18,17 +18,19 @@ import java.nio.FloatBuffer;
  * the twin is neither edited nor committed.
  * <!-- /template -->
  */
-final class FloatConvolution extends Convolution<FloatBuffer> {
+final class FloatConvolution extends Convolution<FloatBuffer, float[]> {
     static final FloatConvolution INSTANCE = new FloatConvolution();
 
-    private FloatConvolution() {}
+    private FloatConvolution() {
+        super(Float.BYTES);
+    }
 
     @Override
     FloatBuffer scratch(int slot, long n, String what) {
         return scratchBytes(slot, n, Float.BYTES, what).asFloatBuffer().limit((int) n);
     }
 
-    /** A staging copy of heap array {@code name} in scratch slot; null stays null. */
+    @Override
     FloatBuffer stage(int slot, float[] values, String name) {
         return values == null
                 ? null
@@ -37,7 +39,8 @@ final class FloatConvolution extends Convolution<FloatBuffer> {
                         .flip();
     }
 
-    static float[] toArray(FloatBuffer b, long n) {
+    @Override
+    float[] toArray(FloatBuffer b, long n) {
         float[] out = new float[(int) n];
         b.get(b.position(), out);
         return out;
@@ -50,18 +53,7 @@ final class FloatConvolution extends Convolution<FloatBuffer> {
     }
 
     @Override
-    void gemm(
-            boolean transA,
-            boolean transB,
-            int m,
-            int n,
-            int k,
-            FloatBuffer a,
-            int lda,
-            FloatBuffer b,
-            int ldb,
-            FloatBuffer c,
-            int ldc) {
+    void gemm(boolean transA, boolean transB, int m, int n, int k, FloatBuffer a, FloatBuffer b, FloatBuffer c) {
         if (Blas.available()) {
             Blas.run(
                     FoldNd.threads(),
@@ -74,33 +66,25 @@ final class FloatConvolution extends Convolution<FloatBuffer> {
                             k,
                             1f,
                             a,
-                            lda,
+                            transA ? m : k,
                             b,
-                            ldb,
+                            transB ? k : n,
                             0f,
                             c,
-                            ldc));
+                            n));
             return;
         }
-        javaGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+        javaGemm(transA, transB, m, n, k, a, b, c);
     }
 
     /**
      * The pure-Java product used without OpenBLAS: c(i, j) = sum over p of a(i, p) b(p, j), with
-     * the p loop outside j so the inner loop runs along contiguous rows of b and c.
+     * the p loop outside j so the inner loop runs along contiguous rows of b and c (dense operands,
+     * as gemm's).
      */
     static void javaGemm(
-            boolean transA,
-            boolean transB,
-            int m,
-            int n,
-            int k,
-            FloatBuffer a,
-            int lda,
-            FloatBuffer b,
-            int ldb,
-            FloatBuffer c,
-            int ldc) {
+            boolean transA, boolean transB, int m, int n, int k, FloatBuffer a, FloatBuffer b, FloatBuffer c) {
+        int lda = transA ? m : k, ldb = transB ? k : n, ldc = n;
         int ca = c.position(), aa = a.position(), ba = b.position();
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) c.put(ca + i * ldc + j, 0f);

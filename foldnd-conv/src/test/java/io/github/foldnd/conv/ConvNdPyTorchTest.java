@@ -1,8 +1,12 @@
 package io.github.foldnd.conv;
 
+import static io.github.foldnd.conv.ConvHarness.withinRounding;
+
 import io.github.foldnd.Harness;
 import io.github.foldnd.Harness.DType;
 import io.github.foldnd.Reference;
+import io.github.foldnd.conv.ConvHarness.Data;
+import io.github.foldnd.conv.ConvHarness.Run;
 import io.github.foldnd.conv.ConvReference.Conv;
 import java.util.Arrays;
 import java.util.Random;
@@ -32,97 +36,60 @@ class ConvNdPyTorchTest {
     void agreesWithPyTorchAndItsGradients(DType type) {
         Random rnd = new Random(1234 + type.ordinal());
         for (int trial = 0; trial < 30; trial++) {
-            Conv s = ConvNdTest.randomConv(rnd, 1 + trial % 3);
-            double[] x = Harness.random(rnd, type, (int) ConvNdTest.length(s.xShape()));
-            double[] w = Harness.random(rnd, type, (int) ConvNdTest.length(s.weightShape()));
-            double[] b = Harness.random(rnd, type, s.outChannels());
-            double[] gy = Harness.random(rnd, type, (int) ConvNdTest.length(s.yShape()));
+            Conv s = ConvHarness.randomConv(rnd, 1 + trial % 3);
+            Data v = Data.random(rnd, type, s, true);
             String what = type + " " + s;
-            ConvNdTest.Run ours = new ConvNdTest.Run(type, trial % 2 == 0, s);
-            try (PointerScope scope = new PointerScope()) {
-                Tensor tx = tensor(type, x, s.xShape()),
-                        tw = tensor(type, w, s.weightShape()),
-                        tb = tensor(type, b, new long[] {s.outChannels()});
-                Tensor ty = torch.convolution(
-                        tx,
-                        tw,
-                        new TensorOptional(tb),
-                        longs(s.stride()),
-                        longs(s.padding()),
-                        longs(s.dilation()),
-                        false,
-                        new long[s.dims()],
-                        s.groups());
-                Tensor tgy = tensor(type, gy, s.yShape());
-                T_TensorTensorTensor_T grads = torch.convolution_backward(
-                        tgy,
-                        tx,
-                        tw,
-                        new long[] {s.outChannels()},
-                        longs(s.stride()),
-                        longs(s.padding()),
-                        longs(s.dilation()),
-                        false,
-                        new long[s.dims()],
-                        s.groups(),
-                        allThree());
-                // Magnitudes: the same operations on |values|, in double.
-                Tensor ax = tensor(DType.DOUBLE, abs(x), s.xShape()),
-                        aw = tensor(DType.DOUBLE, abs(w), s.weightShape());
-                Tensor ab = tensor(DType.DOUBLE, abs(b), new long[] {s.outChannels()}),
-                        agy = tensor(DType.DOUBLE, abs(gy), s.yShape());
-                Tensor my = torch.convolution(
-                        ax,
-                        aw,
-                        new TensorOptional(ab),
-                        longs(s.stride()),
-                        longs(s.padding()),
-                        longs(s.dilation()),
-                        false,
-                        new long[s.dims()],
-                        s.groups());
-                T_TensorTensorTensor_T mg = torch.convolution_backward(
-                        agy,
-                        ax,
-                        aw,
-                        new long[] {s.outChannels()},
-                        longs(s.stride()),
-                        longs(s.padding()),
-                        longs(s.dilation()),
-                        false,
-                        new long[s.dims()],
-                        s.groups(),
-                        allThree());
+            Run ours = new Run(type, trial % 2 == 0, s);
+            double[][] torchValues = pyTorch(s, type, v);
+            // Magnitudes: the same operations on |values|, in double.
+            double[][] magnitude = pyTorch(s, DType.DOUBLE, new Data(abs(v.x()), abs(v.w()), abs(v.b()), abs(v.gy())));
 
-                int kv = Reference.product(s.kernel()),
-                        inPer = s.inChannels() / s.groups(),
-                        outPer = s.outChannels() / s.groups();
-                close(read(ty), read(my), inPer * kv + 1, ours.forward(x, w, b), type, "forward " + what);
-                close(
-                        read(grads.get0()),
-                        read(mg.get0()),
-                        outPer * kv,
-                        ours.backwardInput(gy, w),
-                        type,
-                        "gradInput " + what);
-                double[][] gw = ours.backwardWeight(x, gy);
-                int nl = s.batch() * Reference.product(s.grid());
-                close(read(grads.get1()), read(mg.get1()), nl, gw[0], type, "gradWeight " + what);
-                close(read(grads.get2()), read(mg.get2()), nl, gw[1], type, "gradBias " + what);
-            }
+            int kv = Reference.product(s.kernel()),
+                    inPer = s.inChannels() / s.groups(),
+                    outPer = s.outChannels() / s.groups();
+            double[] y = ours.forward(v.x(), v.w(), v.b());
+            withinRounding(torchValues[0], magnitude[0], i -> inPer * kv + 1, y, type, "forward " + what);
+            double[] gx = ours.backwardInput(v.gy(), v.w());
+            withinRounding(torchValues[1], magnitude[1], i -> outPer * kv, gx, type, "gradInput " + what);
+            double[][] gw = ours.backwardWeight(v.x(), v.gy());
+            int nl = s.batch() * Reference.product(s.grid());
+            withinRounding(torchValues[2], magnitude[2], i -> nl, gw[0], type, "gradWeight " + what);
+            withinRounding(torchValues[3], magnitude[3], i -> nl, gw[1], type, "gradBias " + what);
         }
     }
 
-    static void close(double[] torchValues, double[] magnitude, int terms, double[] ours, DType type, String what) {
-        double u = type == DType.FLOAT ? 0x1p-24 : 0x1p-53;
-        if (torchValues.length != ours.length)
-            throw new AssertionError(what + ": length " + ours.length + " vs " + torchValues.length);
-        for (int i = 0; i < ours.length; i++) {
-            double bound = 2 * (terms + 2) * u * magnitude[i];
-            if (!(Math.abs(ours[i] - torchValues[i]) <= bound)) {
-                throw new AssertionError(what + ": element " + i + " PyTorch " + torchValues[i] + ", foldnd " + ours[i]
-                        + ", bound " + bound);
-            }
+    /**
+     * PyTorch's results for s on v's values as tensors of the type: y (at::convolution), then the
+     * gradients of x, weight and bias from gradY (at::convolution_backward), read back as double.
+     */
+    private static double[][] pyTorch(Conv s, DType type, Data v) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor x = tensor(type, v.x(), s.xShape()),
+                    w = tensor(type, v.w(), s.weightShape()),
+                    b = tensor(type, v.b(), new long[] {s.outChannels()});
+            Tensor y = torch.convolution(
+                    x,
+                    w,
+                    new TensorOptional(b),
+                    longs(s.stride()),
+                    longs(s.padding()),
+                    longs(s.dilation()),
+                    false,
+                    new long[s.dims()],
+                    s.groups());
+            T_TensorTensorTensor_T grads = torch.convolution_backward(
+                    tensor(type, v.gy(), s.yShape()),
+                    x,
+                    w,
+                    new long[] {s.outChannels()},
+                    longs(s.stride()),
+                    longs(s.padding()),
+                    longs(s.dilation()),
+                    false,
+                    new long[s.dims()],
+                    s.groups(),
+                    allThree());
+            return new double[][] {read(y), read(grads.get0()), read(grads.get1()), read(grads.get2())};
         }
     }
 
