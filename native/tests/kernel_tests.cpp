@@ -213,15 +213,25 @@ void checkParts(const Shape &s, const std::vector<T> &image, const std::vector<T
     }
 }
 
+// Random values in [-1, 1) for one shape: an image, columns and per-offset weights.
+template <typename T>
+struct RandomData {
+    std::vector<T> image, cols, w;
+
+    RandomData(const Shape &s, std::mt19937 &rng)
+        : image(s.planes * product(s.size)), cols(s.planes * product(s.k) * product(s.grid())), w(product(s.k)) {
+        std::uniform_real_distribution<double> u(-1, 1);
+        for (auto *v : {&image, &cols, &w})
+            for (auto &x : *v) x = T(u(rng));
+    }
+};
+
 template <typename T>
 void checkShape(const Shape &s, std::mt19937 &rng, const std::string &label) {
-    std::uniform_real_distribution<double> u(-1, 1);
-    const int64_t K = product(s.k), L = product(s.grid()), P = product(s.size);
+    const int64_t K = product(s.k);
     const auto desc = s.descriptor();
-    std::vector<T> image(s.planes * P), cols(s.planes * K * L), w(K);
-    for (auto &x : image) x = T(u(rng));
-    for (auto &x : cols) x = T(u(rng));
-    for (auto &x : w) x = T(u(rng));
+    RandomData<T> data(s, rng);
+    auto &image = data.image, &cols = data.cols, &w = data.w;
     for (int threads : {1, 2, 3}) {
         Guarded<T> out(cols.size());
         int st = foldnd_unfold(image.data(), image.size(), out.data(), cols.size(), desc.data(), desc.size(), 0, kAll,
@@ -385,13 +395,10 @@ void refusals() {
 template <typename T, typename Unfold, typename Fold>
 void cEntryPoints(std::mt19937 &rng, Unfold cUnfold, Fold cFold, const std::string &label) {
     const Shape s{3, {5, 7}, {2, 3}, {1, 2}, {1, 0}, {2, 1}};
-    std::uniform_real_distribution<double> u(-1, 1);
-    const int64_t K = product(s.k), L = product(s.grid()), P = product(s.size);
+    const int64_t K = product(s.k);
     const auto desc = s.descriptor();
-    std::vector<T> image(s.planes * P), cols(s.planes * K * L), w(K);
-    for (auto &x : image) x = T(u(rng));
-    for (auto &x : cols) x = T(u(rng));
-    for (auto &x : w) x = T(u(rng));
+    RandomData<T> data(s, rng);
+    auto &image = data.image, &cols = data.cols, &w = data.w;
     Guarded<T> out(cols.size()), ref(cols.size());
     int st = cUnfold(image.data(), image.size(), out.data(), cols.size(), desc.data(), desc.size(), 0, kAll, 2);
     CHECK(st == foldnd::OK, "%s C unfold status %d", label.c_str(), st);
