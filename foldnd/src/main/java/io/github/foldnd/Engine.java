@@ -119,6 +119,26 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
     }
 
     /**
+     * unfold (im2col) into a caller's array, which can be reused from call to call: no allocation,
+     * and no zeroing of a new array by the JVM before the kernels overwrite it. Writes
+     * {@code g.columnLength()} elements from index 0 ({@code output} may be longer; the rest is left
+     * as it is). {@code input} must have exactly {@code g.imageLength()} elements, and
+     * {@code output} must be another array: fold and unfold do not work in place.
+     */
+    public final void unfold(FoldGeometry geometry, float[] input, float[] output) {
+        notNull(geometry, "geometry");
+        checkArrays(geometry.imageLength(), notNull(input, "input").length, geometry.columnLength(), output);
+        unfold(geometry, FloatBuffer.wrap(input), FloatBuffer.wrap(output));
+    }
+
+    /** unfold (im2col) on double into a caller's array: see {@link #unfold(FoldGeometry, float[], float[])}. */
+    public final void unfold(FoldGeometry geometry, double[] input, double[] output) {
+        notNull(geometry, "geometry");
+        checkArrays(geometry.imageLength(), notNull(input, "input").length, geometry.columnLength(), output);
+        unfold(geometry, DoubleBuffer.wrap(input), DoubleBuffer.wrap(output));
+    }
+
+    /**
      * unfold (im2col) between buffers, direct or heap (see the class description): writes
      * {@code g.columnLength()} elements.
      */
@@ -191,6 +211,25 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
     }
 
     /**
+     * fold (col2im) into a caller's array, which can be reused from call to call: writes
+     * {@code g.imageLength()} elements from index 0 ({@code output} may be longer). As
+     * {@link #unfold(FoldGeometry, float[], float[])}, with {@code reduce} and {@code weights} as in
+     * {@link #fold(FoldGeometry, float[], Reduce, float[])}.
+     */
+    public final void fold(FoldGeometry geometry, float[] input, Reduce reduce, float[] weights, float[] output) {
+        notNull(geometry, "geometry");
+        checkArrays(geometry.columnLength(), notNull(input, "input").length, geometry.imageLength(), output);
+        fold(geometry, FloatBuffer.wrap(input), reduce, weights, FloatBuffer.wrap(output));
+    }
+
+    /** fold (col2im) on double into a caller's array: see {@link #fold(FoldGeometry, float[], Reduce, float[], float[])}. */
+    public final void fold(FoldGeometry geometry, double[] input, Reduce reduce, double[] weights, double[] output) {
+        notNull(geometry, "geometry");
+        checkArrays(geometry.columnLength(), notNull(input, "input").length, geometry.imageLength(), output);
+        fold(geometry, DoubleBuffer.wrap(input), reduce, weights, DoubleBuffer.wrap(output));
+    }
+
+    /**
      * fold (col2im) between buffers, direct or heap (see the class description): writes
      * {@code g.imageLength()} elements.
      */
@@ -253,6 +292,18 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
     // ---- checks shared by the overloads: everything is validated before any allocation --------
 
     /** Checks an unfold of a heap array of the given length (null: the array is null); returns the output length. */
+    /**
+     * The lengths of a caller's arrays, with messages for arrays (the buffer checks they then pass
+     * speak of positions and limits): input exactly as its shape says, output at least as long.
+     */
+    private static void checkArrays(long inputLength, int input, long outputLength, Object output) {
+        Check.length("input", input, inputLength);
+        int n = java.lang.reflect.Array.getLength(notNull(output, "output"));
+        if (n < outputLength) {
+            throw Check.fail("output must have at least %d elements for this geometry, got %d", outputLength, n);
+        }
+    }
+
     private static int unfoldOutputLength(FoldGeometry geometry, Integer inputLength) {
         notNull(geometry, "geometry");
         Check.length("input", notNull(inputLength, "input"), geometry.imageLength());

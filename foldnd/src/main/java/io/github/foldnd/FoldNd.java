@@ -62,6 +62,35 @@ public final class FoldNd {
     }
 
     /**
+     * unfold (im2col) into a caller's array (reusable from call to call: no allocation per call),
+     * which must hold at least the (N, C·K, L) elements and must not be {@code input}.
+     */
+    public static void unfold(
+            float[] input,
+            long[] inputShape,
+            int[] kernelSize,
+            int[] dilation,
+            int[] padding,
+            int[] stride,
+            float[] output) {
+        Engine.selected()
+                .unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input, output);
+    }
+
+    /** unfold (im2col) on double into a caller's array; see the float overload. */
+    public static void unfold(
+            double[] input,
+            long[] inputShape,
+            int[] kernelSize,
+            int[] dilation,
+            int[] padding,
+            int[] stride,
+            double[] output) {
+        Engine.selected()
+                .unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input, output);
+    }
+
+    /**
      * unfold (im2col) between buffers: direct (native order) or heap, in any mix, zero-copy where
      * both are direct or a heap buffer has an accessible array (see {@link Engine}).
      */
@@ -182,6 +211,52 @@ public final class FoldNd {
                         input,
                         reduce,
                         weights);
+    }
+
+    /**
+     * fold (col2im) into a caller's array (reusable from call to call: no allocation per call),
+     * which must hold at least the (N, C, *outputSize) elements and must not be {@code input};
+     * {@code weights} nullable.
+     */
+    public static void fold(
+            float[] input,
+            long[] inputShape,
+            int[] outputSize,
+            int[] kernelSize,
+            int[] dilation,
+            int[] padding,
+            int[] stride,
+            Reduce reduce,
+            float[] weights,
+            float[] output) {
+        Engine.selected()
+                .fold(
+                        FoldGeometry.forFold(inputShape, outputSize, kernelSize, dilation, padding, stride),
+                        input,
+                        reduce,
+                        weights,
+                        output);
+    }
+
+    /** fold (col2im) on double into a caller's array; see the float overload. */
+    public static void fold(
+            double[] input,
+            long[] inputShape,
+            int[] outputSize,
+            int[] kernelSize,
+            int[] dilation,
+            int[] padding,
+            int[] stride,
+            Reduce reduce,
+            double[] weights,
+            double[] output) {
+        Engine.selected()
+                .fold(
+                        FoldGeometry.forFold(inputShape, outputSize, kernelSize, dilation, padding, stride),
+                        input,
+                        reduce,
+                        weights,
+                        output);
     }
 
     /**
