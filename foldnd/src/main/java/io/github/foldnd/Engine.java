@@ -128,14 +128,16 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
     public final void unfold(FoldGeometry geometry, float[] input, float[] output) {
         notNull(geometry, "geometry");
         checkArrays(geometry.imageLength(), notNull(input, "input").length, geometry.columnLength(), output);
-        unfold(geometry, FloatBuffer.wrap(input), FloatBuffer.wrap(output));
+        checkDisjoint(input, output, null);
+        if (geometry.planes() > 0) unfoldKernel(geometry, input, 0, output, 0, threads());
     }
 
     /** unfold (im2col) on double into a caller's array: see {@link #unfold(FoldGeometry, float[], float[])}. */
     public final void unfold(FoldGeometry geometry, double[] input, double[] output) {
         notNull(geometry, "geometry");
         checkArrays(geometry.imageLength(), notNull(input, "input").length, geometry.columnLength(), output);
-        unfold(geometry, DoubleBuffer.wrap(input), DoubleBuffer.wrap(output));
+        checkDisjoint(input, output, null);
+        if (geometry.planes() > 0) unfoldKernel(geometry, input, 0, output, 0, threads());
     }
 
     /**
@@ -219,14 +221,18 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
     public final void fold(FoldGeometry geometry, float[] input, Reduce reduce, float[] weights, float[] output) {
         notNull(geometry, "geometry");
         checkArrays(geometry.columnLength(), notNull(input, "input").length, geometry.imageLength(), output);
-        fold(geometry, FloatBuffer.wrap(input), reduce, weights, FloatBuffer.wrap(output));
+        checkMerge(geometry, reduce, weights == null ? -1 : weights.length);
+        checkDisjoint(input, output, weights);
+        if (geometry.planes() > 0) foldKernel(geometry, input, 0, output, 0, reduce, weights, threads());
     }
 
     /** fold (col2im) on double into a caller's array: see {@link #fold(FoldGeometry, float[], Reduce, float[], float[])}. */
     public final void fold(FoldGeometry geometry, double[] input, Reduce reduce, double[] weights, double[] output) {
         notNull(geometry, "geometry");
         checkArrays(geometry.columnLength(), notNull(input, "input").length, geometry.imageLength(), output);
-        fold(geometry, DoubleBuffer.wrap(input), reduce, weights, DoubleBuffer.wrap(output));
+        checkMerge(geometry, reduce, weights == null ? -1 : weights.length);
+        checkDisjoint(input, output, weights);
+        if (geometry.planes() > 0) foldKernel(geometry, input, 0, output, 0, reduce, weights, threads());
     }
 
     /**
@@ -296,6 +302,12 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
      * The lengths of a caller's arrays, with messages for arrays (the buffer checks they then pass
      * speak of positions and limits): input exactly as its shape says, output at least as long.
      */
+    /** The output array is neither the input nor the weights: fold and unfold do not work in place. */
+    private static void checkDisjoint(Object input, Object output, Object weights) {
+        if (output == input) throw Check.fail("output must not be the input array: fold/unfold do not work in place");
+        if (output == weights) throw Check.fail("output must not be the weights array");
+    }
+
     private static void checkArrays(long inputLength, int input, long outputLength, Object output) {
         Check.length("input", input, inputLength);
         int n = java.lang.reflect.Array.getLength(notNull(output, "output"));

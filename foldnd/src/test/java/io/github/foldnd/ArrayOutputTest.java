@@ -98,10 +98,15 @@ class ArrayOutputTest {
             assertTrue(allSentinels(shortOut), "nothing written before the refusal");
             float[] both = new float[18];
             bad = assertThrows(IllegalArgumentException.class, () -> e.unfold(same, both, both));
-            assertTrue(bad.getMessage().contains("must not overlap input"), bad.getMessage());
+            assertEquals("output must not be the input array: fold/unfold do not work in place", bad.getMessage());
             bad = assertThrows(
                     IllegalArgumentException.class, () -> e.fold(g, new float[32], Reduce.SUM, null, new float[17]));
             assertEquals("output must have at least 18 elements for this geometry, got 17", bad.getMessage());
+            FoldGeometry one = FoldGeometry.builder().kernelSize(2, 2).forUnfold(1, 1, 2, 2); // K = 4 = image
+            float[] w = {1, 2, 3, 4};
+            bad = assertThrows(IllegalArgumentException.class, () -> e.fold(one, new float[4], Reduce.SUM, w, w));
+            assertEquals("output must not be the weights array", bad.getMessage());
+            assertArrayEquals(new float[] {1, 2, 3, 4}, w, "weights untouched");
         }
     }
 
