@@ -3,7 +3,9 @@ package io.github.foldnd;
 /**
  * The one place that picks the engine {@link FoldNd} uses, like lz4-java's
  * {@code LZ4Factory.fastestInstance()}: the native engine when it loads and passes its self-check,
- * else pure Java; {@code -Dfoldnd.engine=native|java} forces one.
+ * else pure Java; {@code -Dfoldnd.engine=native|java} forces one. The default native engine sends
+ * calls of at most {@code NativeEngine.SMALL_ELEMENTS} elements to the Java kernels (same results);
+ * a forced native engine runs every call in C++.
  */
 final class EngineSelector {
     static final String PROPERTY = "foldnd.engine";
@@ -24,7 +26,8 @@ final class EngineSelector {
     /** The engine a property value asks for; a bad value or an unavailable forced engine throws. */
     static Engine select(String property) {
         if (property == null || property.isBlank()) {
-            return NativeEngine.instance().<Engine>map(n -> n).orElse(JavaEngine.INSTANCE);
+            // Native, with calls too small to repay the JNI crossing run in Java (NativeEngine.SMALL_ELEMENTS).
+            return NativeEngine.selectedInstance().<Engine>map(n -> n).orElse(JavaEngine.INSTANCE);
         }
         switch (property.trim()) {
             case "java":

@@ -18,6 +18,8 @@ final class NativeEngine extends Engine {
     private static final class Holder {
         static final NativeEngine INSTANCE;
         static final String FAILURE;
+        /** What Engine.selected() returns: this engine, with work too small for the crossing sent to Java. */
+        static final NativeEngine SMALL_TO_JAVA;
 
         static {
             NativeEngine engine = null;
@@ -30,6 +32,7 @@ final class NativeEngine extends Engine {
                 failure = t + " (" + platformJars() + ")";
             }
             INSTANCE = failure == null ? engine : null;
+            SMALL_TO_JAVA = failure == null ? new NativeEngine(0, true) : null;
             FAILURE = failure;
         }
     }
@@ -52,21 +55,46 @@ final class NativeEngine extends Engine {
                 : "foldnd platform jars found for " + found;
     }
 
+    /**
+     * Calls with at most this many elements in and out go to the Java kernels when the engine was
+     * selected for the caller ({@link Engine#selected()}): below it the JNI crossing and the native
+     * setup cost more than the work. Measured by CrossoverBenchmark (a 3x3 fold, padding 1, of one
+     * n x n plane, direct buffers; foldnd-bench/results/2026-11-26/tiny-calls-after-setup-work.json):
+     * n = 2 (40 elements) Java 242 +- 39 ns, native 423 +- 64; n = 4 (160) Java 470 +- 147, native
+     * 545 +- 79; n = 8 (640) Java 1008 +- 406, native 694 +- 139. The bound lies between the last two.
+     */
+    static final long SMALL_ELEMENTS = 256;
+
+    /** Whether work of at most SMALL_ELEMENTS goes to the Java kernels (never for nativeEngine()). */
+    private final boolean smallToJava;
+
     private NativeEngine() {
-        this(0);
+        this(0, false);
     }
 
-    private NativeEngine(int threads) {
+    private NativeEngine(int threads, boolean smallToJava) {
         super(threads);
+        this.smallToJava = smallToJava;
     }
 
     @Override
     NativeEngine copyWithThreads(int threads) {
-        return new NativeEngine(threads);
+        return new NativeEngine(threads, smallToJava);
     }
 
+    /** The native engine: every call in C++. */
     static Optional<NativeEngine> instance() {
         return Optional.ofNullable(Holder.INSTANCE);
+    }
+
+    /** The native engine as Engine.selected() uses it: calls of at most SMALL_ELEMENTS in Java. */
+    static Optional<NativeEngine> selectedInstance() {
+        return Optional.ofNullable(Holder.SMALL_TO_JAVA);
+    }
+
+    /** True when this call goes to the Java kernels instead (same results, bit for bit). */
+    boolean small(FoldGeometry g) {
+        return smallToJava && g.imageLength() + g.columnLength() <= SMALL_ELEMENTS;
     }
 
     static Optional<String> unavailableReason() {
@@ -175,6 +203,10 @@ final class NativeEngine extends Engine {
 
     @Override
     void unfoldKernel(FoldGeometry g, float[] in, int inAt, float[] out, int outAt, int threads) {
+        if (small(g)) {
+            JavaEngine.INSTANCE.unfoldKernel(g, in, inAt, out, outAt, threads);
+            return;
+        }
         long[] d = g.descriptor();
         inParts(
                 g,
@@ -187,6 +219,10 @@ final class NativeEngine extends Engine {
 
     @Override
     void unfoldKernel(FoldGeometry g, double[] in, int inAt, double[] out, int outAt, int threads) {
+        if (small(g)) {
+            JavaEngine.INSTANCE.unfoldKernel(g, in, inAt, out, outAt, threads);
+            return;
+        }
         long[] d = g.descriptor();
         inParts(
                 g,
@@ -200,6 +236,10 @@ final class NativeEngine extends Engine {
     @Override
     void foldKernel(
             FoldGeometry g, float[] in, int inAt, float[] out, int outAt, Reduce reduce, float[] weights, int threads) {
+        if (small(g)) {
+            JavaEngine.INSTANCE.foldKernel(g, in, inAt, out, outAt, reduce, weights, threads);
+            return;
+        }
         long[] d = g.descriptor();
         int r = reduce.code;
         long w = length(weights);
@@ -235,6 +275,10 @@ final class NativeEngine extends Engine {
             Reduce reduce,
             double[] weights,
             int threads) {
+        if (small(g)) {
+            JavaEngine.INSTANCE.foldKernel(g, in, inAt, out, outAt, reduce, weights, threads);
+            return;
+        }
         long[] d = g.descriptor();
         int r = reduce.code;
         long w = length(weights);
@@ -264,18 +308,30 @@ final class NativeEngine extends Engine {
 
     @Override
     void unfoldFloats(FoldGeometry g, long in, long out, int threads) {
+        if (small(g)) {
+            JavaEngine.INSTANCE.unfoldFloats(g, in, out, threads);
+            return;
+        }
         long[] d = g.descriptor();
         check(NativeKernels.unfoldFloats(in, g.imageLength(), out, g.columnLength(), d, d.length, 0, ALL, threads));
     }
 
     @Override
     void unfoldDoubles(FoldGeometry g, long in, long out, int threads) {
+        if (small(g)) {
+            JavaEngine.INSTANCE.unfoldDoubles(g, in, out, threads);
+            return;
+        }
         long[] d = g.descriptor();
         check(NativeKernels.unfoldDoubles(in, g.imageLength(), out, g.columnLength(), d, d.length, 0, ALL, threads));
     }
 
     @Override
     void foldFloats(FoldGeometry g, long in, long out, Reduce reduce, float[] weights, int threads) {
+        if (small(g)) {
+            JavaEngine.INSTANCE.foldFloats(g, in, out, reduce, weights, threads);
+            return;
+        }
         long[] d = g.descriptor();
         check(NativeKernels.foldFloats(
                 in,
@@ -294,6 +350,10 @@ final class NativeEngine extends Engine {
 
     @Override
     void foldDoubles(FoldGeometry g, long in, long out, Reduce reduce, double[] weights, int threads) {
+        if (small(g)) {
+            JavaEngine.INSTANCE.foldDoubles(g, in, out, reduce, weights, threads);
+            return;
+        }
         long[] d = g.descriptor();
         check(NativeKernels.foldDoubles(
                 in,

@@ -41,6 +41,11 @@ class ChildJvmSafetyTest {
 
     private static void threads() {
         float[] back = SeedExampleTest.meanFoldThroughTheFacade();
+        // The facade sends a call this small to the Java kernels: run it in C++ too, on the OpenMP
+        // team of the capped size (libgomp would end the process if handed 5000).
+        Engine.nativeEngine()
+                .ifPresent(e -> e.unfold(
+                        FoldGeometry.builder().kernelSize(2, 2).forUnfold(1, 2, 3, 3), SeedExampleTest.image()));
         String refused;
         try {
             FoldNd.setThreads(5000);

@@ -43,9 +43,10 @@ class EngineSelectionTest {
 
     @Test
     void defaultIsTheFastestThatWorks() {
-        Engine expected = Engine.nativeEngine().orElse(Engine.pureJava());
+        // Native where it works, as the instance that sends calls too small for JNI to Java.
+        Engine expected = NativeEngine.selectedInstance().<Engine>map(n -> n).orElse(Engine.pureJava());
         assertSame(expected, EngineSelector.select(null));
-        assertEquals(Engine.available().get(0), expected);
+        assertEquals(Engine.available().get(0).name(), expected.name());
     }
 
     /**
