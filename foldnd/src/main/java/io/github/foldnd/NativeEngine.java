@@ -59,9 +59,10 @@ final class NativeEngine extends Engine {
      * Calls with at most this many elements in and out go to the Java kernels when the engine was
      * selected for the caller ({@link Engine#selected()}): below it the JNI crossing and the native
      * setup cost more than the work. Measured by CrossoverBenchmark (a 3x3 fold, padding 1, of one
-     * n x n plane, direct buffers; foldnd-bench/results/2026-11-26/tiny-calls-after-setup-work.json):
-     * n = 2 (40 elements) Java 242 +- 39 ns, native 423 +- 64; n = 4 (160) Java 470 +- 147, native
-     * 545 +- 79; n = 8 (640) Java 1008 +- 406, native 694 +- 139. The bound lies between the last two.
+     * n x n plane, direct buffers): Java was ahead at n = 4 (160 elements) and native at n = 8 (640)
+     * on 2026-11-26 (foldnd-bench/results/2026-11-26/tiny-calls-after-setup-work.json: Java 470 +- 147
+     * ns vs native 545 +- 79 at n = 4, 1008 +- 406 vs 694 +- 139 at n = 8) and again on 2026-11-27
+     * (results/2026-11-27/crossover-and-tiny-calls.json, Java/native 0.93 at n = 4, 1.23 at n = 8).
      */
     static final long SMALL_ELEMENTS = 256;
 
