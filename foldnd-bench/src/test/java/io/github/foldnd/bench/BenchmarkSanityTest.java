@@ -158,7 +158,8 @@ class BenchmarkSanityTest {
             float[] nat = new float[java.length];
             m.imageFP.get(nat);
             assertArrayEquals(java, nat);
-            assertArrayEquals((double[]) m.unfoldJavaDoubleArray(), readD(m.unfoldNativeDoubleBuffer(m)));
+            assertArrayEquals(
+                    (double[]) m.unfoldJavaDoubleArray(), readD(MoreKindsBenchmark.unfoldNativeDoubleBuffer(m)));
         }
     }
 
