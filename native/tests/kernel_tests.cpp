@@ -42,19 +42,21 @@ struct Shape {
     std::vector<int64_t> size, k, dil, pad, stride;
     int64_t channels = 1;
     int layout = foldnd::PER_SAMPLE;
+    std::vector<int64_t> padEnd{};  // padding after each dimension; empty: as pad (symmetric)
     int dims() const { return static_cast<int>(size.size()); }
     int64_t batch() const { return planes / channels; }
+    const std::vector<int64_t> &end() const { return padEnd.empty() ? pad : padEnd; }
     std::vector<int64_t> grid() const {
         std::vector<int64_t> g(dims());
         for (int i = 0; i < dims(); ++i) {
-            int64_t num = size[i] + 2 * pad[i] - dil[i] * (k[i] - 1) - 1;
+            int64_t num = size[i] + pad[i] + end()[i] - dil[i] * (k[i] - 1) - 1;
             g[i] = num < 0 ? 0 : num / stride[i] + 1;
         }
         return g;
     }
     std::vector<int64_t> descriptor() const {
         std::vector<int64_t> d{dims(), batch(), channels, layout};
-        for (auto *v : {&size, &k, &dil, &pad, &stride}) d.insert(d.end(), v->begin(), v->end());
+        for (auto *v : {&size, &k, &dil, &pad, &stride, &end()}) d.insert(d.end(), v->begin(), v->end());
         return d;
     }
 };
@@ -226,6 +228,66 @@ struct RandomData {
     }
 };
 
+/** The columns of blocks [first, first + count) of whole columns, in the shape's layout. */
+template <typename T>
+std::vector<T> rangeColumns(const Shape &s, const std::vector<T> &cols, int64_t first, int64_t count) {
+    const int64_t K = product(s.k);
+    std::vector<T> out(s.planes * K * count);
+    for (int64_t p = 0; p < s.planes; ++p)
+        for (int64_t k = 0; k < K; ++k)
+            for (int64_t j = 0; j < count; ++j) {
+                const int64_t at = s.layout == foldnd::PER_SAMPLE
+                                       ? (p * K + k) * count + j
+                                       : (((p % s.channels) * K + k) * s.batch() + p / s.channels) * count + j;
+                out[at] = cols[columnIndex(s, p, k, first + j)];
+            }
+    return out;
+}
+
+/**
+ * Streaming fold: the grid cut into random ranges, visited in descending block
+ * order, each range's columns folded into the image (started at the merge's
+ * identity), in random parts of work items, then finished: bit for bit the
+ * whole fold, for every merge, with and without weights; nothing written
+ * outside the image or the weight sum.
+ */
+template <typename T>
+void checkBlocks(const Shape &s, const std::vector<T> &cols, const std::vector<T> &w, std::mt19937 &rng,
+                 const std::string &label) {
+    const auto desc = s.descriptor();
+    const int64_t K = product(s.k), L = product(s.grid()), P = product(s.size), image = s.planes * P;
+    const int64_t items = foldnd_fold_blocks_items(desc.data(), desc.size(), sizeof(T));
+    CHECK(items >= s.planes + 1, "%s block-fold items %lld", label.c_str(), (long long)items);
+    std::vector<std::pair<int64_t, int64_t>> ranges = randomParts(L, rng);
+    std::reverse(ranges.begin(), ranges.end());
+    for (int r = foldnd::SUM; r <= foldnd::MIN; ++r) {
+        for (const T *weights : {static_cast<const T *>(nullptr), static_cast<const T *>(w.data())}) {
+            const T init = r == foldnd::MAX   ? -std::numeric_limits<T>::infinity()
+                           : r == foldnd::MIN ? std::numeric_limits<T>::infinity()
+                                              : T(0);
+            Guarded<T> img(image), sum(P);
+            std::fill(img.data(), img.data() + image, init);
+            std::fill(sum.data(), sum.data() + P, T(0));
+            const int threads = 1 + static_cast<int>(rng() % 3);
+            for (auto [first, count] : ranges) {
+                const std::vector<T> part = rangeColumns(s, cols, first, count);
+                for (auto [i0, n] : randomParts(items, rng)) {
+                    const int st =
+                        foldnd_fold_blocks(part.data(), part.size(), img.data(), image, sum.data(), P, desc.data(),
+                                           desc.size(), r, weights, weights ? K : 0, first, count, i0, n, threads);
+                    CHECK(st == foldnd::OK, "%s fold blocks status %d", label.c_str(), st);
+                }
+            }
+            const int st = foldnd_finish_blocks(img.data(), image, sum.data(), P, desc.data(), desc.size(), r, threads);
+            CHECK(st == foldnd::OK, "%s finish status %d", label.c_str(), st);
+            std::vector<T> expected = refFold(s, cols, r, weights);
+            CHECK(sameBits(expected, img.data(), image), "%s streamed fold reduce=%d weighted=%d", label.c_str(), r,
+                  weights != nullptr);
+            CHECK(img.intact(image) && sum.intact(P), "%s streamed fold wrote outside its outputs", label.c_str());
+        }
+    }
+}
+
 template <typename T>
 void checkShape(const Shape &s, std::mt19937 &rng, const std::string &label) {
     const int64_t K = product(s.k);
@@ -252,6 +314,7 @@ void checkShape(const Shape &s, std::mt19937 &rng, const std::string &label) {
         }
     }
     checkParts<T>(s, image, cols, w, rng, label);
+    checkBlocks<T>(s, cols, w, rng, label);
 }
 
 // wide: strides and kernels large enough for the chunked paths (stride * sizeof
@@ -267,6 +330,8 @@ Shape randomShape(std::mt19937 &rng, int d, bool wide = false) {
             s.pad.push_back(wide ? pick(0, 20) : pick(0, 4));     // often larger than the kernel
             s.stride.push_back(wide ? pick(6, 24) : pick(1, 6));  // often larger than the input
         }
+        if (pick(0, 2) == 0)  // asymmetric padding (ONNX pads) in a third of the shapes
+            for (int i = 0; i < d; ++i) s.padEnd.push_back(wide ? pick(0, 20) : pick(0, 4));
         auto g = s.grid();
         bool ok = true;
         for (auto x : g) ok = ok && x >= 1;
@@ -293,6 +358,9 @@ void edgeCases(std::mt19937 &rng) {
         {2, {24, 200}, {3, 4}, {1, 1}, {1, 2}, {1, 2}},                // paired offsets in
                                                                        // several fold bands
         {3, {6000}, {48}, {2}, {24}, {16}},                            // 1-d chunks in several fold bands
+        {1, {5, 6}, {3, 2}, {1, 2}, {0, 3}, {2, 1}, 1, foldnd::PER_SAMPLE, {2, 0}},     // ONNX pads: begin 0 3, end 2 0
+        {2, {9}, {4}, {1}, {3}, {2}, 1, foldnd::PER_SAMPLE, {0}},                       // padding at the start only
+        {2, {24, 200}, {3, 4}, {1, 1}, {0, 0}, {1, 2}, 1, foldnd::PER_SAMPLE, {2, 3}},  // paired offsets, end padding
     };
     for (size_t i = 0; i < cases.size(); ++i) {
         checkShape<float>(cases[i], rng, "edge float #" + std::to_string(i));
@@ -306,50 +374,56 @@ void refusals() {
         return foldnd_unfold(in, inLen, out, outLen, d.data(), d.size(), 0, planes < 0 ? kAll : planes, 1);
     };
     // [dims, batch, channels, layout, image.., kernel.., dilation.., padding..,
-    // stride..]
+    // stride.., padding at the end..]
     auto desc = [](int64_t batch, int64_t channels, int64_t layout, std::vector<int64_t> rest) {
         std::vector<int64_t> d{2, batch, channels, layout};
         d.insert(d.end(), rest.begin(), rest.end());
         return d;
     };
-    const std::vector<int64_t> good = desc(1, 1, 0, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1});
+    const std::vector<int64_t> good = desc(1, 1, 0, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1, 0, 0});
     CHECK(run(good) == foldnd::OK, "good descriptor");
-    CHECK(run(desc(1, 1, 1, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1})) == foldnd::OK, "batch-fused layout");
+    CHECK(run(desc(1, 1, 1, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1, 0, 0})) == foldnd::OK, "batch-fused layout");
     CHECK(run(good, 15) == foldnd::BAD_LENGTH, "short input");
     CHECK(run(good, 16, 35) == foldnd::BAD_LENGTH, "short output");
-    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 13, 0, 1, 1) == foldnd::BAD_DESCRIPTOR, "descriptor length");
+    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 15, 0, 1, 1) == foldnd::BAD_DESCRIPTOR, "descriptor length");
     CHECK(foldnd_unfold(in, 16, out, 64, nullptr, 14, 0, 1, 1) == foldnd::NULL_POINTER, "null descriptor");
-    CHECK(foldnd_unfold(nullptr, 16, out, 64, good.data(), 14, 0, 1, 1) == foldnd::NULL_POINTER, "null input");
+    CHECK(foldnd_unfold(nullptr, 16, out, 64, good.data(), 16, 0, 1, 1) == foldnd::NULL_POINTER, "null input");
     // Parts must lie inside the planes; thread counts inside [1, maxThreads()].
-    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, 2, 1, 1) == foldnd::BAD_RANGE,
+    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 16, 2, 1, 1) == foldnd::BAD_RANGE,
           "part starting past the items");
-    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, -1, 1, 1) == foldnd::BAD_RANGE, "negative part");
-    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, 1, INT64_MAX, 1) == foldnd::OK,
+    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 16, -1, 1, 1) == foldnd::BAD_RANGE, "negative part");
+    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 16, 1, INT64_MAX, 1) == foldnd::OK,
           "a count past the end is clipped");
-    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, 0, -1, 1) == foldnd::BAD_RANGE, "negative count");
+    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 16, 0, -1, 1) == foldnd::BAD_RANGE, "negative count");
     CHECK(
-        foldnd_unfold_items(good.data(), 14, 4) == 1 && foldnd_unfold_items(good.data(), 14, 2) == -foldnd::BAD_LENGTH,
+        foldnd_unfold_items(good.data(), 16, 4) == 1 && foldnd_unfold_items(good.data(), 16, 2) == -foldnd::BAD_LENGTH,
         "unfold items");
-    CHECK(foldnd_fold_items(good.data(), 13, 4, 1) == -foldnd::BAD_DESCRIPTOR, "fold items of a bad descriptor");
-    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, 1, 0, 1) == foldnd::OK, "empty part");
-    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, 0, 1, 0) == foldnd::BAD_THREADS, "zero threads");
-    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, 0, 1, foldnd::maxThreads() + 1) == foldnd::BAD_THREADS,
+    CHECK(foldnd_fold_items(good.data(), 15, 4, 1) == -foldnd::BAD_DESCRIPTOR, "fold items of a bad descriptor");
+    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 16, 1, 0, 1) == foldnd::OK, "empty part");
+    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 16, 0, 1, 0) == foldnd::BAD_THREADS, "zero threads");
+    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 16, 0, 1, foldnd::maxThreads() + 1) == foldnd::BAD_THREADS,
           "too many threads");
-    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 14, 0, 1, 5000) == foldnd::BAD_THREADS, "5000 threads");
-    CHECK(run(desc(1, 1, 2, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1})) == foldnd::BAD_DESCRIPTOR, "unknown layout");
-    CHECK(run(desc(1, 0, 0, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1})) == foldnd::BAD_DESCRIPTOR, "zero channels");
-    CHECK(run(desc(-1, 1, 0, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1})) == foldnd::BAD_DESCRIPTOR, "negative batch");
-    CHECK(run(desc(1, 1, 0, {4, 4, 0, 2, 1, 1, 0, 0, 1, 1})) == foldnd::BAD_DESCRIPTOR, "zero kernel");
-    CHECK(run(desc(1, 1, 0, {4, 4, 2, 2, 1, 0, 0, 0, 1, 1})) == foldnd::BAD_DESCRIPTOR, "zero dilation");
-    CHECK(run(desc(1, 1, 0, {4, 4, 2, 2, 1, 1, -1, 0, 1, 1})) == foldnd::BAD_DESCRIPTOR, "negative padding");
-    CHECK(run(desc(1, 1, 0, {4, 4, 2, 2, 1, 1, 0, 0, 0, 1})) == foldnd::BAD_DESCRIPTOR, "zero stride");
-    CHECK(run(desc(1, 1, 0, {1, 4, 2, 2, 1, 1, 0, 0, 1, 1})) == foldnd::BAD_DESCRIPTOR, "no block fits");
+    CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 16, 0, 1, 5000) == foldnd::BAD_THREADS, "5000 threads");
+    CHECK(run(desc(1, 1, 2, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1, 0, 0})) == foldnd::BAD_DESCRIPTOR, "unknown layout");
+    CHECK(run(desc(1, 0, 0, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1, 0, 0})) == foldnd::BAD_DESCRIPTOR, "zero channels");
+    CHECK(run(desc(-1, 1, 0, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1, 0, 0})) == foldnd::BAD_DESCRIPTOR, "negative batch");
+    CHECK(run(desc(1, 1, 0, {4, 4, 0, 2, 1, 1, 0, 0, 1, 1, 0, 0})) == foldnd::BAD_DESCRIPTOR, "zero kernel");
+    CHECK(run(desc(1, 1, 0, {4, 4, 2, 2, 1, 0, 0, 0, 1, 1, 0, 0})) == foldnd::BAD_DESCRIPTOR, "zero dilation");
+    CHECK(run(desc(1, 1, 0, {4, 4, 2, 2, 1, 1, -1, 0, 1, 1, -1, 0})) == foldnd::BAD_DESCRIPTOR, "negative padding");
+    CHECK(run(desc(1, 1, 0, {4, 4, 2, 2, 1, 1, 0, 0, 0, 1, 0, 0})) == foldnd::BAD_DESCRIPTOR, "zero stride");
+    CHECK(run(desc(1, 1, 0, {1, 4, 2, 2, 1, 1, 0, 0, 1, 1, 0, 0})) == foldnd::BAD_DESCRIPTOR, "no block fits");
     CHECK(run({0, 1, 1, 0}) == foldnd::BAD_DESCRIPTOR, "zero dims");
     const int64_t big = int64_t(1) << 40;
-    CHECK(run(desc(big, big, 0, {big, 1, 1, 1, 1, 1, 0, 0, 1, 1}), INT64_MAX, INT64_MAX) == foldnd::BAD_DESCRIPTOR,
-          "overflow");
-    CHECK(run({1, 1, 1, 0, 4, 1, 1, INT64_MAX / 2, 1}) == foldnd::BAD_DESCRIPTOR, "padding overflow");
-    CHECK(run(desc(0, 1, 0, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1}), 0, 0, 0) == foldnd::OK, "empty batch");
+    CHECK(
+        run(desc(big, big, 0, {big, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 0}), INT64_MAX, INT64_MAX) == foldnd::BAD_DESCRIPTOR,
+        "overflow");
+    CHECK(run({1, 1, 1, 0, 4, 1, 1, INT64_MAX / 2, 1, INT64_MAX / 2}) == foldnd::BAD_DESCRIPTOR, "padding overflow");
+    CHECK(run({1, 1, 1, 0, 4, 1, 1, 0, 1, INT64_MAX - 2}) == foldnd::BAD_DESCRIPTOR, "end padding overflow");
+    CHECK(run(desc(1, 1, 0, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1, 0, -1})) == foldnd::BAD_DESCRIPTOR, "negative end padding");
+    CHECK(run(desc(1, 1, 0, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1, 1, 0}), 16, 64) == foldnd::OK &&
+              run(desc(1, 1, 0, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1, 1, 0}), 16, 47) == foldnd::BAD_LENGTH,
+          "end padding adds blocks: a 4x3 grid, K * L = 48 column elements");
+    CHECK(run(desc(0, 1, 0, {4, 4, 2, 2, 1, 1, 0, 0, 1, 1, 0, 0}), 0, 0, 0) == foldnd::OK, "empty batch");
     // The output may not overlap the input.
     float shared[100] = {};
     CHECK(foldnd_unfold(shared, 16, shared + 8, 36, good.data(), good.size(), 0, 1, 1) == foldnd::OVERLAP, "overlap");
@@ -361,6 +435,35 @@ void refusals() {
     CHECK(foldnd_fold(shared, 36, shared + 30, 16, good.data(), good.size(), 0, nullptr, 0, 0, kAll, 1) ==
               foldnd::OVERLAP,
           "fold overlap");
+    // Streaming fold: the block range inside the grid (3 x 3 here), the columns long enough for
+    // it, a weight sum for MEAN, nothing overlapping.
+    {
+        float img[16] = {}, sum[16] = {}, cols[36] = {};
+        auto blocks = [&](int64_t firstBlock, int64_t count, int reduce, float *ws, int64_t colLen = 36) {
+            return foldnd_fold_blocks(cols, colLen, img, 16, ws, 16, good.data(), good.size(), reduce, nullptr, 0,
+                                      firstBlock, count, 0, kAll, 1);
+        };
+        CHECK(blocks(0, 9, foldnd::MEAN, sum) == foldnd::OK, "whole grid");
+        CHECK(blocks(4, 5, foldnd::SUM, nullptr) == foldnd::OK, "SUM needs no weight sum");
+        CHECK(blocks(9, 0, foldnd::SUM, nullptr) == foldnd::OK, "empty range at the end");
+        CHECK(blocks(4, 6, foldnd::SUM, nullptr) == foldnd::BAD_RANGE, "range past the grid");
+        CHECK(blocks(-1, 1, foldnd::SUM, nullptr) == foldnd::BAD_RANGE, "negative first block");
+        CHECK(blocks(10, 0, foldnd::SUM, nullptr) == foldnd::BAD_RANGE, "first block past the grid");
+        CHECK(blocks(0, 9, foldnd::MEAN, nullptr) == foldnd::NULL_POINTER, "MEAN without a weight sum");
+        CHECK(blocks(0, 5, foldnd::SUM, nullptr, 19) == foldnd::BAD_LENGTH, "columns shorter than the range's 20");
+        CHECK(blocks(0, 5, foldnd::SUM, nullptr, 20) == foldnd::OK, "columns as long as the range's");
+        CHECK(foldnd_fold_blocks(cols, 36, img, 16, sum, 15, good.data(), good.size(), 1, nullptr, 0, 0, 9, 0, kAll,
+                                 1) == foldnd::BAD_LENGTH,
+              "short weight sum");
+        CHECK(foldnd_fold_blocks(cols, 36, img, 16, img + 4, 16, good.data(), good.size(), 1, nullptr, 0, 0, 9, 0, kAll,
+                                 1) == foldnd::OVERLAP,
+              "weight sum overlapping the image");
+        CHECK(foldnd_finish_blocks(img, 16, sum, 15, good.data(), good.size(), 1, 1) == foldnd::BAD_LENGTH,
+              "finish with a short weight sum");
+        CHECK(foldnd_finish_blocks(img, 16, img, 16, good.data(), good.size(), 2, 1) == foldnd::OVERLAP,
+              "finish with the weight sum in the image");
+        CHECK(foldnd_fold_blocks_items(good.data(), good.size(), 4) == 2, "block-fold items: (1 plane + 1) x 1 band");
+    }
     // Parts of arrays (Java heap buffers): each offset within its array, the rest long enough, no overlap.
     float whole[100] = {};
     for (int i = 0; i < 100; ++i) whole[i] = float(i);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <new>
 
+#include "block_fold.hpp"
 #include "geometry.hpp"
 #include "kernels.hpp"
 
@@ -118,6 +119,62 @@ inline int foldChecked(const T *columns, int64_t columnLength, T *image, int64_t
     });
 }
 
+/**
+ * A block-range fold (block_fold.hpp): blocks [firstBlock, firstBlock +
+ * blockCount) of the grid, whose columns are planes x K x blockCount
+ * elements, merged into image and (weightSum, one plane, nullable except for
+ * MEAN) the weight sum; the items [first, first + count) of blockFoldItems.
+ */
+template <typename T>
+inline int foldBlocksChecked(const T *columns, int64_t columnLength, T *image, int64_t imageLength, T *weightSum,
+                             int64_t weightSumLength, const int64_t *descriptor, int64_t descriptorLength, int reduce,
+                             const T *weights, int64_t weightsLength, int64_t firstBlock, int64_t blockCount,
+                             int64_t first, int64_t count, int threads) noexcept {
+    return guarded([&]() -> int {
+        Geometry g;
+        ItemRange part{};
+        if (const Status s = prepare(descriptor, descriptorLength, threads, g); s != OK) return s;
+        if (reduce < SUM || reduce > MIN) return BAD_REDUCE;
+        if (firstBlock < 0 || blockCount < 0 || firstBlock > g.blocks || blockCount > g.blocks - firstBlock)
+            return BAD_RANGE;
+        // planes * K * blockCount <= planes * K * L = columnLength: no overflow.
+        const int64_t rangeColumns = g.planes * g.kernelVolume * blockCount;
+        if (imageLength < g.imageLength || columnLength < rangeColumns) return BAD_LENGTH;
+        if (weights != nullptr && weightsLength != g.kernelVolume) return BAD_LENGTH;
+        if (weightSum != nullptr && weightSumLength < g.imagePlane) return BAD_LENGTH;
+        if (reduce == MEAN && weightSum == nullptr) return NULL_POINTER;
+        if (const Status s = range(first, count, blockFoldItems<T>(g), part); s != OK) return s;
+        if (part.first == part.end || blockCount == 0) return OK;
+        if ((g.planes > 0 && (image == nullptr || columns == nullptr))) return NULL_POINTER;
+        const T *out = image, *sum = weightSum;
+        if (overlaps(columns, rangeColumns, out, g.imageLength) ||
+            overlaps(weights, weightsLength, out, g.imageLength) ||
+            overlaps(columns, rangeColumns, sum, g.imagePlane) || overlaps(weights, weightsLength, sum, g.imagePlane) ||
+            overlaps(out, g.imageLength, sum, g.imagePlane))
+            return OVERLAP;
+        foldBlocks(g, columns, image, weightSum, static_cast<Reduce>(reduce), weights, firstBlock, blockCount, threads,
+                   part);
+        return OK;
+    });
+}
+
+/** The finishing step of a block-range fold (block_fold.hpp, finishBlocks); weightSum is one plane. */
+template <typename T>
+inline int finishBlocksChecked(T *image, int64_t imageLength, const T *weightSum, int64_t weightSumLength,
+                               const int64_t *descriptor, int64_t descriptorLength, int reduce, int threads) noexcept {
+    return guarded([&]() -> int {
+        Geometry g;
+        if (const Status s = prepare(descriptor, descriptorLength, threads, g); s != OK) return s;
+        if (reduce < SUM || reduce > MIN) return BAD_REDUCE;
+        if (reduce == SUM || g.planes == 0) return OK;
+        if (imageLength < g.imageLength || weightSumLength < g.imagePlane) return BAD_LENGTH;
+        if (image == nullptr || weightSum == nullptr) return NULL_POINTER;
+        if (overlaps(static_cast<const T *>(image), g.imageLength, weightSum, g.imagePlane)) return OVERLAP;
+        finishBlocks(g, image, weightSum, static_cast<Reduce>(reduce), threads);
+        return OK;
+    });
+}
+
 /** True when offset lies in [0, length]: the elements from it on are [offset,
  * length) of an array of length elements. */
 inline bool within(int64_t offset, int64_t length) { return offset >= 0 && offset <= length; }
@@ -147,6 +204,32 @@ inline int foldAt(const T *columns, int64_t columnLength, int64_t columnOffset, 
     return foldChecked(from(columns, columnOffset), columnLength - columnOffset, from(image, imageOffset),
                        imageLength - imageOffset, descriptor, descriptorLength, reduce, weights, weightsLength, first,
                        count, threads);
+}
+
+/** foldBlocksChecked on the elements of arrays from offsets on (see foldnd_fold_at). */
+template <typename T>
+inline int foldBlocksAt(const T *columns, int64_t columnLength, int64_t columnOffset, T *image, int64_t imageLength,
+                        int64_t imageOffset, T *weightSum, int64_t weightSumLength, int64_t weightSumOffset,
+                        const int64_t *descriptor, int64_t descriptorLength, int reduce, const T *weights,
+                        int64_t weightsLength, int64_t firstBlock, int64_t blockCount, int64_t first, int64_t count,
+                        int threads) noexcept {
+    if (!within(columnOffset, columnLength) || !within(imageOffset, imageLength) ||
+        !within(weightSumOffset, weightSumLength))
+        return BAD_LENGTH;
+    return foldBlocksChecked(from(columns, columnOffset), columnLength - columnOffset, from(image, imageOffset),
+                             imageLength - imageOffset, from(weightSum, weightSumOffset),
+                             weightSumLength - weightSumOffset, descriptor, descriptorLength, reduce, weights,
+                             weightsLength, firstBlock, blockCount, first, count, threads);
+}
+
+/** finishBlocksChecked on the elements of arrays from offsets on. */
+template <typename T>
+inline int finishBlocksAt(T *image, int64_t imageLength, int64_t imageOffset, const T *weightSum,
+                          int64_t weightSumLength, int64_t weightSumOffset, const int64_t *descriptor,
+                          int64_t descriptorLength, int reduce, int threads) noexcept {
+    if (!within(imageOffset, imageLength) || !within(weightSumOffset, weightSumLength)) return BAD_LENGTH;
+    return finishBlocksChecked(from(image, imageOffset), imageLength - imageOffset, from(weightSum, weightSumOffset),
+                               weightSumLength - weightSumOffset, descriptor, descriptorLength, reduce, threads);
 }
 
 /** The number of work items of an unfold (fold: with threads), or a negative
@@ -234,6 +317,55 @@ inline int foldnd_fold_at(const double *columns, int64_t columnLength, int64_t c
                           int threads) {
     return foldnd::detail::foldAt(columns, columnLength, columnOffset, image, imageLength, imageOffset, descriptor,
                                   descriptorLength, reduce, weights, weightsLength, first, count, threads);
+}
+
+/**
+ * Streaming fold (block_fold.hpp): merges the columns of blocks [firstBlock,
+ * firstBlock + blockCount) into image without zeroing it, and adds each
+ * offset's weight (1 when weights is null) to weightSum (one image plane;
+ * null allowed except for MEAN). [first, first + count) are work items, as
+ * for the other calls (foldnd_fold_blocks_items).
+ */
+#define FOLDND_FOLD_BLOCKS(T)                                                                                          \
+    inline int foldnd_fold_blocks(const T *columns, int64_t columnLength, T *image, int64_t imageLength, T *weightSum, \
+                                  int64_t weightSumLength, const int64_t *descriptor, int64_t descriptorLength,        \
+                                  int reduce, const T *weights, int64_t weightsLength, int64_t firstBlock,             \
+                                  int64_t blockCount, int64_t first, int64_t count, int threads) {                     \
+        return foldnd::detail::foldBlocksChecked(columns, columnLength, image, imageLength, weightSum,                 \
+                                                 weightSumLength, descriptor, descriptorLength, reduce, weights,       \
+                                                 weightsLength, firstBlock, blockCount, first, count, threads);        \
+    }                                                                                                                  \
+    inline int foldnd_fold_blocks_at(const T *columns, int64_t columnLength, int64_t columnOffset, T *image,           \
+                                     int64_t imageLength, int64_t imageOffset, T *weightSum, int64_t weightSumLength,  \
+                                     int64_t weightSumOffset, const int64_t *descriptor, int64_t descriptorLength,     \
+                                     int reduce, const T *weights, int64_t weightsLength, int64_t firstBlock,          \
+                                     int64_t blockCount, int64_t first, int64_t count, int threads) {                  \
+        return foldnd::detail::foldBlocksAt(columns, columnLength, columnOffset, image, imageLength, imageOffset,      \
+                                            weightSum, weightSumLength, weightSumOffset, descriptor, descriptorLength, \
+                                            reduce, weights, weightsLength, firstBlock, blockCount, first, count,      \
+                                            threads);                                                                  \
+    }                                                                                                                  \
+    inline int foldnd_finish_blocks(T *image, int64_t imageLength, const T *weightSum, int64_t weightSumLength,        \
+                                    const int64_t *descriptor, int64_t descriptorLength, int reduce, int threads) {    \
+        return foldnd::detail::finishBlocksChecked(image, imageLength, weightSum, weightSumLength, descriptor,         \
+                                                   descriptorLength, reduce, threads);                                 \
+    }                                                                                                                  \
+    inline int foldnd_finish_blocks_at(T *image, int64_t imageLength, int64_t imageOffset, const T *weightSum,         \
+                                       int64_t weightSumLength, int64_t weightSumOffset, const int64_t *descriptor,    \
+                                       int64_t descriptorLength, int reduce, int threads) {                            \
+        return foldnd::detail::finishBlocksAt(image, imageLength, imageOffset, weightSum, weightSumLength,             \
+                                              weightSumOffset, descriptor, descriptorLength, reduce, threads);         \
+    }
+FOLDND_FOLD_BLOCKS(float)
+FOLDND_FOLD_BLOCKS(double)
+#undef FOLDND_FOLD_BLOCKS
+
+/** How many work items a block-range fold of this geometry has (elementBytes 4 or 8); a negative Status if refused. */
+inline int64_t foldnd_fold_blocks_items(const int64_t *descriptor, int64_t descriptorLength, int elementBytes) {
+    foldnd::Geometry g;
+    if (const foldnd::Status s = foldnd::decode(descriptor, descriptorLength, g); s != foldnd::OK) return -s;
+    if (elementBytes != 4 && elementBytes != 8) return -foldnd::BAD_LENGTH;
+    return elementBytes == 4 ? foldnd::blockFoldItems<float>(g) : foldnd::blockFoldItems<double>(g);
 }
 
 /**

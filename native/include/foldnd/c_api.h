@@ -26,9 +26,10 @@
  * The version of this C interface: a caller checks it before its first call,
  * so that a library older or newer than the caller is refused by name instead
  * of being called with other arguments. Raise it with any change of a
- * signature or meaning below.
+ * signature or meaning below. 2: the descriptor carries the padding after
+ * each dimension as a sixth array (asymmetric padding; geometry.hpp).
  */
-#define FOLDND_C_API_VERSION 1
+#define FOLDND_C_API_VERSION 2
 
 extern "C" {
 

@@ -44,14 +44,18 @@ enum Layout : int { PER_SAMPLE = 0, BATCH_FUSED = 1 };
 /**
  * Descriptor layout (int64): kDescriptorHeader values [dims, batch, channels,
  * layout], then kDescriptorArrays arrays of dims values each: image, kernel,
- * dilation, padding, stride.
+ * dilation, padding (before each dimension's first element), stride, padding
+ * after each dimension's last element (ONNX pads order splits them the same
+ * way; symmetric padding repeats the first array in the last).
  */
-constexpr int64_t kDescriptorHeader = 4, kDescriptorArrays = 5;
+constexpr int64_t kDescriptorHeader = 4, kDescriptorArrays = 6;
 
 /**
  * Decoded geometry (see kDescriptorHeader for the descriptor it comes from).
- * Derived: grid[i] = (image[i] + 2 padding[i] - dilation[i] (kernel[i] - 1) -
- * 1) / stride[i] + 1.
+ * Derived: grid[i] = (image[i] + padding[i] + paddingEnd[i] - dilation[i]
+ * (kernel[i] - 1) - 1) / stride[i] + 1. The kernels read only padding (where
+ * block 0 starts) and grid: the end padding decides how many blocks there are,
+ * nothing else.
  */
 struct Geometry {
     int dims = 0;
@@ -59,7 +63,8 @@ struct Geometry {
     Layout layout = PER_SAMPLE;
     // Fixed arrays (dims <= kMaxDims), not vectors: a call then allocates nothing
     // to decode itself.
-    int64_t image[kMaxDims], kernel[kMaxDims], dilation[kMaxDims], padding[kMaxDims], stride[kMaxDims], grid[kMaxDims];
+    int64_t image[kMaxDims], kernel[kMaxDims], dilation[kMaxDims], padding[kMaxDims], stride[kMaxDims],
+        paddingEnd[kMaxDims], grid[kMaxDims];
     int64_t imageStride[kMaxDims];  // row-major strides of one image plane
                                     // (imageStride[dims - 1] = 1)
     int64_t imagePlane = 1;         // prod(image)
@@ -118,16 +123,18 @@ inline Status decode(const int64_t *d, int64_t length, Geometry &g) {
         g.dilation[i] = arrays[2 * n + i];
         g.padding[i] = arrays[3 * n + i];
         g.stride[i] = arrays[4 * n + i];
+        g.paddingEnd[i] = arrays[5 * n + i];
         g.grid[i] = 0;
         g.imageStride[i] = 1;
     }
     g.imagePlane = g.kernelVolume = g.blocks = 1;
     for (int i = 0; i < n; ++i) {
-        if (g.image[i] < 1 || g.kernel[i] < 1 || g.dilation[i] < 1 || g.padding[i] < 0 || g.stride[i] < 1)
+        if (g.image[i] < 1 || g.kernel[i] < 1 || g.dilation[i] < 1 || g.padding[i] < 0 || g.stride[i] < 1 ||
+            g.paddingEnd[i] < 0)
             return BAD_DESCRIPTOR;
-        int64_t span, padded, twoPad;
-        if (!detail::mul(g.dilation[i], g.kernel[i] - 1, span) || !detail::mul(g.padding[i], 2, twoPad) ||
-            !detail::add(g.image[i], twoPad, padded))
+        int64_t span, padded, bothPads;
+        if (!detail::mul(g.dilation[i], g.kernel[i] - 1, span) ||
+            !detail::add(g.padding[i], g.paddingEnd[i], bothPads) || !detail::add(g.image[i], bothPads, padded))
             return BAD_DESCRIPTOR;
         if (padded - span - 1 < 0) return BAD_DESCRIPTOR;  // no block fits
         g.grid[i] = (padded - span - 1) / g.stride[i] + 1;

@@ -25,7 +25,10 @@ final class BlockCursor {
 
         /** Only for geometries with at least one plane, whose sizes then all fit in an int. */
         Tables(FoldGeometry g) {
-            int[] k = g.kernelSizeUnsafe(), dil = g.dilationUnsafe(), pad = g.paddingUnsafe(), s = g.strideUnsafe();
+            int[] k = g.kernelSizeUnsafe(),
+                    dil = g.dilationUnsafe(),
+                    pad = g.paddingBeginUnsafe(),
+                    s = g.strideUnsafe();
             long[] n = g.imageSizeUnsafe(), gr = g.gridUnsafe();
             dims = k.length;
             kernel = k;

@@ -300,6 +300,150 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
         }
     }
 
+    // ---- streaming fold: a range of blocks into an existing output -------------------------------
+
+    /**
+     * Streaming fold: merges the columns of blocks [{@code firstBlock}, {@code firstBlock + blockCount})
+     * of the geometry's grid into {@code output}, adding to what it holds (nothing is zeroed), and
+     * adds each kernel offset's weight (1 when {@code weights} is null) to {@code weightSum}, one
+     * image plane of ∏ n elements, wherever that offset's blocks land. For folding a volume whose
+     * whole column matrix would not fit in memory, in batches of blocks (sliding-window inference).
+     *
+     * <p>{@code geometry} is the whole fold's (either {@code forFold} with the whole grid, or
+     * {@code forUnfold} of the output image: the same geometry). {@code input} holds only the range's
+     * columns: (N, C·K, blockCount) per sample, (C·K, N·blockCount) batch-fused; its column j is
+     * block {@code firstBlock + j}. {@code output} is the image, (N, C, *n).
+     *
+     * <p>Merges: SUM and MEAN add {@code w[k]·x}; MAX and MIN keep the larger or smaller of what is
+     * there and {@code w[k]·x} (NaN wins). MEAN needs {@code weightSum}; the others may pass null
+     * when they will not call {@link #finishFold}.
+     *
+     * <p>To get the whole fold's result bit for bit: fill {@code output} with
+     * {@link Reduce#identity()} and {@code weightSum} with 0, visit the ranges in descending block
+     * order (the last blocks first), then call {@link #finishFold}. Why descending: an image element
+     * receives its contributions in increasing kernel-offset order, and a higher kernel offset comes
+     * from a lower block. Any other order gives sums rounded differently (MAX and MIN do not care).
+     *
+     * @throws IllegalArgumentException for a range outside the grid, an input of the wrong length,
+     *     an output or weight sum too short, or memory shared between them (each named)
+     * @throws NullPointerException for a null argument, or no weight sum for MEAN
+     */
+    public final void foldBlocks(
+            FoldGeometry geometry,
+            float[] input,
+            long firstBlock,
+            long blockCount,
+            Reduce reduce,
+            float[] weights,
+            float[] output,
+            float[] weightSum) {
+        FloatBlockFolds.fold(this, geometry, input, firstBlock, blockCount, reduce, weights, output, weightSum);
+    }
+
+    /** Streaming fold on double[]: see {@link #foldBlocks(FoldGeometry, float[], long, long, Reduce, float[], float[], float[])}. */
+    public final void foldBlocks(
+            FoldGeometry geometry,
+            double[] input,
+            long firstBlock,
+            long blockCount,
+            Reduce reduce,
+            double[] weights,
+            double[] output,
+            double[] weightSum) {
+        DoubleBlockFolds.fold(this, geometry, input, firstBlock, blockCount, reduce, weights, output, weightSum);
+    }
+
+    /** Streaming fold on FloatBuffer: see {@link #foldBlocks(FoldGeometry, float[], long, long, Reduce, float[], float[], float[])}. */
+    public final void foldBlocks(
+            FoldGeometry geometry,
+            FloatBuffer input,
+            long firstBlock,
+            long blockCount,
+            Reduce reduce,
+            float[] weights,
+            FloatBuffer output,
+            FloatBuffer weightSum) {
+        FloatBlockFolds.fold(this, geometry, input, firstBlock, blockCount, reduce, weights, output, weightSum);
+    }
+
+    /** Streaming fold on DoubleBuffer: see {@link #foldBlocks(FoldGeometry, float[], long, long, Reduce, float[], float[], float[])}. */
+    public final void foldBlocks(
+            FoldGeometry geometry,
+            DoubleBuffer input,
+            long firstBlock,
+            long blockCount,
+            Reduce reduce,
+            double[] weights,
+            DoubleBuffer output,
+            DoubleBuffer weightSum) {
+        DoubleBlockFolds.fold(this, geometry, input, firstBlock, blockCount, reduce, weights, output, weightSum);
+    }
+
+    /** Streaming fold on FloatPointer: see {@link #foldBlocks(FoldGeometry, float[], long, long, Reduce, float[], float[], float[])}. */
+    public final void foldBlocks(
+            FoldGeometry geometry,
+            FloatPointer input,
+            long firstBlock,
+            long blockCount,
+            Reduce reduce,
+            float[] weights,
+            FloatPointer output,
+            FloatPointer weightSum) {
+        FloatBlockFolds.fold(this, geometry, input, firstBlock, blockCount, reduce, weights, output, weightSum);
+    }
+
+    /** Streaming fold on DoublePointer: see {@link #foldBlocks(FoldGeometry, float[], long, long, Reduce, float[], float[], float[])}. */
+    public final void foldBlocks(
+            FoldGeometry geometry,
+            DoublePointer input,
+            long firstBlock,
+            long blockCount,
+            Reduce reduce,
+            double[] weights,
+            DoublePointer output,
+            DoublePointer weightSum) {
+        DoubleBlockFolds.fold(this, geometry, input, firstBlock, blockCount, reduce, weights, output, weightSum);
+    }
+
+    /**
+     * The finishing step of a streamed fold ({@link #foldBlocks}), after every block has been
+     * merged: MEAN divides each element by the weight sum at its place in the plane; MAX and MIN
+     * keep what is there; all three give 0 where the weight sum is 0 (no block landed there, or
+     * their weights sum to 0), as the whole fold does. SUM changes nothing ({@code weightSum} may
+     * then be null). {@code weightSum} is read, not changed.
+     *
+     * @throws NullPointerException for a null argument, or no weight sum for MEAN, MAX or MIN
+     * @throws IllegalArgumentException for an output or weight sum too short, or sharing memory
+     */
+    public final void finishFold(FoldGeometry geometry, Reduce reduce, float[] output, float[] weightSum) {
+        FloatBlockFolds.finish(this, geometry, reduce, output, weightSum);
+    }
+
+    /** The finishing step of a streamed fold on double[]: see {@link #finishFold(FoldGeometry, Reduce, float[], float[])}. */
+    public final void finishFold(FoldGeometry geometry, Reduce reduce, double[] output, double[] weightSum) {
+        DoubleBlockFolds.finish(this, geometry, reduce, output, weightSum);
+    }
+
+    /** The finishing step of a streamed fold on FloatBuffer: see {@link #finishFold(FoldGeometry, Reduce, float[], float[])}. */
+    public final void finishFold(FoldGeometry geometry, Reduce reduce, FloatBuffer output, FloatBuffer weightSum) {
+        FloatBlockFolds.finish(this, geometry, reduce, output, weightSum);
+    }
+
+    /** The finishing step of a streamed fold on DoubleBuffer: see {@link #finishFold(FoldGeometry, Reduce, float[], float[])}. */
+    public final void finishFold(FoldGeometry geometry, Reduce reduce, DoubleBuffer output, DoubleBuffer weightSum) {
+        DoubleBlockFolds.finish(this, geometry, reduce, output, weightSum);
+    }
+
+    /** The finishing step of a streamed fold on FloatPointer: see {@link #finishFold(FoldGeometry, Reduce, float[], float[])}. */
+    public final void finishFold(FoldGeometry geometry, Reduce reduce, FloatPointer output, FloatPointer weightSum) {
+        FloatBlockFolds.finish(this, geometry, reduce, output, weightSum);
+    }
+
+    /** The finishing step of a streamed fold on DoublePointer: see {@link #finishFold(FoldGeometry, Reduce, float[], float[])}. */
+    public final void finishFold(FoldGeometry geometry, Reduce reduce, DoublePointer output, DoublePointer weightSum) {
+        DoubleBlockFolds.finish(this, geometry, reduce, output, weightSum);
+    }
+
     // ---- checks shared by the overloads: everything is validated before any allocation --------
 
     /** Checks an unfold of a heap array of the given length (null: the array is null); returns the output length. */

@@ -10,19 +10,24 @@ import java.util.Arrays;
 /**
  * The immutable, validated shape of one fold/unfold: d spatial dimensions, batch N (absent when
  * unbatched), channels C, image size {@code n[0..d)}, and the block parameters kernel size k,
- * dilation δ, padding p and stride s. Build it once and reuse it: every derived size is computed
+ * dilation δ, padding and stride s. Padding is given as d values p (the same before and after each
+ * dimension, PyTorch's) or as 2d values in ONNX {@code pads} order, the start of every dimension
+ * and then the end of every dimension: b[0..d), e[0..d) (asymmetric, as ONNX Col2Im and TF/Keras
+ * "SAME" padding need). Symmetric padding is b = e = p. Build it once and reuse it: every derived size is computed
  * and checked here, so the engines' hot paths allocate and check nothing further.
  *
  * <p>Shapes, in PyTorch's conventions:
  * <pre>
- *   grid[i]  = (n[i] + 2 p[i] - δ[i] (k[i] - 1) - 1) / s[i] + 1      blocks along dimension i
+ *   grid[i]  = (n[i] + b[i] + e[i] - δ[i] (k[i] - 1) - 1) / s[i] + 1   blocks along dimension i
  *   K        = ∏ k[i]                                            kernel offsets per block
  *   L        = ∏ grid[i]                                         blocks
  *   image    = (N, C, n[0], ..., n[d-1])    or (C, n[0], ..., n[d-1])
  *   columns  = (N, C·K, L)                  or (C·K, L)
  * </pre>
  * Column row {@code c·K + k} holds channel c at kernel offset k (row-major over the kernel); column
- * l is block l of the grid (row-major). For example, the user's question: an image (1, 2, 3, 3) and
+ * l is block l of the grid (row-major); block l at kernel offset k covers image position
+ * {@code x[i] = l[i] s[i] + k[i] δ[i] - b[i]} (a zero, or dropped by fold, where it falls outside
+ * the image). For example, the user's question: an image (1, 2, 3, 3) and
  * a 2x2 kernel give a grid 2x2, K = 4, L = 4 and columns (1, 8, 4):
  * <pre>{@code
  * FoldGeometry g = FoldGeometry.builder().kernelSize(2, 2).forUnfold(1, 2, 3, 3);
@@ -61,12 +66,12 @@ public final class FoldGeometry {
     private final long batch;
     private final long channels;
     private final long[] imageSize;
-    private final int[] kernelSize, dilation, padding, stride;
+    private final int[] kernelSize, dilation, padding, paddingBegin, paddingEnd, stride;
     private final long[] grid;
     private final long kernelVolume, blocks, imagePlane, imageLength, columnLength;
     private final ColumnLayout layout;
     private final Params params;
-    /** [d, N, C, layout, n..., k..., δ..., p..., s...]: what the native kernels re-validate and run on. */
+    /** [d, N, C, layout, n..., k..., δ..., b..., s..., e...]: what the native kernels re-validate and run on. */
     private final long[] descriptor;
 
     private FoldGeometry(
@@ -80,6 +85,8 @@ public final class FoldGeometry {
         this.kernelSize = params.kernelSize;
         this.dilation = params.dilation;
         this.padding = params.padding;
+        this.paddingBegin = params.paddingBegin;
+        this.paddingEnd = params.paddingEnd;
         this.stride = params.stride;
         this.grid = params.grid(imageSize, "inputShape");
         this.kernelVolume = params.kernelVolume;
@@ -91,7 +98,7 @@ public final class FoldGeometry {
         Check.multiply(batch, blocks, "N * L"); // the batch-fused column shape's columns
         this.columnLength = Check.multiply(planes, Check.multiply(kernelVolume, blocks, "K * L"), "the column length");
         int d = imageSize.length;
-        long[] desc = new long[4 + 5 * d];
+        long[] desc = new long[4 + 6 * d];
         desc[0] = d;
         desc[1] = batch;
         desc[2] = channels;
@@ -100,8 +107,9 @@ public final class FoldGeometry {
             desc[4 + i] = imageSize[i];
             desc[4 + d + i] = kernelSize[i];
             desc[4 + 2 * d + i] = dilation[i];
-            desc[4 + 3 * d + i] = padding[i];
+            desc[4 + 3 * d + i] = paddingBegin[i];
             desc[4 + 4 * d + i] = stride[i];
+            desc[4 + 5 * d + i] = paddingEnd[i];
         }
         this.descriptor = desc;
     }
@@ -278,9 +286,25 @@ public final class FoldGeometry {
     public int[] dilation() {
         return dilation.clone();
     }
-    /** Zero padding p on both sides, per dimension (a copy). */
+    /**
+     * The zero padding (a copy): d values when it is the same before and after every dimension,
+     * else 2d values in ONNX {@code pads} order (the start of each dimension, then the end of
+     * each). Either form can be passed back wherever padding is taken.
+     */
     public int[] padding() {
         return padding.clone();
+    }
+    /** The zero padding before the first element of each dimension, b[0..d) (a copy). */
+    public int[] paddingBegin() {
+        return paddingBegin.clone();
+    }
+    /** The zero padding after the last element of each dimension, e[0..d) (a copy). */
+    public int[] paddingEnd() {
+        return paddingEnd.clone();
+    }
+    /** Whether the padding is the same before and after every dimension. */
+    public boolean symmetricPadding() {
+        return padding.length == paddingBegin.length;
     }
     /** Stride s per dimension (a copy). */
     public int[] stride() {
@@ -344,8 +368,9 @@ public final class FoldGeometry {
         return dilation;
     }
 
-    int[] paddingUnsafe() {
-        return padding;
+    /** The padding before each dimension: where block 0 starts (the kernels need nothing else of it). */
+    int[] paddingBeginUnsafe() {
+        return paddingBegin;
     }
 
     int[] strideUnsafe() {
@@ -403,7 +428,7 @@ public final class FoldGeometry {
 
     /** The block parameters alone, validated. */
     private static final class Params {
-        final int[] kernelSize, dilation, padding, stride;
+        final int[] kernelSize, dilation, padding, paddingBegin, paddingEnd, stride;
         final long kernelVolume;
 
         Params(int[] kernelSize, int[] dilation, int[] padding, int[] stride) {
@@ -419,7 +444,12 @@ public final class FoldGeometry {
             }
             int d = kernelSize.length;
             sameLength("dilation", dilation, d, kernelSize);
-            sameLength("padding", padding, d, kernelSize);
+            if (padding.length != d && padding.length != 2 * d) {
+                throw fail(
+                        "padding must have %d elements (one per spatial dimension, as kernelSize %s) or %d (ONNX pads "
+                                + "order: the start of each dimension, then the end of each), got %s",
+                        d, Arrays.toString(kernelSize), 2 * d, Arrays.toString(padding));
+            }
             sameLength("stride", stride, d, kernelSize);
             atLeast("kernelSize", kernelSize, 1, "positive");
             atLeast("dilation", dilation, 1, "positive");
@@ -427,7 +457,10 @@ public final class FoldGeometry {
             atLeast("stride", stride, 1, "positive");
             this.kernelSize = kernelSize.clone();
             this.dilation = dilation.clone();
-            this.padding = padding.clone();
+            this.paddingBegin = Arrays.copyOfRange(padding, 0, d);
+            this.paddingEnd = Arrays.copyOfRange(padding, padding.length - d, padding.length);
+            // One form per geometry, so that equal geometries report equal padding.
+            this.padding = Arrays.equals(paddingBegin, paddingEnd) ? paddingBegin.clone() : padding.clone();
             this.stride = stride.clone();
             long k = 1;
             for (int v : kernelSize) k = Check.multiply(k, v, "the product of kernelSize");
@@ -444,15 +477,16 @@ public final class FoldGeometry {
             for (int i = 0; i < size.length; i++) {
                 if (size[i] > Long.MAX_VALUE / 2) throw fail("%s %s is too large", sizeName, Arrays.toString(size));
                 long span = (long) dilation[i] * (kernelSize[i] - 1) + 1; // < 2^62: no overflow
-                long padded = size[i] + 2L * padding[i];
+                long padded = size[i] + paddingBegin[i] + (long) paddingEnd[i];
                 if (padded < span) {
                     throw fail(
-                            "no block fits in dimension %d: %s with padding gives %d + 2*%d = %d, smaller than the "
-                                    + "dilated kernel %d*(%d-1)+1 = %d (kernelSize %s, dilation %s, padding %s)",
+                            "no block fits in dimension %d: %s with padding gives %d + %d + %d = %d, smaller than "
+                                    + "the dilated kernel %d*(%d-1)+1 = %d (kernelSize %s, dilation %s, padding %s)",
                             i,
                             sizeName,
                             size[i],
-                            padding[i],
+                            paddingBegin[i],
+                            paddingEnd[i],
                             padded,
                             dilation[i],
                             kernelSize[i],
@@ -511,7 +545,11 @@ public final class FoldGeometry {
             this.dilation = notNull(dilation, "dilation").clone();
             return this;
         }
-        /** Sets the zero padding (default 0 in every dimension). */
+        /**
+         * Sets the zero padding (default 0 in every dimension): d values, the same before and after
+         * each dimension, or 2d in ONNX {@code pads} order (the start of each dimension, then the end
+         * of each).
+         */
         public Builder padding(int... padding) {
             this.padding = notNull(padding, "padding").clone();
             return this;

@@ -10,9 +10,11 @@ import org.bytedeco.javacpp.FloatPointer;
  * by {@link Engine#selected()}.
  *
  * <p>With d = {@code kernelSize.length} spatial dimensions (1 to {@link FoldGeometry#MAX_DIMS}), kernel size k, dilation δ,
- * padding p and stride s (each d values), an image of spatial size n has
+ * padding and stride s (each d values; padding may also be 2d values b[0..d), e[0..d) in ONNX
+ * {@code pads} order, the start of each dimension then the end of each: asymmetric padding, as
+ * ONNX Col2Im and "SAME" padding need; d values p mean b = e = p), an image of spatial size n has
  * <pre>
- *   grid[i] = (n[i] + 2 p[i] - δ[i] (k[i] - 1) - 1) / s[i] + 1,   K = ∏ k,   L = ∏ grid
+ *   grid[i] = (n[i] + b[i] + e[i] - δ[i] (k[i] - 1) - 1) / s[i] + 1,   K = ∏ k,   L = ∏ grid
  *   unfold: (N, C, *n)  -> (N, C·K, L)        (unbatched: (C, *n) -> (C·K, L))
  *   fold:   (N, C·K, L) -> (N, C, *outputSize) (unbatched: (C·K, L) -> (C, *outputSize))
  * </pre>

@@ -144,6 +144,123 @@ final class JavaFloatKernels {
         }
     }
 
+    // ---- streaming fold: a range of blocks into an existing image (native/include/foldnd/block_fold.hpp)
+
+    /**
+     * Merges the columns of blocks [first, first + count) into the image (nothing zeroed first) and,
+     * when {@code sum} is not null, adds each offset's weight (1 when weights is null) to the weight
+     * sum, one image plane. Rows of blocks are visited downward and offsets upward within a row, so
+     * that every element takes its contributions in increasing kernel-offset order, as block_fold.hpp
+     * does.
+     */
+    static void foldBlocks(
+            FoldGeometry g,
+            FloatBuffer in,
+            int inBase,
+            FloatBuffer out,
+            int outBase,
+            FloatBuffer sum,
+            int sumBase,
+            long first,
+            long count,
+            Reduce reduce,
+            float[] weights,
+            int threads) {
+        int planes = (int) g.planes(), plane = (int) g.imagePlane(), kernels = (int) g.kernelVolume();
+        boolean perSample = g.columnLayout() == ColumnLayout.PER_SAMPLE;
+        int kernelStride = (int) (perSample ? count : g.batch() * count);
+        Parallel.forRange(planes + 1, threads, kernels * count + plane, (begin, end) -> {
+            for (int p = begin; p < end; p++) {
+                if (p == planes) {
+                    if (sum != null)
+                        foldBlockPlane(g, null, 0, kernelStride, sum, sumBase, first, count, Reduce.SUM, weights);
+                    continue;
+                }
+                long c = g.channels(), n = g.batch();
+                int base = (int) (perSample ? p * kernels * count : ((p % c) * kernels * n + p / c) * count);
+                foldBlockPlane(
+                        g, in, inBase + base, kernelStride, out, outBase + p * plane, first, count, reduce, weights);
+            }
+        });
+    }
+
+    /** One plane of {@link #foldBlocks}; with {@code in == null} every contribution is the offset's weight. */
+    private static void foldBlockPlane(
+            FoldGeometry g,
+            FloatBuffer in,
+            int inBase,
+            int kernelStride,
+            FloatBuffer out,
+            int outBase,
+            long first,
+            long count,
+            Reduce reduce,
+            float[] weights) {
+        long[] grid = g.gridUnsafe(), size = g.imageSizeUnsafe();
+        int[] kernel = g.kernelSizeUnsafe(), dil = g.dilationUnsafe(), pad = g.paddingBeginUnsafe();
+        int[] stride = g.strideUnsafe();
+        int d = grid.length, last = d - 1;
+        long width = grid[last], end = first + count, qa = first / width, qb = (end - 1) / width;
+        long[] l = new long[d], k = new long[d], imageStride = new long[d];
+        imageStride[last] = 1;
+        for (int i = last - 1; i >= 0; i--) imageStride[i] = imageStride[i + 1] * size[i + 1];
+        int kernels = (int) g.kernelVolume();
+        for (long q = qb; q >= qa; q--) { // rows downward
+            long la = q == qa ? first % width : 0, lb = q == qb ? (end - 1) % width + 1 : width;
+            for (long rest = q, i = last - 1; i >= 0; i--) {
+                l[(int) i] = rest % grid[(int) i];
+                rest /= grid[(int) i];
+            }
+            java.util.Arrays.fill(k, 0);
+            for (int kk = 0; kk < kernels; kk++) { // offsets upward
+                if (kk > 0) {
+                    for (int i = last; i >= 0 && ++k[i] == kernel[i]; i--) k[i] = 0;
+                }
+                long at = 0;
+                boolean inside = true;
+                for (int i = 0; i < last && inside; i++) {
+                    long x = l[i] * stride[i] + k[i] * dil[i] - pad[i];
+                    inside = x >= 0 && x < size[i];
+                    at += x * imageStride[i];
+                }
+                if (!inside) continue;
+                long x0 = k[last] * dil[last] - pad[last], step = stride[last];
+                long lo = Math.max(la, Math.floorDiv(-x0 + step - 1, step)),
+                        hi = Math.min(lb, Math.floorDiv(size[last] - x0 + step - 1, step));
+                float w = weights == null ? 1f : weights[kk];
+                int o = (int) (outBase + at + x0), src = (int) (inBase + kk * kernelStride + q * width - first);
+                for (long j = lo; j < hi; j++) {
+                    int x = (int) (o + j * step);
+                    float v = in == null ? w : weights == null ? in.get(src + (int) j) : w * in.get(src + (int) j);
+                    float prev = out.get(x);
+                    switch (reduce) {
+                        case SUM, MEAN -> out.put(x, prev + v);
+                        case MAX -> {
+                            if (v > prev || v != v) out.put(x, v); // NaN wins
+                        }
+                        case MIN -> {
+                            if (v < prev || v != v) out.put(x, v);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** The finishing step of a streamed fold: MEAN divides by the weight sum, every merge but SUM clears where it is 0. */
+    static void finishBlocks(
+            FoldGeometry g, FloatBuffer out, int outBase, FloatBuffer sum, int sumBase, Reduce reduce) {
+        if (reduce == Reduce.SUM) return;
+        int plane = (int) g.imagePlane();
+        for (long p = 0; p < g.planes(); p++) {
+            for (int i = 0; i < plane; i++) {
+                int x = (int) (outBase + p * plane + i);
+                float m = sum.get(sumBase + i), o = out.get(x);
+                out.put(x, m == 0f ? 0f : reduce == Reduce.MEAN ? o / m : o);
+            }
+        }
+    }
+
     private static void fill(FloatBuffer out, int at, int n, float value) {
         for (int i = 0; i < n; i++) out.put(at + i, value);
     }

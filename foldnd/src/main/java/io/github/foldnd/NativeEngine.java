@@ -95,7 +95,12 @@ final class NativeEngine extends Engine {
 
     /** True when this call goes to the Java kernels instead (same results, bit for bit). */
     boolean small(FoldGeometry g) {
-        return smallToJava && g.imageLength() + g.columnLength() <= SMALL_ELEMENTS;
+        return small(g.imageLength() + g.columnLength());
+    }
+
+    /** True when a call moving this many elements in and out goes to the Java kernels instead. */
+    boolean small(long elements) {
+        return smallToJava && elements <= SMALL_ELEMENTS;
     }
 
     static Optional<String> unavailableReason() {
@@ -127,7 +132,7 @@ final class NativeEngine extends Engine {
      * critical region is released: the exception is raised in plain Java. Anything but OK,
      * OVERLAP or OUT_OF_MEMORY means the Java checks missed something.
      */
-    private static void check(int code) {
+    static void check(int code) {
         NativeStatus status = NativeStatus.of(code);
         switch (status) {
             case OK -> {}
@@ -164,10 +169,10 @@ final class NativeEngine extends Engine {
     static final long CRITICAL_BYTES = 4L << 20;
 
     /** The whole call as one part: the native side clips the count at its last work item. */
-    private static final long ALL = Long.MAX_VALUE;
+    static final long ALL = Long.MAX_VALUE;
 
     /** A call of the native kernel on the work items [first, first + count); returns a status. */
-    private interface Part {
+    interface Part {
         int run(long first, long count);
     }
 
@@ -199,6 +204,21 @@ final class NativeEngine extends Engine {
                         ? NativeKernels.foldItems(d, d.length, elementBytes, threads)
                         : NativeKernels.unfoldItems(d, d.length, elementBytes));
         long step = itemsPerRegion(total, items);
+        for (long first = 0; first < items; first += step) check(part.run(first, step));
+    }
+
+    /**
+     * Runs a heap-array block-range fold that moves totalBytes: as {@link #inParts}, with the
+     * block-range fold's work items (block_fold.hpp: planes + 1 times the bands of a plane).
+     */
+    static void blocksInParts(FoldGeometry g, long totalBytes, int elementBytes, Part part) {
+        if (totalBytes <= CRITICAL_BYTES) {
+            check(part.run(0, ALL));
+            return;
+        }
+        long[] d = g.descriptor();
+        long items = items(NativeKernels.foldBlocksItems(d, d.length, elementBytes));
+        long step = itemsPerRegion(totalBytes, items);
         for (long first = 0; first < items; first += step) check(part.run(first, step));
     }
 

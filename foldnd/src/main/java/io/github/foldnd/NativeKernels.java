@@ -175,7 +175,148 @@ final class NativeKernels {
             long count,
             int threads);
 
+    // ---- streaming fold (block_fold.hpp): a range of blocks into an existing image and weight sum ------
+
+    @CriticalRegion
+    @Name("foldnd_fold_blocks_at")
+    static native int foldBlocks(
+            @Const float[] columns,
+            long columnLength,
+            long columnOffset,
+            float[] image,
+            long imageLength,
+            long imageOffset,
+            float[] weightSum,
+            long weightSumLength,
+            long weightSumOffset,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            int reduce,
+            @Const float[] weights,
+            long weightsLength,
+            long firstBlock,
+            long blockCount,
+            long first,
+            long count,
+            int threads);
+
+    @Name("foldnd_fold_blocks")
+    static native int foldBlocksFloats(
+            @Cast("const float*") long columns,
+            long columnLength,
+            @Cast("float*") long image,
+            long imageLength,
+            @Cast("float*") long weightSum,
+            long weightSumLength,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            int reduce,
+            @Const float[] weights,
+            long weightsLength,
+            long firstBlock,
+            long blockCount,
+            long first,
+            long count,
+            int threads);
+
+    @CriticalRegion
+    @Name("foldnd_finish_blocks_at")
+    static native int finishBlocks(
+            float[] image,
+            long imageLength,
+            long imageOffset,
+            @Const float[] weightSum,
+            long weightSumLength,
+            long weightSumOffset,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            int reduce,
+            int threads);
+
+    @Name("foldnd_finish_blocks")
+    static native int finishBlocksFloats(
+            @Cast("float*") long image,
+            long imageLength,
+            @Cast("const float*") long weightSum,
+            long weightSumLength,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            int reduce,
+            int threads);
+
+    @CriticalRegion
+    @Name("foldnd_fold_blocks_at")
+    static native int foldBlocks(
+            @Const double[] columns,
+            long columnLength,
+            long columnOffset,
+            double[] image,
+            long imageLength,
+            long imageOffset,
+            double[] weightSum,
+            long weightSumLength,
+            long weightSumOffset,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            int reduce,
+            @Const double[] weights,
+            long weightsLength,
+            long firstBlock,
+            long blockCount,
+            long first,
+            long count,
+            int threads);
+
+    @Name("foldnd_fold_blocks")
+    static native int foldBlocksDoubles(
+            @Cast("const double*") long columns,
+            long columnLength,
+            @Cast("double*") long image,
+            long imageLength,
+            @Cast("double*") long weightSum,
+            long weightSumLength,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            int reduce,
+            @Const double[] weights,
+            long weightsLength,
+            long firstBlock,
+            long blockCount,
+            long first,
+            long count,
+            int threads);
+
+    @CriticalRegion
+    @Name("foldnd_finish_blocks_at")
+    static native int finishBlocks(
+            double[] image,
+            long imageLength,
+            long imageOffset,
+            @Const double[] weightSum,
+            long weightSumLength,
+            long weightSumOffset,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            int reduce,
+            int threads);
+
+    @Name("foldnd_finish_blocks")
+    static native int finishBlocksDoubles(
+            @Cast("double*") long image,
+            long imageLength,
+            @Cast("const double*") long weightSum,
+            long weightSumLength,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            int reduce,
+            int threads);
+
     // ---- the work items that a call's parts count (see kernels.hpp, ItemRange) ------------------------
+
+    /** How many work items a block-range fold has (planes + 1 times its bands); a negative status if refused. */
+    @Name("foldnd_fold_blocks_items")
+    static native long foldBlocksItems(
+            @Cast("const int64_t*") long[] descriptor, long descriptorLength, int elementBytes);
 
     /** How many work items an unfold has for elements of elementBytes bytes; a negative status if refused. */
     @Name("foldnd_unfold_items")

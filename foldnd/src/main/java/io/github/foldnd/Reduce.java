@@ -23,4 +23,17 @@ public enum Reduce {
     Reduce(int code) {
         this.code = code;
     }
+
+    /**
+     * The value each output element starts from: 0 for SUM and MEAN, -∞ for MAX, +∞ for MIN. A
+     * streamed fold ({@link Engine#foldBlocks}) whose output starts here gives the whole fold's
+     * result bit for bit.
+     */
+    public double identity() {
+        return switch (this) {
+            case SUM, MEAN -> 0.0;
+            case MAX -> Double.NEGATIVE_INFINITY;
+            case MIN -> Double.POSITIVE_INFINITY;
+        };
+    }
 }

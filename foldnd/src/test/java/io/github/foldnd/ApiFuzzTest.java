@@ -37,7 +37,10 @@ class ApiFuzzTest {
 
     static void run(FuzzedDataProvider data) {
         int d = data.consumeInt(1, 3);
-        int[] k = ints(data, d, -1, 4), dil = ints(data, d, 0, 3), pad = ints(data, d, -1, 4), st = ints(data, d, 0, 5);
+        int[] k = ints(data, d, -1, 4),
+                dil = ints(data, d, 0, 3),
+                pad = ints(data, padLength(data, d), -1, 4),
+                st = ints(data, d, 0, 5);
         boolean fold = data.consumeBoolean();
         int rank = d + data.consumeInt(0, 3);
         long[] shape = new long[fold ? data.consumeInt(1, 4) : rank];
@@ -57,6 +60,10 @@ class ApiFuzzTest {
         Reduce reduce = Reduce.values()[data.consumeInt(0, 3)];
         float[] weights = data.consumeBoolean() ? null : new float[(int) g.kernelVolume() + data.consumeInt(-1, 1)];
         if (weights != null) for (int i = 0; i < weights.length; i++) weights[i] = data.consumeInt(-3, 3) / 2f;
+        if (fold && data.consumeInt(0, 3) == 0) {
+            streamed(data, g, weights);
+            return;
+        }
         float[] input = new float[(int) Math.max(0, in + data.consumeInt(-2, 2))];
         for (int i = 0; i < input.length; i++) input[i] = data.consumeInt(-100, 100) / 8f;
         int memory = data.consumeInt(0, 2), lead = data.consumeInt(0, 3), slack = data.consumeInt(-2, 3);
@@ -82,6 +89,52 @@ class ApiFuzzTest {
             if (result == null) continue;
             if (expected == null) expected = reference(g, fold, input, reduce, weights);
             if (!Arrays.equals(expected, result)) throw new AssertionError(e + " differs from the definition on " + g);
+        }
+    }
+
+    /**
+     * A streaming fold (SUM) of a fuzzed block range, input length and weight sum: every engine
+     * refuses it, or every engine gives the whole fold of columns that are zero outside the range
+     * (adding a zero changes no sum from +0.0 on, so the two agree bit for bit).
+     */
+    private static void streamed(FuzzedDataProvider data, FoldGeometry g, float[] weights) {
+        long blocks = g.blocks(), first = data.consumeLong(-1, blocks + 1), count = data.consumeLong(-1, blocks + 1);
+        long length = g.planes() * g.kernelVolume() * Math.max(0, count) + data.consumeInt(-1, 1);
+        if (length < 0 || length > 20_000) return;
+        float[] range = new float[(int) length];
+        for (int i = 0; i < range.length; i++) range[i] = data.consumeInt(-100, 100) / 8f;
+        float[] sum = data.consumeBoolean() ? null : new float[(int) g.imagePlane() + data.consumeInt(-1, 0)];
+        float[] expected = null;
+        int refusals = 0, results = 0;
+        for (Engine e : Engine.available()) {
+            float[] image = new float[(int) g.imageLength()];
+            try {
+                e.foldBlocks(g, range, first, count, Reduce.SUM, weights, image, sum == null ? null : sum.clone());
+            } catch (IllegalArgumentException | NullPointerException refused) {
+                image = null;
+            }
+            if (image == null ? ++refusals > 0 && results > 0 : ++results > 0 && refusals > 0) {
+                throw new AssertionError("engines disagree on refusing blocks [" + first + ", +" + count + ") of " + g);
+            }
+            if (image == null) continue;
+            if (expected == null) {
+                float[] whole = new float[(int) g.columnLength()];
+                int n = (int) g.batch(),
+                        rows = (int) (g.channels() * g.kernelVolume()),
+                        l = (int) blocks,
+                        c = (int) count;
+                boolean fused = g.columnLayout() == ColumnLayout.BATCH_FUSED;
+                for (int b = 0; b < n; b++) {
+                    for (int r = 0; r < rows; r++) {
+                        for (int j = 0; j < c; j++) {
+                            int to = fused ? (r * n + b) * l + (int) first + j : (b * rows + r) * l + (int) first + j;
+                            whole[to] = range[fused ? (r * n + b) * c + j : (b * rows + r) * c + j];
+                        }
+                    }
+                }
+                expected = reference(g, true, whole, Reduce.SUM, weights);
+            }
+            if (!Arrays.equals(expected, image)) throw new AssertionError(e + " streamed fold differs on " + g);
         }
     }
 
@@ -264,6 +317,12 @@ class ApiFuzzTest {
         double[] perSample = fused ? Reference.unfused(x, s.batch(), rows, blocks) : x;
         return Harness.toFloat(Reference.fold(
                 perSample, s, reduce, weights == null ? null : Harness.toDouble(weights), DType.FLOAT.arith));
+    }
+
+    /** d or 2d (ONNX pads) values, now and then one more or one fewer, which must be refused. */
+    private static int padLength(FuzzedDataProvider data, int d) {
+        int n = data.consumeBoolean() ? d : 2 * d;
+        return data.consumeInt(0, 7) == 0 ? n + data.consumeInt(-1, 1) : n;
     }
 
     private static int[] ints(FuzzedDataProvider data, int n, int min, int max) {

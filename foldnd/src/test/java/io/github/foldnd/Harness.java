@@ -157,6 +157,115 @@ public final class Harness {
     }
 
     /**
+     * A streaming fold ({@link Engine#foldBlocks}) on one memory kind: the range's columns merged
+     * into an image and a weight sum (nullable) holding the given values; returns {image, weightSum}
+     * after the call, with the guards around each checked and the input checked unchanged.
+     */
+    public static double[][] foldBlocks(
+            Engine e,
+            DType t,
+            Memory m,
+            FoldGeometry g,
+            double[] input,
+            long first,
+            long count,
+            Reduce r,
+            double[] weights,
+            double[] image,
+            double[] weightSum) {
+        float[] fw = weights == null ? null : toFloat(weights);
+        boolean f = t == DType.FLOAT, ws = weightSum != null;
+        double[][] out = switch (m) {
+            case HEAP_ARRAY -> {
+                if (!f) {
+                    double[] img = image.clone(), sum = ws ? weightSum.clone() : null;
+                    e.foldBlocks(g, input.clone(), first, count, r, weights, img, sum);
+                    yield new double[][] {img, sum};
+                }
+                float[] img = toFloat(image), sum = ws ? toFloat(weightSum) : null;
+                e.foldBlocks(g, toFloat(input), first, count, r, fw, img, sum);
+                yield new double[][] {toDouble(img), ws ? toDouble(sum) : null};
+            }
+            case DIRECT_BUFFER, POINTER -> {
+                Region in = Region.of(t, input, input.length), img = Region.of(t, image, image.length);
+                Region sum = ws ? Region.of(t, weightSum, weightSum.length) : null;
+                if (m == Memory.POINTER) {
+                    if (f)
+                        e.foldBlocks(
+                                g,
+                                in.floatPointer(),
+                                first,
+                                count,
+                                r,
+                                fw,
+                                img.floatPointer(),
+                                ws ? sum.floatPointer() : null);
+                    else
+                        e.foldBlocks(
+                                g,
+                                in.doublePointer(),
+                                first,
+                                count,
+                                r,
+                                weights,
+                                img.doublePointer(),
+                                ws ? sum.doublePointer() : null);
+                } else if (f) e.foldBlocks(g, in.floats(), first, count, r, fw, img.floats(), ws ? sum.floats() : null);
+                else e.foldBlocks(g, in.doubles(), first, count, r, weights, img.doubles(), ws ? sum.doubles() : null);
+                in.verifyUnchanged(input);
+                yield new double[][] {img.contents(), ws ? sum.contents() : null};
+            }
+            case HEAP_BUFFER -> {
+                HeapRegion in = HeapRegion.of(t, input, input.length), img = HeapRegion.of(t, image, image.length);
+                HeapRegion sum = ws ? HeapRegion.of(t, weightSum, weightSum.length) : null;
+                if (f) e.foldBlocks(g, in.floats(), first, count, r, fw, img.floats(), ws ? sum.floats() : null);
+                else e.foldBlocks(g, in.doubles(), first, count, r, weights, img.doubles(), ws ? sum.doubles() : null);
+                in.verifyUnchanged(input);
+                yield new double[][] {img.contents(), ws ? sum.contents() : null};
+            }
+        };
+        return out;
+    }
+
+    /** {@link Engine#finishFold} on one memory kind: the image after it; the weight sum checked unchanged. */
+    public static double[] finishFold(
+            Engine e, DType t, Memory m, FoldGeometry g, Reduce r, double[] image, double[] weightSum) {
+        boolean f = t == DType.FLOAT;
+        return switch (m) {
+            case HEAP_ARRAY -> {
+                if (!f) {
+                    double[] img = image.clone(), sum = weightSum.clone();
+                    e.finishFold(g, r, img, sum);
+                    assertArrayEquals(weightSum, sum, "weightSum modified");
+                    yield img;
+                }
+                float[] img = toFloat(image), sum = toFloat(weightSum);
+                e.finishFold(g, r, img, sum);
+                assertArrayEquals(toFloat(weightSum), sum, "weightSum modified");
+                yield toDouble(img);
+            }
+            case DIRECT_BUFFER, POINTER -> {
+                Region img = Region.of(t, image, image.length), sum = Region.of(t, weightSum, weightSum.length);
+                if (m == Memory.POINTER) {
+                    if (f) e.finishFold(g, r, img.floatPointer(), sum.floatPointer());
+                    else e.finishFold(g, r, img.doublePointer(), sum.doublePointer());
+                } else if (f) e.finishFold(g, r, img.floats(), sum.floats());
+                else e.finishFold(g, r, img.doubles(), sum.doubles());
+                sum.verifyUnchanged(weightSum);
+                yield img.contents();
+            }
+            case HEAP_BUFFER -> {
+                HeapRegion img = HeapRegion.of(t, image, image.length),
+                        sum = HeapRegion.of(t, weightSum, weightSum.length);
+                if (f) e.finishFold(g, r, img.floats(), sum.floats());
+                else e.finishFold(g, r, img.doubles(), sum.doubles());
+                sum.verifyUnchanged(weightSum);
+                yield img.contents();
+            }
+        };
+    }
+
+    /**
      * A direct buffer holding GUARD sentinels, then the region (at position GUARD, limit
      * GUARD + n), then GUARD sentinels up to capacity.
      */
@@ -290,6 +399,11 @@ public final class Harness {
                 dil[i] = 1 + rnd.nextInt(2);
                 pad[i] = rnd.nextInt(3);
                 s[i] = 1 + rnd.nextInt(3);
+            }
+            if (rnd.nextInt(3) == 0) { // asymmetric padding (ONNX pads: every begin, then every end)
+                int[] pads = Arrays.copyOf(pad, 2 * d);
+                for (int i = 0; i < d; i++) pads[d + i] = rnd.nextInt(4);
+                pad = pads;
             }
             Reference.Shape shape = new Reference.Shape(
                     allowEmptyBatch ? rnd.nextInt(3) : 1 + rnd.nextInt(2), 1 + rnd.nextInt(3), size, k, dil, pad, s);

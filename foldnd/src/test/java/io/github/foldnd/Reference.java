@@ -3,8 +3,9 @@ package io.github.foldnd;
 /**
  * fold and unfold written straight from the definition, one block at a time, sharing nothing with
  * src/main: block l at kernel offset k of channel c reads image position
- * {@code x[i] = l[i]*stride[i] - padding[i] + k[i]*dilation[i]}, and column row {@code c*K + k},
- * column {@code l} holds it (0 in the padding).
+ * {@code x[i] = l[i]*stride[i] - begin[i] + k[i]*dilation[i]}, and column row {@code c*K + k},
+ * column {@code l} holds it (0 in the padding). Padding is d values (begin = end) or 2d in ONNX
+ * pads order (every begin, then every end); the end padding only lengthens the grid.
  *
  * <p>Values are held in double; {@link Arith} rounds every operation to the element type, so a
  * float reference is exactly IEEE float arithmetic. Contributions are merged in the order PyTorch's
@@ -61,10 +62,20 @@ public final class Reference {
             return size.length;
         }
 
+        /** Padding before dimension i: padding[i], whether padding has d values or 2d (ONNX pads). */
+        int begin(int i) {
+            return padding[i];
+        }
+
+        /** Padding after dimension i: padding[i] (d values) or padding[d + i] (2d, ONNX pads). */
+        int end(int i) {
+            return padding[padding.length == 2 * dims() ? dims() + i : i];
+        }
+
         int[] grid() {
             int[] g = new int[dims()];
             for (int i = 0; i < dims(); i++) {
-                g[i] = Math.floorDiv(size[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1, stride[i]) + 1;
+                g[i] = Math.floorDiv(size[i] + begin(i) + end(i) - dilation[i] * (kernel[i] - 1) - 1, stride[i]) + 1;
             }
             return g;
         }
@@ -145,7 +156,7 @@ public final class Reference {
     private static int position(int[] ll, int[] kk, Shape s) {
         int at = 0;
         for (int i = 0; i < s.dims(); i++) {
-            int x = ll[i] * s.stride()[i] - s.padding()[i] + kk[i] * s.dilation()[i];
+            int x = ll[i] * s.stride()[i] - s.begin(i) + kk[i] * s.dilation()[i];
             if (x < 0 || x >= s.size()[i]) return -1;
             at = at * s.size()[i] + x;
         }

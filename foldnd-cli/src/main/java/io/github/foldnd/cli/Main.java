@@ -39,7 +39,8 @@ public final class Main {
             "                                  [--reduce sum|mean|max|min] [--weights W[,W..]]",
             "unfold: IN (N, C, *spatial) or (C, *spatial) -> OUT (N, C*K, L) or (C*K, L)",
             "fold:   IN (N, C*K, L) or (C*K, L) -> OUT (N, C, *output-size) or (C, *output-size)",
-            "dilation, padding and stride default to 1, 0 and 1 in every dimension; OUT has IN's dtype.");
+            "dilation, padding and stride default to 1, 0 and 1 in every dimension; --padding takes d values, or 2d\n"
+                    + "(ONNX pads: the start of each dimension, then the end of each); OUT has IN's dtype.");
 
     /** Exit status for bad usage or bad input. */
     static final int BAD_INPUT = 2;

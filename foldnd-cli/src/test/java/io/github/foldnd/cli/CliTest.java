@@ -139,6 +139,49 @@ class CliTest {
     }
 
     @Test
+    void asymmetricPaddingInOnnxPadsOrder() throws Exception {
+        // The signal 0..4 with one zero before it and none after: blocks start at -1, 0, 1, 2, 3.
+        Path cols = tmp.resolve("frames.npy"), out = tmp.resolve("signal.npy");
+        succeeds(
+                "unfold",
+                NPY.resolve("signal_f4.npy").toString(),
+                cols.toString(),
+                "--kernel",
+                "2",
+                "--padding",
+                "1,0");
+        Npy.Array c = Npy.read(cols);
+        assertArrayEquals(new long[] {2, 5}, c.shape());
+        assertArrayEquals(new float[] {0, 0, 1, 2, 3, 0, 1, 2, 3, 4}, c.floats());
+        succeeds(
+                "fold",
+                cols.toString(),
+                out.toString(),
+                "--output-size",
+                "5",
+                "--kernel",
+                "2",
+                "--padding",
+                "1,0",
+                "--reduce",
+                "mean");
+        assertArrayEquals(new float[] {0, 1, 2, 3, 4}, Npy.read(out).floats());
+        Result three = run(
+                "unfold",
+                NPY.resolve("signal_f4.npy").toString(),
+                cols.toString(),
+                "--kernel",
+                "2",
+                "--padding",
+                "1,0,0");
+        assertEquals(2, three.status());
+        assertTrue(
+                three.err().contains("padding must have 1 elements")
+                        && three.err().contains("or 2 (ONNX pads"),
+                three.err());
+    }
+
+    @Test
     void writerProducesNumPyVersion1Headers() throws Exception {
         Path p = tmp.resolve("w.npy");
         Npy.write(p, new long[] {3}, new float[] {1, 2, 3}, null);

@@ -14,9 +14,11 @@ import java.nio.FloatBuffer;
  *   x       (N, C_in, *n)
  *   weight  (C_out, C_in / groups, *k)
  *   bias    (C_out) or null
- *   y       (N, C_out, *grid),  grid[i] = (n[i] + 2 p[i] - δ[i] (k[i] - 1) - 1) / s[i] + 1
- *   y(n, o, *j) = bias(o) + Σ over c in o's group and kernel offsets κ of weight(o, c, *κ) x(n, c, *(j s - p + κ δ))
+ *   y       (N, C_out, *grid),  grid[i] = (n[i] + b[i] + e[i] - δ[i] (k[i] - 1) - 1) / s[i] + 1
+ *   y(n, o, *j) = bias(o) + Σ over c in o's group and kernel offsets κ of weight(o, c, *κ) x(n, c, *(j s - b + κ δ))
  * </pre>
+ * Padding is d values p (b = e = p, PyTorch's) or 2d values in ONNX {@code pads} order, every
+ * start b[0..d) then every end e[0..d): asymmetric, as ONNX Conv and TF's "SAME" padding need.
  * {@code backwardInput} gives dL/dx from dL/dy (= gradY), {@code backwardWeight} dL/dweight and
  * dL/dbias, as PyTorch's autograd does. Columns use the batch-fused layout (C_in·K, N·L), so each
  * group is one matrix product for the whole batch; groups = C_in = C_out is a depthwise convolution.

@@ -22,6 +22,11 @@ final class ConvHarness {
 
     /** A random convolution of d spatial dimensions with at least one output block: groups, depthwise, stride, padding, dilation. */
     static Conv randomConv(Random rnd, int d) {
+        return randomConv(rnd, d, false);
+    }
+
+    /** As {@link #randomConv(Random, int)}; with asymmetricPadding, half the convolutions get 2d pads (ONNX order). */
+    static Conv randomConv(Random rnd, int d, boolean asymmetricPadding) {
         while (true) {
             int groups = new int[] {1, 1, 2, 3}[rnd.nextInt(4)];
             boolean depthwise = rnd.nextInt(4) == 0;
@@ -37,6 +42,10 @@ final class ConvHarness {
                 s[i] = 1 + rnd.nextInt(2);
                 p[i] = rnd.nextInt(3);
                 dil[i] = 1 + rnd.nextInt(2);
+            }
+            if (asymmetricPadding && rnd.nextBoolean()) {
+                p = java.util.Arrays.copyOf(p, 2 * d);
+                for (int i = 0; i < d; i++) p[d + i] = rnd.nextInt(3);
             }
             Conv c = new Conv(1 + rnd.nextInt(3), in, out, groups, size, k, s, p, dil);
             if (java.util.Arrays.stream(c.grid()).allMatch(x -> x >= 1)) return c;

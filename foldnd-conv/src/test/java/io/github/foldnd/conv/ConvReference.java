@@ -25,10 +25,15 @@ final class ConvReference {
             return size.length;
         }
 
+        /** Padding after dimension i: padding has d values (symmetric) or 2d (ONNX pads: every begin, then every end). */
+        int end(int i) {
+            return padding[padding.length == 2 * dims() ? dims() + i : i];
+        }
+
         int[] grid() {
             int[] g = new int[dims()];
             for (int i = 0; i < dims(); i++)
-                g[i] = Math.floorDiv(size[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1, stride[i]) + 1;
+                g[i] = Math.floorDiv(size[i] + padding[i] + end(i) - dilation[i] * (kernel[i] - 1) - 1, stride[i]) + 1;
             return g;
         }
 

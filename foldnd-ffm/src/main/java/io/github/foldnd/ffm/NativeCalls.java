@@ -30,7 +30,7 @@ import org.bytedeco.javacpp.Loader;
  */
 final class NativeCalls {
     /** The C interface version this module was written for (FOLDND_C_API_VERSION in c_api.h). */
-    static final int C_API_VERSION = 1;
+    static final int C_API_VERSION = 2;
 
     /** The JavaCPP library that holds the symbols (NativeKernels' JNI library). */
     static final String LIBRARY = "jniNativeKernels";

@@ -69,6 +69,16 @@ class FoldSegmentsTest {
             geometry(new long[] {1, 2, 3, 3}, new int[] {2, 2}, new int[] {1, 1}, new int[] {0, 0}, new int[] {1, 1}),
             geometry(new long[] {2, 3, 9, 7}, new int[] {3, 2}, new int[] {1, 2}, new int[] {1, 0}, new int[] {2, 1}),
             geometry(new long[] {4, 6, 5}, new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 1}, new int[] {1, 1}),
+            // Asymmetric padding, ONNX pads order (every start, then every end).
+            geometry(
+                    new long[] {2, 3, 9, 7}, new int[] {3, 2}, new int[] {1, 2}, new int[] {0, 2, 1, 0}, new int[] {2, 1
+                    }),
+            geometry(
+                    new long[] {1, 2, 5, 4, 6},
+                    new int[] {2, 3, 2},
+                    new int[] {1, 1, 2},
+                    new int[] {1, 0, 0, 0, 1, 2},
+                    new int[] {1, 2, 1}),
             geometry(
                     new long[] {1, 2, 5, 4, 6},
                     new int[] {2, 3, 2},

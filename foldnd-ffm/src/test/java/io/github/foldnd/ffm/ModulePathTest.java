@@ -40,8 +40,8 @@ class ModulePathTest {
             MemorySegment image = arena.allocate(ValueLayout.JAVA_FLOAT, 18);
             for (int i = 0; i < 18; i++) image.setAtIndex(ValueLayout.JAVA_FLOAT, i, i);
             MemorySegment columns = arena.allocate(ValueLayout.JAVA_FLOAT, 32);
-            MemorySegment d = arena.allocateFrom(ValueLayout.JAVA_LONG, 2, 1, 2, 0, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1);
-            int status = (int) byPath.f32.unfold().invokeExact(image, 18L, columns, 32L, d, 14L, 0L, Long.MAX_VALUE, 1);
+            MemorySegment d = arena.allocateFrom(ValueLayout.JAVA_LONG, 2, 1, 2, 0, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, 0, 0);
+            int status = (int) byPath.f32.unfold().invokeExact(image, 18L, columns, 32L, d, 16L, 0L, Long.MAX_VALUE, 1);
             assertEquals(0, status);
             assertEquals(4f, columns.getAtIndex(ValueLayout.JAVA_FLOAT, 3));
         }
