@@ -495,8 +495,9 @@ void refusals() {
  * The C entry points (c_api.h) give the C++ ones' results bit for bit and
  * pass their statuses through unchanged.
  */
-template <typename T, typename Unfold, typename Fold>
-void cEntryPoints(std::mt19937 &rng, Unfold cUnfold, Fold cFold, const std::string &label) {
+template <typename T, typename Unfold, typename Fold, typename FoldBlocks, typename FinishBlocks>
+void cEntryPoints(std::mt19937 &rng, Unfold cUnfold, Fold cFold, FoldBlocks cFoldBlocks, FinishBlocks cFinishBlocks,
+                  const std::string &label) {
     const Shape s{3, {5, 7}, {2, 3}, {1, 2}, {1, 0}, {2, 1}};
     const int64_t K = product(s.k);
     const auto desc = s.descriptor();
@@ -531,6 +532,61 @@ void cEntryPoints(std::mt19937 &rng, Unfold cUnfold, Fold cFold, const std::stri
           "%s C fold items", label.c_str());
     CHECK(foldnd_fold_items_c(desc.data(), 3, sizeof(T), 3) == -foldnd::BAD_DESCRIPTOR,
           "%s C items of a bad descriptor", label.c_str());
+    // Streaming fold: descending ranges of blocks, each in parts of work items, then finished; the C
+    // entry points give the C++ ones' image and weight sum, and the whole fold.
+    const int64_t L = product(s.grid()), P = product(s.size), imageLength = s.planes * P;
+    const int64_t items = foldnd_fold_blocks_items_c(desc.data(), desc.size(), sizeof(T));
+    CHECK(items == foldnd_fold_blocks_items(desc.data(), desc.size(), sizeof(T)), "%s C block-fold items",
+          label.c_str());
+    CHECK(foldnd_fold_blocks_items_c(desc.data(), 3, sizeof(T)) == -foldnd::BAD_DESCRIPTOR,
+          "%s C block-fold items of a bad descriptor", label.c_str());
+    std::vector<std::pair<int64_t, int64_t>> ranges = randomParts(L, rng);
+    std::reverse(ranges.begin(), ranges.end());
+    const auto parts = randomParts(items, rng);
+    for (int r = foldnd::SUM; r <= foldnd::MIN; ++r) {
+        for (const T *weights : {static_cast<const T *>(nullptr), static_cast<const T *>(w.data())}) {
+            const T init = r == foldnd::MAX   ? -std::numeric_limits<T>::infinity()
+                           : r == foldnd::MIN ? std::numeric_limits<T>::infinity()
+                                              : T(0);
+            Guarded<T> img(imageLength), sum(P), refImg(imageLength), refSum(P);
+            std::fill(img.data(), img.data() + imageLength, init);
+            std::fill(refImg.data(), refImg.data() + imageLength, init);
+            std::fill(sum.data(), sum.data() + P, T(0));
+            std::fill(refSum.data(), refSum.data() + P, T(0));
+            const int64_t wLength = weights ? K : 0;
+            for (auto [firstBlock, blockCount] : ranges) {
+                const std::vector<T> part = rangeColumns(s, cols, firstBlock, blockCount);
+                for (auto [i0, n] : parts) {
+                    st = cFoldBlocks(part.data(), part.size(), img.data(), imageLength, sum.data(), P, desc.data(),
+                                     desc.size(), r, weights, wLength, firstBlock, blockCount, i0, n, 2);
+                    CHECK(st == foldnd::OK, "%s C fold blocks status %d", label.c_str(), st);
+                    foldnd_fold_blocks(part.data(), part.size(), refImg.data(), imageLength, refSum.data(), P,
+                                       desc.data(), desc.size(), r, weights, wLength, firstBlock, blockCount, i0, n, 2);
+                }
+            }
+            CHECK(img.all == refImg.all && sum.all == refSum.all, "%s C fold blocks differs from the C++ one reduce=%d",
+                  label.c_str(), r);
+            st = cFinishBlocks(img.data(), imageLength, sum.data(), P, desc.data(), desc.size(), r, 2);
+            CHECK(st == foldnd::OK, "%s C finish blocks status %d", label.c_str(), st);
+            foldnd_finish_blocks(refImg.data(), imageLength, refSum.data(), P, desc.data(), desc.size(), r, 2);
+            CHECK(img.all == refImg.all, "%s C finish blocks differs from the C++ one reduce=%d", label.c_str(), r);
+            CHECK(sameBits(refFold(s, cols, r, weights), img.data(), imageLength),
+                  "%s C streamed fold reduce=%d weighted=%d", label.c_str(), r, weights != nullptr);
+        }
+    }
+    Guarded<T> img(imageLength), sum(P);
+    CHECK(cFoldBlocks(cols.data(), cols.size(), img.data(), imageLength, sum.data(), P, desc.data(), desc.size(),
+                      foldnd::SUM, nullptr, 0, 1, L, 0, kAll, 1) == foldnd::BAD_RANGE,
+          "%s C fold blocks passes BAD_RANGE through", label.c_str());
+    CHECK(cFoldBlocks(cols.data(), cols.size(), img.data(), imageLength, nullptr, 0, desc.data(), desc.size(),
+                      foldnd::MEAN, nullptr, 0, 0, L, 0, kAll, 1) == foldnd::NULL_POINTER,
+          "%s C fold blocks passes NULL_POINTER through", label.c_str());
+    CHECK(cFinishBlocks(img.data(), imageLength, img.data(), P, desc.data(), desc.size(), foldnd::MEAN, 1) ==
+              foldnd::OVERLAP,
+          "%s C finish blocks passes OVERLAP through", label.c_str());
+    CHECK(cFinishBlocks(img.data(), imageLength, sum.data(), P - 1, desc.data(), desc.size(), foldnd::MAX, 1) ==
+              foldnd::BAD_LENGTH,
+          "%s C finish blocks passes BAD_LENGTH through", label.c_str());
 }
 
 }  // namespace
@@ -539,8 +595,10 @@ int main() {
     std::mt19937 rng(12345);
     refusals();
     CHECK(foldnd_c_api_version() == FOLDND_C_API_VERSION, "C API version %d", foldnd_c_api_version());
-    cEntryPoints<float>(rng, foldnd_unfold_f32, foldnd_fold_f32, "C float");
-    cEntryPoints<double>(rng, foldnd_unfold_f64, foldnd_fold_f64, "C double");
+    cEntryPoints<float>(rng, foldnd_unfold_f32, foldnd_fold_f32, foldnd_fold_blocks_f32, foldnd_finish_blocks_f32,
+                        "C float");
+    cEntryPoints<double>(rng, foldnd_unfold_f64, foldnd_fold_f64, foldnd_fold_blocks_f64, foldnd_finish_blocks_f64,
+                         "C double");
     edgeCases(rng);
     for (int d = 1; d <= 4; ++d) {
         for (int trial = 0; trial < 25; ++trial) {

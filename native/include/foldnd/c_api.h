@@ -27,9 +27,11 @@
  * so that a library older or newer than the caller is refused by name instead
  * of being called with other arguments. Raise it with any change of a
  * signature or meaning below. 2: the descriptor carries the padding after
- * each dimension as a sixth array (asymmetric padding; geometry.hpp).
+ * each dimension as a sixth array (asymmetric padding; geometry.hpp). 3: adds
+ * the streaming fold (block_fold.hpp): foldnd_fold_blocks_f32/_f64,
+ * foldnd_finish_blocks_f32/_f64 and foldnd_fold_blocks_items_c.
  */
-#define FOLDND_C_API_VERSION 2
+#define FOLDND_C_API_VERSION 3
 
 extern "C" {
 
@@ -79,6 +81,55 @@ FOLDND_C_EXPORT int64_t foldnd_unfold_items_c(const int64_t *descriptor, int64_t
 FOLDND_C_EXPORT int64_t foldnd_fold_items_c(const int64_t *descriptor, int64_t descriptorLength, int elementBytes,
                                             int threads) {
     return foldnd_fold_items(descriptor, descriptorLength, elementBytes, threads);
+}
+
+/**
+ * foldnd_fold_blocks (api.h) on float: blocks [firstBlock, firstBlock +
+ * blockCount) merged into image (not zeroed) and their weights added to
+ * weightSum (one image plane, or null except for MEAN); weights: K values or
+ * null; [first, first + count): work items (foldnd_fold_blocks_items_c).
+ */
+FOLDND_C_EXPORT int foldnd_fold_blocks_f32(const float *columns, int64_t columnLength, float *image,
+                                           int64_t imageLength, float *weightSum, int64_t weightSumLength,
+                                           const int64_t *descriptor, int64_t descriptorLength, int reduce,
+                                           const float *weights, int64_t weightsLength, int64_t firstBlock,
+                                           int64_t blockCount, int64_t first, int64_t count, int threads) {
+    return foldnd_fold_blocks(columns, columnLength, image, imageLength, weightSum, weightSumLength, descriptor,
+                              descriptorLength, reduce, weights, weightsLength, firstBlock, blockCount, first, count,
+                              threads);
+}
+
+/** foldnd_fold_blocks (api.h) on double: see foldnd_fold_blocks_f32. */
+FOLDND_C_EXPORT int foldnd_fold_blocks_f64(const double *columns, int64_t columnLength, double *image,
+                                           int64_t imageLength, double *weightSum, int64_t weightSumLength,
+                                           const int64_t *descriptor, int64_t descriptorLength, int reduce,
+                                           const double *weights, int64_t weightsLength, int64_t firstBlock,
+                                           int64_t blockCount, int64_t first, int64_t count, int threads) {
+    return foldnd_fold_blocks(columns, columnLength, image, imageLength, weightSum, weightSumLength, descriptor,
+                              descriptorLength, reduce, weights, weightsLength, firstBlock, blockCount, first, count,
+                              threads);
+}
+
+/** foldnd_finish_blocks (api.h) on float: the finishing step of a streamed fold (weightSum: one plane). */
+FOLDND_C_EXPORT int foldnd_finish_blocks_f32(float *image, int64_t imageLength, const float *weightSum,
+                                             int64_t weightSumLength, const int64_t *descriptor,
+                                             int64_t descriptorLength, int reduce, int threads) {
+    return foldnd_finish_blocks(image, imageLength, weightSum, weightSumLength, descriptor, descriptorLength, reduce,
+                                threads);
+}
+
+/** foldnd_finish_blocks (api.h) on double: see foldnd_finish_blocks_f32. */
+FOLDND_C_EXPORT int foldnd_finish_blocks_f64(double *image, int64_t imageLength, const double *weightSum,
+                                             int64_t weightSumLength, const int64_t *descriptor,
+                                             int64_t descriptorLength, int reduce, int threads) {
+    return foldnd_finish_blocks(image, imageLength, weightSum, weightSumLength, descriptor, descriptorLength, reduce,
+                                threads);
+}
+
+/** foldnd_fold_blocks_items (api.h): a streaming fold's work items, or a negative status. */
+FOLDND_C_EXPORT int64_t foldnd_fold_blocks_items_c(const int64_t *descriptor, int64_t descriptorLength,
+                                                   int elementBytes) {
+    return foldnd_fold_blocks_items(descriptor, descriptorLength, elementBytes);
 }
 
 }  // extern "C"

@@ -16,10 +16,13 @@ import java.lang.invoke.MethodHandle;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Optional;
+import java.util.function.LongFunction;
 
 /**
  * {@link FoldNd}'s fold (col2im) and unfold (im2col) on {@link MemorySegment}s, with the same
- * shapes, arguments and results bit for bit, through FFM downcalls into foldnd's native kernels.
+ * shapes, arguments and results bit for bit, through FFM downcalls into foldnd's native kernels;
+ * and the streaming fold of {@link io.github.foldnd.Engine} (a range of blocks at a time, then a
+ * finishing step: {@link #foldBlocks}, {@link #finishFold}).
  *
  * <pre>{@code
  * int[] k = {2, 2}, one = {1, 1}, zero = {0, 0}, size = {3, 3};
@@ -46,7 +49,8 @@ import java.util.Optional;
  * element size; a heap segment must be over an array of that element type (a {@code float[]} for
  * JAVA_FLOAT, a {@code double[]} for JAVA_DOUBLE; a read-only heap segment hides its array, so for
  * it only the alignment is checked). {@code output} must be writable and share no byte with
- * {@code input} or {@code weights}. Inputs are never modified.
+ * {@code input} or {@code weights} (nor, in the streaming fold, with {@code weightSum}, which is
+ * written by {@link #foldBlocks} and read by {@link #finishFold}). Inputs are never modified.
  *
  * <p><b>Memory.</b> Native segments are used in place (zero-copy) in one downcall that keeps their
  * arenas alive: closing a shared arena from another thread while the call runs fails with
@@ -129,6 +133,104 @@ public final class FoldSegments {
         fold(g, type, input, reduce, weights, output);
     }
 
+    /**
+     * Streaming fold: merges the columns of blocks [{@code firstBlock}, {@code firstBlock +
+     * blockCount}) of the geometry's grid into {@code output}, adding to what it holds (nothing is
+     * zeroed), and adds each kernel offset's weight (1 when {@code weights} is null) to {@code
+     * weightSum}, one image plane of ∏ n elements, wherever that offset's blocks land. For folding a
+     * volume whose whole column matrix would not fit in memory, in batches of blocks (sliding-window
+     * inference); as {@link io.github.foldnd.Engine#foldBlocks(FoldGeometry, float[], long, long,
+     * Reduce, float[], float[], float[])}, bit for bit.
+     *
+     * <p>{@code geometry} is the whole fold's ({@link FoldGeometry#forFold} with the whole grid, or
+     * {@link FoldGeometry#forUnfold} of the output image: the same geometry). Its grid has L = ∏ l
+     * blocks, l[i] = ⌊(n[i] + b[i] + e[i] − δ[i]·(k[i] − 1) − 1) / s[i]⌋ + 1 along dimension i
+     * (n: the image size, b and e: the padding before and after, δ: dilation, k: kernelSize, s:
+     * stride). {@code input} holds exactly the range's columns, N·C·K·blockCount elements: (N, C·K,
+     * blockCount) per sample, (C·K, N·blockCount) batch-fused; its column j is block {@code
+     * firstBlock + j}. {@code output} is the image, (N, C, *n), at least N·C·∏ n elements; {@code
+     * weights} exactly K (the product of kernelSize) or null; {@code weightSum} at least ∏ n, and
+     * writable (it is added to). The segments are as in the class description; {@code output} and
+     * {@code weightSum} share no byte with each other or with {@code input} and {@code weights}.
+     *
+     * <p>Merges: SUM and MEAN add {@code w[k]·x}; MAX and MIN keep the larger or smaller of what is
+     * there and {@code w[k]·x} (NaN wins). MEAN needs {@code weightSum}; the others may pass null
+     * when they will not call {@link #finishFold}.
+     *
+     * <p>To get the whole fold's result ({@link #fold}) bit for bit: fill {@code output} with
+     * {@link Reduce#identity()} and {@code weightSum} with 0, visit the ranges in descending block
+     * order (the last blocks first), then call {@link #finishFold}. Why descending: an image element
+     * receives its contributions in increasing kernel-offset order, and a higher kernel offset comes
+     * from a lower block. Any other order gives sums rounded differently (MAX and MIN do not care).
+     *
+     * <pre>{@code
+     * FoldGeometry g = FoldGeometry.builder().kernelSize(2, 2).forUnfold(1, 2, 3, 3);  // L = 4 blocks
+     * MemorySegment image = arena.allocate(JAVA_FLOAT, 18), sum = arena.allocate(JAVA_FLOAT, 9);
+     * for (long first = 2; first >= 0; first -= 2) {              // blocks [2, 4), then [0, 2)
+     *     MemorySegment cols = ...;                               // 1·2·4·2 = 16 columns of those blocks
+     *     FoldSegments.foldBlocks(g, cols, JAVA_FLOAT, first, 2, Reduce.MEAN, null, image, sum);
+     * }
+     * FoldSegments.finishFold(g, JAVA_FLOAT, Reduce.MEAN, image, sum);
+     * }</pre>
+     *
+     * @throws IllegalArgumentException for a range outside the grid, an input of the wrong length,
+     *     an output or weight sum too short, or memory shared between them (each named)
+     * @throws NullPointerException for a null argument, or no weight sum for MEAN
+     * @throws IllegalStateException when a segment's arena is closed, or the native library is unavailable
+     */
+    public static void foldBlocks(
+            FoldGeometry geometry,
+            MemorySegment input,
+            ValueLayout elementType,
+            long firstBlock,
+            long blockCount,
+            Reduce reduce,
+            MemorySegment weights,
+            MemorySegment output,
+            MemorySegment weightSum) {
+        Type type = Type.of(elementType);
+        notNull(geometry, "geometry");
+        notNull(reduce, "reduce");
+        blockRange(geometry, firstBlock, blockCount);
+        if (reduce == Reduce.MEAN && weightSum == null) {
+            throw new NullPointerException("weightSum must not be null for MEAN: the finishing step divides by it");
+        }
+        foldBlocks(geometry, type, input, firstBlock, blockCount, reduce, weights, output, weightSum);
+    }
+
+    /**
+     * The finishing step of a streamed fold ({@link #foldBlocks}), after every block has been
+     * merged: MEAN divides each element of {@code output} by the weight sum at its place in the
+     * plane; MAX and MIN keep what is there; all three give 0 where the weight sum is 0 (no block
+     * landed there, or their weights sum to 0), as the whole fold does. SUM changes nothing ({@code
+     * weightSum} may then be null). {@code output} is the image, (N, C, *n), at least N·C·∏ n
+     * elements, writable; {@code weightSum} at least ∏ n elements, read, not changed (it may be
+     * read-only), sharing no byte with {@code output}. As {@link
+     * io.github.foldnd.Engine#finishFold(FoldGeometry, Reduce, float[], float[])}, bit for bit.
+     *
+     * <p>Unlike the other calls, a finishing step with a heap segment is one critical downcall
+     * however large (a single pass over the image), as on foldnd's native engine.
+     *
+     * @throws NullPointerException for a null argument, or no weight sum for MEAN, MAX or MIN
+     * @throws IllegalArgumentException for an output or weight sum too short, or sharing memory
+     * @throws IllegalStateException when a segment's arena is closed, or the native library is unavailable
+     */
+    public static void finishFold(
+            FoldGeometry geometry,
+            ValueLayout elementType,
+            Reduce reduce,
+            MemorySegment output,
+            MemorySegment weightSum) {
+        Type type = Type.of(elementType);
+        notNull(geometry, "geometry");
+        notNull(reduce, "reduce");
+        if (reduce != Reduce.SUM && weightSum == null) {
+            throw new NullPointerException("weightSum must not be null for " + reduce
+                    + ": finishing divides by it (MEAN) or clears where it is 0 (MAX, MIN)");
+        }
+        finishFold(geometry, type, reduce, output, weightSum);
+    }
+
     // ---- the element types ---------------------------------------------------------------------
 
     /**
@@ -207,7 +309,7 @@ public final class FoldSegments {
         inParts(
                 g,
                 type,
-                false,
+                Work.UNFOLD,
                 threads,
                 (first, count) -> call(
                         () -> (int) critical.invokeExact(
@@ -256,7 +358,7 @@ public final class FoldSegments {
         inParts(
                 g,
                 type,
-                true,
+                Work.FOLD,
                 threads,
                 (first, count) -> call(
                         () -> (int) critical.invokeExact(
@@ -265,6 +367,148 @@ public final class FoldSegments {
                         input,
                         output,
                         weights));
+    }
+
+    private static void foldBlocks(
+            FoldGeometry g,
+            Type type,
+            MemorySegment input,
+            long firstBlock,
+            long blockCount,
+            Reduce reduce,
+            MemorySegment weights,
+            MemorySegment output,
+            MemorySegment weightSum) {
+        long K = g.kernelVolume(), columns = g.batch() * g.channels() * K * blockCount;
+        long inBytes = blockSegment(
+                input,
+                "input",
+                type,
+                columns,
+                true,
+                false,
+                String.format(
+                        "input must have N*C*K*blockCount = %d*%d*%d*%d = %d elements (the columns of blocks [%d, %d))",
+                        g.batch(), g.channels(), K, blockCount, columns, firstBlock, firstBlock + blockCount));
+        long outBytes = blockSegment(output, "output", type, g.imageLength(), false, true, outputSize(g));
+        disjoint(input, inBytes, "input", output, outBytes);
+        long wBytes = 0;
+        if (weights != null) {
+            wBytes = blockSegment(
+                    weights,
+                    "weights",
+                    type,
+                    K,
+                    true,
+                    false,
+                    String.format(
+                            "weights must have %d elements (the product of kernelSize %s)",
+                            K, Arrays.toString(g.kernelSize())));
+            disjoint(weights, wBytes, "weights", output, outBytes);
+        }
+        long sumBytes = 0;
+        if (weightSum != null) {
+            sumBytes = blockSegment(weightSum, "weightSum", type, g.imagePlane(), false, true, weightSumSize(g));
+            weightSumDisjoint(weightSum, sumBytes, input, inBytes, "input");
+            weightSumDisjoint(weightSum, sumBytes, weights, wBytes, "weights");
+            weightSumDisjoint(weightSum, sumBytes, output, outBytes, "output");
+        }
+        if (blockCount == 0 || g.imageLength() == 0) return; // no blocks, or no planes: nothing to merge
+        NativeCalls calls = NativeCalls.get();
+        MethodHandle plain = type.kernels(calls).foldBlocks(),
+                critical = type.kernels(calls).foldBlocksCritical();
+        long[] d = NativeContract.descriptor(g);
+        long outLength = g.imageLength(), dLength = d.length;
+        long sumLength = weightSum == null ? 0 : g.imagePlane(), wLength = weights == null ? 0 : K;
+        int r = NativeContract.code(reduce), threads = FoldNd.threads();
+        MemorySegment w = weights == null ? MemorySegment.NULL : weights,
+                sum = weightSum == null ? MemorySegment.NULL : weightSum;
+        if (input.isNative() && output.isNative() && w.isNative() && sum.isNative()) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment desc = arena.allocateFrom(JAVA_LONG, d);
+                check(call(
+                        () -> (int) plain.invokeExact(
+                                input,
+                                columns,
+                                output,
+                                outLength,
+                                sum,
+                                sumLength,
+                                desc,
+                                dLength,
+                                r,
+                                w,
+                                wLength,
+                                firstBlock,
+                                blockCount,
+                                0L,
+                                ALL,
+                                threads),
+                        input,
+                        output,
+                        weights,
+                        weightSum));
+            }
+            return;
+        }
+        MemorySegment desc = MemorySegment.ofArray(d);
+        long total = saturatedBytes(columns + g.imageLength() + sumLength, type.bytes);
+        inParts(
+                g,
+                type,
+                Work.BLOCKS,
+                total,
+                threads,
+                (first, count) -> call(
+                        () -> (int) critical.invokeExact(
+                                input,
+                                columns,
+                                output,
+                                outLength,
+                                sum,
+                                sumLength,
+                                desc,
+                                dLength,
+                                r,
+                                w,
+                                wLength,
+                                firstBlock,
+                                blockCount,
+                                first,
+                                count,
+                                threads),
+                        input,
+                        output,
+                        weights,
+                        weightSum));
+    }
+
+    private static void finishFold(
+            FoldGeometry g, Type type, Reduce reduce, MemorySegment output, MemorySegment weightSum) {
+        long outBytes = blockSegment(output, "output", type, g.imageLength(), false, true, outputSize(g));
+        if (weightSum != null) {
+            long sumBytes = blockSegment(weightSum, "weightSum", type, g.imagePlane(), false, false, weightSumSize(g));
+            weightSumDisjoint(weightSum, sumBytes, output, outBytes, "output");
+        }
+        if (reduce == Reduce.SUM || g.imageLength() == 0) return; // SUM: nothing to finish
+        NativeCalls calls = NativeCalls.get();
+        // Native segments: the plain handle (the descriptor in native memory too); any heap segment:
+        // the critical one, in one downcall (finishing is one pass over the image, not cut in items).
+        boolean plain = output.isNative() && weightSum.isNative();
+        MethodHandle handle =
+                plain ? type.kernels(calls).finishBlocks() : type.kernels(calls).finishBlocksCritical();
+        long[] d = NativeContract.descriptor(g);
+        long outLength = g.imageLength(), sumLength = g.imagePlane(), dLength = d.length;
+        int r = NativeContract.code(reduce), threads = FoldNd.threads();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment desc = plain ? arena.allocateFrom(JAVA_LONG, d) : MemorySegment.ofArray(d);
+            check(call(
+                    () -> (int) handle.invokeExact(output, outLength, weightSum, sumLength, desc, dLength, r, threads),
+                    null,
+                    output,
+                    null,
+                    weightSum));
+        }
     }
 
     // ---- heap segments: critical downcalls, in parts ---------------------------------------------
@@ -279,27 +523,41 @@ public final class FoldSegments {
      * CRITICAL_BYTES, else in parts of about that size, each its own downcall, so that the garbage
      * collector never waits long (see NativeEngine.inParts, which this follows).
      */
-    private static void inParts(FoldGeometry g, Type type, boolean fold, int threads, Part part) {
-        long total = saturatedBytes(g.imageLength() + g.columnLength(), type.bytes);
+    private static void inParts(FoldGeometry g, Type type, Work work, int threads, Part part) {
+        inParts(g, type, work, saturatedBytes(g.imageLength() + g.columnLength(), type.bytes), threads, part);
+    }
+
+    /** {@link #inParts(FoldGeometry, Type, Work, int, Part)} for a call that moves {@code total} bytes. */
+    private static void inParts(FoldGeometry g, Type type, Work work, long total, int threads, Part part) {
         if (total <= CRITICAL_BYTES) {
             check(part.run(0, ALL));
             return;
         }
-        long items = items(g, type, fold, threads);
+        long items = items(g, type, work, threads);
         long step = itemsPerRegion(total, items);
         for (long first = 0; first < items; first += step) check(part.run(first, step));
     }
 
+    /** What a call computes, for its work items. */
+    private enum Work {
+        UNFOLD,
+        FOLD,
+        /** A streaming fold's block range (foldBlocks). */
+        BLOCKS
+    }
+
     /** The call's work items, from the native side (which validates the descriptor again). */
-    private static long items(FoldGeometry g, Type type, boolean fold, int threads) {
+    private static long items(FoldGeometry g, Type type, Work work, int threads) {
         NativeCalls calls = NativeCalls.get();
         long[] d = NativeContract.descriptor(g);
         MemorySegment desc = MemorySegment.ofArray(d);
         long items;
         try {
-            items = fold
-                    ? (long) calls.foldItems.invokeExact(desc, (long) d.length, type.bytes, threads)
-                    : (long) calls.unfoldItems.invokeExact(desc, (long) d.length, type.bytes);
+            items = switch (work) {
+                case UNFOLD -> (long) calls.unfoldItems.invokeExact(desc, (long) d.length, type.bytes);
+                case FOLD -> (long) calls.foldItems.invokeExact(desc, (long) d.length, type.bytes, threads);
+                case BLOCKS -> (long) calls.foldBlocksItems.invokeExact(desc, (long) d.length, type.bytes);
+            };
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -328,6 +586,61 @@ public final class FoldSegments {
      */
     private static long segment(
             MemorySegment s, String name, Type type, long elements, boolean exact, boolean output, long[] shape) {
+        return checked(s, name, type, elements, exact, output, size -> {
+            long bytes = elements * type.bytes; // checked by checked() before it calls this
+            return String.format(
+                    "%s must hold %s %d elements of %s (%d bytes), %s, got %d bytes",
+                    name,
+                    exact ? "exactly" : "at least",
+                    elements,
+                    type.layoutName,
+                    bytes,
+                    shape == null
+                            ? "one per kernel offset (the product of kernelSize)"
+                            : "its shape " + Arrays.toString(shape),
+                    size);
+        });
+    }
+
+    /**
+     * {@link #segment} for the streaming fold, whose wrong sizes are told as on foldnd's arrays
+     * (Engine.foldBlocks): {@code expected}, then what the segment holds, in elements and bytes.
+     */
+    private static long blockSegment(
+            MemorySegment s, String name, Type type, long elements, boolean exact, boolean output, String expected) {
+        return checked(
+                s,
+                name,
+                type,
+                elements,
+                exact,
+                output,
+                size -> expected + ", got " + size / type.bytes + " (" + size + " bytes)");
+    }
+
+    /** What output must hold in a streaming fold, as foldnd says it for arrays. */
+    private static String outputSize(FoldGeometry g) {
+        return String.format(
+                "output must have at least %d elements (the image %s)",
+                g.imageLength(), Arrays.toString(g.imageShape()));
+    }
+
+    /** What weightSum must hold, as foldnd says it for arrays. */
+    private static String weightSumSize(FoldGeometry g) {
+        return String.format(
+                "weightSum must have at least %d elements (one image plane, %s)",
+                g.imagePlane(), Arrays.toString(g.imageSize()));
+    }
+
+    /** The checks of {@link #segment}; {@code wrongSize} tells a wrong size from the segment's bytes. */
+    private static long checked(
+            MemorySegment s,
+            String name,
+            Type type,
+            long elements,
+            boolean exact,
+            boolean output,
+            LongFunction<String> wrongSize) {
         notNull(s, name);
         alive(s, name);
         if (!s.isAccessibleBy(Thread.currentThread())) {
@@ -359,32 +672,49 @@ public final class FoldSegments {
                     s.address());
         }
         long bytes = Check.multiply(elements, type.bytes, name + "'s length in bytes");
-        if (exact ? s.byteSize() != bytes : s.byteSize() < bytes) {
-            throw fail(
-                    "%s must hold %s %d elements of %s (%d bytes), %s, got %d bytes",
-                    name,
-                    exact ? "exactly" : "at least",
-                    elements,
-                    type.layoutName,
-                    bytes,
-                    shape == null
-                            ? "one per kernel offset (the product of kernelSize)"
-                            : "its shape " + Arrays.toString(shape),
-                    s.byteSize());
-        }
+        if (exact ? s.byteSize() != bytes : s.byteSize() < bytes) throw fail("%s", wrongSize.apply(s.byteSize()));
         return bytes;
+    }
+
+    /** Refuses a block range outside the grid, in the words of foldnd's arrays (Engine.foldBlocks). */
+    private static void blockRange(FoldGeometry g, long first, long count) {
+        long blocks = g.blocks();
+        String grid = "block grid " + Arrays.toString(g.blockGrid());
+        if (first < 0 || first > blocks) {
+            throw fail("firstBlock must be from 0 to the grid's %d blocks (%s), got %d", blocks, grid, first);
+        }
+        if (count < 0 || count > blocks - first) {
+            throw fail(
+                    "blockCount must be from 0 to %d (the blocks from firstBlock %d to the end of the grid's %d, %s), "
+                            + "got %d",
+                    blocks - first, first, blocks, grid, count);
+        }
     }
 
     /** Refuses an output whose used bytes share a byte with a read segment's. */
     private static void disjoint(MemorySegment read, long readBytes, String name, MemorySegment output, long outBytes) {
-        if (readBytes == 0 || outBytes == 0) return;
-        if (read.asSlice(0, readBytes)
-                .asOverlappingSlice(output.asSlice(0, outBytes))
-                .isPresent()) {
+        if (overlap(read, readBytes, output, outBytes)) {
             throw fail(
                     "output must not overlap %s in memory: fold/unfold do not work in place (%s: %s, output: %s)",
                     name, name, read, output);
         }
+    }
+
+    /** Refuses a weight sum whose used bytes share a byte with another segment's (null: none). */
+    private static void weightSumDisjoint(
+            MemorySegment weightSum, long sumBytes, MemorySegment other, long otherBytes, String name) {
+        if (other != null && overlap(weightSum, sumBytes, other, otherBytes)) {
+            throw fail(
+                    "weightSum must not overlap the %s in memory: it is memory of its own (weightSum: %s, %s: %s)",
+                    name, weightSum, name, other);
+        }
+    }
+
+    /** Whether the first aBytes of a and the first bBytes of b share a byte. */
+    private static boolean overlap(MemorySegment a, long aBytes, MemorySegment b, long bBytes) {
+        return aBytes > 0
+                && bBytes > 0
+                && a.asSlice(0, aBytes).asOverlappingSlice(b.asSlice(0, bBytes)).isPresent();
     }
 
     private static void alive(MemorySegment s, String name) {
@@ -401,12 +731,23 @@ public final class FoldSegments {
 
     /** One downcall; an arena closed by another thread since the checks raises an exception naming it. */
     private static int call(Downcall downcall, MemorySegment input, MemorySegment output, MemorySegment weights) {
+        return call(downcall, input, output, weights, null);
+    }
+
+    /** {@link #call(Downcall, MemorySegment, MemorySegment, MemorySegment)} with a weight sum; any may be null. */
+    private static int call(
+            Downcall downcall,
+            MemorySegment input,
+            MemorySegment output,
+            MemorySegment weights,
+            MemorySegment weightSum) {
         try {
             return downcall.run();
         } catch (IllegalStateException e) { // the downcall could not keep an arena alive: it was closed
-            if (!input.scope().isAlive()) throw closed("input", e);
-            if (!output.scope().isAlive()) throw closed("output", e);
+            if (input != null && !input.scope().isAlive()) throw closed("input", e);
+            if (output != null && !output.scope().isAlive()) throw closed("output", e);
             if (weights != null && !weights.scope().isAlive()) throw closed("weights", e);
+            if (weightSum != null && !weightSum.scope().isAlive()) throw closed("weightSum", e);
             throw e;
         } catch (RuntimeException | Error e) {
             throw e;

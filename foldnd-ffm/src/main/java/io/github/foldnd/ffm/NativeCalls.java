@@ -30,7 +30,7 @@ import org.bytedeco.javacpp.Loader;
  */
 final class NativeCalls {
     /** The C interface version this module was written for (FOLDND_C_API_VERSION in c_api.h). */
-    static final int C_API_VERSION = 2;
+    static final int C_API_VERSION = 3;
 
     /** The JavaCPP library that holds the symbols (NativeKernels' JNI library). */
     static final String LIBRARY = "jniNativeKernels";
@@ -40,17 +40,38 @@ final class NativeCalls {
     private static final FunctionDescriptor FOLD = FunctionDescriptor.of(
             JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG,
             JAVA_LONG, JAVA_LONG, JAVA_INT);
+    /** foldnd_fold_blocks_f32/_f64: columns, image, weight sum, descriptor, merge, weights, blocks, items, threads. */
+    private static final FunctionDescriptor FOLD_BLOCKS = FunctionDescriptor.of(
+            JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS,
+            JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT);
+    /** foldnd_finish_blocks_f32/_f64: image, weight sum, descriptor, merge, threads. */
+    private static final FunctionDescriptor FINISH_BLOCKS = FunctionDescriptor.of(
+            JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT);
+
     private static final FunctionDescriptor UNFOLD_ITEMS =
             FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT);
     private static final FunctionDescriptor FOLD_ITEMS =
             FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT);
+    private static final FunctionDescriptor FOLD_BLOCKS_ITEMS =
+            FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT);
 
-    /** The handles of one element type: unfold and fold, plain and critical. */
-    record Kernels(MethodHandle unfold, MethodHandle unfoldCritical, MethodHandle fold, MethodHandle foldCritical) {}
+    /** The handles of one element type: unfold, fold and the streaming fold's two steps, plain and critical. */
+    record Kernels(
+            MethodHandle unfold,
+            MethodHandle unfoldCritical,
+            MethodHandle fold,
+            MethodHandle foldCritical,
+            MethodHandle foldBlocks,
+            MethodHandle foldBlocksCritical,
+            MethodHandle finishBlocks,
+            MethodHandle finishBlocksCritical) {}
 
     final Kernels f32, f64;
-    /** foldnd_unfold_items_c and foldnd_fold_items_c: critical (short, and their descriptor is on the heap). */
-    final MethodHandle unfoldItems, foldItems;
+    /**
+     * foldnd_unfold_items_c, foldnd_fold_items_c and foldnd_fold_blocks_items_c: critical (short, and
+     * their descriptor is on the heap).
+     */
+    final MethodHandle unfoldItems, foldItems, foldBlocksItems;
     /** How the symbols were found: "loaderLookup" or the library's path. */
     final String source;
 
@@ -58,18 +79,12 @@ final class NativeCalls {
         this.source = source;
         Linker linker = Linker.nativeLinker();
         Linker.Option critical = Linker.Option.critical(true);
-        this.f32 = new Kernels(
-                linker.downcallHandle(find(lookup, "foldnd_unfold_f32"), UNFOLD),
-                linker.downcallHandle(find(lookup, "foldnd_unfold_f32"), UNFOLD, critical),
-                linker.downcallHandle(find(lookup, "foldnd_fold_f32"), FOLD),
-                linker.downcallHandle(find(lookup, "foldnd_fold_f32"), FOLD, critical));
-        this.f64 = new Kernels(
-                linker.downcallHandle(find(lookup, "foldnd_unfold_f64"), UNFOLD),
-                linker.downcallHandle(find(lookup, "foldnd_unfold_f64"), UNFOLD, critical),
-                linker.downcallHandle(find(lookup, "foldnd_fold_f64"), FOLD),
-                linker.downcallHandle(find(lookup, "foldnd_fold_f64"), FOLD, critical));
+        this.f32 = kernels(linker, lookup, "f32");
+        this.f64 = kernels(linker, lookup, "f64");
         this.unfoldItems = linker.downcallHandle(find(lookup, "foldnd_unfold_items_c"), UNFOLD_ITEMS, critical);
         this.foldItems = linker.downcallHandle(find(lookup, "foldnd_fold_items_c"), FOLD_ITEMS, critical);
+        this.foldBlocksItems =
+                linker.downcallHandle(find(lookup, "foldnd_fold_blocks_items_c"), FOLD_BLOCKS_ITEMS, critical);
         MethodHandle version =
                 linker.downcallHandle(find(lookup, "foldnd_c_api_version"), FunctionDescriptor.of(JAVA_INT));
         int v;
@@ -83,6 +98,23 @@ final class NativeCalls {
                     + " of foldnd's C interface (c_api.h), but the native library in " + source + " has version " + v
                     + ": use foldnd and foldnd-ffm of the same release");
         }
+    }
+
+    /** The handles of the entry points with this suffix (f32, f64). */
+    private static Kernels kernels(Linker linker, SymbolLookup lookup, String suffix) {
+        Linker.Option critical = Linker.Option.critical(true);
+        MemorySegment unfold = find(lookup, "foldnd_unfold_" + suffix), fold = find(lookup, "foldnd_fold_" + suffix);
+        MemorySegment foldBlocks = find(lookup, "foldnd_fold_blocks_" + suffix),
+                finishBlocks = find(lookup, "foldnd_finish_blocks_" + suffix);
+        return new Kernels(
+                linker.downcallHandle(unfold, UNFOLD),
+                linker.downcallHandle(unfold, UNFOLD, critical),
+                linker.downcallHandle(fold, FOLD),
+                linker.downcallHandle(fold, FOLD, critical),
+                linker.downcallHandle(foldBlocks, FOLD_BLOCKS),
+                linker.downcallHandle(foldBlocks, FOLD_BLOCKS, critical),
+                linker.downcallHandle(finishBlocks, FINISH_BLOCKS),
+                linker.downcallHandle(finishBlocks, FINISH_BLOCKS, critical));
     }
 
     private static final class Holder {
