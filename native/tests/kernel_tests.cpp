@@ -288,6 +288,42 @@ void checkBlocks(const Shape &s, const std::vector<T> &cols, const std::vector<T
     }
 }
 
+/** Typed unfold of one width: random bit patterns unfold as the definition moves them, in parts. */
+template <typename U>
+void checkTypedWidth(const Shape &s, int type, std::mt19937 &rng, const std::string &label) {
+    const auto desc = s.descriptor();
+    std::vector<U> image(s.planes * product(s.size));
+    for (auto &x : image) x = static_cast<U>(rng() * 0x9E3779B97F4A7C15ull);
+    const std::vector<U> expected = refUnfold(s, image);
+    Guarded<U> out(expected.size());
+    const int64_t items = foldnd_unfold_items(desc.data(), desc.size(), sizeof(U));
+    for (auto [first, count] : randomParts(items, rng)) {
+        const int st = foldnd_unfold_typed(type, image.data(), image.size(), 0, out.data(), expected.size(), 0,
+                                           desc.data(), desc.size(), first, count, 2);
+        CHECK(st == foldnd::OK, "%s typed unfold %d status %d", label.c_str(), type, st);
+    }
+    CHECK(sameBits(expected, out.data(), expected.size()), "%s typed unfold, type %d", label.c_str(), type);
+    CHECK(out.intact(expected.size()), "%s typed unfold %d wrote outside its output", label.c_str(), type);
+}
+
+/** Every element type code unfolds by its width; unknown codes are refused. */
+void checkTyped(const Shape &s, std::mt19937 &rng, const std::string &label) {
+    checkTypedWidth<uint8_t>(s, foldnd::INT8, rng, label);
+    checkTypedWidth<uint16_t>(s, foldnd::INT16, rng, label);
+    checkTypedWidth<uint16_t>(s, foldnd::FLOAT16, rng, label);
+    checkTypedWidth<uint16_t>(s, foldnd::BFLOAT16, rng, label);
+    checkTypedWidth<uint32_t>(s, foldnd::INT32, rng, label);
+    checkTypedWidth<uint32_t>(s, foldnd::FLOAT32, rng, label);
+    checkTypedWidth<uint64_t>(s, foldnd::INT64, rng, label);
+    checkTypedWidth<uint64_t>(s, foldnd::FLOAT64, rng, label);
+    const auto desc = s.descriptor();
+    uint8_t one = 0;
+    for (int bad : {-1, 8, 1000})
+        CHECK(
+            foldnd_unfold_typed(bad, &one, 1, 0, &one, 1, 0, desc.data(), desc.size(), 0, kAll, 1) == foldnd::BAD_TYPE,
+            "%s unknown type %d", label.c_str(), bad);
+}
+
 template <typename T>
 void checkShape(const Shape &s, std::mt19937 &rng, const std::string &label) {
     const int64_t K = product(s.k);
@@ -315,6 +351,7 @@ void checkShape(const Shape &s, std::mt19937 &rng, const std::string &label) {
     }
     checkParts<T>(s, image, cols, w, rng, label);
     checkBlocks<T>(s, cols, w, rng, label);
+    if (sizeof(T) == 4) checkTyped(s, rng, label);  // once per shape
 }
 
 // wide: strides and kernels large enough for the chunked paths (stride * sizeof
@@ -395,9 +432,10 @@ void refusals() {
     CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 16, 1, INT64_MAX, 1) == foldnd::OK,
           "a count past the end is clipped");
     CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 16, 0, -1, 1) == foldnd::BAD_RANGE, "negative count");
-    CHECK(
-        foldnd_unfold_items(good.data(), 16, 4) == 1 && foldnd_unfold_items(good.data(), 16, 2) == -foldnd::BAD_LENGTH,
-        "unfold items");
+    CHECK(foldnd_unfold_items(good.data(), 16, 4) == 1 &&
+              foldnd_unfold_items(good.data(), 16, 3) == -foldnd::BAD_LENGTH &&
+              foldnd_fold_items(good.data(), 16, 2, 1) == -foldnd::BAD_LENGTH,
+          "unfold items");
     CHECK(foldnd_fold_items(good.data(), 15, 4, 1) == -foldnd::BAD_DESCRIPTOR, "fold items of a bad descriptor");
     CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 16, 1, 0, 1) == foldnd::OK, "empty part");
     CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 16, 0, 1, 0) == foldnd::BAD_THREADS, "zero threads");

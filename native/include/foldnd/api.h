@@ -232,15 +232,55 @@ inline int finishBlocksAt(T *image, int64_t imageLength, int64_t imageOffset, co
                                weightSumLength - weightSumOffset, descriptor, descriptorLength, reduce, threads);
 }
 
+/**
+ * unfoldAt for any element type: unfold moves bits and writes zeros (all bits
+ * clear, +0.0 for the floating types), so every type runs the kernel of an
+ * unsigned integer of its width, and float and int32 unfold alike, bit for bit.
+ */
+inline int unfoldTyped(int type, const void *image, int64_t imageLength, int64_t imageOffset, void *columns,
+                       int64_t columnLength, int64_t columnOffset, const int64_t *descriptor, int64_t descriptorLength,
+                       int64_t first, int64_t count, int threads) noexcept {
+    auto run = [&](auto zero) {
+        using T = decltype(zero);
+        return unfoldAt(static_cast<const T *>(image), imageLength, imageOffset, static_cast<T *>(columns),
+                        columnLength, columnOffset, descriptor, descriptorLength, first, count, threads);
+    };
+    switch (elementBytes(type)) {
+        case 1:
+            return run(uint8_t(0));
+        case 2:
+            return run(uint16_t(0));
+        case 4:
+            return run(uint32_t(0));
+        case 8:
+            return run(uint64_t(0));
+        default:
+            return BAD_TYPE;
+    }
+}
+
 /** The number of work items of an unfold (fold: with threads), or a negative
- * Status. */
+ * Status. Unfold takes elements of 1, 2, 4 or 8 bytes, fold of 4 or 8. */
 inline int64_t itemsChecked(const int64_t *descriptor, int64_t descriptorLength, int elementBytes, bool fold,
                             int threads) noexcept {
     Geometry g;
     if (const Status s = prepare(descriptor, descriptorLength, threads, g); s != OK) return -s;
-    if (elementBytes != 4 && elementBytes != 8) return -BAD_LENGTH;
-    if (fold) return elementBytes == 4 ? foldItems<float>(g, threads) : foldItems<double>(g, threads);
-    return elementBytes == 4 ? UnfoldWork::of<float>(g).items : UnfoldWork::of<double>(g).items;
+    if (fold) {
+        if (elementBytes != 4 && elementBytes != 8) return -BAD_LENGTH;
+        return elementBytes == 4 ? foldItems<float>(g, threads) : foldItems<double>(g, threads);
+    }
+    switch (elementBytes) {
+        case 1:
+            return UnfoldWork::of<uint8_t>(g).items;
+        case 2:
+            return UnfoldWork::of<uint16_t>(g).items;
+        case 4:
+            return UnfoldWork::of<uint32_t>(g).items;
+        case 8:
+            return UnfoldWork::of<uint64_t>(g).items;
+        default:
+            return -BAD_LENGTH;
+    }
 }
 
 }  // namespace detail
@@ -369,8 +409,20 @@ inline int64_t foldnd_fold_blocks_items(const int64_t *descriptor, int64_t descr
 }
 
 /**
+ * unfold (im2col) of any element type (foldnd::ElementType): the arrays from an
+ * offset on, lengths and offsets in elements of the type, as foldnd_unfold_at
+ * (offsets 0 for native memory). BAD_TYPE for an unknown type code.
+ */
+inline int foldnd_unfold_typed(int type, const void *image, int64_t imageLength, int64_t imageOffset, void *columns,
+                               int64_t columnLength, int64_t columnOffset, const int64_t *descriptor,
+                               int64_t descriptorLength, int64_t first, int64_t count, int threads) {
+    return foldnd::detail::unfoldTyped(type, image, imageLength, imageOffset, columns, columnLength, columnOffset,
+                                       descriptor, descriptorLength, first, count, threads);
+}
+
+/**
  * How many work items an unfold of this geometry has, for elements of
- * elementBytes (4 or 8) bytes; a negative foldnd::Status when the descriptor is
+ * elementBytes (1, 2, 4 or 8) bytes; a negative foldnd::Status when the descriptor is
  * refused.
  */
 inline int64_t foldnd_unfold_items(const int64_t *descriptor, int64_t descriptorLength, int elementBytes) {

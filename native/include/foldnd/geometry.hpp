@@ -20,9 +20,48 @@ enum Status : int {
     OUT_OF_MEMORY = 6,   // the kernel could not allocate its scratch
                          // (std::bad_alloc); nothing was written
     BAD_THREADS = 7,     // a thread count below 1 or above maxThreads()
-    BAD_RANGE = 8        // a part [first, first + count) of the work items that starts
+    BAD_RANGE = 8,       // a part [first, first + count) of the work items that starts
                          // outside them
+    BAD_TYPE = 9         // an element type code this call does not take
 };
+
+/**
+ * Element types, in the order of the Java enum io.github.foldnd.ElementType
+ * (codes written out, never ordinals). unfold only moves bits, so it takes
+ * every type by width; fold computes, so it takes the floating types.
+ * FLOAT16 and BFLOAT16 are 16-bit storage (IEEE half, and the upper half of a
+ * float).
+ */
+enum ElementType : int {
+    INT8 = 0,
+    INT16 = 1,
+    INT32 = 2,
+    INT64 = 3,
+    FLOAT16 = 4,
+    BFLOAT16 = 5,
+    FLOAT32 = 6,
+    FLOAT64 = 7
+};
+
+/** The bytes of one element of a type code; 0 for a code that is none. */
+inline int elementBytes(int type) {
+    switch (type) {
+        case INT8:
+            return 1;
+        case INT16:
+        case FLOAT16:
+        case BFLOAT16:
+            return 2;
+        case INT32:
+        case FLOAT32:
+            return 4;
+        case INT64:
+        case FLOAT64:
+            return 8;
+        default:
+            return 0;
+    }
+}
 
 /**
  * The most spatial dimensions a geometry may have. Every size is at least 1, so

@@ -25,7 +25,8 @@ final class Addresses {
         return bytes(address, n * Double.BYTES).asDoubleBuffer();
     }
 
-    private static ByteBuffer bytes(long address, long n) {
+    /** A direct buffer over n bytes at address (n must fit in an int), native order. */
+    static ByteBuffer bytes(long address, long n) {
         if (n > Integer.MAX_VALUE)
             throw new IllegalStateException("a view of " + n + " bytes; the caller splits larger spans");
         return new Span(address, n).asByteBuffer().order(ByteOrder.nativeOrder());

@@ -67,9 +67,12 @@ final class Bounds {
 
     private static int position(Buffer buffer, String name, long expected, boolean output) {
         notNull(buffer, name);
-        // A direct buffer's bytes are handed to the kernels as they are, so they must be in native
-        // order; a heap buffer's values are read through its array or its get (HeapFloatBuffers).
-        ByteOrder order = buffer instanceof FloatBuffer f ? f.order() : ((DoubleBuffer) buffer).order();
+        // A direct buffer's bytes are handed to the kernels as they are, so floating values must be
+        // in native order; a heap buffer's values are read through its array or its get
+        // (HeapFloatBuffers). Integer buffers only unfold, which moves bits in any order.
+        ByteOrder order = buffer instanceof FloatBuffer f
+                ? f.order()
+                : buffer instanceof DoubleBuffer d ? d.order() : ByteOrder.nativeOrder();
         if (buffer.isDirect() && order != ByteOrder.nativeOrder()) {
             throw fail(
                     "%s must be in native byte order (%s), got %s (a direct buffer is read in place)",

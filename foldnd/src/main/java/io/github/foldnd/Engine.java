@@ -5,12 +5,20 @@ import static io.github.foldnd.internal.Check.notNull;
 import io.github.foldnd.internal.Check;
 import io.github.foldnd.internal.NativeMemory;
 import java.nio.Buffer;
+import java.nio.ByteBuffer;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.nio.ShortBuffer;
 import java.util.List;
 import java.util.Optional;
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.ShortPointer;
 
 /**
  * An implementation of fold and unfold: the native engine (OpenMP C++ through JavaCPP) or the
@@ -191,6 +199,99 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
         long out = Bounds.output(output, "output", geometry.columnLength(), Double.BYTES);
         if (geometry.planes() > 0)
             unfoldDoubles(geometry, unfoldDisjoint(geometry, in, out, Double.BYTES), out, threads());
+    }
+
+    // ---- unfold of integer, float16 and bfloat16 data: every element width ------------------------
+
+    /**
+     * unfold (im2col) of 8-bit data (int8 or uint8: label maps, 8-bit images) to a new array of
+     * shape {@code g.columnShape()}. unfold only moves elements and writes zeros into the padding,
+     * so it is bit for bit the same for every element type of a width; the same holds for the
+     * short (int16, uint16, float16, bfloat16 bits), int and long overloads.
+     */
+    public final byte[] unfold(FoldGeometry geometry, byte[] input) {
+        return (byte[]) TypedUnfolds.unfoldNew(this, geometry, ElementType.INT8, input);
+    }
+
+    /** unfold of 16-bit data (int16, uint16, or float16 / bfloat16 bits): see {@link #unfold(FoldGeometry, byte[])}. */
+    public final short[] unfold(FoldGeometry geometry, short[] input) {
+        return (short[]) TypedUnfolds.unfoldNew(this, geometry, ElementType.INT16, input);
+    }
+
+    /** unfold of 32-bit integers: see {@link #unfold(FoldGeometry, byte[])}. */
+    public final int[] unfold(FoldGeometry geometry, int[] input) {
+        return (int[]) TypedUnfolds.unfoldNew(this, geometry, ElementType.INT32, input);
+    }
+
+    /** unfold of 64-bit integers (index tensors): see {@link #unfold(FoldGeometry, byte[])}. */
+    public final long[] unfold(FoldGeometry geometry, long[] input) {
+        return (long[]) TypedUnfolds.unfoldNew(this, geometry, ElementType.INT64, input);
+    }
+
+    /** unfold of 8-bit data into a caller's array (at least {@code g.columnLength()} elements, written from 0). */
+    public final void unfold(FoldGeometry geometry, byte[] input, byte[] output) {
+        TypedUnfolds.arrays(this, geometry, ElementType.INT8, input, output);
+    }
+
+    /** unfold of 16-bit data into a caller's array: see {@link #unfold(FoldGeometry, byte[], byte[])}. */
+    public final void unfold(FoldGeometry geometry, short[] input, short[] output) {
+        TypedUnfolds.arrays(this, geometry, ElementType.INT16, input, output);
+    }
+
+    /** unfold of 32-bit integers into a caller's array: see {@link #unfold(FoldGeometry, byte[], byte[])}. */
+    public final void unfold(FoldGeometry geometry, int[] input, int[] output) {
+        TypedUnfolds.arrays(this, geometry, ElementType.INT32, input, output);
+    }
+
+    /** unfold of 64-bit integers into a caller's array: see {@link #unfold(FoldGeometry, byte[], byte[])}. */
+    public final void unfold(FoldGeometry geometry, long[] input, long[] output) {
+        TypedUnfolds.arrays(this, geometry, ElementType.INT64, input, output);
+    }
+
+    /**
+     * unfold of raw bytes holding elements of {@code type}: positions and limits in bytes, the
+     * input exactly {@code g.imageLength()} elements between them, the output at least
+     * {@code g.columnLength()}. Direct buffers by address (any byte order: elements are moved
+     * whole), heap buffers with an array in place when the type is 8-bit, anything else staged.
+     * Any {@link ElementType}, FLOAT32 and FLOAT64 included.
+     */
+    public final void unfold(FoldGeometry geometry, ByteBuffer input, ElementType type, ByteBuffer output) {
+        TypedUnfolds.buffers(this, geometry, type, input, output);
+    }
+
+    /** unfold of 16-bit buffers, direct or heap: see {@link #unfold(FoldGeometry, FloatBuffer, FloatBuffer)}. */
+    public final void unfold(FoldGeometry geometry, ShortBuffer input, ShortBuffer output) {
+        TypedUnfolds.buffers(this, geometry, ElementType.INT16, input, output);
+    }
+
+    /** unfold of 32-bit integer buffers: see {@link #unfold(FoldGeometry, FloatBuffer, FloatBuffer)}. */
+    public final void unfold(FoldGeometry geometry, IntBuffer input, IntBuffer output) {
+        TypedUnfolds.buffers(this, geometry, ElementType.INT32, input, output);
+    }
+
+    /** unfold of 64-bit integer buffers: see {@link #unfold(FoldGeometry, FloatBuffer, FloatBuffer)}. */
+    public final void unfold(FoldGeometry geometry, LongBuffer input, LongBuffer output) {
+        TypedUnfolds.buffers(this, geometry, ElementType.INT64, input, output);
+    }
+
+    /** unfold between 8-bit JavaCPP pointers, zero-copy: see {@link #unfold(FoldGeometry, FloatPointer, FloatPointer)}. */
+    public final void unfold(FoldGeometry geometry, BytePointer input, BytePointer output) {
+        TypedUnfolds.pointers(this, geometry, ElementType.INT8, input, output);
+    }
+
+    /** unfold between 16-bit JavaCPP pointers (int16, float16 or bfloat16 bits), zero-copy. */
+    public final void unfold(FoldGeometry geometry, ShortPointer input, ShortPointer output) {
+        TypedUnfolds.pointers(this, geometry, ElementType.INT16, input, output);
+    }
+
+    /** unfold between 32-bit integer JavaCPP pointers, zero-copy. */
+    public final void unfold(FoldGeometry geometry, IntPointer input, IntPointer output) {
+        TypedUnfolds.pointers(this, geometry, ElementType.INT32, input, output);
+    }
+
+    /** unfold between 64-bit integer JavaCPP pointers, zero-copy. */
+    public final void unfold(FoldGeometry geometry, LongPointer input, LongPointer output) {
+        TypedUnfolds.pointers(this, geometry, ElementType.INT64, input, output);
     }
 
     // ---- fold ---------------------------------------------------------------------------------

@@ -64,6 +64,98 @@ public final class FoldNd {
     }
 
     /**
+     * unfold (im2col) of 8-bit data (int8, uint8: label maps, 8-bit images): bit for bit, zeros in the padding; see
+     * {@link #unfold(float[], long[], int[], int[], int[], int[])}.
+     */
+    public static byte[] unfold(
+            byte[] input, long[] inputShape, int[] kernelSize, int[] dilation, int[] padding, int[] stride) {
+        return Engine.selected()
+                .unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input);
+    }
+
+    /** unfold (im2col) of 8-bit data (int8, uint8: label maps, 8-bit images) into a caller's array (at least N·C·K·L elements, written from 0). */
+    public static void unfold(
+            byte[] input,
+            long[] inputShape,
+            int[] kernelSize,
+            int[] dilation,
+            int[] padding,
+            int[] stride,
+            byte[] output) {
+        Engine.selected()
+                .unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input, output);
+    }
+
+    /**
+     * unfold (im2col) of 16-bit data (int16, uint16, float16 or bfloat16 bits): bit for bit, zeros in the padding; see
+     * {@link #unfold(float[], long[], int[], int[], int[], int[])}.
+     */
+    public static short[] unfold(
+            short[] input, long[] inputShape, int[] kernelSize, int[] dilation, int[] padding, int[] stride) {
+        return Engine.selected()
+                .unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input);
+    }
+
+    /** unfold (im2col) of 16-bit data (int16, uint16, float16 or bfloat16 bits) into a caller's array (at least N·C·K·L elements, written from 0). */
+    public static void unfold(
+            short[] input,
+            long[] inputShape,
+            int[] kernelSize,
+            int[] dilation,
+            int[] padding,
+            int[] stride,
+            short[] output) {
+        Engine.selected()
+                .unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input, output);
+    }
+
+    /**
+     * unfold (im2col) of 32-bit integers: bit for bit, zeros in the padding; see
+     * {@link #unfold(float[], long[], int[], int[], int[], int[])}.
+     */
+    public static int[] unfold(
+            int[] input, long[] inputShape, int[] kernelSize, int[] dilation, int[] padding, int[] stride) {
+        return Engine.selected()
+                .unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input);
+    }
+
+    /** unfold (im2col) of 32-bit integers into a caller's array (at least N·C·K·L elements, written from 0). */
+    public static void unfold(
+            int[] input,
+            long[] inputShape,
+            int[] kernelSize,
+            int[] dilation,
+            int[] padding,
+            int[] stride,
+            int[] output) {
+        Engine.selected()
+                .unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input, output);
+    }
+
+    /**
+     * unfold (im2col) of 64-bit integers (index tensors): bit for bit, zeros in the padding; see
+     * {@link #unfold(float[], long[], int[], int[], int[], int[])}.
+     */
+    public static long[] unfold(
+            long[] input, long[] inputShape, int[] kernelSize, int[] dilation, int[] padding, int[] stride) {
+        return Engine.selected()
+                .unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input);
+    }
+
+    /** unfold (im2col) of 64-bit integers (index tensors) into a caller's array (at least N·C·K·L elements, written from 0). */
+    public static void unfold(
+            long[] input,
+            long[] inputShape,
+            int[] kernelSize,
+            int[] dilation,
+            int[] padding,
+            int[] stride,
+            long[] output) {
+        Engine.selected()
+                .unfold(FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride), input, output);
+    }
+
+    /**
      * unfold (im2col) into a caller's array (reusable from call to call: no allocation per call),
      * which must hold at least the (N, C·K, L) elements and must not be {@code input}.
      */

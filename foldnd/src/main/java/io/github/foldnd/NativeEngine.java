@@ -192,7 +192,7 @@ final class NativeEngine extends Engine {
      * Runs a heap-array call: in one critical region when it moves at most CRITICAL_BYTES, else
      * in parts of about that size, each in its own region, so the GC never waits long.
      */
-    private static void inParts(FoldGeometry g, int elementBytes, boolean fold, int threads, Part part) {
+    static void inParts(FoldGeometry g, int elementBytes, boolean fold, int threads, Part part) {
         long total = (g.imageLength() + g.columnLength()) * elementBytes;
         if (total <= CRITICAL_BYTES) {
             check(part.run(0, ALL));

@@ -175,6 +175,89 @@ final class NativeKernels {
             long count,
             int threads);
 
+    // ---- unfold of any element type (ElementType's code): one C++ entry point, foldnd_unfold_typed, --
+    // which runs the kernel of the type's width. One declaration per Java array type (in a critical
+    // region, lengths and offsets in elements), and one for native memory (offsets 0).
+
+    @CriticalRegion
+    @Name("foldnd_unfold_typed")
+    static native int unfoldTyped(
+            int type,
+            @Cast("const void*") byte[] image,
+            long imageLength,
+            long imageOffset,
+            @Cast("void*") byte[] columns,
+            long columnLength,
+            long columnOffset,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            long first,
+            long count,
+            int threads);
+
+    @CriticalRegion
+    @Name("foldnd_unfold_typed")
+    static native int unfoldTyped(
+            int type,
+            @Cast("const void*") short[] image,
+            long imageLength,
+            long imageOffset,
+            @Cast("void*") short[] columns,
+            long columnLength,
+            long columnOffset,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            long first,
+            long count,
+            int threads);
+
+    @CriticalRegion
+    @Name("foldnd_unfold_typed")
+    static native int unfoldTyped(
+            int type,
+            @Cast("const void*") int[] image,
+            long imageLength,
+            long imageOffset,
+            @Cast("void*") int[] columns,
+            long columnLength,
+            long columnOffset,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            long first,
+            long count,
+            int threads);
+
+    @CriticalRegion
+    @Name("foldnd_unfold_typed")
+    static native int unfoldTyped(
+            int type,
+            @Cast("const void*") long[] image,
+            long imageLength,
+            long imageOffset,
+            @Cast("void*") long[] columns,
+            long columnLength,
+            long columnOffset,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            long first,
+            long count,
+            int threads);
+
+    @Name("foldnd_unfold_typed")
+    static native int unfoldTyped(
+            int type,
+            @Cast("const void*") long image,
+            long imageLength,
+            long imageOffset,
+            @Cast("void*") long columns,
+            long columnLength,
+            long columnOffset,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            long first,
+            long count,
+            int threads);
+
     // ---- streaming fold (block_fold.hpp): a range of blocks into an existing image and weight sum ------
 
     @CriticalRegion

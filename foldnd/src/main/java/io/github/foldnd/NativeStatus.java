@@ -15,12 +15,13 @@ enum NativeStatus {
     OUT_OF_MEMORY(6),
     BAD_THREADS(7),
     BAD_RANGE(8),
+    BAD_TYPE(9),
     /** Any code the header does not define: a mismatch between the two sides. */
     UNKNOWN(-1);
 
     final int code;
 
-    private static final NativeStatus[] BY_CODE = new NativeStatus[9];
+    private static final NativeStatus[] BY_CODE = new NativeStatus[10];
 
     static {
         for (NativeStatus s : values()) {

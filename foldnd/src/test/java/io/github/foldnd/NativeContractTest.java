@@ -56,6 +56,11 @@ class NativeContractTest {
     }
 
     @Test
+    void elementTypeCodesAgree() throws Exception {
+        assertEquals(nativeEnum("ElementType"), javaEnum(ElementType.values(), t -> t.code));
+    }
+
+    @Test
     void layoutCodesAgreeAndReachTheDescriptor() throws Exception {
         assertEquals(nativeEnum("Layout"), javaEnum(ColumnLayout.values(), l -> l.code));
         for (ColumnLayout l : ColumnLayout.values()) {
