@@ -324,6 +324,82 @@ void checkTyped(const Shape &s, std::mt19937 &rng, const std::string &label) {
             "%s unknown type %d", label.c_str(), bad);
 }
 
+/** fold of a 16-bit floating type (foldnd_fold_typed) against the definition in that type, every merge. */
+template <typename H>
+void checkHalfFoldOf(const Shape &s, int type, std::mt19937 &rng, const std::string &label) {
+    const auto desc = s.descriptor();
+    const int64_t K = product(s.k), P = product(s.size);
+    RandomData<H> data(s, rng);
+    for (int r = foldnd::SUM; r <= foldnd::MIN; ++r) {
+        for (const H *weights : {static_cast<const H *>(nullptr), static_cast<const H *>(data.w.data())}) {
+            Guarded<H> img(s.planes * P);
+            const int st = foldnd_fold_typed(type, data.cols.data(), data.cols.size(), 0, img.data(), s.planes * P, 0,
+                                             desc.data(), desc.size(), r, weights, weights ? K : 0, 0, kAll, 2);
+            CHECK(st == foldnd::OK, "%s half fold %d status %d", label.c_str(), type, st);
+            CHECK(sameBits(refFold(s, data.cols, r, weights), img.data(), s.planes * P),
+                  "%s 16-bit fold type %d reduce=%d weighted=%d", label.c_str(), type, r, weights != nullptr);
+            CHECK(img.intact(s.planes * P), "%s 16-bit fold wrote outside its output", label.c_str());
+        }
+    }
+}
+
+void checkHalfFold(const Shape &s, std::mt19937 &rng, const std::string &label) {
+    checkHalfFoldOf<foldnd::Float16>(s, foldnd::FLOAT16, rng, label);
+    checkHalfFoldOf<foldnd::BFloat16>(s, foldnd::BFLOAT16, rng, label);
+    const auto desc = s.descriptor();
+    int32_t one = 0;
+    for (int bad : {int(foldnd::INT32), -1, 8})
+        CHECK(foldnd_fold_typed(bad, &one, 1, 0, &one, 1, 0, desc.data(), desc.size(), 0, nullptr, 0, 0, kAll, 1) ==
+                  foldnd::BAD_TYPE,
+              "%s fold of type %d", label.c_str(), bad);
+}
+
+/**
+ * The 16-bit conversions: every half and bfloat16 value converts to float and
+ * back unchanged; the midpoint between neighbours rounds to the even one;
+ * random floats round to the nearest value (ties to even), checked in double,
+ * and, where the compiler has _Float16, equal to its conversion.
+ */
+void halfConversions(std::mt19937 &rng) {
+    using foldnd::BrainFloat;
+    using foldnd::IeeeHalf;
+    int bad = 0;
+    for (uint32_t h = 0; h < 0x10000u; ++h) {
+        const float f = IeeeHalf::toFloat(uint16_t(h));
+        if (f == f && IeeeHalf::fromFloat(f) != h) ++bad;
+        const float b = BrainFloat::toFloat(uint16_t(h));
+        if (b == b && BrainFloat::fromFloat(b) != h) ++bad;
+        if ((h & 0x7C00u) != 0x7C00u && (h & 0x7FFFu) != 0x7BFFu) {  // finite, with a finite next value
+            const double lo = IeeeHalf::toFloat(uint16_t(h)), hi = IeeeHalf::toFloat(uint16_t(h + 1));
+            if ((h & 0x7FFFu) == 0x7FFFu || std::signbit(lo) != std::signbit(hi)) continue;
+            const uint16_t even = (h & 1u) ? uint16_t(h + 1) : uint16_t(h);
+            if (IeeeHalf::fromFloat(float((lo + hi) / 2)) != even) ++bad;
+        }
+    }
+    CHECK(bad == 0, "%d 16-bit round trips or ties wrong", bad);
+    bad = 0;
+    std::uniform_real_distribution<double> exponent(-30, 17);
+    for (int i = 0; i < 200000; ++i) {
+        const float f = float((rng() & 1 ? -1 : 1) * std::pow(2.0, exponent(rng)));
+        const uint16_t h = IeeeHalf::fromFloat(f);
+        const double err = std::fabs(double(IeeeHalf::toFloat(h)) - f);
+        for (int d : {-1, 1}) {                   // no neighbour is nearer, and a tie went to the even one
+            if ((h & 0x7C00u) == 0x7C00u) break;  // overflowed to infinity: _Float16 checks those
+            const uint16_t n = uint16_t(h + d);
+            if ((n & 0x7C00u) == 0x7C00u || ((n ^ h) & 0x8000u)) continue;
+            const double nerr = std::fabs(double(IeeeHalf::toFloat(n)) - f);
+            if (nerr < err || (nerr == err && (h & 1u))) ++bad;
+        }
+#if defined(__FLT16_MAX__)
+        const _Float16 c = static_cast<_Float16>(f);
+        uint16_t cbits;
+        std::memcpy(&cbits, &c, 2);
+        if (cbits != h) ++bad;
+#endif
+    }
+    CHECK(bad == 0, "%d float -> half conversions not to nearest even", bad);
+}
+
 template <typename T>
 void checkShape(const Shape &s, std::mt19937 &rng, const std::string &label) {
     const int64_t K = product(s.k);
@@ -351,7 +427,10 @@ void checkShape(const Shape &s, std::mt19937 &rng, const std::string &label) {
     }
     checkParts<T>(s, image, cols, w, rng, label);
     checkBlocks<T>(s, cols, w, rng, label);
-    if (sizeof(T) == 4) checkTyped(s, rng, label);  // once per shape
+    if (sizeof(T) == 4) {  // once per shape
+        checkTyped(s, rng, label);
+        checkHalfFold(s, rng, label);
+    }
 }
 
 // wide: strides and kernels large enough for the chunked paths (stride * sizeof
@@ -434,7 +513,7 @@ void refusals() {
     CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 16, 0, -1, 1) == foldnd::BAD_RANGE, "negative count");
     CHECK(foldnd_unfold_items(good.data(), 16, 4) == 1 &&
               foldnd_unfold_items(good.data(), 16, 3) == -foldnd::BAD_LENGTH &&
-              foldnd_fold_items(good.data(), 16, 2, 1) == -foldnd::BAD_LENGTH,
+              foldnd_fold_items(good.data(), 16, 3, 1) == -foldnd::BAD_LENGTH,
           "unfold items");
     CHECK(foldnd_fold_items(good.data(), 15, 4, 1) == -foldnd::BAD_DESCRIPTOR, "fold items of a bad descriptor");
     CHECK(foldnd_unfold(in, 16, out, 64, good.data(), 16, 1, 0, 1) == foldnd::OK, "empty part");
@@ -632,6 +711,7 @@ void cEntryPoints(std::mt19937 &rng, Unfold cUnfold, Fold cFold, FoldBlocks cFol
 int main() {
     std::mt19937 rng(12345);
     refusals();
+    halfConversions(rng);
     CHECK(foldnd_c_api_version() == FOLDND_C_API_VERSION, "C API version %d", foldnd_c_api_version());
     cEntryPoints<float>(rng, foldnd_unfold_f32, foldnd_fold_f32, foldnd_fold_blocks_f32, foldnd_finish_blocks_f32,
                         "C float");

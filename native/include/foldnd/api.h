@@ -11,6 +11,7 @@
 
 #include "block_fold.hpp"
 #include "geometry.hpp"
+#include "half.hpp"
 #include "kernels.hpp"
 
 namespace foldnd {
@@ -259,15 +260,52 @@ inline int unfoldTyped(int type, const void *image, int64_t imageLength, int64_t
     }
 }
 
+/**
+ * foldAt for a floating element type: FLOAT16 and BFLOAT16 (their bits; every
+ * addition rounded to the type, half.hpp), FLOAT32, FLOAT64. Weights are in the
+ * element type too. BAD_TYPE for any other code.
+ */
+inline int foldTyped(int type, const void *columns, int64_t columnLength, int64_t columnOffset, void *image,
+                     int64_t imageLength, int64_t imageOffset, const int64_t *descriptor, int64_t descriptorLength,
+                     int reduce, const void *weights, int64_t weightsLength, int64_t first, int64_t count,
+                     int threads) noexcept {
+    auto run = [&](auto zero) {
+        using T = decltype(zero);
+        return foldAt(static_cast<const T *>(columns), columnLength, columnOffset, static_cast<T *>(image), imageLength,
+                      imageOffset, descriptor, descriptorLength, reduce, static_cast<const T *>(weights), weightsLength,
+                      first, count, threads);
+    };
+    switch (type) {
+        case FLOAT16:
+            return run(Float16::ofBits(0));
+        case BFLOAT16:
+            return run(BFloat16::ofBits(0));
+        case FLOAT32:
+            return run(0.0f);
+        case FLOAT64:
+            return run(0.0);
+        default:
+            return BAD_TYPE;
+    }
+}
+
 /** The number of work items of an unfold (fold: with threads), or a negative
- * Status. Unfold takes elements of 1, 2, 4 or 8 bytes, fold of 4 or 8. */
+ * Status. Unfold takes elements of 1, 2, 4 or 8 bytes, fold of 2, 4 or 8. */
 inline int64_t itemsChecked(const int64_t *descriptor, int64_t descriptorLength, int elementBytes, bool fold,
                             int threads) noexcept {
     Geometry g;
     if (const Status s = prepare(descriptor, descriptorLength, threads, g); s != OK) return -s;
     if (fold) {
-        if (elementBytes != 4 && elementBytes != 8) return -BAD_LENGTH;
-        return elementBytes == 4 ? foldItems<float>(g, threads) : foldItems<double>(g, threads);
+        switch (elementBytes) {
+            case 2:
+                return foldItems<Float16>(g, threads);  // bands depend on the width only
+            case 4:
+                return foldItems<float>(g, threads);
+            case 8:
+                return foldItems<double>(g, threads);
+            default:
+                return -BAD_LENGTH;
+        }
     }
     switch (elementBytes) {
         case 1:
@@ -418,6 +456,21 @@ inline int foldnd_unfold_typed(int type, const void *image, int64_t imageLength,
                                int64_t descriptorLength, int64_t first, int64_t count, int threads) {
     return foldnd::detail::unfoldTyped(type, image, imageLength, imageOffset, columns, columnLength, columnOffset,
                                        descriptor, descriptorLength, first, count, threads);
+}
+
+/**
+ * fold (col2im) of a floating element type (foldnd::ElementType FLOAT16,
+ * BFLOAT16, FLOAT32, FLOAT64): the arrays from an offset on, lengths and
+ * offsets in elements, weights (K values or null) in the element type, as
+ * foldnd_fold_at. BAD_TYPE for an integer or unknown type code.
+ */
+inline int foldnd_fold_typed(int type, const void *columns, int64_t columnLength, int64_t columnOffset, void *image,
+                             int64_t imageLength, int64_t imageOffset, const int64_t *descriptor,
+                             int64_t descriptorLength, int reduce, const void *weights, int64_t weightsLength,
+                             int64_t first, int64_t count, int threads) {
+    return foldnd::detail::foldTyped(type, columns, columnLength, columnOffset, image, imageLength, imageOffset,
+                                     descriptor, descriptorLength, reduce, weights, weightsLength, first, count,
+                                     threads);
 }
 
 /**

@@ -545,6 +545,51 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
         DoubleBlockFolds.finish(this, geometry, reduce, output, weightSum);
     }
 
+    // ---- fold of float16 and bfloat16 data (short bits) -------------------------------------------
+
+    /**
+     * fold (col2im) of FLOAT16 or BFLOAT16 data held as {@code short} bits, to a new image: shapes,
+     * merges and order as {@link #fold(FoldGeometry, float[], Reduce, float[])}, with every operation
+     * computed in float and rounded to the type at once (to nearest, ties to even), as PyTorch's CPU
+     * kernels compute on half and bfloat16. So SUM equals PyTorch's half and bfloat16 fold bit for
+     * bit: each addition is rounded, in increasing kernel-offset order. MEAN divides the rounded sum
+     * by the rounded weight sum; {@code weights} (nullable, K floats) are rounded to the type first.
+     *
+     * @throws IllegalArgumentException for any other type (integer fold is not defined: fold sums),
+     *     or anything the float fold refuses
+     */
+    public final short[] fold(FoldGeometry geometry, short[] input, ElementType type, Reduce reduce, float[] weights) {
+        return HalfFolds.foldNew(this, geometry, input, type, reduce, weights);
+    }
+
+    /** fold of float16 or bfloat16 bits into a caller's array: see {@link #fold(FoldGeometry, short[], ElementType, Reduce, float[])}. */
+    public final void fold(
+            FoldGeometry geometry, short[] input, ElementType type, Reduce reduce, float[] weights, short[] output) {
+        HalfFolds.fold(this, geometry, input, type, reduce, weights, output);
+    }
+
+    /** fold of float16 or bfloat16 bits between buffers, direct (native order) or heap. */
+    public final void fold(
+            FoldGeometry geometry,
+            ShortBuffer input,
+            ElementType type,
+            Reduce reduce,
+            float[] weights,
+            ShortBuffer output) {
+        HalfFolds.fold(this, geometry, input, type, reduce, weights, output);
+    }
+
+    /** fold of float16 or bfloat16 bits between JavaCPP pointers, zero-copy. */
+    public final void fold(
+            FoldGeometry geometry,
+            ShortPointer input,
+            ElementType type,
+            Reduce reduce,
+            float[] weights,
+            ShortPointer output) {
+        HalfFolds.fold(this, geometry, input, type, reduce, weights, output);
+    }
+
     // ---- checks shared by the overloads: everything is validated before any allocation --------
 
     /** Checks an unfold of a heap array of the given length (null: the array is null); returns the output length. */

@@ -258,6 +258,45 @@ final class NativeKernels {
             long count,
             int threads);
 
+    // ---- fold of FLOAT16 and BFLOAT16 (their short bits; ElementType's code): foldnd_fold_typed ------
+
+    @CriticalRegion
+    @Name("foldnd_fold_typed")
+    static native int foldTyped(
+            int type,
+            @Cast("const void*") short[] columns,
+            long columnLength,
+            long columnOffset,
+            @Cast("void*") short[] image,
+            long imageLength,
+            long imageOffset,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            int reduce,
+            @Cast("const void*") short[] weights,
+            long weightsLength,
+            long first,
+            long count,
+            int threads);
+
+    @Name("foldnd_fold_typed")
+    static native int foldTyped(
+            int type,
+            @Cast("const void*") long columns,
+            long columnLength,
+            long columnOffset,
+            @Cast("void*") long image,
+            long imageLength,
+            long imageOffset,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            int reduce,
+            @Cast("const void*") short[] weights,
+            long weightsLength,
+            long first,
+            long count,
+            int threads);
+
     // ---- streaming fold (block_fold.hpp): a range of blocks into an existing image and weight sum ------
 
     @CriticalRegion

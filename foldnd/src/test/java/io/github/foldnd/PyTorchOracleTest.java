@@ -3,6 +3,7 @@ package io.github.foldnd;
 import static io.github.foldnd.Harness.assertBitwise;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.foldnd.Harness.DType;
 import io.github.foldnd.Harness.Memory;
@@ -14,6 +15,7 @@ import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.javacpp.ShortPointer;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
@@ -105,6 +107,51 @@ class PyTorchOracleTest {
                             s.stride()),
                     Harness.fold(engine, type, memory, fg, columns, Reduce.SUM, null),
                     "fold vs torch " + what);
+        }
+    }
+
+    /** at::col2im on half or bfloat16 bits (their Tensor dtype Half or BFloat16); the result's bits. */
+    static short[] torchFold16(
+            ElementType t, short[] columns, long[] shape, int[] size, int[] k, int[] d, int[] p, int[] s) {
+        try (PointerScope scope = new PointerScope()) {
+            TensorOptions options =
+                    new TensorOptions(t == ElementType.FLOAT16 ? torch.ScalarType.Half : torch.ScalarType.BFloat16);
+            Tensor in =
+                    torch.from_blob(new ShortPointer(columns), shape, options).clone();
+            Tensor out = torch.col2im(in, longs(size), longs(k), longs(d), longs(p), longs(s));
+            Tensor bits = out.contiguous().view(torch.ScalarType.Short);
+            short[] v = new short[(int) bits.numel()];
+            bits.data_ptr_short().get(v);
+            return v;
+        }
+    }
+
+    /**
+     * Half and bfloat16 fold (SUM) against PyTorch's CPU col2im on the same bits, every engine and
+     * both 16-bit types: each addition rounded to the type in kernel-offset order, as PyTorch does.
+     * Values up to 64 in magnitude, so that the roundings and the order show.
+     */
+    @Test
+    void halfAndBfloat16FoldMatchPyTorchBitForBit() {
+        Random rnd = new Random(16);
+        for (ElementType t : new ElementType[] {ElementType.FLOAT16, ElementType.BFLOAT16}) {
+            int roundedOnce = 0; // elements where summing in float and rounding once would differ
+            for (int trial = 0; trial < 30; trial++) {
+                Reference.Shape s = randomShape(rnd);
+                FoldGeometry g = Harness.foldGeometry(s, true);
+                short[] columns = HalfFoldTest.random(rnd, t, (int) g.columnLength(), 64);
+                short[] expected = torchFold16(
+                        t, columns, g.columnShape(), s.size(), s.kernel(), s.dilation(), s.padding(), s.stride());
+                for (Engine e : Engine.available()) {
+                    assertArrayEquals(expected, e.fold(g, columns, t, Reduce.SUM, null), e + " " + t + " " + g);
+                }
+                float[] wide = new float[columns.length];
+                for (int i = 0; i < wide.length; i++) wide[i] = (float) HalfReference.value(t, columns[i]);
+                float[] once = Engine.pureJava().fold(g, wide, Reduce.SUM, null);
+                for (int i = 0; i < once.length; i++) if (HalfReference.bits(t, once[i]) != expected[i]) roundedOnce++;
+            }
+            // The comparison has teeth: rounding after every addition differs from rounding once.
+            assertTrue(roundedOnce > 100, t + ": only " + roundedOnce + " elements tell the two roundings apart");
         }
     }
 

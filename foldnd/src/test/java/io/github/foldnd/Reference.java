@@ -46,6 +46,40 @@ public final class Reference {
             double div(double a, double b) {
                 return a / b;
             }
+        },
+        /** IEEE half: each operation in float, then rounded to half (HalfReference). */
+        FLOAT16 {
+            @Override
+            double add(double a, double b) {
+                return HalfReference.round(ElementType.FLOAT16, (float) a + (float) b);
+            }
+
+            @Override
+            double mul(double a, double b) {
+                return HalfReference.round(ElementType.FLOAT16, (float) a * (float) b);
+            }
+
+            @Override
+            double div(double a, double b) {
+                return HalfReference.round(ElementType.FLOAT16, (float) a / (float) b);
+            }
+        },
+        /** bfloat16: each operation in float, then rounded to bfloat16. */
+        BFLOAT16 {
+            @Override
+            double add(double a, double b) {
+                return HalfReference.round(ElementType.BFLOAT16, (float) a + (float) b);
+            }
+
+            @Override
+            double mul(double a, double b) {
+                return HalfReference.round(ElementType.BFLOAT16, (float) a * (float) b);
+            }
+
+            @Override
+            double div(double a, double b) {
+                return HalfReference.round(ElementType.BFLOAT16, (float) a / (float) b);
+            }
         };
 
         abstract double add(double a, double b);

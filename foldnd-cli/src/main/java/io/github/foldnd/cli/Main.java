@@ -1,5 +1,6 @@
 package io.github.foldnd.cli;
 
+import io.github.foldnd.ElementType;
 import io.github.foldnd.Engine;
 import io.github.foldnd.FoldGeometry;
 import io.github.foldnd.Reduce;
@@ -21,7 +22,9 @@ import java.util.stream.Stream;
 
 /**
  * The foldnd command line. Without arguments it prints the demo (the user's question answered);
- * {@code unfold} and {@code fold} read and write NumPy .npy files (float32/float64, C order).
+ * {@code unfold} and {@code fold} read and write NumPy .npy files in C order: unfold of every dtype
+ * {@link Npy} reads (uint8 to int64, float16, float32, float64, and bfloat16 bits stored as uint16
+ * with {@code --as bfloat16}), fold of the floating ones; OUT keeps IN's dtype and byte order.
  *
  * <p>Every mistake is reported as one line on stderr starting with {@code foldnd: } (followed by
  * the usage text for command-line mistakes) and a nonzero exit status, never a stack trace. OUT is
@@ -34,20 +37,25 @@ public final class Main {
             "usage:",
             "  java -jar foldnd-cli.jar                 the worked example from the question",
             "  java -jar foldnd-cli.jar unfold IN.npy OUT.npy --kernel K[,K..] [--dilation ..] [--padding ..] [--stride ..]",
+            "                                  [--as bfloat16]",
             "  java -jar foldnd-cli.jar fold IN.npy OUT.npy --output-size N[,N..] --kernel K[,K..]",
             "                                  [--dilation ..] [--padding ..] [--stride ..]",
-            "                                  [--reduce sum|mean|max|min] [--weights W[,W..]]",
+            "                                  [--reduce sum|mean|max|min] [--weights W[,W..]] [--as bfloat16]",
             "unfold: IN (N, C, *spatial) or (C, *spatial) -> OUT (N, C*K, L) or (C*K, L)",
             "fold:   IN (N, C*K, L) or (C*K, L) -> OUT (N, C, *output-size) or (C, *output-size)",
             "dilation, padding and stride default to 1, 0 and 1 in every dimension; --padding takes d values, or 2d\n"
-                    + "(ONNX pads: the start of each dimension, then the end of each); OUT has IN's dtype.");
+                    + "(ONNX pads: the start of each dimension, then the end of each).",
+            "dtypes: uint8 |u1, int8 |i1, int16 i2, uint16 u2, int32 i4, int64 i8, float16 f2, float32 f4, float64 f8,",
+            "either byte order (< or >); --as bfloat16 reads a uint16 file (<u2 or >u2) as bfloat16 bits. unfold takes",
+            "every dtype; fold sums overlapping values, so it takes the floating ones only (float16, bfloat16, float32,",
+            "float64). OUT has IN's dtype and byte order, its descr written as IN's header spells it.");
 
     /** Exit status for bad usage or bad input. */
     static final int BAD_INPUT = 2;
     /** Exit status for a failure to read or write (or a lack of memory). */
     static final int IO_FAILURE = 1;
 
-    private static final List<String> BOTH = List.of("--kernel", "--dilation", "--padding", "--stride");
+    private static final List<String> BOTH = List.of("--kernel", "--dilation", "--padding", "--stride", "--as");
     private static final List<String> FOLD_ONLY = List.of("--output-size", "--reduce", "--weights");
 
     /** A mistake with its exit status; {@code usage} adds the usage text (command-line mistakes only). */
@@ -143,28 +151,100 @@ public final class Main {
         int[] outputSize = unfold ? null : ints(opts, "--output-size");
         Reduce reduce = unfold ? Reduce.SUM : reduce(opts.getOrDefault("--reduce", "sum"));
         double[] weights = opts.containsKey("--weights") ? numbers(opts.get("--weights"), "--weights") : null;
+        String as = opts.get("--as");
+        if (as != null && !as.equals("bfloat16")) {
+            throw usage("--as must be bfloat16 (to read uint16 data as bfloat16 bits), got '" + as + "'");
+        }
 
         Path source = Path.of(files.get(0)), target = Path.of(files.get(1));
         refuseTarget(source, target);
         Engine engine = Engine.selected();
         Npy.Array in = read(source);
+        ElementType type = elementType(source, in, as != null);
+        String typeName = type == ElementType.BFLOAT16 ? "bfloat16" : in.typeName();
+        if (!unfold && !floating(type)) {
+            throw new IllegalArgumentException("cannot fold " + source + ": it holds " + typeName + " (" + in.descr()
+                    + "), and fold sums overlapping values, which foldnd defines for floating types only"
+                    + " (float16, bfloat16, float32, float64); unfold works for every dtype");
+        }
         FoldGeometry g = unfold ? b.forUnfold(in.shape()) : b.forFold(in.shape(), outputSize);
         long[] outShape = unfold ? g.columnShape() : g.imageShape();
         checkFits(command, source, in, outShape, unfold ? g.columnLength() : g.imageLength());
 
-        float[] floats = null;
-        double[] doubles = null;
-        if (unfold && in.isFloat()) floats = engine.unfold(g, in.floats());
-        else if (unfold) doubles = engine.unfold(g, in.doubles());
-        else if (in.isFloat()) floats = engine.fold(g, in.floats(), reduce, toFloats(weights));
-        else doubles = engine.fold(g, in.doubles(), reduce, weights);
+        Object result = unfold ? unfold(engine, g, in.data()) : fold(engine, g, in, type, reduce, weights);
         try {
-            Npy.write(target, outShape, floats, doubles);
+            Npy.write(target, new Npy.Array(outShape, in.descr(), result)); // IN's descr: its dtype and byte order
         } catch (IOException e) {
             throw new IOException("cannot write " + target + ": " + reason(e), e);
         }
-        out.println(command + " " + Arrays.toString(in.shape()) + " -> " + Arrays.toString(outShape) + " ("
-                + (in.isFloat() ? "float32" : "float64") + ", engine " + engine.name() + ") written to " + target);
+        out.println(command + " " + Arrays.toString(in.shape()) + " -> " + Arrays.toString(outShape) + " (" + typeName
+                + ", engine " + engine.name() + ") written to " + target);
+    }
+
+    /**
+     * The core's element type of IN's dtype: |u1 and |i1 INT8, i2 and u2 INT16 (u2 BFLOAT16 with
+     * {@code --as bfloat16}), i4 INT32, i8 INT64, f2 FLOAT16, f4 FLOAT32, f8 FLOAT64. Unsigned data
+     * unfold as the signed type of their width: unfold moves bits.
+     */
+    private static ElementType elementType(Path source, Npy.Array in, boolean bfloat16) {
+        if (bfloat16 && !in.kind().equals("u2")) {
+            throw new IllegalArgumentException("--as bfloat16 reads uint16 data (<u2 or >u2) as bfloat16 bits, but "
+                    + source + " holds " + in.typeName() + " (" + in.descr() + ")");
+        }
+        return switch (in.kind()) {
+            case "u1", "i1" -> ElementType.INT8;
+            case "i2" -> ElementType.INT16;
+            case "u2" -> bfloat16 ? ElementType.BFLOAT16 : ElementType.INT16;
+            case "i4" -> ElementType.INT32;
+            case "i8" -> ElementType.INT64;
+            case "f2" -> ElementType.FLOAT16;
+            case "f4" -> ElementType.FLOAT32;
+            case "f8" -> ElementType.FLOAT64;
+            default ->
+                throw new IllegalStateException("dtype " + in.descr() + " has no element type"); // Npy refuses it
+        };
+    }
+
+    private static boolean floating(ElementType type) {
+        return switch (type) {
+            case FLOAT16, BFLOAT16, FLOAT32, FLOAT64 -> true;
+            default -> false;
+        };
+    }
+
+    /**
+     * unfold through the core's unfold of the data's width (it moves bits, so one overload serves
+     * every type of a width; the file's byte order was undone by Npy and is redone when OUT is written).
+     */
+    private static Object unfold(Engine engine, FoldGeometry g, Object data) {
+        if (data instanceof byte[] a) return engine.unfold(g, a);
+        if (data instanceof short[] a) return engine.unfold(g, a);
+        if (data instanceof int[] a) return engine.unfold(g, a);
+        if (data instanceof long[] a) return engine.unfold(g, a);
+        if (data instanceof float[] a) return engine.unfold(g, a);
+        return engine.unfold(g, (double[]) data);
+    }
+
+    /** fold of a floating type (integer types were refused before). */
+    private static Object fold(
+            Engine engine, FoldGeometry g, Npy.Array in, ElementType type, Reduce reduce, double[] weights) {
+        return switch (type) {
+            case FLOAT32 -> engine.fold(g, in.floats(), reduce, toFloats(weights));
+            case FLOAT64 -> engine.fold(g, in.doubles(), reduce, weights);
+            case FLOAT16, BFLOAT16 -> foldHalf(engine, g, in, type, reduce, toFloats(weights));
+            default -> throw new IllegalStateException("fold of " + type + " data"); // refused in transform
+        };
+    }
+
+    /**
+     * fold of float16 or bfloat16 data (type FLOAT16 or BFLOAT16): the only call of the core's
+     * {@code Engine.fold(FoldGeometry, short[], ElementType, Reduce, float[])}. The bits are a short[]
+     * in Java's (native) order already: Npy undid the file's byte order when it read IN, and redoes it
+     * when it writes OUT.
+     */
+    private static short[] foldHalf(
+            Engine engine, FoldGeometry g, Npy.Array in, ElementType type, Reduce reduce, float[] weights) {
+        return engine.fold(g, in.shorts(), type, reduce, weights);
     }
 
     /** Refuses an OUT that is IN (overwriting IN would lose it) or a folder, before anything is read or written. */
@@ -201,7 +281,7 @@ public final class Main {
         if (outLength > Npy.MAX_ARRAY) {
             throw new IllegalArgumentException(what + ", more than a Java array can hold (" + Npy.MAX_ARRAY + ")");
         }
-        long itemSize = in.isFloat() ? 4 : 8, heap = Runtime.getRuntime().maxMemory();
+        long itemSize = in.itemSize(), heap = Runtime.getRuntime().maxMemory();
         long needed = (in.length() + outLength) * itemSize; // both below 2^31 elements: no overflow
         if (needed > heap) {
             throw new Failure(

@@ -14,12 +14,17 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * NumPy's .npy format (versions 1.0 to 3.0) for float32 and float64 arrays in C order: enough for
- * a NumPy user to hand arrays to the command line and read the results back with np.load.
+ * NumPy's .npy format (versions 1.0 to 3.0) for arrays in C order of the dtypes foldnd takes: uint8
+ * and int8 ({@code |u1}, {@code |i1}), int16 and uint16 ({@code i2}, {@code u2}), int32, int64,
+ * float16, float32 and float64 ({@code i4}, {@code i8}, {@code f2}, {@code f4}, {@code f8}), in
+ * either byte order: enough for a NumPy user to hand arrays to the command line and read the
+ * results back with np.load. An array keeps the descr its header spelled ({@code '>i2'} stays
+ * {@code '>i2'}) and is written back in that byte order.
  *
  * <p>Files are untrusted input: every size the header declares is checked against the file's real
  * size and against what a Java array can hold before anything is allocated, and every problem is
@@ -27,15 +32,84 @@ import java.util.regex.Pattern;
  * expected. Data moves in chunks, so no byte count is ever held in an int.
  */
 final class Npy {
-    /** A loaded array: its shape, and values as float[] or double[]. */
-    record Array(long[] shape, float[] floats, double[] doubles) {
-        boolean isFloat() {
-            return floats != null;
+    /**
+     * An array: its shape, its dtype as a header spells it ({@code '<f4'}, {@code '>i2'},
+     * {@code '|u1'}), and its values in a Java array of the dtype's width, in Java's (native) order
+     * whatever the file's: byte[] for u1/i1, short[] for i2/u2 and the bits of f2 (and of bfloat16
+     * read from u2), int[] for i4, long[] for i8, float[] for f4, double[] for f8. A Java array
+     * rather than a ByteBuffer, so that an array holds up to {@link #MAX_ARRAY} elements of any
+     * width, as float[] did before (a buffer stops at 2 GiB).
+     */
+    record Array(long[] shape, String descr, Object data) {
+        /** Checks that descr is a dtype read here and that data is its array, as long as the shape says. */
+        Array {
+            Class<?> expected = arrayClass(descr);
+            if (expected == null) throw new IllegalArgumentException("unsupported dtype " + descr + "; " + EXPECTED);
+            if (data == null || data.getClass() != expected) {
+                throw new IllegalArgumentException("dtype " + descr + " is held in a " + expected.getSimpleName()
+                        + ", got " + (data == null ? "null" : data.getClass().getSimpleName()));
+            }
+            long n = 1;
+            for (long d : shape) n = Math.multiplyExact(n, d);
+            if (n != java.lang.reflect.Array.getLength(data)) {
+                throw new IllegalArgumentException("shape " + tuple(shape) + " needs " + n + " values, got "
+                        + java.lang.reflect.Array.getLength(data));
+            }
         }
 
         /** Number of elements. */
         long length() {
-            return isFloat() ? floats.length : doubles.length;
+            return java.lang.reflect.Array.getLength(data);
+        }
+
+        /** Bytes per element: 1, 2, 4 or 8. */
+        int itemSize() {
+            return descr.charAt(2) - '0';
+        }
+
+        /** The dtype without its byte order: u1, i1, i2, u2, i4, i8, f2, f4 or f8. */
+        String kind() {
+            return descr.substring(1);
+        }
+
+        /** NumPy's name of the dtype: uint8, int16, float32, ... */
+        String typeName() {
+            return NAMES.get(kind());
+        }
+
+        /** The file's byte order: '<' little-endian, '>' big-endian, '=' and '|' this machine's. */
+        ByteOrder order() {
+            return Npy.order(descr.charAt(0));
+        }
+
+        /** The values of a u1 or i1 array; null for other dtypes. */
+        byte[] bytes() {
+            return data instanceof byte[] a ? a : null;
+        }
+
+        /** The values of an i2 or u2 array, or the bits of an f2 (or bfloat16) one; null for other dtypes. */
+        short[] shorts() {
+            return data instanceof short[] a ? a : null;
+        }
+
+        /** The values of an i4 array; null for other dtypes. */
+        int[] ints() {
+            return data instanceof int[] a ? a : null;
+        }
+
+        /** The values of an i8 array; null for other dtypes. */
+        long[] longs() {
+            return data instanceof long[] a ? a : null;
+        }
+
+        /** The values of an f4 array; null for other dtypes. */
+        float[] floats() {
+            return data instanceof float[] a ? a : null;
+        }
+
+        /** The values of an f8 array; null for other dtypes. */
+        double[] doubles() {
+            return data instanceof double[] a ? a : null;
         }
     }
 
@@ -50,13 +124,21 @@ final class Npy {
     /** Magic, major and minor version, and the shortest (version 1.0, 2-byte) header length. */
     private static final int PREAMBLE = MAGIC.length + 2 + 2;
 
-    private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([<>|=])([fi])(\\d+)'");
+    private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
+    /** The dtypes read and written, without their byte order, and NumPy's names for them. */
+    private static final Map<String, String> NAMES = Map.of(
+            "u1", "uint8", "i1", "int8", "i2", "int16", "u2", "uint16", "i4", "int32", "i8", "int64", "f2", "float16",
+            "f4", "float32", "f8", "float64");
+    /** What a file may hold, for the message refusing another dtype. */
+    static final String EXPECTED = "expected uint8 (|u1), int8 (|i1), int16 (<i2), uint16 (<u2), int32 (<i4),"
+            + " int64 (<i8), float16 (<f2), float32 (<f4) or float64 (<f8), in either byte order (< or >)";
+
     private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
     private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
 
     private Npy() {}
 
-    /** Reads a float32 or float64 C-order array; a malformed file is an IllegalArgumentException. */
+    /** Reads a C-order array of a dtype listed above; a malformed file is an IllegalArgumentException. */
     static Array read(Path path) throws IOException {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long fileSize = ch.size();
@@ -103,15 +185,14 @@ final class Npy {
         if (!descr.find() || !fortran.find() || !shape.find()) {
             throw bad(path, ": unreadable header " + printable(header));
         }
-        String kind = descr.group(2) + descr.group(3);
-        if (!kind.equals("f4") && !kind.equals("f8")) {
-            throw bad(path, " holds dtype " + descr.group(1) + kind + "; expected float32 (<f4) or float64 (<f8)");
-        }
+        String dtype = descr.group(1);
+        Class<?> arrayClass = arrayClass(dtype);
+        if (arrayClass == null) throw bad(path, " holds dtype " + printable(dtype) + "; " + EXPECTED);
         if (fortran.group(1).equals("True")) {
             throw bad(path, " is in Fortran order; save it with np.ascontiguousarray first");
         }
         long[] dims = parseShape(shape.group(1), path);
-        int itemSize = kind.equals("f4") ? 4 : 8;
+        int itemSize = dtype.charAt(2) - '0';
         long n = 1, bytes;
         try {
             for (long d : dims) n = Math.multiplyExact(n, d);
@@ -128,18 +209,47 @@ final class Npy {
             throw new IllegalArgumentException(
                     declared + ", more elements than a Java array can hold (" + MAX_ARRAY + ")");
         }
-        ByteOrder order = descr.group(1).equals(">") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
-        // One chunked loop for both types, as write has: only the copy out of each chunk differs.
-        float[] floats = itemSize == 4 ? new float[(int) n] : null;
-        double[] doubles = itemSize == 4 ? null : new double[(int) n];
+        ByteOrder order = order(dtype.charAt(0));
+        // One chunked loop for every dtype, as write has: only the copy out of each chunk differs.
+        Object data = java.lang.reflect.Array.newInstance(arrayClass.getComponentType(), (int) n);
         for (int at = 0; at < n; ) {
             int count = Math.min((int) n - at, CHUNK / itemSize);
             ByteBuffer chunk = readFully(ch, count * itemSize).order(order);
-            if (floats != null) chunk.asFloatBuffer().get(floats, at, count);
-            else chunk.asDoubleBuffer().get(doubles, at, count);
+            if (data instanceof byte[] a) chunk.get(a, at, count);
+            else if (data instanceof short[] a) chunk.asShortBuffer().get(a, at, count);
+            else if (data instanceof int[] a) chunk.asIntBuffer().get(a, at, count);
+            else if (data instanceof long[] a) chunk.asLongBuffer().get(a, at, count);
+            else if (data instanceof float[] a) chunk.asFloatBuffer().get(a, at, count);
+            else chunk.asDoubleBuffer().get((double[]) data, at, count);
             at += count;
         }
-        return new Array(dims, floats, doubles);
+        return new Array(dims, dtype, data);
+    }
+
+    /**
+     * The Java array that holds a dtype ({@code '<f4'}: float[]), or null for a dtype not read here.
+     * The byte order may be '<', '>', '=' (native) or '|' (not applicable: NumPy writes it for
+     * 1-byte types, and takes it as native for wider ones).
+     */
+    private static Class<?> arrayClass(String descr) {
+        if (descr == null || descr.length() != 3 || "<>=|".indexOf(descr.charAt(0)) < 0) return null;
+        return switch (descr.substring(1)) {
+            case "u1", "i1" -> byte[].class;
+            case "i2", "u2", "f2" -> short[].class;
+            case "i4" -> int[].class;
+            case "i8" -> long[].class;
+            case "f4" -> float[].class;
+            case "f8" -> double[].class;
+            default -> null;
+        };
+    }
+
+    private static ByteOrder order(char c) {
+        return switch (c) {
+            case '<' -> ByteOrder.LITTLE_ENDIAN;
+            case '>' -> ByteOrder.BIG_ENDIAN;
+            default -> ByteOrder.nativeOrder(); // '=' and '|', as NumPy reads them
+        };
     }
 
     /** The dimensions of a shape tuple's inside, "2, 3" or "5," or "": each a non-negative integer. */
@@ -164,18 +274,18 @@ final class Npy {
     }
 
     /**
-     * Writes an array as a version 1.0 .npy file (2.0 if the header outgrows 64 KiB); exactly one of
-     * {@code floats} and {@code doubles} is non-null. The file is written to a temporary file in the
+     * Writes an array as a version 1.0 .npy file (2.0 if the header outgrows 64 KiB), its descr as
+     * the array spells it and its data in that byte order. The file is written to a temporary file in the
      * same folder and moved into place only once complete and on disk: a failure (a full disk, a file
      * size limit) deletes the temporary file and leaves {@code path} as it was, or absent. A symbolic
      * link is followed (the file it names is replaced, the link stays); a device or pipe such as
      * /dev/stdout is written directly, since it cannot be replaced (and as root, replacing /dev/null
      * with a file would break the system).
      */
-    static void write(Path path, long[] shape, float[] floats, double[] doubles) throws IOException {
+    static void write(Path path, Array array) throws IOException {
         if (Files.exists(path) && !Files.isRegularFile(path)) {
             try (FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE)) {
-                write(ch, shape, floats, doubles);
+                write(ch, array);
             }
             return;
         }
@@ -191,7 +301,7 @@ final class Npy {
                 Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(target)); // keep the old file's mode
             }
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                write(ch, shape, floats, doubles);
+                write(ch, array);
                 ch.force(true); // on disk before the rename makes it visible, so a crash cannot leave a hollow file
             }
             try {
@@ -222,10 +332,10 @@ final class Npy {
         };
     }
 
-    /** Writes the array to the channel from its position (see {@link #write(Path, long[], float[], double[])}). */
-    static void write(FileChannel ch, long[] shape, float[] floats, double[] doubles) throws IOException {
-        String descr = floats != null ? "<f4" : "<f8";
-        String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + tuple(shape) + ", }";
+    /** Writes the array to the channel from its position (see {@link #write(Path, Array)}). */
+    static void write(FileChannel ch, Array array) throws IOException {
+        String dict =
+                "{'descr': '" + array.descr() + "', 'fortran_order': False, 'shape': " + tuple(array.shape()) + ", }";
         int lengthBytes = MAGIC.length + 2 + 2 + dict.length() + 1 <= 0xffff ? 2 : 4;
         int total = MAGIC.length + 2 + lengthBytes + dict.length() + 1;
         String padding = " ".repeat((64 - total % 64) % 64); // so the data starts 64-byte aligned, as NumPy's do
@@ -237,13 +347,19 @@ final class Npy {
         b.flip();
         writeFully(ch, b);
         writeFully(ch, ByteBuffer.wrap(header));
-        int n = floats != null ? floats.length : doubles.length, perChunk = CHUNK / (floats != null ? 4 : 8);
+        Object data = array.data();
+        int n = (int) array.length(), itemSize = array.itemSize(), perChunk = CHUNK / itemSize;
+        b.order(array.order());
         for (int at = 0; at < n; at += perChunk) {
             int count = Math.min(n - at, perChunk);
             b.clear();
-            if (floats != null) b.asFloatBuffer().put(floats, at, count);
-            else b.asDoubleBuffer().put(doubles, at, count);
-            b.limit(count * (floats != null ? 4 : 8));
+            if (data instanceof byte[] a) b.put(a, at, count);
+            else if (data instanceof short[] a) b.asShortBuffer().put(a, at, count);
+            else if (data instanceof int[] a) b.asIntBuffer().put(a, at, count);
+            else if (data instanceof long[] a) b.asLongBuffer().put(a, at, count);
+            else if (data instanceof float[] a) b.asFloatBuffer().put(a, at, count);
+            else b.asDoubleBuffer().put((double[]) data, at, count);
+            b.limit(count * itemSize).position(0);
             writeFully(ch, b);
         }
     }

@@ -122,7 +122,10 @@ class CliRobustnessTest {
             {"'<f4'", "(2, x)", "must hold non-negative integers, got 'x'"},
             {"'<f4'", "(2,\n x\u0007y)", "shape (2,\\x0a x\\x07y) must hold non-negative integers, got 'x\\x07y'"},
             {"'<f4'", "(99999999999999999999,)", "must hold non-negative integers, got '99999999999999999999'"},
-            {"'<i8'", "(2,)", "holds dtype <i8; expected float32 (<f4) or float64 (<f8)"},
+            {"'<u8'", "(2,)", "holds dtype <u8; expected uint8 (|u1), int8 (|i1), int16 (<i2), uint16 (<u2),"},
+            {"'<c8'", "(2,)", "holds dtype <c8; expected uint8 (|u1)"},
+            {"'<M8[ns]'", "(2,)", "holds dtype <M8[ns]; expected uint8 (|u1)"},
+            {"'<\u0007f4'", "(2,)", "holds dtype <\\x07f4; expected"},
         };
         for (String[] c : cases) assertOneLine(unfold(npy("bad.npy", c[0], c[1], 16)), 2, c[2]);
         // No shape, and a newline inside the header: the message still takes one line, control characters escaped.
@@ -247,8 +250,8 @@ class CliRobustnessTest {
         double[] doubles = new double[300_001];
         for (int i = 0; i < floats.length; i++) floats[i] = i * 0.5f;
         for (int i = 0; i < doubles.length; i++) doubles[i] = -i * 0.25;
-        Npy.write(tmp.resolve("f.npy"), new long[] {7, 100_000}, floats, null);
-        Npy.write(tmp.resolve("d.npy"), new long[] {300_001}, null, doubles);
+        Npy.write(tmp.resolve("f.npy"), new Npy.Array(new long[] {7, 100_000}, "<f4", floats));
+        Npy.write(tmp.resolve("d.npy"), new Npy.Array(new long[] {300_001}, "<f8", doubles));
         assertArrayEquals(floats, Npy.read(tmp.resolve("f.npy")).floats());
         assertArrayEquals(doubles, Npy.read(tmp.resolve("d.npy")).doubles());
         assertEquals(128 + 4L * floats.length, Files.size(tmp.resolve("f.npy")));
@@ -403,7 +406,7 @@ class CliRobustnessTest {
     /** A (1, 1, n, n) float32 image: its 2x2 unfold is about 16 n^2 bytes. */
     private Path image(String name, int n) throws IOException {
         Path p = tmp.resolve(name);
-        Npy.write(p, new long[] {1, 1, n, n}, new float[n * n], null);
+        Npy.write(p, new Npy.Array(new long[] {1, 1, n, n}, "<f4", new float[n * n]));
         return p;
     }
 

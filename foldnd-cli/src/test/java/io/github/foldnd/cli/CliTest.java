@@ -184,7 +184,7 @@ class CliTest {
     @Test
     void writerProducesNumPyVersion1Headers() throws Exception {
         Path p = tmp.resolve("w.npy");
-        Npy.write(p, new long[] {3}, new float[] {1, 2, 3}, null);
+        Npy.write(p, new Npy.Array(new long[] {3}, "<f4", new float[] {1, 2, 3}));
         byte[] bytes = Files.readAllBytes(p);
         int headerLength = (bytes[8] & 0xff) | (bytes[9] & 0xff) << 8;
         assertEquals(0, (10 + headerLength) % 64, "data must start 64-byte aligned");
@@ -198,9 +198,15 @@ class CliTest {
     void badInputExitsWithAMessage() {
         String in = NPY.resolve("seed_f4.npy").toString(),
                 out = tmp.resolve("o.npy").toString();
-        Result ints = run("unfold", NPY.resolve("ints.npy").toString(), out, "--kernel", "2");
-        assertEquals(2, ints.status());
-        assertTrue(ints.err().contains("dtype <i4; expected float32 (<f4) or float64 (<f8)"), ints.err());
+        String ints = NPY.resolve("ints.npy").toString();
+        Result foldInts = run("fold", ints, out, "--output-size", "3", "--kernel", "2");
+        assertEquals(2, foldInts.status());
+        assertTrue(
+                foldInts.err()
+                        .contains("cannot fold " + ints + ": it holds int32 (<i4), and fold sums overlapping values,"
+                                + " which foldnd defines for floating types only"),
+                foldInts.err());
+        assertTrue(foldInts.err().contains("unfold works for every dtype"), foldInts.err());
         Result fortran = run("unfold", NPY.resolve("fortran.npy").toString(), out, "--kernel", "2");
         assertTrue(fortran.err().contains("Fortran order"), fortran.err());
         assertTrue(run("unfold", in, out).err().contains("--kernel is required"));
