@@ -706,6 +706,77 @@ void cEntryPoints(std::mt19937 &rng, Unfold cUnfold, Fold cFold, FoldBlocks cFol
           "%s C finish blocks passes BAD_LENGTH through", label.c_str());
 }
 
+/**
+ * The C typed unfold (foldnd_unfold_typed_c) gives the C++ one's results for
+ * every element type code (from offsets, whole and in parts of work items,
+ * guards intact), passes its statuses through, and BAD_TYPE for unknown codes.
+ */
+void cTypedUnfold(std::mt19937 &rng) {
+    // One width: random bit patterns through both entry points, then the definition.
+    auto width = [&rng](auto zero, const Shape &s, int type, const std::string &label) {
+        using U = decltype(zero);
+        const auto desc = s.descriptor();
+        const int64_t n = s.planes * product(s.size), m = s.planes * product(s.k) * product(s.grid());
+        const int64_t at = 3;  // the elements from an offset on, as foldnd's heap arrays pass them
+        std::vector<U> image(at + n);
+        for (auto &x : image) x = static_cast<U>(rng() * 0x9E3779B97F4A7C15ull);
+        Guarded<U> out(at + m), ref(at + m);
+        int st = foldnd_unfold_typed_c(type, image.data(), at + n, at, out.data(), at + m, at, desc.data(), desc.size(),
+                                       0, kAll, 2);
+        CHECK(st == foldnd::OK, "%s C typed unfold %d status %d", label.c_str(), type, st);
+        st = foldnd_unfold_typed(type, image.data(), at + n, at, ref.data(), at + m, at, desc.data(), desc.size(), 0,
+                                 kAll, 2);
+        CHECK(st == foldnd::OK, "%s C++ typed unfold %d status %d", label.c_str(), type, st);
+        CHECK(out.all == ref.all, "%s C typed unfold %d differs from the C++ one", label.c_str(), type);
+        const std::vector<U> whole(image.begin() + at, image.end());
+        CHECK(sameBits(refUnfold(s, whole), out.data() + at, m), "%s C typed unfold %d", label.c_str(), type);
+        Guarded<U> parts(m);
+        const int64_t items = foldnd_unfold_items_c(desc.data(), desc.size(), sizeof(U));
+        for (auto [first, count] : randomParts(items, rng)) {
+            st = foldnd_unfold_typed_c(type, whole.data(), n, 0, parts.data(), m, 0, desc.data(), desc.size(), first,
+                                       count, 3);
+            CHECK(st == foldnd::OK, "%s C typed unfold %d in parts status %d", label.c_str(), type, st);
+        }
+        CHECK(sameBits(refUnfold(s, whole), parts.data(), m) && parts.intact(m), "%s C typed unfold %d in parts",
+              label.c_str(), type);
+        CHECK(foldnd_unfold_typed_c(type, image.data(), at + n, at + n + 1, out.data(), at + m, at, desc.data(),
+                                    desc.size(), 0, kAll, 1) == foldnd::BAD_LENGTH,
+              "%s C typed unfold %d passes BAD_LENGTH through", label.c_str(), type);
+        CHECK(foldnd_unfold_typed_c(type, image.data(), at + n, at, out.data(), at + m, at, desc.data(), desc.size(), 0,
+                                    kAll, 0) == foldnd::BAD_THREADS,
+              "%s C typed unfold %d passes BAD_THREADS through", label.c_str(), type);
+    };
+    Shape fused{4, {6, 5}, {2, 2}, {1, 2}, {1, 1}, {2, 1}};
+    fused.channels = 2;
+    fused.layout = foldnd::BATCH_FUSED;
+    const std::vector<Shape> shapes = {
+        {3, {5, 7}, {2, 3}, {1, 2}, {1, 0}, {2, 1}},
+        {2, {9}, {3}, {2}, {0}, {1}, 1, foldnd::PER_SAMPLE, {4}},  // asymmetric (ONNX pads)
+        {1, {4, 3, 5}, {2, 1, 3}, {1, 1, 1}, {2, 0, 1}, {1, 2, 2}, 1, foldnd::PER_SAMPLE, {0, 1, 3}},  // asymmetric
+        fused,
+    };
+    for (size_t i = 0; i < shapes.size(); ++i) {
+        const Shape &s = shapes[i];
+        const std::string label = "C typed #" + std::to_string(i);
+        width(uint8_t(0), s, foldnd::INT8, label);
+        width(uint16_t(0), s, foldnd::INT16, label);
+        width(uint16_t(0), s, foldnd::FLOAT16, label);
+        width(uint16_t(0), s, foldnd::BFLOAT16, label);
+        width(uint32_t(0), s, foldnd::INT32, label);
+        width(uint32_t(0), s, foldnd::FLOAT32, label);
+        width(uint64_t(0), s, foldnd::INT64, label);
+        width(uint64_t(0), s, foldnd::FLOAT64, label);
+        const auto desc = s.descriptor();
+        uint64_t one = 0;
+        for (int bad : {-1, 8, 1000}) {
+            const int c = foldnd_unfold_typed_c(bad, &one, 1, 0, &one, 1, 0, desc.data(), desc.size(), 0, kAll, 1);
+            CHECK(c == foldnd::BAD_TYPE &&
+                      c == foldnd_unfold_typed(bad, &one, 1, 0, &one, 1, 0, desc.data(), desc.size(), 0, kAll, 1),
+                  "%s C typed unfold passes BAD_TYPE through for %d, got %d", label.c_str(), bad, c);
+        }
+    }
+}
+
 }  // namespace
 
 int main() {
@@ -717,6 +788,7 @@ int main() {
                         "C float");
     cEntryPoints<double>(rng, foldnd_unfold_f64, foldnd_fold_f64, foldnd_fold_blocks_f64, foldnd_finish_blocks_f64,
                          "C double");
+    cTypedUnfold(rng);
     edgeCases(rng);
     for (int d = 1; d <= 4; ++d) {
         for (int trial = 0; trial < 25; ++trial) {

@@ -29,9 +29,10 @@
  * signature or meaning below. 2: the descriptor carries the padding after
  * each dimension as a sixth array (asymmetric padding; geometry.hpp). 3: adds
  * the streaming fold (block_fold.hpp): foldnd_fold_blocks_f32/_f64,
- * foldnd_finish_blocks_f32/_f64 and foldnd_fold_blocks_items_c.
+ * foldnd_finish_blocks_f32/_f64 and foldnd_fold_blocks_items_c. 4: adds
+ * foldnd_unfold_typed_c, the unfold of every element type (ElementType code).
  */
-#define FOLDND_C_API_VERSION 3
+#define FOLDND_C_API_VERSION 4
 
 extern "C" {
 
@@ -52,6 +53,19 @@ FOLDND_C_EXPORT int foldnd_unfold_f64(const double *image, int64_t imageLength, 
                                       int threads) {
     return foldnd_unfold(image, imageLength, columns, columnLength, descriptor, descriptorLength, first, count,
                          threads);
+}
+
+/**
+ * foldnd_unfold_typed (api.h): the unfold of any element type, by its code
+ * (foldnd::ElementType); lengths and offsets in elements of that type (offsets
+ * 0 for native memory). BAD_TYPE for an unknown code.
+ */
+FOLDND_C_EXPORT int foldnd_unfold_typed_c(int type, const void *image, int64_t imageLength, int64_t imageOffset,
+                                          void *columns, int64_t columnLength, int64_t columnOffset,
+                                          const int64_t *descriptor, int64_t descriptorLength, int64_t first,
+                                          int64_t count, int threads) {
+    return foldnd_unfold_typed(type, image, imageLength, imageOffset, columns, columnLength, columnOffset, descriptor,
+                               descriptorLength, first, count, threads);
 }
 
 /** foldnd_fold (api.h) on float; weights: K values or null. */

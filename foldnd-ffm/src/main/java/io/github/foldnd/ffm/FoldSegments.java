@@ -4,6 +4,7 @@ import static io.github.foldnd.internal.Check.fail;
 import static io.github.foldnd.internal.Check.notNull;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import io.github.foldnd.ElementType;
 import io.github.foldnd.FoldGeometry;
 import io.github.foldnd.FoldNd;
 import io.github.foldnd.Reduce;
@@ -36,19 +37,24 @@ import java.util.function.LongFunction;
  * }
  * }</pre>
  *
- * <p><b>Element types.</b> {@code elementType} is {@link ValueLayout#JAVA_FLOAT} or
+ * <p><b>Element types.</b> fold's {@code elementType} is {@link ValueLayout#JAVA_FLOAT} or
  * {@link ValueLayout#JAVA_DOUBLE} (any layout of that carrier: a name or alignment of its own does
- * not matter, the byte order must be the platform's native one). A {@code ValueLayout} cannot tell
- * float16, bfloat16 and int16 apart (all are {@code JAVA_SHORT}): those will come as overloads that
- * take foldnd's own element type, beside these.
+ * not matter, the byte order must be the platform's native one). unfold only moves elements and
+ * writes zeros (all bits clear), so it also takes {@link ValueLayout#JAVA_BYTE}, {@link
+ * ValueLayout#JAVA_SHORT}, {@link ValueLayout#JAVA_INT} and {@link ValueLayout#JAVA_LONG} in any
+ * byte order (the result is in the input's), and every {@link ElementType} through the overloads
+ * that take one: a {@code ValueLayout} cannot tell float16, bfloat16 and int16 apart (all are
+ * {@code JAVA_SHORT}), and unfold moves them alike, as 16-bit elements.
  *
  * <p><b>Segments.</b> Each segment holds its elements from its start: {@code input} exactly the
  * input's elements (slice a larger segment with {@link MemorySegment#asSlice(long, long)}),
  * {@code output} at least the output's (the rest is left alone), {@code weights} exactly K (the
  * product of kernelSize) or null, all of {@code elementType}. A segment must be aligned to its
  * element size; a heap segment must be over an array of that element type (a {@code float[]} for
- * JAVA_FLOAT, a {@code double[]} for JAVA_DOUBLE; a read-only heap segment hides its array, so for
- * it only the alignment is checked). {@code output} must be writable and share no byte with
+ * JAVA_FLOAT and FLOAT32, a {@code double[]} for JAVA_DOUBLE and FLOAT64, a {@code byte[]}, {@code
+ * short[]}, {@code int[]} or {@code long[]} for the integer layouts and types of that width, a
+ * {@code short[]} for FLOAT16 and BFLOAT16; a read-only heap segment hides its array, so for it only
+ * the alignment is checked). {@code output} must be writable and share no byte with
  * {@code input} or {@code weights} (nor, in the streaming fold, with {@code weightSum}, which is
  * written by {@link #foldBlocks} and read by {@link #finishFold}). Inputs are never modified.
  *
@@ -100,9 +106,66 @@ public final class FoldSegments {
             int[] padding,
             int[] stride,
             MemorySegment output) {
+        Type type = Type.forUnfold(elementType);
+        FoldGeometry g = FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride);
+        unfold(g, type, input, output);
+    }
+
+    /**
+     * unfold (im2col) of elements of any {@link ElementType}, as {@link #unfold(MemorySegment,
+     * ValueLayout, long[], int[], int[], int[], int[], MemorySegment)}: the result is bit for bit
+     * the same whatever the type means, in the input's byte order (FLOAT16, BFLOAT16 and INT16
+     * unfold alike, as 16-bit elements). As {@link io.github.foldnd.Engine#unfold(FoldGeometry,
+     * short[])} and the other widths, bit for bit.
+     *
+     * @throws IllegalArgumentException naming the offending argument
+     * @throws IllegalStateException when a segment's arena is closed, or the native library is unavailable
+     */
+    public static void unfold(
+            MemorySegment input,
+            ElementType elementType,
+            long[] inputShape,
+            int[] kernelSize,
+            int[] dilation,
+            int[] padding,
+            int[] stride,
+            MemorySegment output) {
         Type type = Type.of(elementType);
         FoldGeometry g = FoldGeometry.forUnfold(inputShape, kernelSize, dilation, padding, stride);
         unfold(g, type, input, output);
+    }
+
+    /**
+     * unfold (im2col) of a geometry's image: {@code input} of shape {@code geometry.imageShape()}
+     * into {@code output} of shape {@code geometry.columnShape()} (either column layout); {@code
+     * elementType} as for {@link #unfold(MemorySegment, ValueLayout, long[], int[], int[], int[],
+     * int[], MemorySegment)}. As {@link io.github.foldnd.Engine#unfold(FoldGeometry, float[],
+     * float[])}, bit for bit.
+     *
+     * @throws IllegalArgumentException naming the offending argument
+     * @throws IllegalStateException when a segment's arena is closed, or the native library is unavailable
+     */
+    public static void unfold(
+            FoldGeometry geometry, MemorySegment input, ValueLayout elementType, MemorySegment output) {
+        Type type = Type.forUnfold(elementType);
+        notNull(geometry, "geometry");
+        unfold(geometry, type, input, output);
+    }
+
+    /**
+     * unfold (im2col) of a geometry's image of elements of any {@link ElementType}: {@code input}
+     * of shape {@code geometry.imageShape()} into {@code output} of shape {@code
+     * geometry.columnShape()}, as {@link #unfold(MemorySegment, ElementType, long[], int[], int[],
+     * int[], int[], MemorySegment)}.
+     *
+     * @throws IllegalArgumentException naming the offending argument
+     * @throws IllegalStateException when a segment's arena is closed, or the native library is unavailable
+     */
+    public static void unfold(
+            FoldGeometry geometry, MemorySegment input, ElementType elementType, MemorySegment output) {
+        Type type = Type.of(elementType);
+        notNull(geometry, "geometry");
+        unfold(geometry, type, input, output);
     }
 
     /**
@@ -127,7 +190,7 @@ public final class FoldSegments {
             Reduce reduce,
             MemorySegment weights,
             MemorySegment output) {
-        Type type = Type.of(elementType);
+        Type type = Type.forFold(elementType);
         FoldGeometry g = FoldGeometry.forFold(inputShape, outputSize, kernelSize, dilation, padding, stride);
         notNull(reduce, "reduce");
         fold(g, type, input, reduce, weights, output);
@@ -188,7 +251,7 @@ public final class FoldSegments {
             MemorySegment weights,
             MemorySegment output,
             MemorySegment weightSum) {
-        Type type = Type.of(elementType);
+        Type type = Type.forFold(elementType);
         notNull(geometry, "geometry");
         notNull(reduce, "reduce");
         blockRange(geometry, firstBlock, blockCount);
@@ -221,7 +284,7 @@ public final class FoldSegments {
             Reduce reduce,
             MemorySegment output,
             MemorySegment weightSum) {
-        Type type = Type.of(elementType);
+        Type type = Type.forFold(elementType);
         notNull(geometry, "geometry");
         notNull(reduce, "reduce");
         if (reduce != Reduce.SUM && weightSum == null) {
@@ -234,47 +297,82 @@ public final class FoldSegments {
     // ---- the element types ---------------------------------------------------------------------
 
     /**
-     * What the kernels take. The ValueLayout overloads map onto it; an overload taking foldnd's
-     * own element type will map onto it too (and add float16, bfloat16, int16 here).
+     * What the kernels take: the element width (bytes, the heap array it must be over, the native
+     * code of foldnd::ElementType), named as the caller gave it (a layout's name, or an {@link
+     * ElementType}'s) for the messages. fold takes FLOAT and DOUBLE only.
      */
-    enum Type {
-        FLOAT("JAVA_FLOAT", Float.BYTES, float[].class),
-        DOUBLE("JAVA_DOUBLE", Double.BYTES, double[].class);
+    record Type(String name, int bytes, Class<?> array, int code) {
+        /** foldnd::ElementType's codes (native/include/foldnd/geometry.hpp). */
+        static final int INT8 = 0, INT16 = 1, INT32 = 2, INT64 = 3, FLOAT16 = 4, BFLOAT16 = 5, FLOAT32 = 6, FLOAT64 = 7;
 
-        final String layoutName;
-        final int bytes;
-        final Class<?> array;
+        static final Type FLOAT = new Type("JAVA_FLOAT", Float.BYTES, float[].class, FLOAT32),
+                DOUBLE = new Type("JAVA_DOUBLE", Double.BYTES, double[].class, FLOAT64);
 
-        Type(String layoutName, int bytes, Class<?> array) {
-            this.layoutName = layoutName;
-            this.bytes = bytes;
-            this.array = array;
-        }
-
+        /** fold's kernels: float or double. */
         NativeCalls.Kernels kernels(NativeCalls calls) {
-            return this == FLOAT ? calls.f32 : calls.f64;
+            return code == FLOAT32 ? calls.f32 : calls.f64;
         }
 
-        static Type of(ValueLayout layout) {
+        /**
+         * The unfold handle, of the type of {@link NativeCalls.Kernels#unfold()}: float and double
+         * their own entry points, every other type foldnd_unfold_typed_c with its code.
+         */
+        MethodHandle unfold(NativeCalls calls, boolean critical) {
+            return switch (code) {
+                case FLOAT32 -> critical ? calls.f32.unfoldCritical() : calls.f32.unfold();
+                case FLOAT64 -> critical ? calls.f64.unfoldCritical() : calls.f64.unfold();
+                default -> calls.unfold(code, critical);
+            };
+        }
+
+        /** An ElementType's width; float16 and bfloat16 are short bits. */
+        static Type of(ElementType type) {
+            notNull(type, "elementType");
+            return switch (type) {
+                case INT8 -> new Type("INT8", 1, byte[].class, INT8);
+                case INT16 -> new Type("INT16", 2, short[].class, INT16);
+                case FLOAT16 -> new Type("FLOAT16", 2, short[].class, FLOAT16);
+                case BFLOAT16 -> new Type("BFLOAT16", 2, short[].class, BFLOAT16);
+                case INT32 -> new Type("INT32", 4, int[].class, INT32);
+                case INT64 -> new Type("INT64", 8, long[].class, INT64);
+                case FLOAT32 -> new Type("FLOAT32", 4, float[].class, FLOAT32);
+                case FLOAT64 -> new Type("FLOAT64", 8, double[].class, FLOAT64);
+            };
+        }
+
+        /** unfold's layouts: the integer ones in any byte order, float and double as for fold. */
+        static Type forUnfold(ValueLayout layout) {
+            notNull(layout, "elementType");
+            if (layout instanceof ValueLayout.OfByte) return new Type("JAVA_BYTE", 1, byte[].class, INT8);
+            if (layout instanceof ValueLayout.OfShort) return new Type("JAVA_SHORT", 2, short[].class, INT16);
+            if (layout instanceof ValueLayout.OfInt) return new Type("JAVA_INT", 4, int[].class, INT32);
+            if (layout instanceof ValueLayout.OfLong) return new Type("JAVA_LONG", 8, long[].class, INT64);
+            if (layout instanceof ValueLayout.OfFloat || layout instanceof ValueLayout.OfDouble) {
+                return forFold(layout);
+            }
+            throw fail(
+                    "elementType must be JAVA_BYTE, JAVA_SHORT, JAVA_INT, JAVA_LONG, JAVA_FLOAT or JAVA_DOUBLE for"
+                            + " unfold, got %s (a layout of %s)",
+                    layout, layout.carrier().getName());
+        }
+
+        /** fold's layouts: float or double, in the native byte order (the kernels compute). */
+        static Type forFold(ValueLayout layout) {
             notNull(layout, "elementType");
             Type type = layout instanceof ValueLayout.OfFloat
                     ? FLOAT
                     : layout instanceof ValueLayout.OfDouble ? DOUBLE : null;
             if (type == null) {
                 throw fail(
-                        "elementType must be JAVA_FLOAT or JAVA_DOUBLE, got %s (a layout of %s)%s",
-                        layout,
-                        layout.carrier().getName(),
-                        layout.carrier() == short.class
-                                ? ": float16, bfloat16 and int16 all share JAVA_SHORT and need foldnd's own"
-                                        + " element types"
-                                : "");
+                        "elementType must be JAVA_FLOAT or JAVA_DOUBLE for fold, got %s (a layout of %s): fold computes"
+                                + " in float or double (float16 and bfloat16: through ElementType, once supported)",
+                        layout, layout.carrier().getName());
             }
             if (layout.order() != ByteOrder.nativeOrder()) {
                 throw fail(
                         "elementType must be in the native byte order (%s), got %s in %s: the kernels read native"
                                 + " values",
-                        ByteOrder.nativeOrder(), type.layoutName, layout.order());
+                        ByteOrder.nativeOrder(), type.name, layout.order());
             }
             return type;
         }
@@ -288,8 +386,7 @@ public final class FoldSegments {
         disjoint(input, inBytes, "input", output, outBytes);
         if (g.imageLength() == 0) return; // batch 0: nothing to write
         NativeCalls calls = NativeCalls.get();
-        MethodHandle plain = type.kernels(calls).unfold(),
-                critical = type.kernels(calls).unfoldCritical();
+        MethodHandle plain = type.unfold(calls, false), critical = type.unfold(calls, true);
         long[] d = NativeContract.descriptor(g);
         long inLength = g.imageLength(), outLength = g.columnLength(), dLength = d.length;
         int threads = FoldNd.threads();
@@ -593,7 +690,7 @@ public final class FoldSegments {
                     name,
                     exact ? "exactly" : "at least",
                     elements,
-                    type.layoutName,
+                    type.name,
                     bytes,
                     shape == null
                             ? "one per kernel offset (the product of kernelSize)"
@@ -652,12 +749,9 @@ public final class FoldSegments {
             Optional<Object> base = s.heapBase();
             if (base.isPresent() && base.get().getClass() != type.array) {
                 throw fail(
-                        "%s must be a native segment or a heap segment of a %s for elementType %s, got a heap segment"
-                                + " of a %s",
-                        name,
-                        type.array.getSimpleName(),
-                        type.layoutName,
-                        base.get().getClass().getSimpleName());
+                        "%s must be a native segment or a heap segment of %s for elementType %s, got a heap segment"
+                                + " of %s",
+                        name, anArray(type.array), type.name, anArray(base.get().getClass()));
             }
         }
         // A native segment's address; a heap segment's byte offset in its array (whose elements are
@@ -665,15 +759,17 @@ public final class FoldSegments {
         if (s.address() % type.bytes != 0) {
             throw fail(
                     "%s must be aligned to %d bytes for elementType %s, got a segment at %s %d",
-                    name,
-                    type.bytes,
-                    type.layoutName,
-                    s.isNative() ? "address" : "byte offset (in its array)",
-                    s.address());
+                    name, type.bytes, type.name, s.isNative() ? "address" : "byte offset (in its array)", s.address());
         }
         long bytes = Check.multiply(elements, type.bytes, name + "'s length in bytes");
         if (exact ? s.byteSize() != bytes : s.byteSize() < bytes) throw fail("%s", wrongSize.apply(s.byteSize()));
         return bytes;
+    }
+
+    /** "a float[]", "an int[]": an array class with its article. */
+    private static String anArray(Class<?> array) {
+        String name = array.getSimpleName();
+        return ("aeiou".indexOf(name.charAt(0)) >= 0 ? "an " : "a ") + name;
     }
 
     /** Refuses a block range outside the grid, in the words of foldnd's arrays (Engine.foldBlocks). */

@@ -11,6 +11,7 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -30,13 +31,24 @@ import org.bytedeco.javacpp.Loader;
  */
 final class NativeCalls {
     /** The C interface version this module was written for (FOLDND_C_API_VERSION in c_api.h). */
-    static final int C_API_VERSION = 3;
+    static final int C_API_VERSION = 4;
 
     /** The JavaCPP library that holds the symbols (NativeKernels' JNI library). */
     static final String LIBRARY = "jniNativeKernels";
 
+    /** How many element type codes foldnd::ElementType has: 0 to 7. */
+    private static final int TYPE_CODES = 8;
+
     private static final FunctionDescriptor UNFOLD = FunctionDescriptor.of(
             JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT);
+    /**
+     * foldnd_unfold_typed_c: the element type's code, then unfold's arguments with an offset (in
+     * elements) after each array's length.
+     */
+    private static final FunctionDescriptor UNFOLD_TYPED = FunctionDescriptor.of(
+            JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG,
+            JAVA_LONG, JAVA_LONG, JAVA_INT);
+
     private static final FunctionDescriptor FOLD = FunctionDescriptor.of(
             JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG,
             JAVA_LONG, JAVA_LONG, JAVA_INT);
@@ -67,6 +79,13 @@ final class NativeCalls {
             MethodHandle finishBlocksCritical) {}
 
     final Kernels f32, f64;
+    /** foldnd_unfold_typed_c, the unfold of every element type (by its code), plain and critical. */
+    final MethodHandle unfoldTyped, unfoldTypedCritical;
+    /**
+     * foldnd_unfold_typed_c bound to each type code (foldnd::ElementType, 0 to 7) and to offsets 0,
+     * so of the same type as {@link Kernels#unfold()}: [code] plain, [TYPE_CODES + code] critical.
+     */
+    private final MethodHandle[] unfoldOfType = new MethodHandle[2 * TYPE_CODES];
     /**
      * foldnd_unfold_items_c, foldnd_fold_items_c and foldnd_fold_blocks_items_c: critical (short, and
      * their descriptor is on the heap).
@@ -81,6 +100,13 @@ final class NativeCalls {
         Linker.Option critical = Linker.Option.critical(true);
         this.f32 = kernels(linker, lookup, "f32");
         this.f64 = kernels(linker, lookup, "f64");
+        MemorySegment typed = find(lookup, "foldnd_unfold_typed_c");
+        this.unfoldTyped = linker.downcallHandle(typed, UNFOLD_TYPED);
+        this.unfoldTypedCritical = linker.downcallHandle(typed, UNFOLD_TYPED, critical);
+        for (int code = 0; code < TYPE_CODES; code++) {
+            unfoldOfType[code] = withoutOffsets(unfoldTyped, code);
+            unfoldOfType[TYPE_CODES + code] = withoutOffsets(unfoldTypedCritical, code);
+        }
         this.unfoldItems = linker.downcallHandle(find(lookup, "foldnd_unfold_items_c"), UNFOLD_ITEMS, critical);
         this.foldItems = linker.downcallHandle(find(lookup, "foldnd_fold_items_c"), FOLD_ITEMS, critical);
         this.foldBlocksItems =
@@ -98,6 +124,23 @@ final class NativeCalls {
                     + " of foldnd's C interface (c_api.h), but the native library in " + source + " has version " + v
                     + ": use foldnd and foldnd-ffm of the same release");
         }
+    }
+
+    /**
+     * foldnd_unfold_typed_c for the element type of this code (foldnd::ElementType), with offsets 0
+     * (a segment starts at its elements): the type of {@link Kernels#unfold()}, (input, its length,
+     * output, its length, descriptor, its length, first item, item count, threads) to status.
+     */
+    MethodHandle unfold(int code, boolean critical) {
+        if (code < 0 || code >= TYPE_CODES) throw new IllegalArgumentException("no element type code " + code);
+        return unfoldOfType[critical ? TYPE_CODES + code : code];
+    }
+
+    /** The typed unfold bound to a type code and to offsets 0. */
+    private static MethodHandle withoutOffsets(MethodHandle typed, int code) {
+        MethodHandle h = MethodHandles.insertArguments(typed, 0, code); // (image, n, offset, columns, n, offset, ...)
+        h = MethodHandles.insertArguments(h, 2, 0L); // the image's offset
+        return MethodHandles.insertArguments(h, 4, 0L); // the columns' offset
     }
 
     /** The handles of the entry points with this suffix (f32, f64). */

@@ -53,14 +53,24 @@ class FoldSegmentsRefusalTest {
     void elementTypes() {
         MemorySegment in = floats(18), out = floats(32);
         refused(NullPointerException.class, () -> unfold(in, null, out), "elementType");
-        refused(IllegalArgumentException.class, () -> unfold(in, ValueLayout.JAVA_INT, out), "elementType", "int");
+        // unfold takes the integer layouts too (FoldSegmentsTypedUnfoldTest), fold float and double only
         refused(
                 IllegalArgumentException.class,
-                () -> unfold(in, ValueLayout.JAVA_SHORT, out),
+                () -> fold(floats(32), ValueLayout.JAVA_INT, null, out),
                 "elementType",
-                "float16, bfloat16 and int16");
-        refused(IllegalArgumentException.class, () -> unfold(in, ValueLayout.JAVA_BYTE, out), "elementType");
+                "int",
+                "float or double");
+        refused(
+                IllegalArgumentException.class,
+                () -> fold(floats(32), ValueLayout.JAVA_SHORT, null, out),
+                "elementType",
+                "float16 and bfloat16");
+        refused(
+                IllegalArgumentException.class,
+                () -> fold(floats(32), ValueLayout.JAVA_BYTE, null, out),
+                "elementType");
         refused(IllegalArgumentException.class, () -> unfold(in, ValueLayout.ADDRESS, out), "elementType");
+        refused(IllegalArgumentException.class, () -> unfold(in, ValueLayout.JAVA_CHAR, out), "elementType", "char");
         ByteOrder other =
                 ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
         refused(
