@@ -64,6 +64,10 @@ class ApiFuzzTest {
             streamed(data, g, weights);
             return;
         }
+        if (data.consumeInt(0, 3) == 0) {
+            typed(data, g, fold, reduce, weights);
+            return;
+        }
         float[] input = new float[(int) Math.max(0, in + data.consumeInt(-2, 2))];
         for (int i = 0; i < input.length; i++) input[i] = data.consumeInt(-100, 100) / 8f;
         int memory = data.consumeInt(0, 2), lead = data.consumeInt(0, 3), slack = data.consumeInt(-2, 3);
@@ -135,6 +139,66 @@ class ApiFuzzTest {
                 expected = reference(g, true, whole, Reduce.SUM, weights);
             }
             if (!Arrays.equals(expected, image)) throw new AssertionError(e + " streamed fold differs on " + g);
+        }
+    }
+
+    /**
+     * The element types: unfold of int bits (any width moves bits alike) must give the float
+     * unfold's bits; fold of float16 or bfloat16 bits the definition in that type's arithmetic.
+     * Every engine refuses alike or agrees with the definition.
+     */
+    private static void typed(FuzzedDataProvider data, FoldGeometry g, boolean fold, Reduce reduce, float[] weights) {
+        long n =
+                (fold ? g.columnLength() : g.imageLength()) + (data.consumeInt(0, 7) == 0 ? data.consumeInt(-1, 1) : 0);
+        if (n < 0) return;
+        ElementType type = fold
+                ? (data.consumeBoolean()
+                        ? ElementType.FLOAT16
+                        : data.consumeBoolean() ? ElementType.BFLOAT16 : ElementType.INT16)
+                : ElementType.INT32;
+        float[] values = new float[(int) n];
+        for (int i = 0; i < values.length; i++) values[i] = data.consumeInt(-100, 100) / 8f; // exact in every type
+        float[] expected = null;
+        int refusals = 0, results = 0;
+        for (Engine e : Engine.available()) {
+            float[] result = null;
+            try {
+                if (fold) {
+                    short[] bits = new short[values.length];
+                    for (int i = 0; i < bits.length; i++) bits[i] = HalfReference.bits(type, values[i]);
+                    short[] out = e.fold(g, bits, type, reduce, weights);
+                    result = new float[out.length];
+                    for (int i = 0; i < out.length; i++) result[i] = (float) HalfReference.value(type, out[i]);
+                } else {
+                    int[] bits = new int[values.length];
+                    for (int i = 0; i < bits.length; i++) bits[i] = Float.floatToRawIntBits(values[i]);
+                    int[] out = e.unfold(g, bits);
+                    result = new float[out.length];
+                    for (int i = 0; i < out.length; i++) result[i] = Float.intBitsToFloat(out[i]);
+                }
+            } catch (IllegalArgumentException | NullPointerException refused) {
+                result = null;
+            }
+            if (result == null ? ++refusals > 0 && results > 0 : ++results > 0 && refusals > 0) {
+                throw new AssertionError("engines disagree on refusing a " + type + " call on " + g);
+            }
+            if (result == null) continue;
+            if (expected == null) {
+                Reference.Arith arith =
+                        type == ElementType.FLOAT16 ? Reference.Arith.FLOAT16 : Reference.Arith.BFLOAT16;
+                float[] w = null;
+                if (weights != null) { // the core rounds float weights to the type first
+                    w = new float[weights.length];
+                    for (int i = 0; i < w.length; i++) w[i] = (float) HalfReference.round(type, weights[i]);
+                }
+                expected =
+                        fold ? reference(g, true, values, reduce, w, arith) : reference(g, false, values, reduce, null);
+            }
+            for (int i = 0; i < expected.length; i++) {
+                if (Float.floatToIntBits(expected[i]) != Float.floatToIntBits(result[i])) {
+                    throw new AssertionError(e + " " + type + " differs from the definition at " + i + " on " + g);
+                }
+            }
         }
     }
 
@@ -304,6 +368,11 @@ class ApiFuzzTest {
 
     /** The definition's result, in the geometry's column layout. */
     private static float[] reference(FoldGeometry g, boolean fold, float[] input, Reduce reduce, float[] weights) {
+        return reference(g, fold, input, reduce, weights, DType.FLOAT.arith);
+    }
+
+    private static float[] reference(
+            FoldGeometry g, boolean fold, float[] input, Reduce reduce, float[] weights, Reference.Arith arith) {
         int[] size = Arrays.stream(g.imageSize()).mapToInt(v -> (int) v).toArray();
         Reference.Shape s = new Reference.Shape(
                 (int) g.batch(), (int) g.channels(), size, g.kernelSize(), g.dilation(), g.padding(), g.stride());
@@ -315,8 +384,8 @@ class ApiFuzzTest {
             return Harness.toFloat(fused ? Reference.fused(cols, s.batch(), rows, blocks) : cols);
         }
         double[] perSample = fused ? Reference.unfused(x, s.batch(), rows, blocks) : x;
-        return Harness.toFloat(Reference.fold(
-                perSample, s, reduce, weights == null ? null : Harness.toDouble(weights), DType.FLOAT.arith));
+        return Harness.toFloat(
+                Reference.fold(perSample, s, reduce, weights == null ? null : Harness.toDouble(weights), arith));
     }
 
     /** d or 2d (ONNX pads) values, now and then one more or one fewer, which must be refused. */
