@@ -4,10 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
+import io.github.foldnd.ElementType;
 import io.github.foldnd.Engine;
 import io.github.foldnd.Reduce;
 import java.nio.FloatBuffer;
 import java.util.function.Function;
+import org.bytedeco.javacpp.ShortPointer;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -233,5 +235,35 @@ class BenchmarkSanityTest {
                 throw new AssertionError(what + ": element " + i + " PyTorch " + expected[i] + ", foldnd " + actual[i]);
             }
         }
+    }
+
+    /** ElementTypeBenchmark's bodies give the pure-Java engine's results on the same data. */
+    @Test
+    void elementTypeBenchmarkBodiesAgree() {
+        ElementTypeBenchmark b = new ElementTypeBenchmark();
+        b.shape = Case.FRAMES_1D;
+        b.setUp();
+        Engine java = Engine.pureJava();
+        int c = (int) b.fold.columnLength(), n = (int) b.fold.imageLength();
+        for (ElementType t : new ElementType[] {ElementType.FLOAT16, ElementType.BFLOAT16}) {
+            ShortPointer cols = t == ElementType.FLOAT16 ? b.columnsH : b.columnsB;
+            ShortPointer image = t == ElementType.FLOAT16 ? b.imageH : b.imageB;
+            if (t == ElementType.FLOAT16) b.foldFloat16();
+            else b.foldBfloat16();
+            short[] in = new short[c], out = new short[n];
+            cols.position(0).get(in);
+            image.position(0).get(out);
+            assertArrayEquals(java.fold(b.fold, in, t, Reduce.SUM, null), out, t.toString());
+        }
+        b.unfoldShort();
+        short[] img = new short[n], cols = new short[c];
+        b.imageH.position(0).get(img);
+        b.columnsH.position(0).get(cols);
+        assertArrayEquals(java.unfold(b.unfold, img), cols, "unfoldShort");
+        b.unfoldByte();
+        byte[] img8 = new byte[n], cols8 = new byte[c];
+        b.image8.position(0).get(img8);
+        b.columns8.position(0).get(cols8);
+        assertArrayEquals(java.unfold(b.unfold, img8), cols8, "unfoldByte");
     }
 }
