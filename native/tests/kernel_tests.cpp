@@ -777,6 +777,93 @@ void cTypedUnfold(std::mt19937 &rng) {
     }
 }
 
+/**
+ * The C typed fold (foldnd_fold_typed_c) gives the C++ one's results bit for
+ * bit for every floating element type code (FLOAT16, BFLOAT16, FLOAT32,
+ * FLOAT64), every merge, with and without weights, from offsets, whole and in
+ * parts of work items, guards intact; passes its statuses through, and
+ * BAD_TYPE for the integer and unknown codes.
+ */
+void cTypedFold(std::mt19937 &rng) {
+    auto type = [&rng](auto zero, const Shape &s, int code, const std::string &label) {
+        using H = decltype(zero);
+        const auto desc = s.descriptor();
+        const int64_t K = product(s.k), n = s.planes * product(s.size);
+        const int64_t at = 3;  // from an offset on, as foldnd's heap arrays pass them
+        RandomData<H> data(s, rng);
+        const int64_t m = data.cols.size();
+        std::vector<H> cols(at + m, H(0)), w(at + K, H(0));
+        std::copy(data.cols.begin(), data.cols.end(), cols.begin() + at);
+        std::copy(data.w.begin(), data.w.end(), w.begin() + at);
+        const int64_t items = foldnd_fold_items_c(desc.data(), desc.size(), sizeof(H), 3);
+        CHECK(items == foldnd_fold_items(desc.data(), desc.size(), sizeof(H), 3) && items > 0,
+              "%s C fold items of type %d", label.c_str(), code);
+        const auto parts = randomParts(items, rng);
+        for (int r = foldnd::SUM; r <= foldnd::MIN; ++r) {
+            for (const H *weights : {static_cast<const H *>(nullptr), static_cast<const H *>(w.data() + at)}) {
+                const int64_t wLength = weights ? K : 0;
+                Guarded<H> out(at + n), ref(at + n), inParts(n);
+                int st = foldnd_fold_typed_c(code, cols.data(), at + m, at, out.data(), at + n, at, desc.data(),
+                                             desc.size(), r, weights, wLength, 0, kAll, 2);
+                CHECK(st == foldnd::OK, "%s C typed fold %d status %d", label.c_str(), code, st);
+                st = foldnd_fold_typed(code, cols.data(), at + m, at, ref.data(), at + n, at, desc.data(), desc.size(),
+                                       r, weights, wLength, 0, kAll, 2);
+                CHECK(st == foldnd::OK, "%s C++ typed fold %d status %d", label.c_str(), code, st);
+                CHECK(std::memcmp(out.all.data(), ref.all.data(), out.all.size() * sizeof(H)) == 0,
+                      "%s C typed fold %d differs from the C++ one reduce=%d weighted=%d", label.c_str(), code, r,
+                      weights != nullptr);
+                CHECK(sameBits(refFold(s, data.cols, r, weights), out.data() + at, n) && out.intact(at + n),
+                      "%s C typed fold %d reduce=%d weighted=%d", label.c_str(), code, r, weights != nullptr);
+                for (auto [first, count] : parts) {
+                    st = foldnd_fold_typed_c(code, data.cols.data(), m, 0, inParts.data(), n, 0, desc.data(),
+                                             desc.size(), r, weights, wLength, first, count, 3);
+                    CHECK(st == foldnd::OK, "%s C typed fold %d in parts status %d", label.c_str(), code, st);
+                }
+                CHECK(std::memcmp(inParts.data(), ref.data() + at, n * sizeof(H)) == 0 && inParts.intact(n),
+                      "%s C typed fold %d in parts reduce=%d weighted=%d", label.c_str(), code, r, weights != nullptr);
+            }
+        }
+        Guarded<H> out(at + n);
+        CHECK(foldnd_fold_typed_c(code, cols.data(), at + m, at + m + 1, out.data(), at + n, at, desc.data(),
+                                  desc.size(), foldnd::SUM, nullptr, 0, 0, kAll, 1) == foldnd::BAD_LENGTH,
+              "%s C typed fold %d passes BAD_LENGTH through", label.c_str(), code);
+        CHECK(foldnd_fold_typed_c(code, cols.data(), at + m, at, out.data(), at + n, at, desc.data(), desc.size(),
+                                  foldnd::SUM, w.data() + at, K - 1, 0, kAll, 1) ==
+                  foldnd_fold_typed(code, cols.data(), at + m, at, out.data(), at + n, at, desc.data(), desc.size(),
+                                    foldnd::SUM, w.data() + at, K - 1, 0, kAll, 1),
+              "%s C typed fold %d passes a weights length refusal through", label.c_str(), code);
+        CHECK(foldnd_fold_typed_c(code, cols.data(), at + m, at, out.data(), at + n, at, desc.data(), desc.size(),
+                                  foldnd::SUM, nullptr, 0, 0, kAll, 0) == foldnd::BAD_THREADS,
+              "%s C typed fold %d passes BAD_THREADS through", label.c_str(), code);
+    };
+    Shape fused{4, {6, 5}, {2, 2}, {1, 2}, {1, 1}, {2, 1}};
+    fused.channels = 2;
+    fused.layout = foldnd::BATCH_FUSED;
+    const std::vector<Shape> shapes = {
+        {3, {5, 7}, {2, 3}, {1, 2}, {1, 0}, {2, 1}},
+        {2, {9}, {3}, {2}, {0}, {1}, 1, foldnd::PER_SAMPLE, {4}},  // asymmetric (ONNX pads)
+        {1, {4, 3, 5}, {2, 1, 3}, {1, 1, 1}, {2, 0, 1}, {1, 2, 2}, 1, foldnd::PER_SAMPLE, {0, 1, 3}},  // asymmetric
+        fused,
+    };
+    for (size_t i = 0; i < shapes.size(); ++i) {
+        const Shape &s = shapes[i];
+        const std::string label = "C typed fold #" + std::to_string(i);
+        type(foldnd::Float16(0.0f), s, foldnd::FLOAT16, label);
+        type(foldnd::BFloat16(0.0f), s, foldnd::BFLOAT16, label);
+        type(0.0f, s, foldnd::FLOAT32, label);
+        type(0.0, s, foldnd::FLOAT64, label);
+        const auto desc = s.descriptor();
+        uint64_t one[2] = {0, 0};
+        for (int bad : {int(foldnd::INT8), int(foldnd::INT16), int(foldnd::INT32), int(foldnd::INT64), -1, 8, 1000}) {
+            const int c = foldnd_fold_typed_c(bad, &one[0], 1, 0, &one[1], 1, 0, desc.data(), desc.size(), foldnd::SUM,
+                                              nullptr, 0, 0, kAll, 1);
+            CHECK(c == foldnd::BAD_TYPE && c == foldnd_fold_typed(bad, &one[0], 1, 0, &one[1], 1, 0, desc.data(),
+                                                                  desc.size(), foldnd::SUM, nullptr, 0, 0, kAll, 1),
+                  "%s C typed fold passes BAD_TYPE through for %d, got %d", label.c_str(), bad, c);
+        }
+    }
+}
+
 }  // namespace
 
 int main() {
@@ -789,6 +876,7 @@ int main() {
     cEntryPoints<double>(rng, foldnd_unfold_f64, foldnd_fold_f64, foldnd_fold_blocks_f64, foldnd_finish_blocks_f64,
                          "C double");
     cTypedUnfold(rng);
+    cTypedFold(rng);
     edgeCases(rng);
     for (int d = 1; d <= 4; ++d) {
         for (int trial = 0; trial < 25; ++trial) {

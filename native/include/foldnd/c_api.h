@@ -31,8 +31,10 @@
  * the streaming fold (block_fold.hpp): foldnd_fold_blocks_f32/_f64,
  * foldnd_finish_blocks_f32/_f64 and foldnd_fold_blocks_items_c. 4: adds
  * foldnd_unfold_typed_c, the unfold of every element type (ElementType code).
+ * 5: adds foldnd_fold_typed_c, the fold of the floating element types
+ * (FLOAT16, BFLOAT16, FLOAT32, FLOAT64).
  */
-#define FOLDND_C_API_VERSION 4
+#define FOLDND_C_API_VERSION 5
 
 extern "C" {
 
@@ -66,6 +68,21 @@ FOLDND_C_EXPORT int foldnd_unfold_typed_c(int type, const void *image, int64_t i
                                           int64_t count, int threads) {
     return foldnd_unfold_typed(type, image, imageLength, imageOffset, columns, columnLength, columnOffset, descriptor,
                                descriptorLength, first, count, threads);
+}
+
+/**
+ * foldnd_fold_typed (api.h): the fold of a floating element type, by its code
+ * (foldnd::ElementType FLOAT16, BFLOAT16, FLOAT32, FLOAT64); weights (K values
+ * or null) in that type; lengths and offsets in elements of that type (offsets
+ * 0 for native memory). BAD_TYPE for an integer or unknown code.
+ */
+FOLDND_C_EXPORT int foldnd_fold_typed_c(int type, const void *columns, int64_t columnLength, int64_t columnOffset,
+                                        void *image, int64_t imageLength, int64_t imageOffset,
+                                        const int64_t *descriptor, int64_t descriptorLength, int reduce,
+                                        const void *weights, int64_t weightsLength, int64_t first, int64_t count,
+                                        int threads) {
+    return foldnd_fold_typed(type, columns, columnLength, columnOffset, image, imageLength, imageOffset, descriptor,
+                             descriptorLength, reduce, weights, weightsLength, first, count, threads);
 }
 
 /** foldnd_fold (api.h) on float; weights: K values or null. */

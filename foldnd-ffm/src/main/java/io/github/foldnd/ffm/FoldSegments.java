@@ -39,7 +39,11 @@ import java.util.function.LongFunction;
  *
  * <p><b>Element types.</b> fold's {@code elementType} is {@link ValueLayout#JAVA_FLOAT} or
  * {@link ValueLayout#JAVA_DOUBLE} (any layout of that carrier: a name or alignment of its own does
- * not matter, the byte order must be the platform's native one). unfold only moves elements and
+ * not matter, the byte order must be the platform's native one), or, through the overloads that
+ * take an {@link ElementType}, {@link ElementType#FLOAT16} or {@link ElementType#BFLOAT16} (16-bit
+ * elements in the native byte order, computed as {@link io.github.foldnd.Engine#fold(FoldGeometry,
+ * short[], ElementType, Reduce, float[])} computes them) as well as FLOAT32 and FLOAT64; fold sums,
+ * so it takes no integer type. unfold only moves elements and
  * writes zeros (all bits clear), so it also takes {@link ValueLayout#JAVA_BYTE}, {@link
  * ValueLayout#JAVA_SHORT}, {@link ValueLayout#JAVA_INT} and {@link ValueLayout#JAVA_LONG} in any
  * byte order (the result is in the input's), and every {@link ElementType} through the overloads
@@ -197,6 +201,74 @@ public final class FoldSegments {
     }
 
     /**
+     * fold (col2im) of a floating {@link ElementType}: {@link ElementType#FLOAT16}, {@link
+     * ElementType#BFLOAT16}, {@link ElementType#FLOAT32} or {@link ElementType#FLOAT64}, as {@link
+     * #fold(MemorySegment, ValueLayout, long[], int[], int[], int[], int[], int[], Reduce,
+     * MemorySegment, MemorySegment)} (FLOAT32 and FLOAT64 as JAVA_FLOAT and JAVA_DOUBLE).
+     *
+     * <p>FLOAT16 and BFLOAT16 elements are 16-bit patterns (IEEE binary16, or the upper half of a
+     * float) in the native byte order: segments aligned to 2 bytes, a heap segment over a {@code
+     * short[]}. Every operation is computed in float and rounded to the type at once (to nearest,
+     * ties to even), so the result equals {@link io.github.foldnd.Engine#fold(FoldGeometry,
+     * short[], ElementType, Reduce, float[])} bit for bit, and SUM equals PyTorch's half and
+     * bfloat16 fold.
+     *
+     * <p>{@code weights} (nullable) holds exactly K (the product of kernelSize) elements of the
+     * same type, in kernel-offset order: for FLOAT16 and BFLOAT16, their 16-bit patterns too. That
+     * differs from {@link io.github.foldnd.Engine#fold(FoldGeometry, short[], ElementType, Reduce,
+     * float[])}, which takes the weights as floats and rounds them to the type first: a segment of
+     * the type's own elements is what a caller holding such data has, and needs no rounding. The
+     * same weights given as floats to the Engine (each the exact value of its 16-bit pattern) give
+     * the same result.
+     *
+     * @throws IllegalArgumentException naming the offending argument (an integer type among them:
+     *     fold sums, and is defined for floating types only)
+     * @throws IllegalStateException when a segment's arena is closed, or the native library is unavailable
+     */
+    public static void fold(
+            MemorySegment input,
+            ElementType elementType,
+            long[] inputShape,
+            int[] outputSize,
+            int[] kernelSize,
+            int[] dilation,
+            int[] padding,
+            int[] stride,
+            Reduce reduce,
+            MemorySegment weights,
+            MemorySegment output) {
+        Type type = Type.forFold(elementType);
+        FoldGeometry g = FoldGeometry.forFold(inputShape, outputSize, kernelSize, dilation, padding, stride);
+        notNull(reduce, "reduce");
+        fold(g, type, input, reduce, weights, output);
+    }
+
+    /**
+     * fold (col2im) of a geometry's columns, of a floating {@link ElementType}: {@code input} of
+     * shape {@code geometry.columnShape()} (either column layout) into {@code output} of shape
+     * {@code geometry.imageShape()}; the types, segments and {@code weights} as for {@link
+     * #fold(MemorySegment, ElementType, long[], int[], int[], int[], int[], int[], Reduce,
+     * MemorySegment, MemorySegment)}. As {@link io.github.foldnd.Engine#fold(FoldGeometry, short[],
+     * ElementType, Reduce, float[])} (and, for FLOAT32 and FLOAT64, {@link
+     * io.github.foldnd.Engine#fold(FoldGeometry, float[], Reduce, float[])}), bit for bit.
+     *
+     * @throws IllegalArgumentException naming the offending argument
+     * @throws IllegalStateException when a segment's arena is closed, or the native library is unavailable
+     */
+    public static void fold(
+            FoldGeometry geometry,
+            MemorySegment input,
+            ElementType elementType,
+            Reduce reduce,
+            MemorySegment weights,
+            MemorySegment output) {
+        Type type = Type.forFold(elementType);
+        notNull(geometry, "geometry");
+        notNull(reduce, "reduce");
+        fold(geometry, type, input, reduce, weights, output);
+    }
+
+    /**
      * Streaming fold: merges the columns of blocks [{@code firstBlock}, {@code firstBlock +
      * blockCount}) of the geometry's grid into {@code output}, adding to what it holds (nothing is
      * zeroed), and adds each kernel offset's weight (1 when {@code weights} is null) to {@code
@@ -299,7 +371,8 @@ public final class FoldSegments {
     /**
      * What the kernels take: the element width (bytes, the heap array it must be over, the native
      * code of foldnd::ElementType), named as the caller gave it (a layout's name, or an {@link
-     * ElementType}'s) for the messages. fold takes FLOAT and DOUBLE only.
+     * ElementType}'s) for the messages. fold takes the floating types only: float and double
+     * (fold, and the streaming fold), float16 and bfloat16 (fold, through foldnd_fold_typed_c).
      */
     record Type(String name, int bytes, Class<?> array, int code) {
         /** foldnd::ElementType's codes (native/include/foldnd/geometry.hpp). */
@@ -308,9 +381,26 @@ public final class FoldSegments {
         static final Type FLOAT = new Type("JAVA_FLOAT", Float.BYTES, float[].class, FLOAT32),
                 DOUBLE = new Type("JAVA_DOUBLE", Double.BYTES, double[].class, FLOAT64);
 
-        /** fold's kernels: float or double. */
+        /** The float or double kernels (fold's, and the streaming fold's). */
         NativeCalls.Kernels kernels(NativeCalls calls) {
-            return code == FLOAT32 ? calls.f32 : calls.f64;
+            return switch (code) {
+                case FLOAT32 -> calls.f32;
+                case FLOAT64 -> calls.f64;
+                default -> throw new AssertionError("no float or double kernels for " + name);
+            };
+        }
+
+        /**
+         * The fold handle, of the type of {@link NativeCalls.Kernels#fold()}: float and double their
+         * own entry points, float16 and bfloat16 foldnd_fold_typed_c with their code.
+         */
+        MethodHandle fold(NativeCalls calls, boolean critical) {
+            return switch (code) {
+                case FLOAT32, FLOAT64 ->
+                    critical ? kernels(calls).foldCritical() : kernels(calls).fold();
+                case FLOAT16, BFLOAT16 -> calls.fold(code, critical);
+                default -> throw new AssertionError("fold of " + name + " was not refused");
+            };
         }
 
         /**
@@ -356,6 +446,22 @@ public final class FoldSegments {
                     layout, layout.carrier().getName());
         }
 
+        /**
+         * fold's element types: the floating ones (FLOAT16 and BFLOAT16 as 16-bit elements, FLOAT32
+         * and FLOAT64 as JAVA_FLOAT and JAVA_DOUBLE); an integer type is refused by name.
+         */
+        static Type forFold(ElementType type) {
+            notNull(type, "elementType");
+            return switch (type) {
+                case FLOAT16, BFLOAT16, FLOAT32, FLOAT64 -> of(type);
+                case INT8, INT16, INT32, INT64 ->
+                    throw fail(
+                            "elementType must be FLOAT16, BFLOAT16, FLOAT32 or FLOAT64 for fold, got %s: fold sums, and"
+                                    + " foldnd defines it for floating types only (unfold takes every type)",
+                            type);
+            };
+        }
+
         /** fold's layouts: float or double, in the native byte order (the kernels compute). */
         static Type forFold(ValueLayout layout) {
             notNull(layout, "elementType");
@@ -365,7 +471,8 @@ public final class FoldSegments {
             if (type == null) {
                 throw fail(
                         "elementType must be JAVA_FLOAT or JAVA_DOUBLE for fold, got %s (a layout of %s): fold computes"
-                                + " in float or double (float16 and bfloat16: through ElementType, once supported)",
+                                + " in float or double (float16 and bfloat16: through the fold overloads that take an"
+                                + " ElementType)",
                         layout, layout.carrier().getName());
             }
             if (layout.order() != ByteOrder.nativeOrder()) {
@@ -432,8 +539,7 @@ public final class FoldSegments {
         }
         if (g.imageLength() == 0) return;
         NativeCalls calls = NativeCalls.get();
-        MethodHandle plain = type.kernels(calls).fold(),
-                critical = type.kernels(calls).foldCritical();
+        MethodHandle plain = type.fold(calls, false), critical = type.fold(calls, true);
         long[] d = NativeContract.descriptor(g);
         long inLength = g.columnLength(), outLength = g.imageLength(), dLength = d.length;
         int r = NativeContract.code(reduce), threads = FoldNd.threads();

@@ -31,7 +31,7 @@ import org.bytedeco.javacpp.Loader;
  */
 final class NativeCalls {
     /** The C interface version this module was written for (FOLDND_C_API_VERSION in c_api.h). */
-    static final int C_API_VERSION = 4;
+    static final int C_API_VERSION = 5;
 
     /** The JavaCPP library that holds the symbols (NativeKernels' JNI library). */
     static final String LIBRARY = "jniNativeKernels";
@@ -52,6 +52,13 @@ final class NativeCalls {
     private static final FunctionDescriptor FOLD = FunctionDescriptor.of(
             JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG,
             JAVA_LONG, JAVA_LONG, JAVA_INT);
+    /**
+     * foldnd_fold_typed_c: the element type's code, then fold's arguments with an offset (in
+     * elements) after the columns' and the image's lengths.
+     */
+    private static final FunctionDescriptor FOLD_TYPED = FunctionDescriptor.of(
+            JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG,
+            JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT);
     /** foldnd_fold_blocks_f32/_f64: columns, image, weight sum, descriptor, merge, weights, blocks, items, threads. */
     private static final FunctionDescriptor FOLD_BLOCKS = FunctionDescriptor.of(
             JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS,
@@ -87,6 +94,16 @@ final class NativeCalls {
      */
     private final MethodHandle[] unfoldOfType = new MethodHandle[2 * TYPE_CODES];
     /**
+     * foldnd_fold_typed_c, the fold of the floating element types (FLOAT16, BFLOAT16, FLOAT32,
+     * FLOAT64, by their codes; BAD_TYPE for the others), plain and critical.
+     */
+    final MethodHandle foldTyped, foldTypedCritical;
+    /**
+     * foldnd_fold_typed_c bound to each type code and to offsets 0, so of the same type as {@link
+     * Kernels#fold()}: [code] plain, [TYPE_CODES + code] critical.
+     */
+    private final MethodHandle[] foldOfType = new MethodHandle[2 * TYPE_CODES];
+    /**
      * foldnd_unfold_items_c, foldnd_fold_items_c and foldnd_fold_blocks_items_c: critical (short, and
      * their descriptor is on the heap).
      */
@@ -106,6 +123,13 @@ final class NativeCalls {
         for (int code = 0; code < TYPE_CODES; code++) {
             unfoldOfType[code] = withoutOffsets(unfoldTyped, code);
             unfoldOfType[TYPE_CODES + code] = withoutOffsets(unfoldTypedCritical, code);
+        }
+        MemorySegment typedFold = find(lookup, "foldnd_fold_typed_c");
+        this.foldTyped = linker.downcallHandle(typedFold, FOLD_TYPED);
+        this.foldTypedCritical = linker.downcallHandle(typedFold, FOLD_TYPED, critical);
+        for (int code = 0; code < TYPE_CODES; code++) {
+            foldOfType[code] = withoutOffsets(foldTyped, code);
+            foldOfType[TYPE_CODES + code] = withoutOffsets(foldTypedCritical, code);
         }
         this.unfoldItems = linker.downcallHandle(find(lookup, "foldnd_unfold_items_c"), UNFOLD_ITEMS, critical);
         this.foldItems = linker.downcallHandle(find(lookup, "foldnd_fold_items_c"), FOLD_ITEMS, critical);
@@ -136,11 +160,25 @@ final class NativeCalls {
         return unfoldOfType[critical ? TYPE_CODES + code : code];
     }
 
-    /** The typed unfold bound to a type code and to offsets 0. */
+    /**
+     * foldnd_fold_typed_c for the element type of this code (foldnd::ElementType), with offsets 0:
+     * the type of {@link Kernels#fold()}, (input, its length, output, its length, descriptor, its
+     * length, merge, weights, their length, first item, item count, threads) to status. The native
+     * side answers BAD_TYPE for an integer code.
+     */
+    MethodHandle fold(int code, boolean critical) {
+        if (code < 0 || code >= TYPE_CODES) throw new IllegalArgumentException("no element type code " + code);
+        return foldOfType[critical ? TYPE_CODES + code : code];
+    }
+
+    /**
+     * A typed entry point (unfold or fold: both take the type code, then the input, its length and
+     * offset, the output, its length and offset) bound to a type code and to offsets 0.
+     */
     private static MethodHandle withoutOffsets(MethodHandle typed, int code) {
-        MethodHandle h = MethodHandles.insertArguments(typed, 0, code); // (image, n, offset, columns, n, offset, ...)
-        h = MethodHandles.insertArguments(h, 2, 0L); // the image's offset
-        return MethodHandles.insertArguments(h, 4, 0L); // the columns' offset
+        MethodHandle h = MethodHandles.insertArguments(typed, 0, code); // (input, n, offset, output, n, offset, ...)
+        h = MethodHandles.insertArguments(h, 2, 0L); // the input's offset
+        return MethodHandles.insertArguments(h, 4, 0L); // the output's offset
     }
 
     /** The handles of the entry points with this suffix (f32, f64). */
