@@ -28,37 +28,45 @@ inline uint32_t bitsOf(float f) {
 }
 }  // namespace detail
 
-/** IEEE 754 binary16: 1 sign, 5 exponent, 10 fraction bits. */
+/**
+ * IEEE 754 binary16: 1 sign, 5 exponent, 10 fraction bits. Both conversions are
+ * written with selects rather than branches, so that the compiler vectorises
+ * the fold loops around them (with branches, float16 fold measured 19x slower
+ * than float fold; bfloat16, whose conversions are shifts, was not).
+ */
 struct IeeeHalf {
     /** Exact: every half is a float. */
     static float toFloat(uint16_t h) {
-        const uint32_t sign = uint32_t(h & 0x8000u) << 16, exponent = (h >> 10) & 0x1Fu, fraction = h & 0x3FFu;
-        if (exponent == 0x1F) return detail::floatOf(sign | 0x7F800000u | (fraction << 13));  // inf, NaN
-        if (exponent == 0) {  // zero or subnormal: fraction * 2^-24, exact in float
-            const float v = float(fraction) * 5.9604644775390625e-8f;
-            return sign ? -v : v;
-        }
-        return detail::floatOf(sign | ((exponent + 112) << 23) | (fraction << 13));
+        const uint32_t sign = uint32_t(h & 0x8000u) << 16, magnitude = uint32_t(h & 0x7FFFu) << 13;
+        const uint32_t exponent = magnitude & 0x0F800000u;
+        // Normal: rebias the exponent by 127 - 15; infinity and NaN (exponent 31) by 255 - 31 more.
+        const uint32_t special = mask(exponent == 0x0F800000u), tiny = mask(exponent == 0);
+        const uint32_t normal = magnitude + 0x38000000u + (special & 0x38000000u);
+        // Subnormal (exponent 0): fraction * 2^-24, as (0.5 + fraction * 2^-24) - 0.5, both exact.
+        const uint32_t subnormal = detail::bitsOf(detail::floatOf(0x3F000000u + (magnitude >> 13)) - 0.5f);
+        return detail::floatOf(sign | (tiny & subnormal) | (~tiny & normal));
     }
 
     /** Rounded to nearest, ties to even; NaN becomes 0x7E00 with its sign (as c10::Half). */
     static uint16_t fromFloat(float f) {
-        const uint32_t x = detail::bitsOf(f), magnitude = x & 0x7FFFFFFFu;
-        const uint16_t sign = uint16_t((x >> 16) & 0x8000u);
-        if (magnitude > 0x7F800000u) return sign | 0x7E00u;   // NaN
-        if (magnitude >= 0x477FF000u) return sign | 0x7C00u;  // 65520 and up round to infinity
-        if (magnitude < 0x38800000u) {  // below 2^-14: a subnormal half (or zero), in units of 2^-24
-            const float units = detail::floatOf(magnitude) * 16777216.0f;  // exact: a power-of-two scale
-            uint32_t n = static_cast<uint32_t>(units);
-            const float rest = units - float(n);
-            if (rest > 0.5f || (rest == 0.5f && (n & 1u))) ++n;  // n = 0x400 is the smallest normal
-            return uint16_t(sign | n);
-        }
-        const uint32_t fraction = magnitude & 0x7FFFFFu, rest = fraction & 0x1FFFu;
-        uint32_t h = (((magnitude >> 23) - 112) << 10) | (fraction >> 13);
-        if (rest > 0x1000u || (rest == 0x1000u && (h & 1u))) ++h;  // a carry moves into the exponent, as it should
+        const uint32_t x = detail::bitsOf(f), magnitude = x & 0x7FFFFFFFu, sign = (x >> 16) & 0x8000u;
+        // Normal halves: drop 13 fraction bits rounding to nearest even (add 0xFFF, plus 1 when the
+        // kept part is odd), rebias the exponent, and saturate at infinity (0x7C00): a carry out of
+        // the fraction moves into the exponent, as it should.
+        const uint32_t rounded = ((magnitude + 0xFFFu + ((magnitude >> 13) & 1u)) >> 13) - 0x1C000u;
+        const uint32_t huge = mask(magnitude >= 0x477FF000u);  // 65520 and up round to infinity
+        const uint32_t normal = (huge & 0x7C00u) | (~huge & rounded);
+        // Below 2^-14 a half is a multiple of 2^-24: adding 0.5 (whose ulp is 2^-24) rounds |f| to
+        // one, to nearest even, in the float addition itself.
+        const uint32_t subnormal = detail::bitsOf(detail::floatOf(magnitude) + 0.5f) - 0x3F000000u;
+        const uint32_t tiny = mask(magnitude < 0x38800000u), nan = mask(magnitude > 0x7F800000u);
+        const uint32_t h = (nan & 0x7E00u) | (~nan & ((tiny & subnormal) | (~tiny & normal)));
         return uint16_t(sign | h);
     }
+
+  private:
+    /** All ones when c holds, else 0: a select the compiler keeps branch-free, so the loops vectorise. */
+    static uint32_t mask(bool c) { return 0u - uint32_t(c); }
 };
 
 /** bfloat16: the upper half of a float (1 sign, 8 exponent, 7 fraction bits). */
