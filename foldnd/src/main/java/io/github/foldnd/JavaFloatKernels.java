@@ -20,33 +20,9 @@ import java.nio.FloatBuffer;
 final class JavaFloatKernels {
     private JavaFloatKernels() {}
 
+    /** unfold: the one row walk of every element type ({@link JavaUnfold}), on float lanes. */
     static void unfold(FoldGeometry g, FloatBuffer in, int inBase, FloatBuffer out, int outBase, int threads) {
-        BlockCursor.Tables t = new BlockCursor.Tables(g);
-        int kernels = t.kernelVolume, blocks = t.blocks, width = t.width, plane = t.imagePlane;
-        Parallel.forRange((int) g.planes() * kernels, threads, blocks, (begin, end) -> {
-            BlockCursor c = new BlockCursor(t);
-            c.seekKernel(begin % kernels);
-            for (int r = begin; r < end; r++, c.nextKernel()) {
-                int p = r / kernels;
-                int src = inBase + p * plane,
-                        dst = outBase + BlockCursor.columnBase(t, p) + (r % kernels) * t.kernelStride;
-                c.beginRows();
-                while (c.nextRow()) {
-                    int o = dst + c.row * width;
-                    if (!c.valid) {
-                        fill(out, o, width, 0f);
-                        continue;
-                    }
-                    fill(out, o, c.lo, 0f);
-                    if (c.step == 1) { // a contiguous row: one bulk copy (arraycopy or a memory copy)
-                        out.put(o + c.lo, in, src + c.start, c.hi - c.lo);
-                    } else {
-                        for (int j = c.lo, x = src + c.start; j < c.hi; j++, x += c.step) out.put(o + j, in.get(x));
-                    }
-                    fill(out, o + c.hi, width - c.hi, 0f);
-                }
-            }
-        });
+        JavaUnfold.unfold(g, JavaUnfold.of(in, out), inBase, outBase, threads);
     }
 
     static void fold(

@@ -2,15 +2,17 @@ package io.github.foldnd;
 
 import java.nio.Buffer;
 import java.nio.ByteBuffer;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.nio.ShortBuffer;
 
 /**
- * The pure-Java engine's unfold for elements of any width (byte, short, int, long buffers: heap
- * arrays arrive wrapped, native memory as direct views), in the same row walk as
- * {@link JavaFloatKernels#unfold}: unfold only moves elements and writes zeros, so one loop serves
- * every element type through a {@link Lanes} pair that knows how to copy and clear.
+ * The pure-Java engine's unfold for every element type (byte, short, int, long, float and double
+ * buffers: heap arrays arrive wrapped, native memory as direct views), in the row order of
+ * native/include/foldnd/kernels.hpp: unfold only moves elements and writes zeros, so one loop serves
+ * every type through a {@link Lanes} pair that knows how to copy and clear.
  */
 final class JavaUnfold {
     private JavaUnfold() {}
@@ -49,8 +51,32 @@ final class JavaUnfold {
         });
     }
 
-    /** Lanes over two buffers of the same class (ByteBuffer, ShortBuffer, IntBuffer or LongBuffer). */
+    /** Lanes over two buffers of the same class (Byte, Short, Int, Long, Float or DoubleBuffer). */
     static Lanes of(Buffer in, Buffer out) {
+        if (in instanceof FloatBuffer a && out instanceof FloatBuffer b) {
+            return new Lanes() {
+                public void zero(int to, int n) {
+                    for (int i = 0; i < n; i++) b.put(to + i, 0f);
+                }
+
+                public void copy(int from, int to, int n, int step) {
+                    if (step == 1) b.put(to, a, from, n); // a bulk copy (arraycopy or a memory copy)
+                    else for (int j = 0; j < n; j++) b.put(to + j, a.get(from + j * step));
+                }
+            };
+        }
+        if (in instanceof DoubleBuffer a && out instanceof DoubleBuffer b) {
+            return new Lanes() {
+                public void zero(int to, int n) {
+                    for (int i = 0; i < n; i++) b.put(to + i, 0d);
+                }
+
+                public void copy(int from, int to, int n, int step) {
+                    if (step == 1) b.put(to, a, from, n);
+                    else for (int j = 0; j < n; j++) b.put(to + j, a.get(from + j * step));
+                }
+            };
+        }
         if (in instanceof ByteBuffer a && out instanceof ByteBuffer b) {
             return new Lanes() {
                 public void zero(int to, int n) {
