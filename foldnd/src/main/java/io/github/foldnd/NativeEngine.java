@@ -168,6 +168,9 @@ final class NativeEngine extends Engine {
      */
     static final long CRITICAL_BYTES = 4L << 20;
 
+    /** The type codes of float and double (ElementType): every call here goes through the typed entry points. */
+    private static final int F32 = ElementType.FLOAT32.code, F64 = ElementType.FLOAT64.code;
+
     /** The whole call as one part: the native side clips the count at its last work item. */
     static final long ALL = Long.MAX_VALUE;
 
@@ -234,8 +237,8 @@ final class NativeEngine extends Engine {
                 Float.BYTES,
                 false,
                 threads,
-                (first, count) -> NativeKernels.unfold(
-                        in, in.length, inAt, out, out.length, outAt, d, d.length, first, count, threads));
+                (first, count) -> NativeKernels.unfoldTyped(
+                        F32, in, in.length, inAt, out, out.length, outAt, d, d.length, first, count, threads));
     }
 
     @Override
@@ -250,8 +253,8 @@ final class NativeEngine extends Engine {
                 Double.BYTES,
                 false,
                 threads,
-                (first, count) -> NativeKernels.unfold(
-                        in, in.length, inAt, out, out.length, outAt, d, d.length, first, count, threads));
+                (first, count) -> NativeKernels.unfoldTyped(
+                        F64, in, in.length, inAt, out, out.length, outAt, d, d.length, first, count, threads));
     }
 
     @Override
@@ -269,7 +272,8 @@ final class NativeEngine extends Engine {
                 Float.BYTES,
                 true,
                 threads,
-                (first, count) -> NativeKernels.fold(
+                (first, count) -> NativeKernels.foldTyped(
+                        F32,
                         in,
                         in.length,
                         inAt,
@@ -308,7 +312,8 @@ final class NativeEngine extends Engine {
                 Double.BYTES,
                 true,
                 threads,
-                (first, count) -> NativeKernels.fold(
+                (first, count) -> NativeKernels.foldTyped(
+                        F64,
                         in,
                         in.length,
                         inAt,
@@ -334,7 +339,8 @@ final class NativeEngine extends Engine {
             return;
         }
         long[] d = g.descriptor();
-        check(NativeKernels.unfoldFloats(in, g.imageLength(), out, g.columnLength(), d, d.length, 0, ALL, threads));
+        check(NativeKernels.unfoldTyped(
+                F32, in, g.imageLength(), 0, out, g.columnLength(), 0, d, d.length, 0, ALL, threads));
     }
 
     @Override
@@ -344,7 +350,8 @@ final class NativeEngine extends Engine {
             return;
         }
         long[] d = g.descriptor();
-        check(NativeKernels.unfoldDoubles(in, g.imageLength(), out, g.columnLength(), d, d.length, 0, ALL, threads));
+        check(NativeKernels.unfoldTyped(
+                F64, in, g.imageLength(), 0, out, g.columnLength(), 0, d, d.length, 0, ALL, threads));
     }
 
     @Override
@@ -354,11 +361,14 @@ final class NativeEngine extends Engine {
             return;
         }
         long[] d = g.descriptor();
-        check(NativeKernels.foldFloats(
+        check(NativeKernels.foldTyped(
+                F32,
                 in,
                 g.columnLength(),
+                0,
                 out,
                 g.imageLength(),
+                0,
                 d,
                 d.length,
                 reduce.code,
@@ -376,11 +386,14 @@ final class NativeEngine extends Engine {
             return;
         }
         long[] d = g.descriptor();
-        check(NativeKernels.foldDoubles(
+        check(NativeKernels.foldTyped(
+                F64,
                 in,
                 g.columnLength(),
+                0,
                 out,
                 g.imageLength(),
+                0,
                 d,
                 d.length,
                 reduce.code,

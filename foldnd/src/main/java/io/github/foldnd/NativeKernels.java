@@ -46,138 +46,15 @@ final class NativeKernels {
     /** Forces the class, and so the library, to load; throws if it cannot. */
     static void load() {}
 
-    // ---- heap arrays: in a critical region (no copy), for the work items [first, first + count) ------
-    // of the call at a time, so that each region is short (see NativeEngine.CRITICAL_BYTES). Each
-    // array is used from an offset on (a heap buffer's arrayOffset() + position()); its length is
-    // the whole array's, and the native side checks the offset against it (api.h, foldnd_unfold_at).
-
-    @CriticalRegion
-    @Name("foldnd_unfold_at")
-    static native int unfold(
-            @Const float[] image,
-            long imageLength,
-            long imageOffset,
-            float[] columns,
-            long columnLength,
-            long columnOffset,
-            @Cast("const int64_t*") long[] descriptor,
-            long descriptorLength,
-            long first,
-            long count,
-            int threads);
-
-    @CriticalRegion
-    @Name("foldnd_unfold_at")
-    static native int unfold(
-            @Const double[] image,
-            long imageLength,
-            long imageOffset,
-            double[] columns,
-            long columnLength,
-            long columnOffset,
-            @Cast("const int64_t*") long[] descriptor,
-            long descriptorLength,
-            long first,
-            long count,
-            int threads);
-
-    @CriticalRegion
-    @Name("foldnd_fold_at")
-    static native int fold(
-            @Const float[] columns,
-            long columnLength,
-            long columnOffset,
-            float[] image,
-            long imageLength,
-            long imageOffset,
-            @Cast("const int64_t*") long[] descriptor,
-            long descriptorLength,
-            int reduce,
-            @Const float[] weights,
-            long weightsLength,
-            long first,
-            long count,
-            int threads);
-
-    @CriticalRegion
-    @Name("foldnd_fold_at")
-    static native int fold(
-            @Const double[] columns,
-            long columnLength,
-            long columnOffset,
-            double[] image,
-            long imageLength,
-            long imageOffset,
-            @Cast("const int64_t*") long[] descriptor,
-            long descriptorLength,
-            int reduce,
-            @Const double[] weights,
-            long weightsLength,
-            long first,
-            long count,
-            int threads);
-
-    // ---- native memory: raw addresses, captured and validated once by the caller (Bounds) -----------
-    // Not Buffer or Pointer parameters: the generated glue would read their position again after
-    // the Java checks, and another thread may have moved it by then.
-
-    @Name("foldnd_unfold")
-    static native int unfoldFloats(
-            @Cast("const float*") long image,
-            long imageLength,
-            @Cast("float*") long columns,
-            long columnLength,
-            @Cast("const int64_t*") long[] descriptor,
-            long descriptorLength,
-            long first,
-            long count,
-            int threads);
-
-    @Name("foldnd_unfold")
-    static native int unfoldDoubles(
-            @Cast("const double*") long image,
-            long imageLength,
-            @Cast("double*") long columns,
-            long columnLength,
-            @Cast("const int64_t*") long[] descriptor,
-            long descriptorLength,
-            long first,
-            long count,
-            int threads);
-
-    @Name("foldnd_fold")
-    static native int foldFloats(
-            @Cast("const float*") long columns,
-            long columnLength,
-            @Cast("float*") long image,
-            long imageLength,
-            @Cast("const int64_t*") long[] descriptor,
-            long descriptorLength,
-            int reduce,
-            @Const float[] weights,
-            long weightsLength,
-            long first,
-            long count,
-            int threads);
-
-    @Name("foldnd_fold")
-    static native int foldDoubles(
-            @Cast("const double*") long columns,
-            long columnLength,
-            @Cast("double*") long image,
-            long imageLength,
-            @Cast("const int64_t*") long[] descriptor,
-            long descriptorLength,
-            int reduce,
-            @Const double[] weights,
-            long weightsLength,
-            long first,
-            long count,
-            int threads);
-
-    // ---- unfold of any element type (ElementType's code): one C++ entry point, foldnd_unfold_typed, --
-    // which runs the kernel of the type's width. One declaration per Java array type (in a critical
-    // region, lengths and offsets in elements), and one for native memory (offsets 0).
+    // ---- unfold and fold of any element type (ElementType's code): two C++ entry points,
+    // foldnd_unfold_typed (the kernel of the type's width) and foldnd_fold_typed (the floating
+    // types). Heap arrays cross in a critical region (no copy), for the work items [first, first +
+    // count) of the call at a time, so that each region is short (see NativeEngine.CRITICAL_BYTES);
+    // each array is used from an offset on (a heap buffer's arrayOffset() + position()), its length
+    // the whole array's, lengths and offsets in elements. One declaration per Java array type
+    // (JavaCPP needs the type), and one for native memory: raw addresses captured and validated
+    // once by the caller (Bounds), offsets 0. Not Buffer or Pointer parameters: the generated glue
+    // would read their position again after the Java checks, and another thread may have moved it.
 
     @CriticalRegion
     @Name("foldnd_unfold_typed")
@@ -243,6 +120,38 @@ final class NativeKernels {
             long count,
             int threads);
 
+    @CriticalRegion
+    @Name("foldnd_unfold_typed")
+    static native int unfoldTyped(
+            int type,
+            @Cast("const void*") float[] image,
+            long imageLength,
+            long imageOffset,
+            @Cast("void*") float[] columns,
+            long columnLength,
+            long columnOffset,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            long first,
+            long count,
+            int threads);
+
+    @CriticalRegion
+    @Name("foldnd_unfold_typed")
+    static native int unfoldTyped(
+            int type,
+            @Cast("const void*") double[] image,
+            long imageLength,
+            long imageOffset,
+            @Cast("void*") double[] columns,
+            long columnLength,
+            long columnOffset,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            long first,
+            long count,
+            int threads);
+
     @Name("foldnd_unfold_typed")
     static native int unfoldTyped(
             int type,
@@ -292,6 +201,80 @@ final class NativeKernels {
             long descriptorLength,
             int reduce,
             @Cast("const void*") short[] weights,
+            long weightsLength,
+            long first,
+            long count,
+            int threads);
+
+    @CriticalRegion
+    @Name("foldnd_fold_typed")
+    static native int foldTyped(
+            int type,
+            @Cast("const void*") float[] columns,
+            long columnLength,
+            long columnOffset,
+            @Cast("void*") float[] image,
+            long imageLength,
+            long imageOffset,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            int reduce,
+            @Cast("const void*") float[] weights,
+            long weightsLength,
+            long first,
+            long count,
+            int threads);
+
+    @Name("foldnd_fold_typed")
+    static native int foldTyped(
+            int type,
+            @Cast("const void*") long columns,
+            long columnLength,
+            long columnOffset,
+            @Cast("void*") long image,
+            long imageLength,
+            long imageOffset,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            int reduce,
+            @Cast("const void*") float[] weights,
+            long weightsLength,
+            long first,
+            long count,
+            int threads);
+
+    @CriticalRegion
+    @Name("foldnd_fold_typed")
+    static native int foldTyped(
+            int type,
+            @Cast("const void*") double[] columns,
+            long columnLength,
+            long columnOffset,
+            @Cast("void*") double[] image,
+            long imageLength,
+            long imageOffset,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            int reduce,
+            @Cast("const void*") double[] weights,
+            long weightsLength,
+            long first,
+            long count,
+            int threads);
+
+    @Name("foldnd_fold_typed")
+    static native int foldTyped(
+            int type,
+            @Cast("const void*") long columns,
+            long columnLength,
+            long columnOffset,
+            @Cast("void*") long image,
+            long imageLength,
+            long imageOffset,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            int reduce,
+            @Cast("const void*") double[] weights,
             long weightsLength,
             long first,
             long count,

@@ -77,11 +77,15 @@ class ChildJvmSafetyTest {
         long[] d = g.descriptor();
         float[] in = new float[18], out = new float[32];
         assertEquals(
-                NativeStatus.BAD_THREADS.code, NativeKernels.unfold(in, 18, 0, out, 32, 0, d, d.length, 0, 2, 5000));
-        assertEquals(NativeStatus.BAD_THREADS.code, NativeKernels.unfold(in, 18, 0, out, 32, 0, d, d.length, 0, 2, 0));
+                NativeStatus.BAD_THREADS.code,
+                NativeKernels.unfoldTyped(ElementType.FLOAT32.code, in, 18, 0, out, 32, 0, d, d.length, 0, 2, 5000));
+        assertEquals(
+                NativeStatus.BAD_THREADS.code,
+                NativeKernels.unfoldTyped(ElementType.FLOAT32.code, in, 18, 0, out, 32, 0, d, d.length, 0, 2, 0));
         assertEquals(
                 NativeStatus.OK.code,
-                NativeKernels.unfold(in, 18, 0, out, 32, 0, d, d.length, 0, 2, Threads.MAX),
+                NativeKernels.unfoldTyped(
+                        ElementType.FLOAT32.code, in, 18, 0, out, 32, 0, d, d.length, 0, 2, Threads.MAX),
                 "at the cap");
     }
 
