@@ -27,11 +27,7 @@ record BlockRange(FoldGeometry geometry, long first, long count, Reduce reduce) 
                             + "got %d",
                     blocks - first, first, blocks, grid(g), count);
         }
-        if (weights >= 0 && weights != g.kernelVolume()) {
-            throw fail(
-                    "weights must have %d elements (the product of kernelSize %s), got %d",
-                    g.kernelVolume(), Arrays.toString(g.kernelSizeUnsafe()), weights);
-        }
+        Engine.checkMerge(g, reduce, weights);
         if (reduce == Reduce.MEAN && !weightSum) {
             throw new NullPointerException("weightSum must not be null for MEAN: the finishing step divides by it");
         }

@@ -635,7 +635,8 @@ public abstract sealed class Engine permits NativeEngine, JavaEngine {
         return in;
     }
 
-    private static void checkMerge(FoldGeometry geometry, Reduce reduce, int weights) {
+    /** The merge and the weights' length (-1: no weights), as every fold checks them; shared by BlockRange and HalfFolds. */
+    static void checkMerge(FoldGeometry geometry, Reduce reduce, int weights) {
         notNull(reduce, "reduce");
         if (weights >= 0 && weights != geometry.kernelVolume()) {
             throw Check.fail(

@@ -31,13 +31,8 @@ final class HalfFolds {
 
     /** Checks the merge, and rounds the weights (nullable, K values) to the type. */
     private static short[] weights(FoldGeometry g, ElementType type, Reduce reduce, float[] weights) {
-        notNull(reduce, "reduce");
+        Engine.checkMerge(g, reduce, weights == null ? -1 : weights.length);
         if (weights == null) return null;
-        if (weights.length != g.kernelVolume()) {
-            throw fail(
-                    "weights must have %d elements (the product of kernelSize %s), got %d",
-                    g.kernelVolume(), java.util.Arrays.toString(g.kernelSizeUnsafe()), weights.length);
-        }
         short[] bits = new short[weights.length];
         for (int i = 0; i < bits.length; i++) bits[i] = Half16.fromFloat(type, weights[i]);
         return bits;
