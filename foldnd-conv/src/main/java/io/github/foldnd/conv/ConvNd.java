@@ -6,6 +6,7 @@ import java.nio.Buffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 
 /**
  * N-dimensional convolution (d = 1, 2, 3, ... spatial dimensions) built from unfold, fold and one
@@ -31,6 +32,19 @@ import java.nio.FloatBuffer;
  * ConvNd.WeightGradients<float[]> gw = ConvNd.backwardWeight(x, xShape, gradY, yShape, kernelSize, stride, padding, dilation, 1);
  * for (int i = 0; i < w.length; i++) w[i] -= learningRate * gw.weight()[i];
  * }</pre>
+ *
+ * <p>Every method also takes the layer's parameters as one {@link ConvGeometry}, set by name, in place
+ * of {@code stride, padding, dilation, groups} (and of backwardWeight's kernelSize): with int arrays
+ * in PyTorch's order here and in {@code FoldNd}'s (dilation, padding, stride) there, a swap would
+ * compile. The same step:
+ * <pre>{@code
+ * ConvGeometry layer = ConvGeometry.builder().kernelSize(3, 3).padding(1, 1).build();
+ * float[] y = ConvNd.forward(x, xShape, w, wShape, b, layer);
+ * float[] gradX = ConvNd.backwardInput(gradY, yShape, w, wShape, inputSize, layer);
+ * ConvNd.WeightGradients<float[]> gw = ConvNd.backwardWeight(x, xShape, gradY, yShape, layer);
+ * }</pre>
+ * Each runs the positional overload with the geometry's values, so the results are the same bit for
+ * bit; where it also takes weightShape, weightShape's spatial sizes must be the geometry's kernelSize.
  *
  * <p>Heap arrays are copied into per-thread native scratch; direct buffers (native order) are used in
  * place, results written to caller-provided outputs. Numerics: each output is a sum of products in
@@ -93,6 +107,29 @@ public final class ConvNd {
             int groups) {
         return forwardArrays(
                 DoubleConvolution.INSTANCE, x, xShape, weight, weightShape, bias, stride, padding, dilation, groups);
+    }
+
+    /**
+     * The convolution of x (N, C_in, *n) with weight (C_out, C_in / groups, *kernelSize), plus bias
+     * (C_out, nullable), for the layer {@code geometry}: y (N, C_out, *geometry.outputSize(n)). As
+     * {@link #forward(float[], long[], float[], long[], float[], int[], int[], int[], int)} with the
+     * geometry's stride, padding, dilation and groups.
+     *
+     * @throws NullPointerException if geometry (or x, xShape, weight, weightShape) is null
+     * @throws IllegalArgumentException if weightShape's spatial sizes are not geometry's kernelSize, or
+     *     as the positional overload
+     */
+    public static float[] forward(
+            float[] x, long[] xShape, float[] weight, long[] weightShape, float[] bias, ConvGeometry geometry) {
+        ConvGeometry g = withKernelOf(geometry, weightShape);
+        return forward(x, xShape, weight, weightShape, bias, g.stride, g.padding, g.dilation, g.groups);
+    }
+
+    /** double version of {@link #forward(float[], long[], float[], long[], float[], ConvGeometry)}. */
+    public static double[] forward(
+            double[] x, long[] xShape, double[] weight, long[] weightShape, double[] bias, ConvGeometry geometry) {
+        ConvGeometry g = withKernelOf(geometry, weightShape);
+        return forward(x, xShape, weight, weightShape, bias, g.stride, g.padding, g.dilation, g.groups);
     }
 
     /** forward on heap arrays of either type: staged into scratch, the result copied out. */
@@ -171,6 +208,41 @@ public final class ConvNd {
                 groups);
     }
 
+    /**
+     * dL/dx (N, C_in, *inputSpatialSize) from gradY = dL/dy (N, C_out, *geometry.outputSize(inputSpatialSize))
+     * and weight (C_out, C_in / groups, *kernelSize), for the layer {@code geometry}. As
+     * {@link #backwardInput(float[], long[], float[], long[], int[], int[], int[], int[], int)} with
+     * the geometry's stride, padding, dilation and groups.
+     *
+     * @throws NullPointerException if geometry (or gradY, gradYShape, weight, weightShape, inputSpatialSize) is null
+     * @throws IllegalArgumentException if weightShape's spatial sizes are not geometry's kernelSize, or
+     *     as the positional overload
+     */
+    public static float[] backwardInput(
+            float[] gradY,
+            long[] gradYShape,
+            float[] weight,
+            long[] weightShape,
+            int[] inputSpatialSize,
+            ConvGeometry geometry) {
+        ConvGeometry g = withKernelOf(geometry, weightShape);
+        return backwardInput(
+                gradY, gradYShape, weight, weightShape, inputSpatialSize, g.stride, g.padding, g.dilation, g.groups);
+    }
+
+    /** double version of {@link #backwardInput(float[], long[], float[], long[], int[], ConvGeometry)}. */
+    public static double[] backwardInput(
+            double[] gradY,
+            long[] gradYShape,
+            double[] weight,
+            long[] weightShape,
+            int[] inputSpatialSize,
+            ConvGeometry geometry) {
+        ConvGeometry g = withKernelOf(geometry, weightShape);
+        return backwardInput(
+                gradY, gradYShape, weight, weightShape, inputSpatialSize, g.stride, g.padding, g.dilation, g.groups);
+    }
+
     /** backwardInput on heap arrays of either type: staged into scratch, the result copied out. */
     private static <B extends Buffer, A> A backwardInputArrays(
             Convolution<B, A> ops,
@@ -238,6 +310,28 @@ public final class ConvNd {
                 groups);
     }
 
+    /**
+     * dL/dweight (C_out, C_in / groups, *kernelSize) and dL/dbias (C_out) from x (N, C_in, *n) and
+     * gradY = dL/dy (N, C_out, *geometry.outputSize(n)), for the layer {@code geometry}, whose kernelSize
+     * is the weight's. As {@link #backwardWeight(float[], long[], float[], long[], int[], int[], int[],
+     * int[], int)} with the geometry's kernelSize, stride, padding, dilation and groups.
+     *
+     * @throws NullPointerException if geometry (or x, xShape, gradY, gradYShape) is null
+     * @throws IllegalArgumentException as the positional overload
+     */
+    public static WeightGradients<float[]> backwardWeight(
+            float[] x, long[] xShape, float[] gradY, long[] gradYShape, ConvGeometry geometry) {
+        ConvGeometry g = Check.notNull(geometry, "geometry");
+        return backwardWeight(x, xShape, gradY, gradYShape, g.kernelSize, g.stride, g.padding, g.dilation, g.groups);
+    }
+
+    /** double version of {@link #backwardWeight(float[], long[], float[], long[], ConvGeometry)}. */
+    public static WeightGradients<double[]> backwardWeight(
+            double[] x, long[] xShape, double[] gradY, long[] gradYShape, ConvGeometry geometry) {
+        ConvGeometry g = Check.notNull(geometry, "geometry");
+        return backwardWeight(x, xShape, gradY, gradYShape, g.kernelSize, g.stride, g.padding, g.dilation, g.groups);
+    }
+
     /** backwardWeight on heap arrays of either type: staged into scratch, the results copied out. */
     private static <B extends Buffer, A> WeightGradients<A> backwardWeightArrays(
             Convolution<B, A> ops,
@@ -300,6 +394,40 @@ public final class ConvNd {
             DoubleBuffer y) {
         forwardBuffers(
                 DoubleConvolution.INSTANCE, x, xShape, weight, weightShape, bias, stride, padding, dilation, groups, y);
+    }
+
+    /**
+     * {@link #forward(FloatBuffer, long[], FloatBuffer, long[], FloatBuffer, int[], int[], int[], int, FloatBuffer)}
+     * for the layer {@code geometry}: x (N, C_in, *n), weight (C_out, C_in / groups, *kernelSize), bias
+     * (C_out, nullable), and y, written, (N, C_out, *geometry.outputSize(n)).
+     *
+     * @throws NullPointerException if geometry (or x, xShape, weight, weightShape, y) is null
+     * @throws IllegalArgumentException if weightShape's spatial sizes are not geometry's kernelSize, or
+     *     as the positional overload
+     */
+    public static void forward(
+            FloatBuffer x,
+            long[] xShape,
+            FloatBuffer weight,
+            long[] weightShape,
+            FloatBuffer bias,
+            ConvGeometry geometry,
+            FloatBuffer y) {
+        ConvGeometry g = withKernelOf(geometry, weightShape);
+        forward(x, xShape, weight, weightShape, bias, g.stride, g.padding, g.dilation, g.groups, y);
+    }
+
+    /** forward between direct buffers for the layer {@code geometry}; double. */
+    public static void forward(
+            DoubleBuffer x,
+            long[] xShape,
+            DoubleBuffer weight,
+            long[] weightShape,
+            DoubleBuffer bias,
+            ConvGeometry geometry,
+            DoubleBuffer y) {
+        ConvGeometry g = withKernelOf(geometry, weightShape);
+        forward(x, xShape, weight, weightShape, bias, g.stride, g.padding, g.dilation, g.groups, y);
     }
 
     /** forward between direct buffers of either type: the views, their checks, then the work on the views. */
@@ -374,6 +502,61 @@ public final class ConvNd {
                 padding,
                 dilation,
                 groups,
+                gradX);
+    }
+
+    /**
+     * {@link #backwardInput(FloatBuffer, long[], FloatBuffer, long[], int[], int[], int[], int[], int,
+     * FloatBuffer)} for the layer {@code geometry}: gradY (N, C_out, *geometry.outputSize(inputSpatialSize)),
+     * weight (C_out, C_in / groups, *kernelSize), and gradX, written, (N, C_in, *inputSpatialSize).
+     *
+     * @throws NullPointerException if geometry (or gradY, gradYShape, weight, weightShape, inputSpatialSize,
+     *     gradX) is null
+     * @throws IllegalArgumentException if weightShape's spatial sizes are not geometry's kernelSize, or
+     *     as the positional overload
+     */
+    public static void backwardInput(
+            FloatBuffer gradY,
+            long[] gradYShape,
+            FloatBuffer weight,
+            long[] weightShape,
+            int[] inputSpatialSize,
+            ConvGeometry geometry,
+            FloatBuffer gradX) {
+        ConvGeometry g = withKernelOf(geometry, weightShape);
+        backwardInput(
+                gradY,
+                gradYShape,
+                weight,
+                weightShape,
+                inputSpatialSize,
+                g.stride,
+                g.padding,
+                g.dilation,
+                g.groups,
+                gradX);
+    }
+
+    /** backwardInput between direct buffers for the layer {@code geometry}; double. */
+    public static void backwardInput(
+            DoubleBuffer gradY,
+            long[] gradYShape,
+            DoubleBuffer weight,
+            long[] weightShape,
+            int[] inputSpatialSize,
+            ConvGeometry geometry,
+            DoubleBuffer gradX) {
+        ConvGeometry g = withKernelOf(geometry, weightShape);
+        backwardInput(
+                gradY,
+                gradYShape,
+                weight,
+                weightShape,
+                inputSpatialSize,
+                g.stride,
+                g.padding,
+                g.dilation,
+                g.groups,
                 gradX);
     }
 
@@ -460,6 +643,62 @@ public final class ConvNd {
                 gradBias);
     }
 
+    /**
+     * {@link #backwardWeight(FloatBuffer, long[], FloatBuffer, long[], int[], int[], int[], int[], int,
+     * FloatBuffer, FloatBuffer)} for the layer {@code geometry}, whose kernelSize is the weight's: x
+     * (N, C_in, *n), gradY (N, C_out, *geometry.outputSize(n)), and, written, gradWeight (C_out, C_in /
+     * groups, *kernelSize) and gradBias (C_out) unless it is null.
+     *
+     * @throws NullPointerException if geometry (or x, xShape, gradY, gradYShape, gradWeight) is null
+     * @throws IllegalArgumentException as the positional overload
+     */
+    public static void backwardWeight(
+            FloatBuffer x,
+            long[] xShape,
+            FloatBuffer gradY,
+            long[] gradYShape,
+            ConvGeometry geometry,
+            FloatBuffer gradWeight,
+            FloatBuffer gradBias) {
+        ConvGeometry g = Check.notNull(geometry, "geometry");
+        backwardWeight(
+                x,
+                xShape,
+                gradY,
+                gradYShape,
+                g.kernelSize,
+                g.stride,
+                g.padding,
+                g.dilation,
+                g.groups,
+                gradWeight,
+                gradBias);
+    }
+
+    /** backwardWeight between direct buffers for the layer {@code geometry}; double. */
+    public static void backwardWeight(
+            DoubleBuffer x,
+            long[] xShape,
+            DoubleBuffer gradY,
+            long[] gradYShape,
+            ConvGeometry geometry,
+            DoubleBuffer gradWeight,
+            DoubleBuffer gradBias) {
+        ConvGeometry g = Check.notNull(geometry, "geometry");
+        backwardWeight(
+                x,
+                xShape,
+                gradY,
+                gradYShape,
+                g.kernelSize,
+                g.stride,
+                g.padding,
+                g.dilation,
+                g.groups,
+                gradWeight,
+                gradBias);
+    }
+
     /** backwardWeight between direct buffers of either type: the views, their checks, then the work on the views. */
     private static <B extends Buffer> void backwardWeightBuffers(
             Convolution<B, ?> ops,
@@ -499,6 +738,24 @@ public final class ConvNd {
     }
 
     // ---- checks ---------------------------------------------------------------------------------
+
+    /**
+     * geometry, once its kernelSize is found to be weightShape's spatial sizes (weightShape[2..]); a null
+     * weightShape is left to the shape checks, which name it.
+     */
+    private static ConvGeometry withKernelOf(ConvGeometry geometry, long[] weightShape) {
+        Check.notNull(geometry, "geometry");
+        if (weightShape == null) return geometry;
+        int[] k = geometry.kernelSize;
+        boolean same = weightShape.length == k.length + 2;
+        for (int i = 0; same && i < k.length; i++) same = weightShape[i + 2] == k[i];
+        if (!same) {
+            throw Check.fail(
+                    "weightShape must be (C_out, C_in / groups, *kernelSize) with the geometry's kernelSize %s, got %s",
+                    Arrays.toString(k), Arrays.toString(weightShape));
+        }
+        return geometry;
+    }
 
     private static void checkArrays(
             Object a,

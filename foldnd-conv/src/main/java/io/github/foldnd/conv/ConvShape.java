@@ -173,11 +173,16 @@ final class ConvShape {
     private static void checkGradient(long[] gradYShape, int minRank, int groups) {
         if (gradYShape.length < minRank)
             throw fail("gradYShape must be (N, C_out, *spatial), got %s", Arrays.toString(gradYShape));
+        positiveGroups(groups);
+    }
+
+    /** Refuses groups below 1 (here and in ConvGeometry.Builder.build). */
+    static void positiveGroups(int groups) {
         if (groups < 1) throw fail("groups must be positive, got %d", groups);
     }
 
-    /** Refuses a size below 1 in sizes, naming the argument. */
-    private static void positive(int[] sizes, String name) {
+    /** Refuses a size below 1 in sizes, naming the argument (here and in ConvGeometry.Builder.build). */
+    static void positive(int[] sizes, String name) {
         for (int v : sizes) {
             if (v < 1) throw fail("%s must be positive, got %s", name, Arrays.toString(sizes));
         }
@@ -192,7 +197,7 @@ final class ConvShape {
 
     private static void checkGroups(
             long[] xShape, long outChannels, long inPerGroup, int groups, String wName, long[] w) {
-        if (groups < 1) throw fail("groups must be positive, got %d", groups);
+        positiveGroups(groups);
         if (xShape.length > 1 && xShape[1] % groups != 0) {
             throw fail("xShape[1] (C_in) must be divisible by groups = %d, got %d", groups, xShape[1]);
         }
