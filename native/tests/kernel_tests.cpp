@@ -11,6 +11,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "foldnd/api.h"
@@ -149,6 +150,20 @@ std::vector<T> refFold(const Shape &s, const std::vector<T> &cols, int reduce, c
 template <typename T>
 bool sameBits(const std::vector<T> &a, const T *b, size_t n) {
     return a.size() == n && std::memcmp(a.data(), b, n * sizeof(T)) == 0;
+}
+
+/**
+ * The same 16-bit values: equal bits, or both NaN. Where two NaNs of different
+ * signs meet in an addition, the sign of the result is the hardware's choice of
+ * operand (IEEE 754 leaves it open), which the compiler may swap.
+ */
+template <typename H>
+bool sameValues(const std::vector<H> &a, const H *b, size_t n) {
+    const uint16_t inf = std::is_same<H, foldnd::Float16>::value ? 0x7C00u : 0x7F80u;
+    if (a.size() != n) return false;
+    for (size_t i = 0; i < n; ++i)
+        if (a[i].bits != b[i].bits && !((a[i].bits & 0x7FFFu) > inf && (b[i].bits & 0x7FFFu) > inf)) return false;
+    return true;
 }
 
 constexpr int kGuard = 8;
@@ -324,34 +339,120 @@ void checkTyped(const Shape &s, std::mt19937 &rng, const std::string &label) {
             "%s unknown type %d", label.c_str(), bad);
 }
 
+/**
+ * 16-bit bits that reach the edges of H's range: mostly ordinary values of
+ * either sign, then large ones (whose sums overflow), subnormals, zeros,
+ * infinities and NaNs (quiet and signalling, either sign).
+ */
+template <typename H>
+uint16_t edgeBits(std::mt19937 &rng) {
+    const bool half = std::is_same<H, foldnd::Float16>::value;
+    const uint16_t sign = uint16_t(rng() & 0x8000u), fraction = uint16_t(rng() & (half ? 0x3FFu : 0x7Fu));
+    const uint16_t inf = half ? 0x7C00u : 0x7F80u, big = half ? 0x7800u : 0x7F00u;
+    switch (rng() % 16) {
+        case 0:
+            return uint16_t(sign | big | fraction);  // the top binade: two of them overflow
+        case 1:
+            return uint16_t(sign | fraction);  // subnormal (or zero)
+        case 2:
+            return uint16_t(sign | inf);
+        case 3:
+            return uint16_t(sign | inf | fraction | 1u);  // NaN
+        default:
+            return H(float(std::uniform_real_distribution<double>(-4, 4)(rng))).bits;
+    }
+}
+
 /** fold of a 16-bit floating type (foldnd_fold_typed) against the definition in that type, every merge. */
 template <typename H>
 void checkHalfFoldOf(const Shape &s, int type, std::mt19937 &rng, const std::string &label) {
     const auto desc = s.descriptor();
     const int64_t K = product(s.k), P = product(s.size);
     RandomData<H> data(s, rng);
+    if (rng() % 2 == 0) {  // values at the type's edges: sums that overflow, subnormals, infinities, NaN
+        for (auto *v : {&data.cols, &data.w})
+            for (auto &x : *v) x = H::ofBits(edgeBits<H>(rng));
+    }
     for (int r = foldnd::SUM; r <= foldnd::MIN; ++r) {
         for (const H *weights : {static_cast<const H *>(nullptr), static_cast<const H *>(data.w.data())}) {
             Guarded<H> img(s.planes * P);
             const int st = foldnd_fold_typed(type, data.cols.data(), data.cols.size(), 0, img.data(), s.planes * P, 0,
                                              desc.data(), desc.size(), r, weights, weights ? K : 0, 0, kAll, 2);
             CHECK(st == foldnd::OK, "%s half fold %d status %d", label.c_str(), type, st);
-            CHECK(sameBits(refFold(s, data.cols, r, weights), img.data(), s.planes * P),
+            CHECK(sameValues(refFold(s, data.cols, r, weights), img.data(), s.planes * P),
                   "%s 16-bit fold type %d reduce=%d weighted=%d", label.c_str(), type, r, weights != nullptr);
             CHECK(img.intact(s.planes * P), "%s 16-bit fold wrote outside its output", label.c_str());
         }
     }
 }
 
+/** Both 16-bit fold paths (half_fold.hpp): the processor's F16C where it has it, and the baseline. */
 void checkHalfFold(const Shape &s, std::mt19937 &rng, const std::string &label) {
-    checkHalfFoldOf<foldnd::Float16>(s, foldnd::FLOAT16, rng, label);
-    checkHalfFoldOf<foldnd::BFloat16>(s, foldnd::BFLOAT16, rng, label);
+    for (bool baseline : {false, true}) {
+        foldnd_force_baseline(baseline);
+        const std::string path = label + (baseline ? " (baseline)" : "");
+        checkHalfFoldOf<foldnd::Float16>(s, foldnd::FLOAT16, rng, path);
+        checkHalfFoldOf<foldnd::BFloat16>(s, foldnd::BFLOAT16, rng, path);
+    }
+    foldnd_force_baseline(0);
     const auto desc = s.descriptor();
     int32_t one = 0;
     for (int bad : {int(foldnd::INT32), -1, 8})
         CHECK(foldnd_fold_typed(bad, &one, 1, 0, &one, 1, 0, desc.data(), desc.size(), 0, nullptr, 0, 0, kAll, 1) ==
                   foldnd::BAD_TYPE,
               "%s fold of type %d", label.c_str(), bad);
+}
+
+/**
+ * half_fold.hpp sums in float holding 16-bit values: its roundings equal a
+ * round trip through the 16-bit type for every float class, and the F16C row
+ * loop (where this processor has F16C) equals the baseline loop bit for bit
+ * after the final conversion, on rows with edge values and every tail length.
+ */
+void halfSums(std::mt19937 &rng) {
+    using foldnd::BrainFloat;
+    using foldnd::IeeeHalf;
+    int bad = 0;
+    for (int i = 0; i < 1000000; ++i) {
+        uint32_t u = uint32_t(rng());
+        if (i % 4 == 0) u = (u & 0x80000000u) | (0x33000000u + (u & 0x0FFFFFFFu) % 0x14800000u);  // the halves' range
+        float f;
+        std::memcpy(&f, &u, 4);
+        const float h = foldnd::IeeeHalfRounding::round(f), b = foldnd::BrainFloatRounding::round(f);
+        if (f != f) {
+            if (h == h || b == b) ++bad;  // NaN stays NaN
+            continue;
+        }
+        if (!sameBits(std::vector<float>{IeeeHalf::toFloat(IeeeHalf::fromFloat(f))}, &h, 1)) ++bad;
+        if (!sameBits(std::vector<float>{BrainFloat::toFloat(BrainFloat::fromFloat(f))}, &b, 1)) ++bad;
+    }
+    CHECK(bad == 0, "%d roundings in float differ from a 16-bit round trip", bad);
+#ifdef FOLDND_X86_DISPATCH
+    if (!foldnd::Cpu::f16c()) return;
+    for (int trial = 0; trial < 200; ++trial) {
+        const int64_t n = trial % 40;
+        std::vector<uint16_t> v(n);
+        std::vector<float> fast(n), slow(n);
+        for (int64_t j = 0; j < n; ++j) {
+            v[j] = edgeBits<foldnd::Float16>(rng);
+            fast[j] = slow[j] = IeeeHalf::toFloat(edgeBits<foldnd::Float16>(rng));
+        }
+        const float w = IeeeHalf::toFloat(edgeBits<foldnd::Float16>(rng));
+        const bool weighted = trial % 2 == 1;
+        if (weighted)
+            foldnd::f16cSumRow<true>(fast.data(), v.data(), w, n);
+        else
+            foldnd::f16cSumRow<false>(fast.data(), v.data(), w, n);
+        for (int64_t j = 0; j < n; ++j) {
+            const float x = IeeeHalf::toFloat(v[j]);
+            slow[j] =
+                foldnd::IeeeHalfRounding::round(slow[j] + (weighted ? foldnd::IeeeHalfRounding::round(w * x) : x));
+            const uint16_t a = IeeeHalf::fromFloat(fast[j]), b = IeeeHalf::fromFloat(slow[j]);
+            if (a != b && !((a & 0x7FFFu) > 0x7C00u && (b & 0x7FFFu) > 0x7C00u)) ++bad;  // NaN: see sameValues
+        }
+    }
+    CHECK(bad == 0, "%d F16C row sums differ from the baseline", bad);
+#endif
 }
 
 /**
@@ -870,6 +971,7 @@ int main() {
     std::mt19937 rng(12345);
     refusals();
     halfConversions(rng);
+    halfSums(rng);
     CHECK(foldnd_c_api_version() == FOLDND_C_API_VERSION, "C API version %d", foldnd_c_api_version());
     cEntryPoints<float>(rng, foldnd_unfold_f32, foldnd_fold_f32, foldnd_fold_blocks_f32, foldnd_finish_blocks_f32,
                         "C float");

@@ -12,6 +12,7 @@
 #include "block_fold.hpp"
 #include "geometry.hpp"
 #include "half.hpp"
+#include "half_fold.hpp"
 #include "kernels.hpp"
 
 namespace foldnd {
@@ -472,6 +473,14 @@ inline int foldnd_fold_typed(int type, const void *columns, int64_t columnLength
                                      descriptor, descriptorLength, reduce, weights, weightsLength, first, count,
                                      threads);
 }
+
+/**
+ * With on != 0, every runtime-dispatched path (cpu.hpp: the F16C loops of
+ * half_fold.hpp) gives way to its baseline twin, which computes the same bits;
+ * 0 restores the processor's paths. For tests; FOLDND_BASELINE=1 in the
+ * environment sets it at startup.
+ */
+inline void foldnd_force_baseline(int on) { foldnd::Cpu::forceBaseline(on != 0); }
 
 /**
  * How many work items an unfold of this geometry has, for elements of

@@ -243,6 +243,15 @@ class RowSource {
  */
 constexpr int64_t kSerialWork = int64_t(1) << 15;
 
+/** The index of the calling thread in parallelFor's team (0 when it runs serially). */
+inline int64_t threadIndex() {
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
 /** Runs body(begin, end) over [0, n) split into contiguous runs, one per thread
  * (see kSerialWork). */
 template <class Body>
@@ -599,6 +608,44 @@ struct Band {
  * as l moves down (lo and hi fall as j rises), so two pointers find it without
  * testing every (block, offset) pair.
  */
+/**
+ * Merges one contiguous row: o[j] with src's value at + j, j in [0, n), in
+ * order. The generic loop vectorises; half_fold.hpp specialises it for float16
+ * sums where the processor converts 16-bit floats itself.
+ */
+template <typename T, Reduce Rule, class Src>
+struct ContiguousRow {
+    static void apply(T *o, const Src &src, int64_t at, T w, int64_t n) {
+        const Src local = src;  // in registers: nothing the loop stores can change them
+        for (int64_t j = 0; j < n; ++j) Merge<Rule>::apply(o[j], local.value(at + j, w));
+    }
+};
+
+/**
+ * Merges blocks [lo, hi) of one row whose blocks lie s > 1 apart: o[l * s]
+ * with src's value at + l. Specialised as ContiguousRow is.
+ */
+template <typename T, Reduce Rule, class Src>
+struct StridedRow {
+    static void apply(T *o, int64_t s, const Src &src, int64_t at, T w, int64_t lo, int64_t hi) {
+        const Src local = src;  // in registers: nothing the loop stores can change them
+        for (int64_t l = lo; l < hi; ++l) Merge<Rule>::apply(o[l * s], local.value(at + l, w));
+    }
+};
+
+/**
+ * One block l of a chunk row (foldChunkRow): offsets j in [ja, jb) merged into
+ * o[j * dilation], in increasing j. half_fold.hpp specialises it for float16
+ * sums where the processor converts 16-bit floats itself.
+ */
+template <typename T, Reduce Rule, class Src>
+struct ChunkStep {
+    static void apply(T *o, int64_t dilation, const Src &src, const Row *rows, const T *w, int64_t ja, int64_t jb,
+                      int64_t l) {
+        for (int64_t j = ja; j < jb; ++j) Merge<Rule>::apply(o[j * dilation], src.value(rows[j].column + l, w[j]));
+    }
+};
+
 template <typename T, Reduce Rule, class Src>
 inline void foldChunkRow(const Src &src, const Row *rows, const T *w, int64_t n, int64_t step, int64_t dilation,
                          T *out) {
@@ -614,7 +661,7 @@ inline void foldChunkRow(const Src &src, const Row *rows, const T *w, int64_t n,
         while (ja < n && rows[ja].lo > l) ++ja;
         while (jb < n && rows[jb].hi > l) ++jb;
         T *o = out + (rows[0].image + l * step);  // element of offset j: o[j * dilation]
-        for (int64_t j = ja; j < jb; ++j) Merge<Rule>::apply(o[j * dilation], src.value(rows[j].column + l, w[j]));
+        ChunkStep<T, Rule, Src>::apply(o, dilation, src, rows, w, ja, jb, l);
     }
 }
 
@@ -639,8 +686,7 @@ inline void foldOffsets1d(const Geometry &g, const OffsetTables &t, const RowSou
         return;
     }
     const Row &r = chunk[0];
-    const int64_t s = g.stride[0];
-    for (int64_t l = r.lo; l < r.hi; ++l) Merge<Rule>::apply(out[r.image + l * s], src.value(r.column + l, w[0]));
+    StridedRow<T, Rule, Src>::apply(out + r.image, g.stride[0], src, r.column, w[0], r.lo, r.hi);
 }
 
 /** Applies offset k's rows [qBegin, qEnd) one at a time. */
@@ -653,12 +699,9 @@ inline void foldRows(const Geometry &g, const RowSource &rows, const Src &src, i
     rows.forRows(k, qBegin, qEnd, [&](int64_t, const Row &r) {
         if (r.lo >= r.hi) return;
         if (s == 1) {  // contiguous: vectorised
-            T *o = out + (r.image + r.lo);
-            const int64_t at = r.column + r.lo;
-            for (int64_t j = 0; j < r.hi - r.lo; ++j) Merge<Rule>::apply(o[j], local.value(at + j, wk));
+            ContiguousRow<T, Rule, Src>::apply(out + (r.image + r.lo), local, r.column + r.lo, wk, r.hi - r.lo);
         } else {
-            for (int64_t j = r.lo; j < r.hi; ++j)
-                Merge<Rule>::apply(out[r.image + j * s], local.value(r.column + j, wk));
+            StridedRow<T, Rule, Src>::apply(out + r.image, s, local, r.column, wk, r.lo, r.hi);
         }
     });
 }
@@ -773,7 +816,9 @@ template <typename T>
 inline int64_t bandsPerPlane(const Geometry &g, int threads) {
     const int64_t extent = g.image[0], slice = g.imageStride[0];
     if (g.planes * (g.kernelVolume * g.blocks + g.imagePlane) <= kSerialWork) return 1;  // runs serially anyway
-    const int64_t forCache = ceilDiv(extent * slice * int64_t(sizeof(T)), kBandBytes);
+    // 16-bit types sum a band in float (half_fold.hpp): the band's bytes are those of the floats.
+    const int64_t bytes = int64_t(std::max(sizeof(T), sizeof(float)));
+    const int64_t forCache = ceilDiv(extent * slice * bytes, kBandBytes);
     const int64_t items = kItemsPerThread * threads;
     const int64_t forThreads = g.planes >= items ? 1 : ceilDiv(items, std::max<int64_t>(g.planes, 1));
     return std::max<int64_t>(1, std::min(extent, std::max(forCache, forThreads)));

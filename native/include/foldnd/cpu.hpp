@@ -1,0 +1,55 @@
+// foldnd/cpu.hpp: runtime dispatch. The library is compiled for its
+// platform's baseline (x86-64: SSE2), so that it loads on every processor of
+// the platform; a path that needs more (F16C, AVX2) lives in a function of its
+// own, compiled for that target, and runs only where Cpu says the processor
+// has it. Every such path has a baseline twin giving the same bits, and
+// FOLDND_BASELINE=1 in the environment (read once) or Cpu::forceBaseline (the
+// C++ tests, foldnd_force_baseline) turns the wider paths off, so that both
+// are tested on any machine.
+#ifndef FOLDND_CPU_HPP
+#define FOLDND_CPU_HPP
+
+#include <atomic>
+#include <cstdlib>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define FOLDND_X86_DISPATCH 1
+#endif
+
+namespace foldnd {
+
+/**
+ * What the processor offers beyond the baseline the library is compiled for,
+ * asked once; forceBaseline() (FOLDND_BASELINE=1 at startup, or the API) hides
+ * it, so that the baseline paths stay testable on any machine.
+ */
+class Cpu {
+  public:
+    /** True when the F16C conversions (and AVX) may be used: ask once per call, not per row. */
+    static bool f16c() { return !baseline().load(std::memory_order_relaxed) && hasF16c(); }
+
+    static void forceBaseline(bool on) { baseline().store(on, std::memory_order_relaxed); }
+    static bool baselineForced() { return baseline().load(std::memory_order_relaxed); }
+
+  private:
+    static std::atomic<bool> &baseline() {
+        static std::atomic<bool> forced{[] {
+            const char *v = std::getenv("FOLDND_BASELINE");
+            return v != nullptr && v[0] == '1';
+        }()};
+        return forced;
+    }
+    static bool hasF16c() {
+#ifdef FOLDND_X86_DISPATCH
+        static const bool has = __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
+        return has;
+#else
+        return false;
+#endif
+    }
+};
+
+}  // namespace foldnd
+
+#endif
