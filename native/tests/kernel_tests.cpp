@@ -967,6 +967,131 @@ void cTypedFold(std::mt19937 &rng) {
 
 }  // namespace
 
+/**
+ * The direct convolution passes (conv_direct.hpp) against the definition, in
+ * the kernels' order of terms (channels, offsets, blocks; backwardWeight's
+ * lanes by block index from the row's first block inside the image), so
+ * bit for bit; every thread count gives the same bits.
+ */
+template <typename T>
+void checkConvDirect(std::mt19937 &rng, int d) {
+    auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+    const int type = sizeof(T) == 4 ? foldnd::FLOAT32 : foldnd::FLOAT64;
+    for (int trial = 0; trial < 12; ++trial) {
+        Shape s = randomShape(rng, d);
+        const int64_t groups = pick(1, 4), cin = pick(1, 4), cout = pick(1, 3), batch = pick(1, 3);
+        s.channels = groups * cin;
+        s.planes = batch * s.channels;
+        const int64_t C = s.channels, O = groups * cout, K = product(s.k), L = product(s.grid()), P = product(s.size);
+        const auto desc = s.descriptor();
+        std::uniform_real_distribution<double> u(-1, 1);
+        std::vector<T> x(batch * C * P), w(O * cin * K), gy(batch * O * L);
+        for (auto *v : {&x, &w, &gy})
+            for (auto &e : *v) e = T(u(rng));
+        std::vector<T> y(batch * O * L, T(0)), gx(batch * C * P, T(0)), gw(O * cin * K, T(0));
+        for (int64_t n = 0; n < batch; ++n)
+            for (int64_t o = 0; o < O; ++o)
+                for (int64_t ci = 0; ci < cin; ++ci) {
+                    const int64_t c = (o / cout) * cin + ci;
+                    for (int64_t k = 0; k < K; ++k) {
+                        const auto kk = unravel(k, s.k);
+                        const T wk = w[(o * cin + ci) * K + k];
+                        for (int64_t l = 0; l < L; ++l) {
+                            const int64_t at = position(s, unravel(l, s.grid()), kk);
+                            if (at >= 0) y[(n * O + o) * L + l] += T(wk * x[(n * C + c) * P + at]);
+                        }
+                    }
+                }
+        for (int64_t n = 0; n < batch; ++n)
+            for (int64_t c = 0; c < C; ++c)
+                for (int64_t oi = 0; oi < cout; ++oi) {
+                    const int64_t o = (c / cin) * cout + oi;
+                    for (int64_t k = 0; k < K; ++k) {
+                        const auto kk = unravel(k, s.k);
+                        const T wk = w[(o * cin + c % cin) * K + k];
+                        for (int64_t l = 0; l < L; ++l) {
+                            const int64_t at = position(s, unravel(l, s.grid()), kk);
+                            if (at >= 0) gx[(n * C + c) * P + at] += T(wk * gy[(n * O + o) * L + l]);
+                        }
+                    }
+                }
+        const int last = s.dims() - 1;
+        for (int64_t o = 0; o < O; ++o)
+            for (int64_t ci = 0; ci < cin; ++ci) {
+                const int64_t c = (o / cout) * cin + ci;
+                for (int64_t k = 0; k < K; ++k) {
+                    const auto kk = unravel(k, s.k);
+                    // A row's blocks inside the image: [first, end) along the last dimension.
+                    const int64_t width = s.grid()[last];
+                    int64_t first = 0, end = 0;
+                    for (int64_t j = 0; j < width; ++j) {
+                        const int64_t at = j * s.stride[last] - s.pad[last] + kk[last] * s.dil[last];
+                        if (at < 0) first = j + 1;
+                        if (at < s.size[last]) end = j + 1;
+                    }
+                    const int64_t whole =
+                        first + std::max<int64_t>(end - first, 0) / foldnd::kDotLanes * foldnd::kDotLanes;
+                    T lanes[foldnd::kDotLanes] = {}, tail = T(0);
+                    for (int64_t n = 0; n < batch; ++n)
+                        for (int64_t l = 0; l < L; ++l) {
+                            const auto ll = unravel(l, s.grid());
+                            const int64_t at = position(s, ll, kk);
+                            if (at < 0) continue;
+                            const T term = T(gy[(n * O + o) * L + l] * x[(n * C + c) * P + at]);
+                            if (ll[last] < whole)
+                                lanes[(ll[last] - first) % foldnd::kDotLanes] += term;
+                            else
+                                tail += term;
+                        }
+                    T sum = T(0);
+                    for (T v : lanes) sum += v;
+                    sum += tail;
+                    gw[(o * cin + ci) * K + k] = sum;
+                }
+            }
+        const std::string label = "conv direct d=" + std::to_string(d) + " #" + std::to_string(trial);
+        struct Pass {
+            int code;
+            const std::vector<T> &a, &b, &expected;
+        };
+        for (const Pass &p : {Pass{foldnd::CONV_FORWARD, x, w, y}, Pass{foldnd::CONV_BACKWARD_INPUT, gy, w, gx},
+                              Pass{foldnd::CONV_BACKWARD_WEIGHT, x, gy, gw}}) {
+            for (int threads : {1, 2, 3}) {
+                Guarded<T> out(p.expected.size());
+                const int st =
+                    foldnd_conv_direct(type, p.code, desc.data(), desc.size(), O, groups, p.a.data(), p.a.size(),
+                                       p.b.data(), p.b.size(), out.data(), p.expected.size(), threads);
+                CHECK(st == foldnd::OK, "%s pass %d status %d", label.c_str(), p.code, st);
+                CHECK(sameBits(p.expected, out.data(), p.expected.size()), "%s pass %d threads %d", label.c_str(),
+                      p.code, threads);
+                CHECK(out.intact(p.expected.size()), "%s pass %d wrote outside its output", label.c_str(), p.code);
+            }
+            // Refusals: a short input or output, groups not dividing, an unknown pass or type, overlap.
+            auto run = [&](int t, int pass, int64_t o, int64_t g, int64_t aLen, const T *out, int64_t outLen) {
+                return foldnd_conv_direct(t, pass, desc.data(), desc.size(), o, g, p.a.data(), aLen, p.b.data(),
+                                          p.b.size(), const_cast<T *>(out), outLen, 1);
+            };
+            std::vector<T> sink(p.expected.size());
+            CHECK(run(type, p.code, O, groups, p.a.size() - 1, sink.data(), sink.size()) == foldnd::BAD_LENGTH,
+                  "%s short input", label.c_str());
+            CHECK(run(type, p.code, O, groups, p.a.size(), sink.data(), sink.size() - 1) == foldnd::BAD_LENGTH,
+                  "%s short output", label.c_str());
+            if ((O + 1) % groups != 0)
+                CHECK(run(type, p.code, O + 1, groups, p.a.size(), sink.data(), sink.size()) == foldnd::BAD_DESCRIPTOR,
+                      "%s groups not dividing C_out", label.c_str());
+            if (C % (groups + 1) != 0)
+                CHECK(run(type, p.code, O, groups + 1, p.a.size(), sink.data(), sink.size()) == foldnd::BAD_DESCRIPTOR,
+                      "%s groups not dividing C_in", label.c_str());
+            CHECK(run(type, 3, O, groups, p.a.size(), sink.data(), sink.size()) == foldnd::BAD_DESCRIPTOR, "%s pass 3",
+                  label.c_str());
+            CHECK(run(foldnd::FLOAT16, p.code, O, groups, p.a.size(), sink.data(), sink.size()) == foldnd::BAD_TYPE,
+                  "%s half", label.c_str());
+            CHECK(run(type, p.code, O, groups, p.a.size(), p.a.data(), sink.size()) == foldnd::OVERLAP, "%s in place",
+                  label.c_str());
+        }
+    }
+}
+
 int main() {
     std::mt19937 rng(12345);
     refusals();
@@ -980,6 +1105,10 @@ int main() {
     cTypedUnfold(rng);
     cTypedFold(rng);
     edgeCases(rng);
+    for (int d = 1; d <= 3; ++d) {
+        checkConvDirect<float>(rng, d);
+        checkConvDirect<double>(rng, d);
+    }
     for (int d = 1; d <= 4; ++d) {
         for (int trial = 0; trial < 25; ++trial) {
             Shape s = randomShape(rng, d);

@@ -10,6 +10,7 @@
 #include <new>
 
 #include "block_fold.hpp"
+#include "conv_direct.hpp"
 #include "geometry.hpp"
 #include "half.hpp"
 #include "half_fold.hpp"
@@ -322,6 +323,40 @@ inline int64_t itemsChecked(const int64_t *descriptor, int64_t descriptorLength,
     }
 }
 
+/**
+ * A direct convolution pass (conv_direct.hpp) on float or double: validates
+ * the layer (groups dividing both channel counts), the pass, every length
+ * against it and that out overlaps neither input, then runs it.
+ */
+template <typename T>
+inline int convDirectChecked(int pass, const int64_t *descriptor, int64_t descriptorLength, int64_t outChannels,
+                             int64_t groups, const T *a, int64_t aLength, const T *b, int64_t bLength, T *out,
+                             int64_t outLength, int threads) noexcept {
+    return guarded([&]() -> int {
+        Geometry g;
+        if (const Status s = prepare(descriptor, descriptorLength, threads, g); s != OK) return s;
+        if (pass < CONV_FORWARD || pass > CONV_BACKWARD_WEIGHT) return BAD_DESCRIPTOR;
+        if (groups < 1 || outChannels < 1 || g.channels % groups != 0 || outChannels % groups != 0)
+            return BAD_DESCRIPTOR;
+        if (outChannels > std::numeric_limits<int64_t>::max() / std::max<int64_t>(g.batch, 1) / g.blocks)
+            return BAD_DESCRIPTOR;  // y's length overflows
+        if (outChannels > std::numeric_limits<int64_t>::max() / g.kernelVolume / (g.channels / groups))
+            return BAD_DESCRIPTOR;  // w's length overflows
+        const ConvLayer c{g, outChannels, groups};
+        const int64_t x = c.xLength(), y = c.yLength(), w = c.weightLength();
+        const int64_t needA = pass == CONV_BACKWARD_INPUT ? y : x, needB = pass == CONV_BACKWARD_WEIGHT ? y : w;
+        const int64_t needOut = pass == CONV_FORWARD ? y : pass == CONV_BACKWARD_INPUT ? x : w;
+        if (aLength < needA || bLength < needB || outLength < needOut) return BAD_LENGTH;
+        if (needOut == 0) return OK;  // no samples: nothing to write (backwardWeight's zeros are the caller's)
+        if (a == nullptr || b == nullptr || out == nullptr) return NULL_POINTER;
+        if (overlaps(a, needA, static_cast<const T *>(out), needOut) ||
+            overlaps(b, needB, static_cast<const T *>(out), needOut))
+            return OVERLAP;
+        convDirect(c, pass, a, b, out, threads);
+        return OK;
+    });
+}
+
 }  // namespace detail
 }  // namespace foldnd
 
@@ -472,6 +507,33 @@ inline int foldnd_fold_typed(int type, const void *columns, int64_t columnLength
     return foldnd::detail::foldTyped(type, columns, columnLength, columnOffset, image, imageLength, imageOffset,
                                      descriptor, descriptorLength, reduce, weights, weightsLength, first, count,
                                      threads);
+}
+
+/**
+ * A pass of a convolution computed directly (conv_direct.hpp), for depthwise
+ * and small-group layers: type FLOAT32 or FLOAT64; descriptor x's unfold
+ * geometry (batch N, channels C_in; its grid is the output's size);
+ * outChannels C_out; groups dividing both channel counts; pass 0 forward
+ * (a = x, b = w, out = y), 1 backwardInput (a = gy, b = w, out = gx), 2
+ * backwardWeight (a = x, b = gy, out = gw). Shapes: x (N, C_in, *image), w
+ * (C_out, C_in / groups, *kernel), y and gy (N, C_out, *grid); lengths in
+ * elements. No bias. BAD_TYPE for another type.
+ */
+inline int foldnd_conv_direct(int type, int pass, const int64_t *descriptor, int64_t descriptorLength,
+                              int64_t outChannels, int64_t groups, const void *a, int64_t aLength, const void *b,
+                              int64_t bLength, void *out, int64_t outLength, int threads) {
+    switch (type) {
+        case foldnd::FLOAT32:
+            return foldnd::detail::convDirectChecked(
+                pass, descriptor, descriptorLength, outChannels, groups, static_cast<const float *>(a), aLength,
+                static_cast<const float *>(b), bLength, static_cast<float *>(out), outLength, threads);
+        case foldnd::FLOAT64:
+            return foldnd::detail::convDirectChecked(
+                pass, descriptor, descriptorLength, outChannels, groups, static_cast<const double *>(a), aLength,
+                static_cast<const double *>(b), bLength, static_cast<double *>(out), outLength, threads);
+        default:
+            return foldnd::BAD_TYPE;
+    }
 }
 
 /**

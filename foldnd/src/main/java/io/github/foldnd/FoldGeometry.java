@@ -59,6 +59,42 @@ public final class FoldGeometry {
             public String statusName(int status) {
                 return NativeStatus.of(status).name();
             }
+
+            @Override
+            public boolean nativeAvailable() {
+                return NativeEngine.instance().isPresent();
+            }
+
+            @Override
+            public int convDirect(
+                    ElementType type,
+                    int pass,
+                    FoldGeometry x,
+                    long outChannels,
+                    long groups,
+                    long a,
+                    long aLength,
+                    long b,
+                    long bLength,
+                    long out,
+                    long outLength,
+                    int threads) {
+                if (!nativeAvailable()) throw new IllegalStateException("the native engine is unavailable");
+                return NativeKernels.convDirect(
+                        type.code,
+                        pass,
+                        x.descriptor,
+                        x.descriptor.length,
+                        outChannels,
+                        groups,
+                        a,
+                        aLength,
+                        b,
+                        bLength,
+                        out,
+                        outLength,
+                        threads);
+            }
         });
     }
 

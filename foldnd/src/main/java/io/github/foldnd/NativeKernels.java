@@ -431,4 +431,23 @@ final class NativeKernels {
     @Name("foldnd_fold_items")
     static native long foldItems(
             @Cast("const int64_t*") long[] descriptor, long descriptorLength, int elementBytes, int threads);
+
+    // ---- direct convolution passes for foldnd-conv (foldnd_conv_direct; see NativeContract.convDirect):
+    // raw addresses of native memory the caller validated.
+
+    @Name("foldnd_conv_direct")
+    static native int convDirect(
+            int type,
+            int pass,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            long outChannels,
+            long groups,
+            @Cast("const void*") long a,
+            long aLength,
+            @Cast("const void*") long b,
+            long bLength,
+            @Cast("void*") long out,
+            long outLength,
+            int threads);
 }

@@ -81,6 +81,7 @@ class NativeContractTest {
             if (s.code >= 0) assertEquals(s.name(), NativeContract.statusName(s.code));
         }
         assertEquals("UNKNOWN", NativeContract.statusName(99));
+        assertEquals(NativeEngine.instance().isPresent(), NativeContract.nativeAvailable());
         // installed once, by FoldGeometry (another package's Access: FoldSegmentsRefusalTest in foldnd-ffm)
         NativeContract.Access again = new NativeContract.Access() {
             @Override
@@ -96,6 +97,28 @@ class NativeContractTest {
             @Override
             public String statusName(int status) {
                 return "";
+            }
+
+            @Override
+            public boolean nativeAvailable() {
+                return false;
+            }
+
+            @Override
+            public int convDirect(
+                    io.github.foldnd.ElementType type,
+                    int pass,
+                    FoldGeometry x,
+                    long outChannels,
+                    long groups,
+                    long a,
+                    long aLength,
+                    long b,
+                    long bLength,
+                    long out,
+                    long outLength,
+                    int threads) {
+                return 0;
             }
         };
         assertThrows(IllegalStateException.class, () -> NativeContract.install(again));

@@ -31,21 +31,27 @@ import org.openjdk.jmh.annotations.State;
  */
 @Fork(jvmArgsAppend = "-Xmx8g")
 public class ConvBenchmark extends SuiteBenchmark {
-    /** A layer: batch, channels in and out, image size, kernel, stride; padding keeps 3x3 "same". */
+    /**
+     * A layer: batch, channels in and out, image size, kernel, stride, groups; padding keeps 3x3
+     * "same".
+     */
     public enum Layer {
-        RES2_64(8, 64, 64, 56, 3, 1),
-        RES3_DOWN_128(8, 64, 128, 56, 3, 2),
-        RES4_256(8, 256, 256, 14, 3, 1),
-        RES5_512(8, 512, 512, 7, 3, 1);
-        final int batch, in, out, size, kernel, stride;
+        RES2_64(8, 64, 64, 56, 3, 1, 1),
+        RES3_DOWN_128(8, 64, 128, 56, 3, 2, 1),
+        RES4_256(8, 256, 256, 14, 3, 1, 1),
+        RES5_512(8, 512, 512, 7, 3, 1, 1),
+        /** MobileNet-style depthwise 3x3 on 128 channels of 28x28 (groups = channels). */
+        DEPTHWISE_128(8, 128, 128, 28, 3, 1, 128);
+        final int batch, in, out, size, kernel, stride, groups;
 
-        Layer(int batch, int in, int out, int size, int kernel, int stride) {
+        Layer(int batch, int in, int out, int size, int kernel, int stride, int groups) {
             this.batch = batch;
             this.in = in;
             this.out = out;
             this.size = size;
             this.kernel = kernel;
             this.stride = stride;
+            this.groups = groups;
         }
 
         int outSize() {
@@ -57,7 +63,7 @@ public class ConvBenchmark extends SuiteBenchmark {
         }
 
         long[] wShape() {
-            return new long[] {out, in, kernel, kernel};
+            return new long[] {out, in / groups, kernel, kernel};
         }
 
         long[] yShape() {
@@ -75,7 +81,7 @@ public class ConvBenchmark extends SuiteBenchmark {
 
     @State(Scope.Benchmark)
     public static class Problem {
-        @Param({"RES2_64", "RES3_DOWN_128", "RES4_256", "RES5_512"})
+        @Param({"RES2_64", "RES3_DOWN_128", "RES4_256", "RES5_512", "DEPTHWISE_128"})
         public Layer layer;
 
         ByteBuffer xm, wm, bm, gym;
@@ -126,6 +132,7 @@ public class ConvBenchmark extends SuiteBenchmark {
         Tensor x, w, b, gy;
         long[] stride, padding, dilation = {1, 1}, outputPadding = {0, 0};
         BoolPointer inputOnly, weightOnly;
+        long groups;
 
         @Setup(Level.Trial)
         public void setUp(Problem p) {
@@ -137,6 +144,7 @@ public class ConvBenchmark extends SuiteBenchmark {
             gy = torch.from_blob(new FloatPointer(p.gy), p.layer.yShape(), f);
             stride = new long[] {p.layer.stride, p.layer.stride};
             padding = new long[] {p.layer.kernel / 2, p.layer.kernel / 2};
+            groups = p.layer.groups;
             inputOnly = mask(true, false, false);
             weightOnly = mask(false, true, true);
         }
@@ -144,7 +152,17 @@ public class ConvBenchmark extends SuiteBenchmark {
         /** at::convolution_backward from gy, computing the gradients that outputMask asks for. */
         T_TensorTensorTensor_T backward(BoolPointer outputMask) {
             return torch.convolution_backward(
-                    gy, x, w, new long[] {b.size(0)}, stride, padding, dilation, false, outputPadding, 1, outputMask);
+                    gy,
+                    x,
+                    w,
+                    new long[] {b.size(0)},
+                    stride,
+                    padding,
+                    dilation,
+                    false,
+                    outputPadding,
+                    groups,
+                    outputMask);
         }
     }
 
@@ -161,12 +179,19 @@ public class ConvBenchmark extends SuiteBenchmark {
     public static class Nd4jPeer {
         INDArray x, w, b;
         Conv2DConfig config;
+        boolean depthwise; // groups = channels: ND4J's depthWiseConv2d, weights (kH, kW, C_in, C_out / C_in)
 
         @Setup(Level.Trial)
         public void setUp(Problem p) {
             Layer l = p.layer;
+            depthwise = l.groups > 1;
+            if (depthwise && l.groups != l.in) {
+                throw new IllegalStateException("ND4J has depthwise, not grouped, convolution: " + l);
+            }
             x = Nd4j.rand(DataType.FLOAT, l.xShape());
-            w = Nd4j.rand(DataType.FLOAT, l.wShape());
+            w = depthwise
+                    ? Nd4j.rand(DataType.FLOAT, l.kernel, l.kernel, l.in, l.out / l.in)
+                    : Nd4j.rand(DataType.FLOAT, l.wShape());
             b = Nd4j.rand(DataType.FLOAT, l.out);
             config = Conv2DConfig.builder()
                     .kH(l.kernel)
@@ -178,33 +203,35 @@ public class ConvBenchmark extends SuiteBenchmark {
                     .dH(1)
                     .dW(1)
                     .dataFormat("NCHW")
-                    .weightsFormat(WeightsFormat.OIYX)
+                    .weightsFormat(depthwise ? WeightsFormat.YXIO : WeightsFormat.OIYX)
                     .build();
         }
     }
 
     @Benchmark
     public Object foldndForward(Problem p) {
-        ConvNd.forward(p.x, p.xShape, p.w, p.wShape, p.b, p.stride, p.padding, p.one, 1, p.y);
+        ConvNd.forward(p.x, p.xShape, p.w, p.wShape, p.b, p.stride, p.padding, p.one, p.layer.groups, p.y);
         return p.y;
     }
 
     @Benchmark
     public Object foldndBackwardInput(Problem p) {
-        ConvNd.backwardInput(p.gy, p.yShape, p.w, p.wShape, p.inputSize, p.stride, p.padding, p.one, 1, p.gx);
+        ConvNd.backwardInput(
+                p.gy, p.yShape, p.w, p.wShape, p.inputSize, p.stride, p.padding, p.one, p.layer.groups, p.gx);
         return p.gx;
     }
 
     @Benchmark
     public Object foldndBackwardWeight(Problem p) {
-        ConvNd.backwardWeight(p.x, p.xShape, p.gy, p.yShape, p.kernelSize, p.stride, p.padding, p.one, 1, p.gw, p.gb);
+        ConvNd.backwardWeight(
+                p.x, p.xShape, p.gy, p.yShape, p.kernelSize, p.stride, p.padding, p.one, p.layer.groups, p.gw, p.gb);
         return p.gw;
     }
 
     @Benchmark
     public Object pytorchForward(TorchPeer t) {
         return torch.convolution(
-                t.x, t.w, new TensorOptional(t.b), t.stride, t.padding, t.dilation, false, t.outputPadding, 1);
+                t.x, t.w, new TensorOptional(t.b), t.stride, t.padding, t.dilation, false, t.outputPadding, t.groups);
     }
 
     @Benchmark
@@ -219,6 +246,8 @@ public class ConvBenchmark extends SuiteBenchmark {
 
     @Benchmark
     public Object nd4jForward(Nd4jPeer n) {
-        return Nd4j.cnn().conv2d(n.x, n.w, n.b, n.config);
+        return n.depthwise
+                ? Nd4j.cnn().depthWiseConv2d(n.x, n.w, n.b, n.config)
+                : Nd4j.cnn().conv2d(n.x, n.w, n.b, n.config);
     }
 }

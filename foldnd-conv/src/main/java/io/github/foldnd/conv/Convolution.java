@@ -1,8 +1,10 @@
 package io.github.foldnd.conv;
 
+import io.github.foldnd.ElementType;
 import io.github.foldnd.FoldGeometry;
 import io.github.foldnd.FoldNd;
 import io.github.foldnd.internal.Check;
+import io.github.foldnd.internal.NativeContract;
 import io.github.foldnd.internal.NativeMemory;
 import java.lang.ref.Cleaner;
 import java.math.BigInteger;
@@ -29,6 +31,13 @@ import org.bytedeco.javacpp.Pointer;
  * OpenMP's threads told to sleep at once). The copies are memory-bound and small beside the
  * products, so one thread loses little there. Without OpenBLAS, the engine gets every thread.
  * Unfold and fold go through the engine's public buffer API (a few checks per call, nothing beside the GEMMs).
+ *
+ * <p>Depthwise and small-group layers (groups > 1, at most {@link #DIRECT_MAX_IN_PER_GROUP} input
+ * channels per group) take none of this: with the native engine, each pass runs one direct kernel
+ * (native/include/foldnd/conv_direct.hpp) on x, the weights and y, on all of the engine's threads,
+ * without columns or GEMM. Per group their GEMM is a thin product (C_out / groups rows, at most 4 K
+ * deep) that costs less than building its columns and calling BLAS once per group; the direct
+ * kernels' results do not depend on the thread count.
  */
 abstract class Convolution<B extends Buffer, A> {
     /**
@@ -55,6 +64,12 @@ abstract class Convolution<B extends Buffer, A> {
     static final String COLUMN_MATRIX = "the convolution's column matrix (C_in * K, N * L)";
 
     private static final ThreadLocal<Scratch> SCRATCH = new ThreadLocal<>();
+
+    /** The most input channels per group (C_in / groups) of a layer that runs the direct kernels. */
+    static final int DIRECT_MAX_IN_PER_GROUP = 4;
+
+    /** The passes' codes in foldnd_conv_direct (foldnd::ConvPass). */
+    private static final int FORWARD = 0, BACKWARD_INPUT = 1, BACKWARD_WEIGHT = 2;
 
     /** The bytes of one element (Float.BYTES or Double.BYTES), for ConvNd's overlap checks. */
     final int elementBytes;
@@ -275,8 +290,54 @@ abstract class Convolution<B extends Buffer, A> {
     /** Sets n elements of b from its position to 0. */
     abstract void zero(B b, long n);
 
+    /** Whether the layer runs the direct kernels (see the class comment). */
+    static boolean direct(ConvShape s) {
+        return s.groups > 1 && s.inChannels / s.groups <= DIRECT_MAX_IN_PER_GROUP && NativeContract.nativeAvailable();
+    }
+
+    /** The native address of a direct buffer's position. */
+    private long address(B b) {
+        return NativeMemory.base(b) + (long) b.position() * elementBytes;
+    }
+
+    /**
+     * One direct pass (foldnd_conv_direct): a and b its inputs, out its output, lengths in elements.
+     * Every length was checked against the shape; a refusal here would be a bug, and says so.
+     */
+    private void direct(ConvShape s, int pass, B a, long aLength, B b, long bLength, B out, long outLength) {
+        ElementType type = elementBytes == Float.BYTES ? ElementType.FLOAT32 : ElementType.FLOAT64;
+        int status = NativeContract.convDirect(
+                type,
+                pass,
+                s.columns,
+                s.outChannels,
+                s.groups,
+                address(a),
+                aLength,
+                address(b),
+                bLength,
+                address(out),
+                outLength,
+                FoldNd.threads());
+        if (status == OUT_OF_MEMORY) {
+            throw new OutOfMemoryError("ConvNd's direct kernel could not allocate its native scratch");
+        }
+        if (status != 0) {
+            throw new IllegalStateException(
+                    "foldnd_conv_direct refused checked arguments: " + NativeContract.statusName(status));
+        }
+    }
+
+    /** foldnd::Status OUT_OF_MEMORY. */
+    private static final int OUT_OF_MEMORY = 6;
+
     final void forward(ConvShape s, B x, B weight, B bias, B y) {
         if (s.batch == 0) return; // y is empty (and BLAS refuses leading dimensions of 0)
+        if (direct(s)) {
+            direct(s, FORWARD, x, s.columns.imageLength(), weight, s.weightLength(), y, s.yLength());
+            if (bias != null) addBias(y, bias, s.batch, s.outChannels, s.blocks);
+            return;
+        }
         B cols = scratch(COLUMNS, s.columnLength(), COLUMN_MATRIX);
         unfold(s.columns, x, cols);
         // N = 1: the layouts coincide
@@ -299,6 +360,10 @@ abstract class Convolution<B extends Buffer, A> {
 
     final void backwardInput(ConvShape s, B gradY, B weight, B gradX) {
         if (s.batch == 0) return; // gradX is empty
+        if (direct(s)) {
+            direct(s, BACKWARD_INPUT, gradY, s.yLength(), weight, s.weightLength(), gradX, s.columns.imageLength());
+            return;
+        }
         B fused = channelsFirst(s, gradY);
         B cols = scratch(COLUMNS, s.columnLength(), COLUMN_MATRIX);
         gemmPerGroup(s.groups, true, false, s.rows, s.cols, s.outs, weight, fused, cols); // D_g = W_g^T G_g
@@ -309,6 +374,11 @@ abstract class Convolution<B extends Buffer, A> {
         if (s.batch == 0) { // no samples: the gradients are sums of nothing
             zero(gradWeight, s.weightLength());
             if (gradBias != null) zero(gradBias, s.outChannels);
+            return;
+        }
+        if (direct(s)) {
+            direct(s, BACKWARD_WEIGHT, x, s.columns.imageLength(), gradY, s.yLength(), gradWeight, s.weightLength());
+            if (gradBias != null) sumBias(gradY, gradBias, s.batch, s.outChannels, s.blocks);
             return;
         }
         B cols = scratch(COLUMNS, s.columnLength(), COLUMN_MATRIX);

@@ -363,6 +363,28 @@ class FoldSegmentsRefusalTest {
             public String statusName(int status) {
                 return "OK";
             }
+
+            @Override
+            public boolean nativeAvailable() {
+                return false;
+            }
+
+            @Override
+            public int convDirect(
+                    io.github.foldnd.ElementType type,
+                    int pass,
+                    FoldGeometry x,
+                    long outChannels,
+                    long groups,
+                    long a,
+                    long aLength,
+                    long b,
+                    long bLength,
+                    long out,
+                    long outLength,
+                    int threads) {
+                return 0;
+            }
         };
         refused(IllegalArgumentException.class, () -> NativeContract.install(fake), "FoldGeometry only");
     }

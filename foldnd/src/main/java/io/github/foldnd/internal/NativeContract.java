@@ -1,5 +1,6 @@
 package io.github.foldnd.internal;
 
+import io.github.foldnd.ElementType;
 import io.github.foldnd.FoldGeometry;
 import io.github.foldnd.Reduce;
 import java.lang.invoke.MethodHandles;
@@ -25,6 +26,24 @@ public final class NativeContract {
 
         /** The name of a foldnd::Status code (NativeStatus), "UNKNOWN" for a code the header lacks. */
         String statusName(int status);
+
+        /** Whether the native engine loaded here (and so {@link #convDirect} can run). */
+        boolean nativeAvailable();
+
+        /** foldnd_conv_direct on native addresses; see {@link NativeContract#convDirect}. */
+        int convDirect(
+                ElementType type,
+                int pass,
+                FoldGeometry x,
+                long outChannels,
+                long groups,
+                long a,
+                long aLength,
+                long b,
+                long bLength,
+                long out,
+                long outLength,
+                int threads);
     }
 
     private static volatile Access access;
@@ -57,6 +76,46 @@ public final class NativeContract {
     /** The name of a native status code. */
     public static String statusName(int status) {
         return access().statusName(status);
+    }
+
+    /** Whether the native engine loaded here. */
+    public static boolean nativeAvailable() {
+        return access().nativeAvailable();
+    }
+
+    /**
+     * A direct convolution pass (native/include/foldnd/conv_direct.hpp) for foldnd-conv: type FLOAT32 or
+     * FLOAT64, pass 0 forward (a = x, b = w, out = y), 1 backwardInput (a =
+     * gy, b = w, out = gx), 2 backwardWeight (a = x, b = gy, out = gw); x the layer input's unfold
+     * geometry; addresses of native memory the caller validated, lengths in elements. Returns the
+     * native status (0 for success). Only where {@link #nativeAvailable()}.
+     */
+    public static int convDirect(
+            ElementType type,
+            int pass,
+            FoldGeometry x,
+            long outChannels,
+            long groups,
+            long a,
+            long aLength,
+            long b,
+            long bLength,
+            long out,
+            long outLength,
+            int threads) {
+        return access().convDirect(
+                        Check.notNull(type, "type"),
+                        pass,
+                        Check.notNull(x, "x"),
+                        outChannels,
+                        groups,
+                        a,
+                        aLength,
+                        b,
+                        bLength,
+                        out,
+                        outLength,
+                        threads);
     }
 
     private static Access access() {
