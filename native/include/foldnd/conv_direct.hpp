@@ -186,7 +186,9 @@ inline void convBackwardWeight(const ConvLayer &c, const RowSource &rows, const 
                         // Whole steps of kDotLanes blocks into the lanes, the rest (< kDotLanes) into the tail.
                         const int64_t whole = r.lo + (r.hi - r.lo) / kDotLanes * kDotLanes;
                         int64_t l = r.lo;
-                        for (; l < whole; l += kDotLanes) lanes[k].add(out + l, in + l * s, s);
+                        DotLanes<T> row = lanes[k];  // in registers along the row, not through memory
+                        for (; l < whole; l += kDotLanes) row.add(out + l, in + l * s, s);
+                        lanes[k] = row;
                         T tail = tails[k];
                         for (; l < r.hi; ++l) tail += out[l] * in[l * s];
                         tails[k] = tail;

@@ -171,8 +171,8 @@ constexpr int64_t kPlanLimit = FOLDND_PLAN_LIMIT;
  */
 class RowSource {
   public:
-    RowSource(const Geometry &g, const OffsetTables &t) : g_(g), t_(t) {
-        const int64_t rows = g.rowsPerKernelOffset();
+    RowSource(const Geometry &g, const OffsetTables &t) : g_(g), t_(t), rows_(g.rowsPerKernelOffset()) {
+        const int64_t rows = rows_;
         if (kPlanLimit > 0 && g.kernelVolume <= kPlanLimit / rows) {
             std::vector<Row> &store = Scratch::local().plan;
             if (store.size() < size_t(g.kernelVolume * rows)) store.resize(g.kernelVolume * rows);
@@ -187,7 +187,7 @@ class RowSource {
     template <class F>
     void forRows(int64_t k, int64_t begin, int64_t end, F &&f) const {
         if (plan_ != nullptr) {
-            const Row *rows = plan_ + k * g_.rowsPerKernelOffset();
+            const Row *rows = plan_ + k * rows_;
             for (int64_t q = begin; q < end; ++q) f(q, rows[q]);
         } else {
             generate(k, begin, end, f);
@@ -196,7 +196,7 @@ class RowSource {
 
     /** Row q of kernel offset k. */
     Row row(int64_t k, int64_t q) const {
-        if (plan_ != nullptr) return plan_[k * g_.rowsPerKernelOffset() + q];
+        if (plan_ != nullptr) return plan_[k * rows_ + q];  // rows_, not a division per row
         Row r{};
         generate(k, q, q + 1, [&](int64_t, const Row &x) { r = x; });
         return r;
@@ -233,6 +233,7 @@ class RowSource {
 
     const Geometry &g_;
     const OffsetTables &t_;
+    const int64_t rows_;         // rows per kernel offset
     const Row *plan_ = nullptr;  // in this thread's Scratch; null: rows are generated as visited
 };
 
