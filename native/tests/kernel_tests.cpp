@@ -1021,31 +1021,17 @@ void checkConvDirect(std::mt19937 &rng, int d) {
                 const int64_t c = (o / cout) * cin + ci;
                 for (int64_t k = 0; k < K; ++k) {
                     const auto kk = unravel(k, s.k);
-                    // A row's blocks inside the image: [first, end) along the last dimension.
+                    // By columns (conv_direct.hpp): one sum per block position along the last dimension.
                     const int64_t width = s.grid()[last];
-                    int64_t first = 0, end = 0;
-                    for (int64_t j = 0; j < width; ++j) {
-                        const int64_t at = j * s.stride[last] - s.pad[last] + kk[last] * s.dil[last];
-                        if (at < 0) first = j + 1;
-                        if (at < s.size[last]) end = j + 1;
-                    }
-                    const int64_t whole =
-                        first + std::max<int64_t>(end - first, 0) / foldnd::kDotLanes * foldnd::kDotLanes;
-                    T lanes[foldnd::kDotLanes] = {}, tail = T(0);
+                    std::vector<T> columns(width, T(0));
                     for (int64_t n = 0; n < batch; ++n)
                         for (int64_t l = 0; l < L; ++l) {
                             const auto ll = unravel(l, s.grid());
                             const int64_t at = position(s, ll, kk);
-                            if (at < 0) continue;
-                            const T term = T(gy[(n * O + o) * L + l] * x[(n * C + c) * P + at]);
-                            if (ll[last] < whole)
-                                lanes[(ll[last] - first) % foldnd::kDotLanes] += term;
-                            else
-                                tail += term;
+                            if (at >= 0) columns[ll[last]] += T(gy[(n * O + o) * L + l] * x[(n * C + c) * P + at]);
                         }
                     T sum = T(0);
-                    for (T v : lanes) sum += v;
-                    sum += tail;
+                    for (T v : columns) sum += v;
                     gw[(o * cin + ci) * K + k] = sum;
                 }
             }

@@ -16,7 +16,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <memory>
 
 #include "geometry.hpp"
@@ -42,42 +41,12 @@ struct ConvLayer {
     int64_t weightLength() const { return outChannels * inPerGroup() * g.kernelVolume; }
 };
 
-/** The lanes of backwardWeight's dot products: fixed, so that the sums are the same on every machine. */
-constexpr int kDotLanes = 4;
-
 /**
- * kDotLanes partial sums: lane j += a[j] * b[j] per step. A vector where the
- * compiler has vector extensions (GCC's and Clang's split it into the
- * machine's registers: SSE2 at the baseline), because GCC does not vectorise
- * eight independent scalar sums itself (measured: scalar mulss/addss, 3x
- * slower); elsewhere eight scalars. The same roundings either way: each lane
- * is a product rounded, then a sum rounded (no contraction, -ffp-contract=off).
+ * The most accumulators (offsets x row width) backwardWeight keeps per thread;
+ * a layer with more takes its offsets in groups, each group a pass over the
+ * samples (the sums, and so the bits, are the same).
  */
-template <typename T>
-struct DotLanes {
-#if defined(__GNUC__) || defined(__clang__)
-    typedef T Vector __attribute__((vector_size(sizeof(T) * kDotLanes)));
-    Vector acc = {};
-    /** lane j += a[j] * b[j * s]. */
-    void add(const T *a, const T *b, int64_t s) {
-        Vector va, vb;
-        std::memcpy(&va, a, sizeof va);
-        if (s == 1) {
-            std::memcpy(&vb, b, sizeof vb);
-        } else {
-            for (int j = 0; j < kDotLanes; ++j) vb[j] = b[j * s];
-        }
-        acc += va * vb;
-    }
-    T lane(int j) const { return acc[j]; }
-#else
-    T acc[kDotLanes] = {};
-    void add(const T *a, const T *b, int64_t s) {
-        for (int j = 0; j < kDotLanes; ++j) acc[j] += a[j] * b[j * s];
-    }
-    T lane(int j) const { return acc[j]; }
-#endif
-};
+constexpr int64_t kColumnSums = int64_t(1) << 15;
 
 /**
  * y (N, C_out, L) = the convolution of x (N, C_in, *image) with w (C_out,
@@ -150,55 +119,53 @@ inline void convBackwardInput(const ConvLayer &c, const RowSource &rows, const T
 }
 
 /**
- * gw (C_out, C_in / groups, K) from x and gy. Items are (o, c') pairs; each
- * weight's dot product runs over samples, then rows, in kDotLanes partial sums
- * (a row's blocks inside the image taken kDotLanes at a time, from the first:
- * block j of each step into lane j) and one more sum for each row's last
- * (< kDotLanes) blocks, in order; at the end the lanes are added in lane
- * order, then that tail: vectorisable without reordering any sum.
+ * gw (C_out, C_in / groups, K) from x and gy. Items are (o, c') pairs. Each
+ * weight's sum is taken by columns: one partial sum per block position j of a
+ * row (j in [0, width), the last dimension), to which the terms of every
+ * sample and row add in that order (n, then rows), each column updated like a
+ * row of forward (vectorised, and no sum reordered); the weight is then the
+ * columns added in order j = 0, 1, ... (a column no term reached holds +0, and
+ * adding +0 changes no sum here: a sum of products that starts at +0 is never
+ * -0).
  */
 template <typename T>
 inline void convBackwardWeight(const ConvLayer &c, const RowSource &rows, const T *x, const T *gy, T *gw, int threads) {
     const Geometry &g = c.g;
     const int64_t L = g.blocks, P = g.imagePlane, K = g.kernelVolume, R = g.rowsPerKernelOffset();
     const int64_t width = g.lastGrid(), s = g.stride[g.dims - 1], cin = c.inPerGroup();
-    // Every offset's sums at once, so that the additions of different offsets overlap (one offset's
-    // lanes alone are a chain of dependent additions); this thread's (threadIndex) K lanes and tails,
-    // allocated before any output is written.
+    const int64_t perGroup = std::max<int64_t>(1, std::min(K, kColumnSums / width));  // offsets per pass
+    // This thread's (threadIndex) columns, allocated before any output is written.
     const int64_t team = std::min<int64_t>(std::max(threads, 1), c.outChannels * cin);
-    const std::unique_ptr<DotLanes<T>[]> allLanes(new DotLanes<T>[static_cast<size_t>(team * K)]);
-    const std::unique_ptr<T[]> allTails(new T[static_cast<size_t>(team * K)]);
+    const std::unique_ptr<T[]> allColumns(new T[static_cast<size_t>(team * perGroup * width)]);
     parallelFor(c.outChannels * cin, threads, g.batch * K * L, [&](int64_t begin, int64_t end) {
-        DotLanes<T> *lanes = allLanes.get() + threadIndex() * K;
-        T *tails = allTails.get() + threadIndex() * K;
+        T *columns = allColumns.get() + threadIndex() * perGroup * width;
         for (int64_t item = begin; item < end; ++item) {
             const int64_t o = item / cin, ci = item % cin, ch = (o / c.outPerGroup()) * cin + ci;
-            std::fill(lanes, lanes + K, DotLanes<T>());
-            std::fill(tails, tails + K, T(0));
-            for (int64_t n = 0; n < g.batch; ++n) {
-                const T *xp = x + (n * g.channels + ch) * P;
-                const T *yp = gy + (n * c.outChannels + o) * L;
-                for (int64_t q = 0; q < R; ++q) {
-                    const T *out = yp + q * width;
-                    for (int64_t k = 0; k < K; ++k) {
-                        const Row r = rows.row(k, q);
-                        const T *in = xp + r.image;
-                        // Whole steps of kDotLanes blocks into the lanes, the rest (< kDotLanes) into the tail.
-                        const int64_t whole = r.lo + (r.hi - r.lo) / kDotLanes * kDotLanes;
-                        int64_t l = r.lo;
-                        DotLanes<T> row = lanes[k];  // in registers along the row, not through memory
-                        for (; l < whole; l += kDotLanes) row.add(out + l, in + l * s, s);
-                        lanes[k] = row;
-                        T tail = tails[k];
-                        for (; l < r.hi; ++l) tail += out[l] * in[l * s];
-                        tails[k] = tail;
+            for (int64_t k0 = 0; k0 < K; k0 += perGroup) {
+                const int64_t k1 = std::min(K, k0 + perGroup);
+                std::fill(columns, columns + (k1 - k0) * width, T(0));
+                for (int64_t n = 0; n < g.batch; ++n) {
+                    const T *xp = x + (n * g.channels + ch) * P;
+                    const T *yp = gy + (n * c.outChannels + o) * L;
+                    for (int64_t k = k0; k < k1; ++k) {
+                        T *__restrict col = columns + (k - k0) * width;
+                        rows.forRows(k, 0, R, [&](int64_t q, const Row &r) {
+                            const T *__restrict out = yp + q * width;
+                            const T *__restrict in = xp + r.image;  // block l reads in[l * s]
+                            if (s == 1) {
+                                for (int64_t l = r.lo; l < r.hi; ++l) col[l] += out[l] * in[l];
+                            } else {
+                                for (int64_t l = r.lo; l < r.hi; ++l) col[l] += out[l] * in[l * s];
+                            }
+                        });
                     }
                 }
-            }
-            for (int64_t k = 0; k < K; ++k) {
-                T sum = T(0);
-                for (int j = 0; j < kDotLanes; ++j) sum += lanes[k].lane(j);
-                gw[item * K + k] = sum + tails[k];
+                for (int64_t k = k0; k < k1; ++k) {
+                    const T *col = columns + (k - k0) * width;
+                    T sum = T(0);
+                    for (int64_t j = 0; j < width; ++j) sum += col[j];
+                    gw[item * K + k] = sum;
+                }
             }
         }
     });
