@@ -3,8 +3,7 @@ package io.github.foldnd.conv;
 import static io.github.foldnd.internal.Check.fail;
 import static io.github.foldnd.internal.Check.notNull;
 
-import io.github.foldnd.FoldGeometry;
-import io.github.foldnd.internal.Check;
+import io.github.foldnd.internal.BlockParameters;
 import java.util.Arrays;
 
 /**
@@ -45,16 +44,15 @@ public final class ConvGeometry {
     final int groups;
     private final int[] paddingBegin, paddingEnd;
 
-    private ConvGeometry(int[] kernelSize, int[] stride, int[] padding, int[] dilation, int groups) {
-        int d = kernelSize.length;
-        this.kernelSize = kernelSize;
-        this.stride = stride;
-        this.dilation = dilation;
+    /** From validated parameters (the padding already in its one form: see BlockParameters). */
+    private ConvGeometry(BlockParameters p, int groups) {
+        this.kernelSize = p.kernelSize;
+        this.stride = p.stride;
+        this.dilation = p.dilation;
+        this.padding = p.padding;
+        this.paddingBegin = p.paddingBegin;
+        this.paddingEnd = p.paddingEnd;
         this.groups = groups;
-        this.paddingBegin = Arrays.copyOfRange(padding, 0, d);
-        this.paddingEnd = Arrays.copyOfRange(padding, padding.length - d, padding.length);
-        // One form per geometry (as FoldGeometry keeps it), so that equal geometries report equal padding.
-        this.padding = Arrays.equals(paddingBegin, paddingEnd) ? paddingBegin.clone() : padding;
     }
 
     /** A builder whose stride, padding, dilation and groups default to 1, 0, 1 in every dimension, and 1. */
@@ -258,42 +256,11 @@ public final class ConvGeometry {
          */
         public ConvGeometry build() {
             notNull(kernelSize, "kernelSize");
-            int[] s = or(stride, 1), p = or(padding, 0), dil = or(dilation, 1);
-            // The checks of FoldGeometry's (which ConvNd's positional overloads reach), in its order and
-            // words; groups as ConvShape checks them.
-            if (kernelSize.length < 1) throw fail("kernelSize must have at least 1 element, got []");
-            if (kernelSize.length > FoldGeometry.MAX_DIMS) {
-                throw fail(
-                        "kernelSize must have at most %d elements (spatial dimensions), got %d",
-                        FoldGeometry.MAX_DIMS, kernelSize.length);
-            }
-            int d = kernelSize.length;
-            sameLength("dilation", dil, d);
-            if (p.length != d && p.length != 2 * d) {
-                throw fail(
-                        "padding must have %d elements (one per spatial dimension, as kernelSize %s) or %d (ONNX pads "
-                                + "order: the start of each dimension, then the end of each), got %s",
-                        d, Arrays.toString(kernelSize), 2 * d, Arrays.toString(p));
-            }
-            sameLength("stride", s, d);
-            ConvShape.positive(kernelSize, "kernelSize");
-            ConvShape.positive(dil, "dilation");
-            for (int v : p) {
-                if (v < 0) throw fail("padding must be non-negative, got %s", Arrays.toString(p));
-            }
-            ConvShape.positive(s, "stride");
-            long volume = 1; // the kernel volume K, which FoldGeometry refuses where it overflows a long
-            for (int k : kernelSize) volume = Check.multiply(volume, k, "the product of kernelSize");
+            // The checks, messages and order of FoldGeometry's (which ConvNd's positional overloads
+            // reach): one BlockParameters for both; then groups, as ConvShape checks them.
+            BlockParameters p = new BlockParameters(kernelSize, or(dilation, 1), or(padding, 0), or(stride, 1));
             ConvShape.positiveGroups(groups);
-            return new ConvGeometry(kernelSize.clone(), s.clone(), p.clone(), dil.clone(), groups);
-        }
-
-        private void sameLength(String name, int[] values, int d) {
-            if (values.length != d) {
-                throw fail(
-                        "%s must have %d elements (one per spatial dimension, as kernelSize %s), got %s",
-                        name, d, Arrays.toString(kernelSize), Arrays.toString(values));
-            }
+            return new ConvGeometry(p, groups);
         }
 
         /** values, or kernelSize's length of fill where they were not set. */

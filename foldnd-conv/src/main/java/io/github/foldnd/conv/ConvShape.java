@@ -181,8 +181,8 @@ final class ConvShape {
         if (groups < 1) throw fail("groups must be positive, got %d", groups);
     }
 
-    /** Refuses a size below 1 in sizes, naming the argument (here and in ConvGeometry.Builder.build). */
-    static void positive(int[] sizes, String name) {
+    /** Refuses a size below 1 in sizes, naming the argument. */
+    private static void positive(int[] sizes, String name) {
         for (int v : sizes) {
             if (v < 1) throw fail("%s must be positive, got %s", name, Arrays.toString(sizes));
         }
