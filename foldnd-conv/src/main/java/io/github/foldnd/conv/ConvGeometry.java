@@ -43,6 +43,7 @@ public final class ConvGeometry {
     final int[] kernelSize, stride, padding, dilation;
     final int groups;
     private final int[] paddingBegin, paddingEnd;
+    private final BlockParameters params;
 
     /** From validated parameters (the padding already in its one form: see BlockParameters). */
     private ConvGeometry(BlockParameters p, int groups) {
@@ -52,6 +53,7 @@ public final class ConvGeometry {
         this.padding = p.padding;
         this.paddingBegin = p.paddingBegin;
         this.paddingEnd = p.paddingEnd;
+        this.params = p;
         this.groups = groups;
     }
 
@@ -132,35 +134,14 @@ public final class ConvGeometry {
                     "inputSize must have %d elements (one per spatial dimension, as kernelSize %s), got %s",
                     d, Arrays.toString(kernelSize), Arrays.toString(inputSize));
         }
-        long[] out = new long[d];
-        for (int i = 0; i < d; i++) {
-            long n = inputSize[i];
+        for (long n : inputSize) {
             if (n < 1 || n > Long.MAX_VALUE / 2) {
                 throw fail(
                         "inputSize must be from 1 to %d in every dimension, got %s",
                         Long.MAX_VALUE / 2, Arrays.toString(inputSize));
             }
-            long span = (long) dilation[i] * (kernelSize[i] - 1) + 1; // < 2^62: no overflow
-            long padded = n + paddingBegin[i] + (long) paddingEnd[i]; // < 2^62 + 2^32: no overflow
-            if (padded < span) {
-                throw fail(
-                        "no block fits in dimension %d: inputSize with padding gives %d + %d + %d = %d, smaller than "
-                                + "the dilated kernel %d*(%d-1)+1 = %d (kernelSize %s, dilation %s, padding %s)",
-                        i,
-                        n,
-                        paddingBegin[i],
-                        paddingEnd[i],
-                        padded,
-                        dilation[i],
-                        kernelSize[i],
-                        span,
-                        Arrays.toString(kernelSize),
-                        Arrays.toString(dilation),
-                        Arrays.toString(padding));
-            }
-            out[i] = (padded - span) / stride[i] + 1;
         }
-        return out;
+        return params.grid(inputSize, "inputSize"); // FoldGeometry's grid, and its "no block fits" refusal
     }
 
     /**
