@@ -428,7 +428,7 @@ void halfSums(std::mt19937 &rng) {
     }
     CHECK(bad == 0, "%d roundings in float differ from a 16-bit round trip", bad);
 #ifdef FOLDND_X86_DISPATCH
-    if (!foldnd::Cpu::f16c()) return;
+    if (!foldnd::Cpu::avx2()) return;
     for (int trial = 0; trial < 200; ++trial) {
         const int64_t n = trial % 40;
         std::vector<uint16_t> v(n);
@@ -1078,11 +1078,90 @@ void checkConvDirect(std::mt19937 &rng, int d) {
     }
 }
 
+/**
+ * Shapes that reach half_fold.hpp's vector paths, run through checkHalfFold
+ * (both paths, every merge, against the definition): in 2-d and 3-d, rows at
+ * stride 1 long enough for several groups of eight elements and runs of up to
+ * 18 offsets (above kMaxChunk: the path declines), with every dilation and
+ * padding, so that rows start and end part-way through a group; rows at
+ * stride 7 to 24 with 6 to 30 offsets (tiles of eight, the offsets left over,
+ * and at stride 7 or dilation 2 the declining path); in 1-d,
+ * chunks at stride 8 to 40 with dilation 1 (the transposed tiles) or 2.
+ */
+void halfVectorPaths(std::mt19937 &rng) {
+    auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+    for (int trial = 0; trial < 90; ++trial) {
+        const int d = trial % 3 + 1;
+        Shape s{pick(1, 3), {}, {}, {}, {}, {}};
+        for (int i = 0; i < d; ++i) {
+            const bool last = i == d - 1;
+            if (d == 1) {
+                s.size.push_back(pick(40, 700));
+                s.k.push_back(pick(2, 40));
+                s.dil.push_back(trial % 4 == 0 ? 2 : 1);
+                s.stride.push_back(pick(8, 40));
+            } else if (trial % 2 == 0) {  // stride 1: runs of offsets (runRow)
+                s.size.push_back(last ? pick(1, 90) : pick(1, 6));
+                s.k.push_back(last ? pick(1, 18) : pick(1, 3));
+                s.dil.push_back(pick(1, 3));
+                s.stride.push_back(last ? 1 : pick(1, 2));
+            } else {  // stride 8 and up: groups of eight offsets in transposed tiles (stridedRun)
+                s.size.push_back(last ? pick(8, 300) : pick(1, 5));
+                s.k.push_back(last ? pick(6, 30) : pick(1, 3));
+                s.dil.push_back(last && trial % 5 != 1 ? 1 : pick(1, 2));
+                s.stride.push_back(last ? pick(7, 24) : pick(1, 2));
+            }
+            s.pad.push_back(pick(0, 9));
+        }
+        if (trial % 2 == 0)
+            for (int i = 0; i < d; ++i) s.padEnd.push_back(pick(0, 9));
+        bool ok = true;
+        for (auto x : s.grid()) ok = ok && x >= 1;
+        if (ok) checkHalfFold(s, rng, "half vector paths d=" + std::to_string(d) + " #" + std::to_string(trial));
+    }
+}
+
+/**
+ * Shapes that reach unfold's transposed tiles for 8- and 16-bit types
+ * (unfoldTiles: dilation 1, stride >= 4, a chunk of at least 8 or 16 offsets
+ * in the last dimension), and stride-1 rows of every length (copyRun's
+ * overlapping tail), through checkTyped (every width, in random parts of the
+ * work items, against the definition): 1-d to 3-d, rows starting and ending
+ * part-way through a tile, padding, the batch-fused layout, and dilation 2 or
+ * stride 3 where the tiles decline.
+ */
+void narrowUnfoldPaths(std::mt19937 &rng) {
+    auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+    for (int trial = 0; trial < 60; ++trial) {
+        const int d = trial % 3 + 1;
+        Shape s{pick(1, 4), {}, {}, {}, {}, {}};
+        for (int i = 0; i < d; ++i) {
+            const bool last = i == d - 1, rowCopy = trial % 4 == 3;
+            s.size.push_back(last ? pick(1, d == 1 ? 600 : 200) : pick(1, 5));
+            s.k.push_back(last ? (rowCopy ? pick(1, 5) : pick(6, 40)) : pick(1, 3));
+            s.dil.push_back(last && trial % 7 != 0 ? 1 : pick(1, 2));
+            s.stride.push_back(last ? (rowCopy ? 1 : pick(3, 24)) : pick(1, 2));
+            s.pad.push_back(pick(0, 12));
+        }
+        if (trial % 2 == 0)
+            for (int i = 0; i < d; ++i) s.padEnd.push_back(pick(0, 12));
+        if (trial % 5 == 0 && s.planes % 2 == 0) {
+            s.layout = foldnd::BATCH_FUSED;
+            s.channels = 2;
+        }
+        bool ok = true;
+        for (auto x : s.grid()) ok = ok && x >= 1;
+        if (ok) checkTyped(s, rng, "narrow unfold paths d=" + std::to_string(d) + " #" + std::to_string(trial));
+    }
+}
+
 int main() {
     std::mt19937 rng(12345);
     refusals();
     halfConversions(rng);
     halfSums(rng);
+    halfVectorPaths(rng);
+    narrowUnfoldPaths(rng);
     CHECK(foldnd_c_api_version() == FOLDND_C_API_VERSION, "C API version %d", foldnd_c_api_version());
     cEntryPoints<float>(rng, foldnd_unfold_f32, foldnd_fold_f32, foldnd_fold_blocks_f32, foldnd_finish_blocks_f32,
                         "C float");

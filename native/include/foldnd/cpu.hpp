@@ -26,8 +26,11 @@ namespace foldnd {
  */
 class Cpu {
   public:
-    /** True when the F16C conversions (and AVX) may be used: ask once per call, not per row. */
-    static bool f16c() { return !baseline().load(std::memory_order_relaxed) && hasF16c(); }
+    /**
+     * True when AVX2 and the F16C conversions may be used (every x86-64 since
+     * 2013-2015): ask once per call, not per row.
+     */
+    static bool avx2() { return !baseline().load(std::memory_order_relaxed) && hasAvx2(); }
 
     static void forceBaseline(bool on) { baseline().store(on, std::memory_order_relaxed); }
     static bool baselineForced() { return baseline().load(std::memory_order_relaxed); }
@@ -40,9 +43,9 @@ class Cpu {
         }()};
         return forced;
     }
-    static bool hasF16c() {
+    static bool hasAvx2() {
 #ifdef FOLDND_X86_DISPATCH
-        static const bool has = __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
+        static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
         return has;
 #else
         return false;

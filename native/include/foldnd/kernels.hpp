@@ -52,6 +52,7 @@
 #include <vector>
 
 #include "geometry.hpp"
+#include "tiles.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -202,6 +203,28 @@ class RowSource {
         return r;
     }
 
+    /**
+     * Rows q of the n offsets k, k + 1, ...: offsets that differ only in their
+     * last kernel index (a chunk), so that each row is the first one shifted
+     * (by j offsets in the columns and j dilations in the image) with its own
+     * blocks, or padding like the first.
+     */
+    void chunk(int64_t k, int64_t n, int64_t q, Row *out) const {
+        const int last = g_.dims - 1;
+        const Row r = row(k, q);
+        const int64_t at = t_.at(last, t_.kLast(k));
+        if (t_.lo[at] >= t_.hi[at]) {  // whether the first row is padding does not show in it: ask each
+            for (int64_t j = 0; j < n; ++j) out[j] = row(k + j, q);
+            return;
+        }
+        const bool padding = r.lo >= r.hi;
+        for (int64_t j = 0; j < n; ++j) {
+            const int64_t lo = t_.lo[at + j];
+            out[j] =
+                Row{r.column + j * g_.kernelStride, r.image + j * g_.dilation[last], lo, padding ? lo : t_.hi[at + j]};
+        }
+    }
+
   private:
     template <class F>
     void generate(int64_t k, int64_t begin, int64_t end, F &&f) const {
@@ -313,6 +336,44 @@ inline int64_t chunkSize(const Geometry &g) {
 }
 
 /**
+ * The chunk unfold uses (UnfoldWork): chunkSize, and for 8- and 16-bit types
+ * also in any dimension where a chunk of consecutive offsets at dilation 1
+ * fills a 16-byte tile (tiles.hpp) and the stride is 4 or more (at stride 1 to
+ * 3 the rows copy faster). Fold keeps chunkSize.
+ */
+template <typename T>
+inline int64_t unfoldChunkSize(const Geometry &g) {
+    const int last = g.dims - 1;
+#ifdef FOLDND_TILES
+    if (sizeof(T) <= 2 && g.dilation[last] == 1 && g.stride[last] >= 4 && g.kernel[last] * int64_t(sizeof(T)) >= 16)
+        return std::min<int64_t>(g.kernel[last], kMaxChunk);
+#endif
+    return chunkSize<T>(g);
+}
+
+/**
+ * out[j] = in[j] for j in [0, n). The compiler vectorises the loop, with a
+ * tail of up to 15 bytes copied one element at a time; for 8- and 16-bit
+ * types, whose rows hold few bytes, that tail costs as much as the rest, so
+ * they copy 16 bytes at a time and the last 16 bytes again, overlapping.
+ */
+template <typename T>
+inline void copyRun(const T *in, T *out, int64_t n) {
+#ifdef FOLDND_TILES
+    constexpr int64_t W = 16 / int64_t(sizeof(T));
+    if (sizeof(T) <= 2 && n >= W) {
+        for (int64_t j = 0; j + W <= n; j += W)
+            _mm_storeu_si128(reinterpret_cast<__m128i *>(out + j),
+                             _mm_loadu_si128(reinterpret_cast<const __m128i *>(in + j)));
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(out + n - W),
+                         _mm_loadu_si128(reinterpret_cast<const __m128i *>(in + n - W)));
+        return;
+    }
+#endif
+    for (int64_t j = 0; j < n; ++j) out[j] = in[j];
+}
+
+/**
  * Copies blocks [a, b) of one row of one offset into its columns, zeros where
  * the blocks lie in the padding (a whole row is [0, width)).
  */
@@ -320,10 +381,9 @@ template <typename T>
 inline void unfoldRow(const Row &r, int64_t a, int64_t b, int64_t step, const T *src, T *dst) {
     T *out = dst + r.column;
     const int64_t lo = std::clamp(r.lo, a, b), hi = std::clamp(r.hi, lo, b);
-    std::fill(out + a, out + lo, T(0));
-    if (step == 1) {  // contiguous: the compiler vectorises this copy
-        const T *in = src + (r.image + lo);
-        for (int64_t j = 0; j < hi - lo; ++j) out[lo + j] = in[j];
+    if (lo > a) std::fill(out + a, out + lo, T(0));  // (a call to memset, mostly for nothing)
+    if (step == 1) {                                 // contiguous
+        copyRun(src + (r.image + lo), out + lo, hi - lo);
     } else if (step == 2) {  // a constant stride the compiler vectorises with shuffles
         const T *in = src + (r.image + lo * 2);
         for (int64_t j = 0; j < hi - lo; ++j) out[lo + j] = in[j * 2];
@@ -331,8 +391,53 @@ inline void unfoldRow(const Row &r, int64_t a, int64_t b, int64_t step, const T 
         const T *in = src + (r.image + lo * step);
         for (int64_t j = 0; j < hi - lo; ++j) out[lo + j] = in[j * step];
     }
-    std::fill(out + hi, out + b, T(0));
+    if (b > hi) std::fill(out + hi, out + b, T(0));
 }
+
+#ifdef FOLDND_TILES
+/**
+ * unfold of blocks [a, b) of a chunk row (unfoldChunkRow) that every one of
+ * its n offsets reaches, at dilation 1, for 1- or 2-byte T: offset j of block
+ * l is image element base[l * step + j], and goes to dst[rows[j].column + l].
+ * Tiles of W blocks by W offsets (W = 16 / sizeof(T): one 16-byte vector) are
+ * loaded along the image, transposed, and stored along the columns; the
+ * offsets left over (n % W) are copied one at a time.
+ */
+template <typename T>
+inline void unfoldTiles(const Row *rows, int64_t n, int64_t a, int64_t b, int64_t step, const T *base, T *dst) {
+    static_assert(sizeof(T) == 1 || sizeof(T) == 2, "tiles of 8- and 16-bit values");
+    constexpr int W = 16 / sizeof(T);
+    n = std::min(n, kMaxChunk);  // (as every chunk is)
+    const int64_t tiled = n / W * W;
+    for (int64_t l = a; l < b; l += W) {
+        const int64_t blocks = std::min<int64_t>(W, b - l);  // fewer in the last tile: the rest read as 0, not stored
+        for (int64_t j0 = 0; j0 < tiled; j0 += W) {
+            __m128i v[W];
+            for (int i = 0; i < W; ++i)
+                v[i] = i < blocks ? _mm_loadu_si128(reinterpret_cast<const __m128i *>(base + (l + i) * step + j0))
+                                  : _mm_setzero_si128();
+            if (sizeof(T) == 1)
+                transpose16x16(v);
+            else
+                transpose8x8(v);
+            const Row *group = rows + j0;
+            for (int j = 0; j < W; ++j) {
+                T *out = dst + group[j].column + l;
+                if (blocks == W) {
+                    _mm_storeu_si128(reinterpret_cast<__m128i *>(out), v[j]);
+                } else {  // only this tile's blocks: the elements after them are another item's
+                    alignas(16) T part[W];
+                    _mm_store_si128(reinterpret_cast<__m128i *>(part), v[j]);
+                    std::copy(part, part + blocks, out);
+                }
+            }
+        }
+        for (int64_t j = tiled; j < n; ++j)
+            for (int64_t i = l; i < l + blocks; ++i) dst[rows[j].column + i] = base[i * step + j];
+    }
+}
+
+#endif
 
 /**
  * Copies blocks [a, b) of one row of a chunk of n offsets that differ only in
@@ -348,15 +453,32 @@ inline void unfoldChunkRow(const Row *rows, int64_t n, int64_t a, int64_t b, int
     for (int64_t j = 0; j < n; ++j) {
         T *out = dst + rows[j].column;
         const int64_t lo = std::clamp(rows[j].lo, a, b), hi = std::clamp(rows[j].hi, lo, b);
-        std::fill(out + a, out + lo, T(0));
-        std::fill(out + hi, out + b, T(0));
+        if (lo > a) std::fill(out + a, out + lo, T(0));
+        if (b > hi) std::fill(out + hi, out + b, T(0));
         if (lo < hi) {
             first = std::min(first, lo);
             end = std::max(end, hi);
         }
     }
+    int64_t common = first, commonEnd = first;  // the blocks that every offset reaches, if tiled
+#ifdef FOLDND_TILES
+    if constexpr (sizeof(T) <= 2) {
+        common = a;
+        commonEnd = b;
+        for (int64_t j = 0; j < n; ++j) {
+            common = std::max(common, rows[j].lo);
+            commonEnd = std::min(commonEnd, rows[j].hi);
+        }
+        if (dilation == 1 && n * int64_t(sizeof(T)) >= 16 && commonEnd - common >= 16 / int64_t(sizeof(T)))
+            unfoldTiles(rows, n, common, commonEnd, step, src + rows[0].image, dst);
+        else
+            common = commonEnd = first;
+    }
+#endif
     int64_t ja = n, jb = n;
     for (int64_t l = first; l < end; ++l) {
+        if (l == common && common < commonEnd) l = commonEnd;  // tiled above
+        if (l >= end) break;
         while (ja > 0 && rows[ja - 1].lo <= l) --ja;
         while (jb > 0 && rows[jb - 1].hi <= l) --jb;
         const T *in = src + (rows[0].image + l * step);  // offset j: in[j * dilation]
@@ -423,7 +545,7 @@ struct UnfoldWork {
             return w;
         }
         const int64_t kLast = g.kernel[g.dims - 1], rowsPerOffset = g.rowsPerKernelOffset();
-        w.chunk = chunkSize<T>(g);
+        w.chunk = unfoldChunkSize<T>(g);
         w.chunksPerRun = ceilDiv(kLast, w.chunk);
         w.runs = g.kernelVolume / kLast;
         const int64_t width = g.lastGrid(), splittable = rowsPerOffset > 1 ? rowsPerOffset : width;
@@ -470,6 +592,46 @@ inline void unfoldMapped(const Geometry &g, const RowSource &rows, const T *imag
     });
 }
 
+/**
+ * unfold of whole rows [q0, q1) of offset k at stride 1 (rows of width
+ * blocks), joining rows where both the image and the columns continue from
+ * one row to the next (rows as long as the image's, as in "same"
+ * convolutions): such a run is one copy, after which the elements that fall
+ * in the padding between its rows are zeroed. Short rows cost their setup
+ * more than their copy, 8-bit rows most.
+ */
+template <typename T>
+inline void unfoldJoinedRows(const RowSource &rows, int64_t k, int64_t q0, int64_t q1, int64_t width, const T *src,
+                             T *dst) {
+    Row first{}, last{};
+    int64_t joined = 0;  // rows in the pending run, first to last
+    auto flush = [&] {
+        if (joined == 0) return;
+        T *out = dst + first.column;
+        if (first.lo > 0) std::fill(out, out + first.lo, T(0));
+        copyRun(src + (first.image + first.lo), out + first.lo, (last.column - first.column) + (last.hi - first.lo));
+        for (int64_t i = 1; i < joined; ++i) {  // the padding between row i - 1 and row i
+            T *gap = out + i * width;
+            std::fill(gap - (width - first.hi), gap + first.lo, T(0));
+        }
+        if (last.hi < width) std::fill(dst + last.column + last.hi, dst + last.column + width, T(0));
+        joined = 0;
+    };
+    rows.forRows(k, q0, q1, [&](int64_t, const Row &r) {
+        const bool continues = joined > 0 && r.lo == last.lo && r.hi == last.hi && r.column == last.column + width &&
+                               r.image == last.image + width;
+        if (!continues) flush();
+        if (r.lo >= r.hi) {  // padding: zeros
+            std::fill(dst + r.column, dst + r.column + width, T(0));
+            return;
+        }
+        if (joined == 0) first = r;
+        last = r;
+        ++joined;
+    });
+    flush();
+}
+
 /** One general unfold item: blocks [a, b) of rows [q0, q1) of a chunk of n
  * offsets from k0, for one plane. */
 template <typename T>
@@ -477,13 +639,17 @@ inline void unfoldItem(const Geometry &g, const RowSource &rows, const T *src, T
                        int64_t q0, int64_t q1, int64_t a, int64_t b) {
     const int last = g.dims - 1;
     const int64_t step = g.stride[last], dilation = g.dilation[last];
+    if (n == 1 && step == 1 && a == 0 && b == g.lastGrid()) {
+        unfoldJoinedRows(rows, k0, q0, q1, b, src, dst);
+        return;
+    }
     if (n == 1) {
         rows.forRows(k0, q0, q1, [&](int64_t, const Row &r) { unfoldRow(r, a, b, step, src, dst); });
         return;
     }
     Row chunk[kMaxChunk];  // chunkSize's bound
     for (int64_t q = q0; q < q1; ++q) {
-        for (int64_t j = 0; j < n; ++j) rows.forRows(k0 + j, q, q + 1, [&](int64_t, const Row &r) { chunk[j] = r; });
+        rows.chunk(k0, n, q, chunk);
         unfoldChunkRow(chunk, n, a, b, step, dilation, src, dst);
     }
 }
@@ -647,9 +813,13 @@ struct ChunkStep {
     }
 };
 
+/**
+ * The blocks [from, to) of a chunk row, visited downward (see above); [0,
+ * INT64_MAX) for all of them.
+ */
 template <typename T, Reduce Rule, class Src>
-inline void foldChunkRow(const Src &src, const Row *rows, const T *w, int64_t n, int64_t step, int64_t dilation,
-                         T *out) {
+inline void foldChunkRow(const Src &src, const Row *rows, const T *w, int64_t n, int64_t step, int64_t dilation, T *out,
+                         int64_t from = 0, int64_t to = std::numeric_limits<int64_t>::max()) {
     int64_t first = std::numeric_limits<int64_t>::max(), end = 0;
     for (int64_t j = 0; j < n; ++j) {
         if (rows[j].lo < rows[j].hi) {
@@ -657,6 +827,8 @@ inline void foldChunkRow(const Src &src, const Row *rows, const T *w, int64_t n,
             end = std::max(end, rows[j].hi);
         }
     }
+    first = std::max(first, from);
+    end = std::min(end, to);
     int64_t ja = 0, jb = 0;
     for (int64_t l = end - 1; l >= first; --l) {
         while (ja < n && rows[ja].lo > l) ++ja;
@@ -665,6 +837,17 @@ inline void foldChunkRow(const Src &src, const Row *rows, const T *w, int64_t n,
         ChunkStep<T, Rule, Src>::apply(o, dilation, src, rows, w, ja, jb, l);
     }
 }
+
+/**
+ * A whole chunk row (foldChunkRow). half_fold.hpp specialises it for 16-bit
+ * sums, which transpose tiles of the chunk where the processor allows.
+ */
+template <typename T, Reduce Rule, class Src>
+struct ChunkRow {
+    static void apply(const Src &src, const Row *rows, const T *w, int64_t n, int64_t step, int64_t dilation, T *out) {
+        foldChunkRow<T, Rule>(src, rows, w, n, step, dilation, out);
+    }
+};
 
 /**
  * 1-d: applies offsets [k, k + n) to a band, n > 1 as a chunk (chunkSize). Each
@@ -683,7 +866,7 @@ inline void foldOffsets1d(const Geometry &g, const OffsetTables &t, const RowSou
                     chunk[j].hi);  // in 1-d, offset k is kernel index k
     }
     if (n > 1) {
-        foldChunkRow<T, Rule>(src, chunk, w, n, g.stride[0], g.dilation[0], out);
+        ChunkRow<T, Rule, Src>::apply(src, chunk, w, n, g.stride[0], g.dilation[0], out);
         return;
     }
     const Row &r = chunk[0];
@@ -706,6 +889,22 @@ inline void foldRows(const Geometry &g, const RowSource &rows, const Src &src, i
         }
     });
 }
+
+/**
+ * A run of offsets applied together to each row: those sharing all but the
+ * last kernel index, at stride 1 in the last dimension, where an element
+ * receives offset j of the run from block x - j * dilation. takes() says
+ * whether the run starting at offset k is applied this way (apply() then folds
+ * its rows [qBegin, qEnd)); never, in general. half_fold.hpp specialises it for
+ * 16-bit sums, which then load and round each element once per run instead of
+ * once per offset.
+ */
+template <typename T, Reduce Rule, class Src>
+struct RowRun {
+    static bool takes(const Geometry &, const OffsetTables &, int64_t, const Src &) { return false; }
+    static void apply(const Geometry &, const OffsetTables &, const RowSource &, const Src &, int64_t, int64_t, int64_t,
+                      T *) {}
+};
 
 /**
  * The shortest rows (in blocks) that fold applies offsets in pairs on (see
@@ -785,7 +984,10 @@ inline void foldBand(const Geometry &g, const OffsetTables &t, const RowSource &
         int64_t a, b;
         band.blocks(g, t, t.k0(k), a, b);
         if (a >= b) continue;
-        if (pairsWithNext(g, t, k)) {
+        if (RowRun<T, Rule, Src>::takes(g, t, k, src)) {
+            n = g.kernel[g.dims - 1];
+            RowRun<T, Rule, Src>::apply(g, t, rows, src, k, a * rowsPerL0, b * rowsPerL0, out);
+        } else if (pairsWithNext(g, t, k)) {
             n = 2;
             foldPairedRows<T, Rule>(rows, src, k, a * rowsPerL0, b * rowsPerL0, out);
         } else {
