@@ -7,11 +7,22 @@
 // instead of converting back and forth. Each fold item sums its band into a
 // float copy of the band and writes the 16-bit output once, at the end.
 //
-// Where the processor has F16C (x86-64 since 2012), the contiguous rows of
-// float16 (every row at stride 1: 3x3 convolutions and the like) run a
-// hand-vectorised loop (F16cRows) whose conversions are the processor's
-// (vcvtph2ps, and vcvtps2ph to round), chosen at run time (Cpu), so that the
-// library still runs on any x86-64. FOLDND_BASELINE=1 in the environment, or
+// Where the processor has AVX2 and F16C (x86-64 since 2013-2015; Cpu::avx2,
+// asked at run time, so that the library still runs on any x86-64), both
+// formats go eight lanes at a time, float16 converting and rounding with the
+// processor's vcvtph2ps/vcvtps2ph, bfloat16 with BrainFloatRounding's integer
+// operations (Lanes):
+//   - at stride 1 in the last dimension, the offsets that differ only in their
+//     last index form a run, and each output element is loaded once per run,
+//     receives the run's offsets in order, and is stored once (RowRun, runRow);
+//   - at stride >= 8 and dilation 1, eight consecutive offsets never share an
+//     element, so their columns are read as an 8x8 tile, transposed (tiles.hpp)
+//     and added eight elements at a time, the groups of eight in order
+//     (stridedRun, chunkTiles); 1-d chunks the same way (ChunkRow);
+//   - the finished band is stored eight values at a time (storeSums).
+// Elsewhere float16 rows convert with F16C one row or one value at a time.
+// Every path keeps each element's additions in kernel-offset order, so the
+// bits are the baseline's. FOLDND_BASELINE=1 in the environment, or
 // foldnd_force_baseline(1), turns every such path off: the tests run both.
 #ifndef FOLDND_HALF_FOLD_HPP
 #define FOLDND_HALF_FOLD_HPP
@@ -284,18 +295,15 @@ struct RunRow {
 };
 
 /**
- * Elements [x, x + count) of one row of a run (runRow), count <= 8, where some
- * offsets reach only some of them: the output read and written through a
- * mask, each offset's values added to its lanes only (adding +0 to the others
- * would turn -0 into +0). A value load stays inside the columns array, or the
- * values are staged through a small array.
+ * Eight elements [x, x + 8) of one row of a run (runRow) where some offsets
+ * reach only some of them: each offset's values are added to its lanes only
+ * (adding +0 to the others would turn -0 into +0). A value load stays inside
+ * the columns array, or the values are staged through a small array.
  */
 template <class Format, bool Weighted>
-FOLDND_AVX2 inline void runEdge(float *o, const RunRow &r, int64_t x, int64_t count) {
-    const __m256i live = laneRange(0, count);
-    __m256 sum = _mm256_maskload_ps(o + x, live);
+FOLDND_AVX2 inline __m256 runEdge(__m256 sum, const RunRow &r, int64_t x) {
     for (int64_t j = 0; j < r.n; ++j) {
-        const int64_t lo = std::max(r.xa[j], x), hi = std::min(r.xb[j], x + count);
+        const int64_t lo = std::max(r.xa[j], x), hi = std::min(r.xb[j], x + 8);
         if (lo >= hi) continue;
         const uint16_t *from = r.columns + r.at[j] + x;
         alignas(16) uint16_t part[8] = {};
@@ -306,9 +314,10 @@ FOLDND_AVX2 inline void runEdge(float *o, const RunRow &r, int64_t x, int64_t co
         __m256 v = Lanes<Format>::widen(_mm_loadu_si128(reinterpret_cast<const __m128i *>(from)));
         if (Weighted) v = Lanes<Format>::round(_mm256_mul_ps(_mm256_set1_ps(r.w[j]), v));
         const __m256 next = Lanes<Format>::round(_mm256_add_ps(sum, v));
-        sum = _mm256_blendv_ps(sum, next, _mm256_castsi256_ps(laneRange(lo - x, hi - x)));
+        sum =
+            lo == x && hi == x + 8 ? next : _mm256_blendv_ps(sum, next, _mm256_castsi256_ps(laneRange(lo - x, hi - x)));
     }
-    _mm256_maskstore_ps(o + x, live, sum);
+    return sum;
 }
 
 /** The sum over a run's offsets of eight elements that every offset reaches, from their current sum. */
@@ -325,24 +334,37 @@ FOLDND_AVX2 inline __m256 runSum(__m256 sum, const RunRow &r, int64_t x) {
 
 /**
  * One row of a run (RowRun): element x receives offset j's value, j
- * increasing. Eight elements at a time, each loaded, summed over the run's
- * offsets in order (rounded after every addition) and stored once; two such
- * groups side by side, as each is a chain of dependent roundings; the
- * elements that not every offset reaches go through runEdge.
+ * increasing. Eight elements at a time from the first that any offset reaches,
+ * each loaded, summed over the run's offsets in order (rounded after every
+ * addition) and stored once; two groups side by side where every offset
+ * reaches all sixteen (each group is a chain of dependent roundings), through
+ * runEdge where some offset misses some of the eight. The last group, if
+ * shorter, goes through a small array.
  */
 template <class Format, bool Weighted>
 FOLDND_AVX2 inline void runRow(float *o, const RunRow &r) {
-    const int64_t first = r.first, end = r.end, common = r.common, commonEnd = r.commonEnd;
-    for (int64_t x = first; x < common; x += 8) runEdge<Format, Weighted>(o, r, x, std::min<int64_t>(8, common - x));
-    int64_t x = common;
-    for (; x + 16 <= commonEnd; x += 16) {
-        const __m256 a = runSum<Format, Weighted>(_mm256_loadu_ps(o + x), r, x);
-        const __m256 b = runSum<Format, Weighted>(_mm256_loadu_ps(o + x + 8), r, x + 8);
-        _mm256_storeu_ps(o + x, a);
-        _mm256_storeu_ps(o + x + 8, b);
+    const int64_t end = r.end, common = r.common, commonEnd = r.commonEnd;
+    int64_t x = r.first;
+    while (x + 8 <= end) {
+        if (x >= common && x + 16 <= commonEnd) {
+            const __m256 a = runSum<Format, Weighted>(_mm256_loadu_ps(o + x), r, x);
+            const __m256 b = runSum<Format, Weighted>(_mm256_loadu_ps(o + x + 8), r, x + 8);
+            _mm256_storeu_ps(o + x, a);
+            _mm256_storeu_ps(o + x + 8, b);
+            x += 16;
+            continue;
+        }
+        const __m256 sum = _mm256_loadu_ps(o + x);
+        const bool whole = x >= common && x + 8 <= commonEnd;
+        _mm256_storeu_ps(o + x, whole ? runSum<Format, Weighted>(sum, r, x) : runEdge<Format, Weighted>(sum, r, x));
+        x += 8;
     }
-    for (; x + 8 <= commonEnd; x += 8) _mm256_storeu_ps(o + x, runSum<Format, Weighted>(_mm256_loadu_ps(o + x), r, x));
-    for (; x < end; x += 8) runEdge<Format, Weighted>(o, r, x, std::min<int64_t>(8, end - x));
+    if (x < end) {  // fewer than eight left: the elements after them may be another item's
+        alignas(32) float sums[8] = {};
+        for (int64_t i = 0; i < end - x; ++i) sums[i] = o[x + i];
+        _mm256_store_ps(sums, runEdge<Format, Weighted>(_mm256_load_ps(sums), r, x));
+        for (int64_t i = 0; i < end - x; ++i) o[x + i] = sums[i];
+    }
 }
 
 /**
