@@ -176,9 +176,11 @@ constexpr int64_t kPlanLimit = FOLDND_PLAN_LIMIT;
  */
 class RowSource {
   public:
-    RowSource(const Geometry &g, const OffsetTables &t) : g_(g), t_(t), rows_(g.rowsPerKernelOffset()) {
+    /** plan: whether to compute the rows ahead (when the geometry is small enough); else they are generated. */
+    RowSource(const Geometry &g, const OffsetTables &t, bool plan = true)
+        : g_(g), t_(t), rows_(g.rowsPerKernelOffset()) {
         const int64_t rows = rows_;
-        if (kPlanLimit > 0 && g.kernelVolume <= kPlanLimit / rows) {
+        if (plan && kPlanLimit > 0 && g.kernelVolume <= kPlanLimit / rows) {
             std::vector<Row> &store = Scratch::local().plan;
             if (store.size() < size_t(g.kernelVolume * rows)) store.resize(g.kernelVolume * rows);
             Row *plan = store.data();
@@ -419,7 +421,7 @@ inline void unfoldRow(const Row &r, int64_t a, int64_t b, int64_t step, const T 
  * l is image element base[l * step + j], and goes to dst[rows[j].column + l].
  * Tiles of W blocks by W offsets (W = 16 / sizeof(T): one 16-byte vector) are
  * loaded along the image, transposed, and stored along the columns; the
- * offsets left over (n % W) are copied one at a time.
+ * offsets left over (n % W) are copied one at a time. b - a >= W.
  */
 template <typename T>
 inline void unfoldTiles(const Row *rows, int64_t n, int64_t a, int64_t b, int64_t step, const T *base, T *dst) {
@@ -427,31 +429,22 @@ inline void unfoldTiles(const Row *rows, int64_t n, int64_t a, int64_t b, int64_
     constexpr int W = 16 / sizeof(T);
     n = std::min(n, kMaxChunk);  // (as every chunk is)
     const int64_t tiled = n / W * W;
-    for (int64_t l = a; l < b; l += W) {
-        const int64_t blocks = std::min<int64_t>(W, b - l);  // fewer in the last tile: the rest read as 0, not stored
+    for (int64_t next = a; next < b; next += W) {
+        // The last tile ends at b, overlapping the one before it: it writes the same values again.
+        const int64_t l = std::min(next, b - W);
         for (int64_t j0 = 0; j0 < tiled; j0 += W) {
             __m128i v[W];
             for (int i = 0; i < W; ++i)
-                v[i] = i < blocks ? _mm_loadu_si128(reinterpret_cast<const __m128i *>(base + (l + i) * step + j0))
-                                  : _mm_setzero_si128();
+                v[i] = _mm_loadu_si128(reinterpret_cast<const __m128i *>(base + (l + i) * step + j0));
             if (sizeof(T) == 1)
                 transpose16x16(v);
             else
                 transpose8x8(v);
             const Row *group = rows + j0;
-            for (int j = 0; j < W; ++j) {
-                T *out = dst + group[j].column + l;
-                if (blocks == W) {
-                    _mm_storeu_si128(reinterpret_cast<__m128i *>(out), v[j]);
-                } else {  // only this tile's blocks: the elements after them are another item's
-                    alignas(16) T part[W];
-                    _mm_store_si128(reinterpret_cast<__m128i *>(part), v[j]);
-                    std::copy(part, part + blocks, out);
-                }
-            }
+            for (int j = 0; j < W; ++j) _mm_storeu_si128(reinterpret_cast<__m128i *>(dst + group[j].column + l), v[j]);
         }
         for (int64_t j = tiled; j < n; ++j)
-            for (int64_t i = l; i < l + blocks; ++i) dst[rows[j].column + i] = base[i * step + j];
+            for (int64_t i = l; i < l + W; ++i) dst[rows[j].column + i] = base[i * step + j];
     }
 }
 
@@ -708,8 +701,10 @@ inline void unfoldItem(const Geometry &g, const RowSource &rows, const T *src, T
 template <typename T>
 inline void unfold(const Geometry &g, const T *image, T *columns, int threads, ItemRange part) {
     const OffsetTables t(g);
-    const RowSource rows(g, t);
     const UnfoldWork w = UnfoldWork::of<T>(g);
+    // Chunks look up one row per chunk and row (RowSource::chunk): a plan of every offset's rows would
+    // cost more to write than they save.
+    const RowSource rows(g, t, w.chunk == 1);
     if (w.map) {
         unfoldMapped(g, rows, image, columns, part, threads);
         return;
