@@ -417,10 +417,7 @@ template <class Format, bool Weighted>
 inline void tiledChunkRow(const HalfSource<Format, Weighted> &src, const Row *rows, const Rounded<Format> *w, int64_t n,
                           int64_t step, int64_t dilation, Rounded<Format> *out) {
     int64_t a = 0, b = std::numeric_limits<int64_t>::max();
-    for (int64_t j = 0; j < n; ++j) {
-        a = std::max(a, rows[j].lo);
-        b = std::min(b, rows[j].hi);
-    }
+    commonBlocks(rows, n, a, b);
     if (!src.simd || dilation != 1 || n < 8 || step < n || a + 8 > b) {
         foldChunkRow<Rounded<Format>, SUM>(src, rows, w, n, step, dilation, out);
         return;
@@ -456,8 +453,8 @@ struct RowRun<Rounded<Format>, SUM, HalfSource<Format, Weighted>> {
         run.n = g.kernel[last];
         run.all = src.all;
         run.allEnd = src.allEnd;
-        run.first = run.common = std::numeric_limits<int64_t>::max();
-        run.end = run.commonEnd = std::numeric_limits<int64_t>::min();
+        run.first = run.commonEnd = std::numeric_limits<int64_t>::max();
+        run.end = run.common = std::numeric_limits<int64_t>::min();
         int64_t probe = -1;  // an offset with blocks in the last dimension: whether a row is padding shows there
         for (int64_t j = 0; j < run.n; ++j) {
             const int64_t at = t.at(last, j), shift = j * g.dilation[last];  // block l of offset j: element shift + l
@@ -470,8 +467,8 @@ struct RowRun<Rounded<Format>, SUM, HalfSource<Format, Weighted>> {
                 run.first = std::min(run.first, run.xa[j]);
                 run.end = std::max(run.end, run.xb[j]);
             }
-            run.common = j == 0 ? run.xa[j] : std::max(run.common, run.xa[j]);
-            run.commonEnd = j == 0 ? run.xb[j] : std::min(run.commonEnd, run.xb[j]);
+            run.common = std::max(run.common, run.xa[j]);
+            run.commonEnd = std::min(run.commonEnd, run.xb[j]);
         }
         if (probe < 0) return;  // no offset of the run reaches the image
         if (run.common >= run.commonEnd) run.common = run.commonEnd = run.end;

@@ -99,6 +99,14 @@ struct Row {
     int64_t lo, hi;
 };
 
+/** Narrows [lo, hi) to the blocks that every one of the n rows has (a chunk's common blocks). */
+inline void commonBlocks(const Row *rows, int64_t n, int64_t &lo, int64_t &hi) {
+    for (int64_t j = 0; j < n; ++j) {
+        lo = std::max(lo, rows[j].lo);
+        hi = std::min(hi, rows[j].hi);
+    }
+}
+
 /**
  * Per-thread memory for the tables and the row plan of the calling thread's
  * current call, kept between calls so that a call allocates only when it needs
@@ -476,10 +484,7 @@ inline void unfoldChunkRow(const Row *rows, int64_t n, int64_t a, int64_t b, int
     if constexpr (sizeof(T) <= 2) {
         common = a;
         commonEnd = b;
-        for (int64_t j = 0; j < n; ++j) {
-            common = std::max(common, rows[j].lo);
-            commonEnd = std::min(commonEnd, rows[j].hi);
-        }
+        commonBlocks(rows, n, common, commonEnd);
         if (dilation == 1 && n * int64_t(sizeof(T)) >= 16 && commonEnd - common >= 16 / int64_t(sizeof(T)))
             unfoldTiles(rows, n, common, commonEnd, step, src + rows[0].image, dst);
         else
