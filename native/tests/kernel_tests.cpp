@@ -1155,6 +1155,146 @@ void narrowUnfoldPaths(std::mt19937 &rng) {
     }
 }
 
+/**
+ * A row-major GEMM from its definition, with CBLAS's arguments: c = alpha
+ * op(a) op(b) + beta c, each sum in index order. The tiled passes' tests run on
+ * it, as foldnd-conv runs them on OpenBLAS's.
+ */
+template <typename T>
+void definitionGemm(int, int transA, int transB, int m, int n, int k, T alpha, const T *a, int lda, const T *b, int ldb,
+                    T beta, T *c, int ldc) {
+    for (int i = 0; i < m; ++i)
+        for (int j = 0; j < n; ++j) {
+            T sum = T(0);
+            for (int p = 0; p < k; ++p)
+                sum += (transA == foldnd::kTrans ? a[p * lda + i] : a[i * lda + p]) *
+                       (transB == foldnd::kTrans ? b[j * ldb + p] : b[p * ldb + j]);
+            c[i * ldc + j] = beta == T(0) ? alpha * sum : alpha * sum + beta * c[i * ldc + j];
+        }
+}
+
+/**
+ * The tiled convolution passes (conv_tiled.hpp) against the definition,
+ * computed in double: within the rounding of sums of that many terms (their
+ * order is the GEMM's). Whole samples, one block and a few blocks per tile; each gives the
+ * same bits on 1, 2 and 3 threads. Refusals of bad arguments.
+ */
+template <typename T>
+void checkConvTiled(std::mt19937 &rng, int d) {
+    auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+    const int type = sizeof(T) == 4 ? foldnd::FLOAT32 : foldnd::FLOAT64;
+    const void *gemm = reinterpret_cast<const void *>(&definitionGemm<T>);
+    for (int trial = 0; trial < 10; ++trial) {
+        Shape s = randomShape(rng, d);
+        const int64_t groups = pick(1, 3), cin = pick(1, 6), cout = pick(1, 5), batch = pick(1, 3);
+        s.channels = groups * cin;
+        s.planes = batch * s.channels;
+        const int64_t C = s.channels, O = groups * cout, K = product(s.k), L = product(s.grid()), P = product(s.size);
+        const auto desc = s.descriptor();
+        std::uniform_real_distribution<double> u(-1, 1);
+        std::vector<T> x(batch * C * P), w(O * cin * K), gy(batch * O * L), bias(O);
+        for (auto *v : {&x, &w, &gy, &bias})
+            for (auto &e : *v) e = T(u(rng));
+        // The definition in double, and each output's sum of |terms| for its rounding bound.
+        std::vector<double> y(batch * O * L), gx(batch * C * P), gw(O * cin * K), gb(O);
+        std::vector<double> ya(y.size()), gxa(gx.size()), gwa(gw.size()), gba(O);
+        for (int64_t n = 0; n < batch; ++n)
+            for (int64_t o = 0; o < O; ++o)
+                for (int64_t ci = 0; ci < cin; ++ci) {
+                    const int64_t c = (o / cout) * cin + ci;
+                    for (int64_t k = 0; k < K; ++k) {
+                        const auto kk = unravel(k, s.k);
+                        const double wk = w[(o * cin + ci) * K + k];
+                        for (int64_t l = 0; l < L; ++l) {
+                            const int64_t at = position(s, unravel(l, s.grid()), kk);
+                            if (at < 0) continue;
+                            const double xv = x[(n * C + c) * P + at], gv = gy[(n * O + o) * L + l];
+                            y[(n * O + o) * L + l] += wk * xv;
+                            ya[(n * O + o) * L + l] += std::abs(wk * xv);
+                            gx[(n * C + c) * P + at] += wk * gv;
+                            gxa[(n * C + c) * P + at] += std::abs(wk * gv);
+                            gw[(o * cin + ci) * K + k] += gv * xv;
+                            gwa[(o * cin + ci) * K + k] += std::abs(gv * xv);
+                        }
+                    }
+                }
+        for (int64_t n = 0; n < batch; ++n)
+            for (int64_t o = 0; o < O; ++o)
+                for (int64_t l = 0; l < L; ++l) {
+                    y[(n * O + o) * L + l] += bias[o];
+                    ya[(n * O + o) * L + l] += std::abs(double(bias[o]));
+                    gb[o] += gy[(n * O + o) * L + l];
+                    gba[o] += std::abs(double(gy[(n * O + o) * L + l]));
+                }
+        const double terms = double(cin * K + batch * L + 2);
+        const double eps = std::numeric_limits<T>::epsilon();
+        const std::string label = "conv tiled d=" + std::to_string(d) + " #" + std::to_string(trial);
+        auto near = [&](const std::vector<double> &want, const std::vector<double> &abs, const T *got) {
+            for (size_t i = 0; i < want.size(); ++i)
+                if (!(std::abs(double(got[i]) - want[i]) <= terms * eps * abs[i])) return false;
+            return true;
+        };
+        struct Pass {
+            int code;
+            const std::vector<T> &a, &b;
+            const std::vector<double> &want, &abs;
+            bool extraIn, extraOut;  // forward's bias, backwardWeight's bias gradient
+        };
+        for (const Pass &p : {Pass{foldnd::CONV_FORWARD, x, w, y, ya, true, false},
+                              Pass{foldnd::CONV_BACKWARD_INPUT, gy, w, gx, gxa, false, false},
+                              Pass{foldnd::CONV_BACKWARD_WEIGHT, x, gy, gw, gwa, false, true}}) {
+            const size_t n = p.want.size();
+            for (int64_t tileBytes : {foldnd::kConvTileBytes, int64_t(1), int64_t(200)}) {
+                foldnd::convTileBytes() = tileBytes;
+                std::vector<T> first;
+                for (int threads : {1, 2, 3}) {
+                    Guarded<T> out(n), extra(O);
+                    if (p.extraIn) std::copy(bias.begin(), bias.end(), extra.data());
+                    T *e = p.extraIn || p.extraOut ? extra.data() : nullptr;
+                    const int st = foldnd_conv_tiled(type, p.code, desc.data(), desc.size(), O, groups, p.a.data(),
+                                                     p.a.size(), p.b.data(), p.b.size(), e, e == nullptr ? 0 : O,
+                                                     out.data(), n, gemm, threads);
+                    CHECK(st == foldnd::OK, "%s pass %d status %d", label.c_str(), p.code, st);
+                    CHECK(near(p.want, p.abs, out.data()), "%s pass %d tile %lld threads %d off the definition",
+                          label.c_str(), p.code, (long long)tileBytes, threads);
+                    if (p.extraOut) CHECK(near(gb, gba, extra.data()), "%s bias gradient", label.c_str());
+                    CHECK(out.intact(n) && extra.intact(O), "%s pass %d wrote outside its output", label.c_str(),
+                          p.code);
+                    if (first.empty()) {
+                        first.assign(out.data(), out.data() + n);
+                    } else {
+                        CHECK(sameBits(first, out.data(), n), "%s pass %d tile %lld: threads %d differ from 1",
+                              label.c_str(), p.code, (long long)tileBytes, threads);
+                    }
+                }
+            }
+            foldnd::convTileBytes() = foldnd::kConvTileBytes;
+            // Refusals: no GEMM, a short input, output or bias, a bias for backwardInput, overlap, another type.
+            std::vector<T> sink(n), extra(O);
+            auto run = [&](int t, const void *fn, int64_t aLen, T *ex, int64_t exLen, T *out, int64_t outLen) {
+                return foldnd_conv_tiled(t, p.code, desc.data(), desc.size(), O, groups, p.a.data(), aLen, p.b.data(),
+                                         p.b.size(), ex, exLen, out, outLen, fn, 1);
+            };
+            CHECK(run(type, nullptr, p.a.size(), nullptr, 0, sink.data(), n) == foldnd::NULL_POINTER, "%s no GEMM",
+                  label.c_str());
+            CHECK(run(type, gemm, p.a.size() - 1, nullptr, 0, sink.data(), n) == foldnd::BAD_LENGTH, "%s short input",
+                  label.c_str());
+            CHECK(run(type, gemm, p.a.size(), nullptr, 0, sink.data(), n - 1) == foldnd::BAD_LENGTH, "%s short output",
+                  label.c_str());
+            const int wantExtra = p.code == foldnd::CONV_BACKWARD_INPUT ? foldnd::BAD_DESCRIPTOR : foldnd::BAD_LENGTH;
+            CHECK(run(type, gemm, p.a.size(), extra.data(), O - 1, sink.data(), n) == wantExtra, "%s short bias",
+                  label.c_str());
+            CHECK(run(type, gemm, p.a.size(), nullptr, 0, const_cast<T *>(p.a.data()), n) == foldnd::OVERLAP,
+                  "%s in place", label.c_str());
+            if (p.code == foldnd::CONV_BACKWARD_WEIGHT)
+                CHECK(run(type, gemm, p.a.size(), const_cast<T *>(p.b.data()), O, sink.data(), n) == foldnd::OVERLAP,
+                      "%s bias gradient over gy", label.c_str());
+            CHECK(run(foldnd::FLOAT16, gemm, p.a.size(), nullptr, 0, sink.data(), n) == foldnd::BAD_TYPE, "%s half",
+                  label.c_str());
+        }
+    }
+}
+
 int main() {
     std::mt19937 rng(12345);
     refusals();
@@ -1173,6 +1313,8 @@ int main() {
     for (int d = 1; d <= 3; ++d) {
         checkConvDirect<float>(rng, d);
         checkConvDirect<double>(rng, d);
+        checkConvTiled<float>(rng, d);
+        checkConvTiled<double>(rng, d);
     }
     for (int d = 1; d <= 4; ++d) {
         for (int trial = 0; trial < 25; ++trial) {

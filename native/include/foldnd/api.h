@@ -11,6 +11,7 @@
 
 #include "block_fold.hpp"
 #include "conv_direct.hpp"
+#include "conv_tiled.hpp"
 #include "geometry.hpp"
 #include "half.hpp"
 #include "half_fold.hpp"
@@ -323,10 +324,36 @@ inline int64_t itemsChecked(const int64_t *descriptor, int64_t descriptorLength,
     }
 }
 
+/** The elements a convolution pass reads (a, b) and writes (out); see convLayer. */
+struct ConvLengths {
+    int64_t a, b, out;
+};
+
+/**
+ * Checks a convolution layer (the pass code, groups dividing both channel
+ * counts, y's and w's lengths representable) and gives the lengths its pass
+ * reads and writes: forward a = x, b = w, out = y; backwardInput a = gy, b =
+ * w, out = gx; backwardWeight a = x, b = gy, out = gw.
+ */
+inline Status convLayer(const Geometry &g, int pass, int64_t outChannels, int64_t groups, ConvLengths &n) {
+    if (pass < CONV_FORWARD || pass > CONV_BACKWARD_WEIGHT) return BAD_DESCRIPTOR;
+    if (groups < 1 || outChannels < 1 || g.channels % groups != 0 || outChannels % groups != 0) return BAD_DESCRIPTOR;
+    if (outChannels > std::numeric_limits<int64_t>::max() / std::max<int64_t>(g.batch, 1) / g.blocks)
+        return BAD_DESCRIPTOR;  // y's length overflows
+    if (outChannels > std::numeric_limits<int64_t>::max() / g.kernelVolume / (g.channels / groups))
+        return BAD_DESCRIPTOR;  // w's length overflows
+    const ConvLayer c{g, outChannels, groups};
+    const int64_t x = c.xLength(), y = c.yLength(), w = c.weightLength();
+    n.a = pass == CONV_BACKWARD_INPUT ? y : x;
+    n.b = pass == CONV_BACKWARD_WEIGHT ? y : w;
+    n.out = pass == CONV_FORWARD ? y : pass == CONV_BACKWARD_INPUT ? x : w;
+    return OK;
+}
+
 /**
  * A direct convolution pass (conv_direct.hpp) on float or double: validates
- * the layer (groups dividing both channel counts), the pass, every length
- * against it and that out overlaps neither input, then runs it.
+ * the layer (convLayer), every length against it and that out overlaps
+ * neither input, then runs it.
  */
 template <typename T>
 inline int convDirectChecked(int pass, const int64_t *descriptor, int64_t descriptorLength, int64_t outChannels,
@@ -335,24 +362,66 @@ inline int convDirectChecked(int pass, const int64_t *descriptor, int64_t descri
     return guarded([&]() -> int {
         Geometry g;
         if (const Status s = prepare(descriptor, descriptorLength, threads, g); s != OK) return s;
-        if (pass < CONV_FORWARD || pass > CONV_BACKWARD_WEIGHT) return BAD_DESCRIPTOR;
-        if (groups < 1 || outChannels < 1 || g.channels % groups != 0 || outChannels % groups != 0)
-            return BAD_DESCRIPTOR;
-        if (outChannels > std::numeric_limits<int64_t>::max() / std::max<int64_t>(g.batch, 1) / g.blocks)
-            return BAD_DESCRIPTOR;  // y's length overflows
-        if (outChannels > std::numeric_limits<int64_t>::max() / g.kernelVolume / (g.channels / groups))
-            return BAD_DESCRIPTOR;  // w's length overflows
-        const ConvLayer c{g, outChannels, groups};
-        const int64_t x = c.xLength(), y = c.yLength(), w = c.weightLength();
-        const int64_t needA = pass == CONV_BACKWARD_INPUT ? y : x, needB = pass == CONV_BACKWARD_WEIGHT ? y : w;
-        const int64_t needOut = pass == CONV_FORWARD ? y : pass == CONV_BACKWARD_INPUT ? x : w;
-        if (aLength < needA || bLength < needB || outLength < needOut) return BAD_LENGTH;
-        if (needOut == 0) return OK;  // no samples: nothing to write (backwardWeight's zeros are the caller's)
+        ConvLengths n{};
+        if (const Status s = convLayer(g, pass, outChannels, groups, n); s != OK) return s;
+        if (aLength < n.a || bLength < n.b || outLength < n.out) return BAD_LENGTH;
+        if (n.out == 0) return OK;  // no samples: nothing to write (backwardWeight's zeros are the caller's)
         if (a == nullptr || b == nullptr || out == nullptr) return NULL_POINTER;
-        if (overlaps(a, needA, static_cast<const T *>(out), needOut) ||
-            overlaps(b, needB, static_cast<const T *>(out), needOut))
+        if (overlaps(a, n.a, static_cast<const T *>(out), n.out) ||
+            overlaps(b, n.b, static_cast<const T *>(out), n.out))
             return OVERLAP;
-        convDirect(c, pass, a, b, out, threads);
+        convDirect(ConvLayer{g, outChannels, groups}, pass, a, b, out, threads);
+        return OK;
+    });
+}
+
+/**
+ * A tiled convolution pass (conv_tiled.hpp) on float or double, its products
+ * by gemm: validates as convDirectChecked, and extra, C_out values or null:
+ * forward's bias (read) or backwardWeight's bias gradient (written, so it may
+ * overlap nothing else); backwardInput takes none. A layer whose GEMM sizes
+ * exceed int is BAD_DESCRIPTOR.
+ */
+template <typename T>
+inline int convTiledChecked(int pass, const int64_t *descriptor, int64_t descriptorLength, int64_t outChannels,
+                            int64_t groups, const T *a, int64_t aLength, const T *b, int64_t bLength, T *extra,
+                            int64_t extraLength, T *out, int64_t outLength, GemmFunction<T> gemm,
+                            int threads) noexcept {
+    return guarded([&]() -> int {
+        Geometry g;
+        if (const Status s = prepare(descriptor, descriptorLength, threads, g); s != OK) return s;
+        ConvLengths n{};
+        if (const Status s = convLayer(g, pass, outChannels, groups, n); s != OK) return s;
+        const ConvLayer c{g, outChannels, groups};
+        if (!tiledFits(c)) return BAD_DESCRIPTOR;
+        if (aLength < n.a || bLength < n.b || outLength < n.out) return BAD_LENGTH;
+        if (pass == CONV_BACKWARD_INPUT && extra != nullptr) return BAD_DESCRIPTOR;
+        const int64_t nExtra = extra == nullptr ? 0 : outChannels;
+        if (extraLength < nExtra) return BAD_LENGTH;
+        if (n.out == 0) return OK;  // no samples (the zero gradients are the caller's)
+        if (a == nullptr || b == nullptr || out == nullptr || gemm == nullptr) return NULL_POINTER;
+        const T *o = out;
+        if (overlaps(a, n.a, o, n.out) || overlaps(b, n.b, o, n.out)) return OVERLAP;
+        if (pass == CONV_BACKWARD_WEIGHT) {
+            const T *e = extra;
+            if (overlaps(a, n.a, e, nExtra) || overlaps(b, n.b, e, nExtra) || overlaps(o, n.out, e, nExtra))
+                return OVERLAP;
+        } else if (overlaps(static_cast<const T *>(extra), nExtra, o, n.out)) {
+            return OVERLAP;
+        }
+        const OffsetTables t(g);
+        const RowSource rows(g, t);
+        switch (pass) {
+            case CONV_FORWARD:
+                tiledForward(c, rows, gemm, a, b, static_cast<const T *>(extra), out, threads);
+                break;
+            case CONV_BACKWARD_INPUT:
+                tiledBackwardInput(c, rows, gemm, a, b, out, threads);
+                break;
+            default:
+                tiledBackwardWeight(c, rows, gemm, a, b, out, extra, threads);
+                break;
+        }
         return OK;
     });
 }
@@ -534,6 +603,44 @@ inline int foldnd_conv_direct(int type, int pass, const int64_t *descriptor, int
         default:
             return foldnd::BAD_TYPE;
     }
+}
+
+/**
+ * A pass of a convolution by tiles of unfold + GEMM (conv_tiled.hpp), its
+ * products by gemm: the address of a function with cblas_sgemm's signature
+ * (FLOAT32) or cblas_dgemm's (FLOAT64), which must run single-threaded or be
+ * safe to call from every thread of the team at once. Arguments as
+ * foldnd_conv_direct, plus extra: forward's bias or backwardWeight's bias
+ * gradient (C_out values), or null. BAD_TYPE for another type.
+ */
+inline int foldnd_conv_tiled(int type, int pass, const int64_t *descriptor, int64_t descriptorLength,
+                             int64_t outChannels, int64_t groups, const void *a, int64_t aLength, const void *b,
+                             int64_t bLength, void *extra, int64_t extraLength, void *out, int64_t outLength,
+                             const void *gemm, int threads) {
+    switch (type) {
+        case foldnd::FLOAT32:
+            return foldnd::detail::convTiledChecked(
+                pass, descriptor, descriptorLength, outChannels, groups, static_cast<const float *>(a), aLength,
+                static_cast<const float *>(b), bLength, static_cast<float *>(extra), extraLength,
+                static_cast<float *>(out), outLength,
+                reinterpret_cast<foldnd::GemmFunction<float>>(const_cast<void *>(gemm)), threads);
+        case foldnd::FLOAT64:
+            return foldnd::detail::convTiledChecked(
+                pass, descriptor, descriptorLength, outChannels, groups, static_cast<const double *>(a), aLength,
+                static_cast<const double *>(b), bLength, static_cast<double *>(extra), extraLength,
+                static_cast<double *>(out), outLength,
+                reinterpret_cast<foldnd::GemmFunction<double>>(const_cast<void *>(gemm)), threads);
+        default:
+            return foldnd::BAD_TYPE;
+    }
+}
+
+/**
+ * The most native scratch (bytes) one tiled convolution pass has held since
+ * the last reset; reset != 0 sets it back to 0 after reading it.
+ */
+inline int64_t foldnd_conv_scratch_peak(int reset) {
+    return reset != 0 ? foldnd::convScratchPeak().exchange(0) : foldnd::convScratchPeak().load();
 }
 
 /**

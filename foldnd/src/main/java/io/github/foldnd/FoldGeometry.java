@@ -96,6 +96,49 @@ public final class FoldGeometry {
                         outLength,
                         threads);
             }
+
+            @Override
+            public int convTiled(
+                    ElementType type,
+                    int pass,
+                    FoldGeometry x,
+                    long outChannels,
+                    long groups,
+                    long a,
+                    long aLength,
+                    long b,
+                    long bLength,
+                    long extra,
+                    long extraLength,
+                    long out,
+                    long outLength,
+                    long gemm,
+                    int threads) {
+                if (!nativeAvailable()) throw new IllegalStateException("the native engine is unavailable");
+                return NativeKernels.convTiled(
+                        type.code,
+                        pass,
+                        x.descriptor,
+                        x.descriptor.length,
+                        outChannels,
+                        groups,
+                        a,
+                        aLength,
+                        b,
+                        bLength,
+                        extra,
+                        extraLength,
+                        out,
+                        outLength,
+                        gemm,
+                        threads);
+            }
+
+            @Override
+            public long convScratchPeak(boolean reset) {
+                if (!nativeAvailable()) throw new IllegalStateException("the native engine is unavailable");
+                return NativeKernels.convScratchPeak(reset ? 1 : 0);
+            }
         });
     }
 

@@ -450,4 +450,31 @@ final class NativeKernels {
             @Cast("void*") long out,
             long outLength,
             int threads);
+
+    /**
+     * foldnd_conv_tiled (see NativeContract.convTiled): a pass by tiles of unfold + GEMM, the
+     * GEMM at address gemm (cblas_sgemm's or cblas_dgemm's signature).
+     */
+    @Name("foldnd_conv_tiled")
+    static native int convTiled(
+            int type,
+            int pass,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            long outChannels,
+            long groups,
+            @Cast("const void*") long a,
+            long aLength,
+            @Cast("const void*") long b,
+            long bLength,
+            @Cast("void*") long extra,
+            long extraLength,
+            @Cast("void*") long out,
+            long outLength,
+            @Cast("const void*") long gemm,
+            int threads);
+
+    /** foldnd_conv_scratch_peak: the most native scratch a tiled pass has held (bytes); reset != 0 clears it. */
+    @Name("foldnd_conv_scratch_peak")
+    static native long convScratchPeak(int reset);
 }

@@ -120,6 +120,31 @@ class NativeContractTest {
                     int threads) {
                 return 0;
             }
+
+            @Override
+            public int convTiled(
+                    io.github.foldnd.ElementType type,
+                    int pass,
+                    FoldGeometry x,
+                    long outChannels,
+                    long groups,
+                    long a,
+                    long aLength,
+                    long b,
+                    long bLength,
+                    long extra,
+                    long extraLength,
+                    long out,
+                    long outLength,
+                    long gemm,
+                    int threads) {
+                return 0;
+            }
+
+            @Override
+            public long convScratchPeak(boolean reset) {
+                return 0;
+            }
         };
         assertThrows(IllegalStateException.class, () -> NativeContract.install(again));
         assertArrayEquals(g.descriptor(), NativeContract.descriptor(g), "still FoldGeometry's");

@@ -1,6 +1,8 @@
 package io.github.foldnd.conv;
 
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
 
 /**
@@ -13,10 +15,22 @@ final class Blas {
     private static final class Holder {
         static final boolean AVAILABLE = load();
 
+        /** cblas_sgemm's and cblas_dgemm's addresses, for the native tiled passes; 0 where not found. */
+        static final long SGEMM = AVAILABLE ? find("cblas_sgemm") : 0, DGEMM = AVAILABLE ? find("cblas_dgemm") : 0;
+
+        private static long find(String symbol) {
+            try {
+                Pointer p = Loader.addressof(symbol);
+                return p == null ? 0 : p.address();
+            } catch (Throwable t) { // no JavaCPP native library: the Java passes run
+                return 0;
+            }
+        }
+
         private static boolean load() {
             if ("java".equals(System.getProperty("foldnd.gemm"))) return false; // forced, for tests
             try {
-                org.bytedeco.javacpp.Loader.load(openblas_nolapack.class);
+                Loader.load(openblas_nolapack.class);
                 return openblas_nolapack.CblasRowMajor == ROW_MAJOR
                         && openblas_nolapack.CblasTrans == TRANS
                         && openblas_nolapack.CblasNoTrans == NO_TRANS;
@@ -40,6 +54,22 @@ final class Blas {
 
     static boolean available() {
         return Holder.AVAILABLE;
+    }
+
+    /**
+     * The address of OpenBLAS's {@code cblas_sgemm} or {@code cblas_dgemm} (the names it takes), for
+     * native code that calls it; 0 where OpenBLAS is unavailable or does not export it (or the
+     * {@code foldnd.gemm=java} test switch is set).
+     */
+    static long gemmAddress(String symbol) {
+        switch (symbol) {
+            case "cblas_sgemm":
+                return Holder.SGEMM;
+            case "cblas_dgemm":
+                return Holder.DGEMM;
+            default:
+                throw new IllegalArgumentException("symbol: " + symbol + ", expected cblas_sgemm or cblas_dgemm");
+        }
     }
 
     /** Runs a GEMM on OpenBLAS with n threads (setting the count first if it differs). */

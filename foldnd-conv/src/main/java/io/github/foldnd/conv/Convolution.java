@@ -15,8 +15,28 @@ import org.bytedeco.javacpp.Pointer;
 
 /**
  * The convolution algorithm, once for both element types (FloatConvolution, DoubleConvolution give the
- * typed operations on buffers B and heap arrays A). Everything runs on direct buffers positioned at their data, columns in the
- * batch-fused layout, so that each group needs one GEMM for the whole batch:
+ * typed operations on buffers B and heap arrays A). Everything runs on direct buffers positioned at
+ * their data. A layer takes one of three paths:
+ *
+ * <p><b>Tiled</b> (every layer that is not small-group, where the native engine and OpenBLAS are both
+ * here): each pass is one native call (native/include/foldnd/conv_tiled.hpp) whose OpenMP team cuts
+ * the work into units by the problem alone: forward into (sample, run of blocks) tiles, each unfolded
+ * into a thread's cache-sized scratch and multiplied at once, straight into y; backwardInput into
+ * (sample, block of input channels), each multiplying and folding its tiles in order; backwardWeight
+ * into blocks of the weight's columns, each summing over samples and tiles in order. Every thread
+ * calls OpenBLAS's cblas_sgemm/dgemm itself, with OpenBLAS held to one thread for the call (Blas.run),
+ * so unfold, fold and GEMM run on every core and nothing oversubscribes; the scratch is a tile per
+ * thread, not the column matrix; and since no cut depends on the thread count, neither do the results.
+ *
+ * <p><b>Direct</b> (depthwise and small-group layers: groups > 1, at most {@link
+ * #DIRECT_MAX_IN_PER_GROUP} input channels per group, native engine): each pass runs one direct kernel
+ * (native/include/foldnd/conv_direct.hpp) on x, the weights and y, on all of the engine's threads,
+ * without columns or GEMM. Per group their GEMM is a thin product (C_out / groups rows, at most 4 K
+ * deep) that costs less than building its columns and calling BLAS once per group; the direct
+ * kernels' results do not depend on the thread count.
+ *
+ * <p><b>Batch-fused</b> (without the native engine or without OpenBLAS): columns in the batch-fused
+ * layout, so that each group needs one GEMM for the whole batch:
  * <pre>
  *   forward:        cols = unfold(x)                  (C_in K, N L)
  *                   Y_g  = W_g  cols_g                 (C_out/g, N L)    then (C_out, N, L) -> (N, C_out, L), + bias
@@ -24,20 +44,11 @@ import org.bytedeco.javacpp.Pointer;
  *                   D_g  = W_g^T G_g                   (C_in K/g, N L)   then gradX = fold(D)
  *   backwardWeight: dW_g = G_g cols_g^T                (C_out/g, C_in K/g); dBias = sums of gradY over N and L
  * </pre>
- * Threads: GEMM runs on OpenBLAS's threads (FoldNd.threads() of them); unfold and fold run on the
- * caller's thread when OpenBLAS is in use. Two pools taking turns still oversubscribe the cores:
- * OpenMP's team spins for a while after each parallel region, right when OpenBLAS's threads start
- * (measured: ConvNd forward on a 256-channel 14x14 layer 10.2 ms with both pools, 6.7 ms with
- * OpenMP's threads told to sleep at once). The copies are memory-bound and small beside the
- * products, so one thread loses little there. Without OpenBLAS, the engine gets every thread.
- * Unfold and fold go through the engine's public buffer API (a few checks per call, nothing beside the GEMMs).
- *
- * <p>Depthwise and small-group layers (groups > 1, at most {@link #DIRECT_MAX_IN_PER_GROUP} input
- * channels per group) take none of this: with the native engine, each pass runs one direct kernel
- * (native/include/foldnd/conv_direct.hpp) on x, the weights and y, on all of the engine's threads,
- * without columns or GEMM. Per group their GEMM is a thin product (C_out / groups rows, at most 4 K
- * deep) that costs less than building its columns and calling BLAS once per group; the direct
- * kernels' results do not depend on the thread count.
+ * There the GEMM runs on OpenBLAS's threads where it is (FoldNd.threads() of them) and unfold and fold
+ * on the caller's thread: two pools taking turns oversubscribe the cores, OpenMP's team spinning
+ * after each region just as OpenBLAS's threads start (measured: forward on a 256-channel 14x14 layer
+ * 10.2 ms with both pools, 6.7 ms with OpenMP's threads told to sleep at once). Without OpenBLAS the
+ * product is pure Java and the engine gets every thread.
  */
 abstract class Convolution<B extends Buffer, A> {
     /**
@@ -269,6 +280,12 @@ abstract class Convolution<B extends Buffer, A> {
         }
     }
 
+    /**
+     * The address of OpenBLAS's GEMM for this element type (cblas_sgemm, cblas_dgemm), which the
+     * tiled passes call from native code; 0 where there is none.
+     */
+    abstract long gemmAddress();
+
     abstract void unfold(FoldGeometry g, B image, B columns);
 
     abstract void fold(FoldGeometry g, B columns, B image);
@@ -293,6 +310,11 @@ abstract class Convolution<B extends Buffer, A> {
     /** Whether the layer runs the direct kernels (see the class comment). */
     static boolean direct(ConvShape s) {
         return s.groups > 1 && s.inChannels / s.groups <= DIRECT_MAX_IN_PER_GROUP && NativeContract.nativeAvailable();
+    }
+
+    /** Whether the layer runs the tiled passes (see the class comment): not direct, native engine and OpenBLAS here. */
+    final boolean tiled(ConvShape s) {
+        return !direct(s) && NativeContract.nativeAvailable() && gemmAddress() != 0;
     }
 
     /** The native address of a direct buffer's position. */
@@ -328,6 +350,43 @@ abstract class Convolution<B extends Buffer, A> {
         }
     }
 
+    /**
+     * One tiled pass (foldnd_conv_tiled) on all of FoldNd.threads(), OpenBLAS held to one thread
+     * meanwhile (every thread of the team calls it at once); extra is forward's bias or
+     * backwardWeight's bias gradient (C_out elements), or null.
+     */
+    private void tiled(ConvShape s, int pass, B a, long aLength, B b, long bLength, B extra, B out, long outLength) {
+        ElementType type = elementBytes == Float.BYTES ? ElementType.FLOAT32 : ElementType.FLOAT64;
+        long gemm = gemmAddress();
+        int threads = FoldNd.threads();
+        int[] status = new int[1];
+        Blas.run(
+                1,
+                () -> status[0] = NativeContract.convTiled(
+                        type,
+                        pass,
+                        s.columns,
+                        s.outChannels,
+                        s.groups,
+                        address(a),
+                        aLength,
+                        address(b),
+                        bLength,
+                        extra == null ? 0 : address(extra),
+                        extra == null ? 0 : s.outChannels,
+                        address(out),
+                        outLength,
+                        gemm,
+                        threads));
+        if (status[0] == OUT_OF_MEMORY) {
+            throw new OutOfMemoryError("ConvNd's tiled pass could not allocate its native scratch");
+        }
+        if (status[0] != 0) {
+            throw new IllegalStateException(
+                    "foldnd_conv_tiled refused checked arguments: " + NativeContract.statusName(status[0]));
+        }
+    }
+
     /** foldnd::Status OUT_OF_MEMORY. */
     private static final int OUT_OF_MEMORY = 6;
 
@@ -336,6 +395,10 @@ abstract class Convolution<B extends Buffer, A> {
         if (direct(s)) {
             direct(s, FORWARD, x, s.columns.imageLength(), weight, s.weightLength(), y, s.yLength());
             if (bias != null) addBias(y, bias, s.batch, s.outChannels, s.blocks);
+            return;
+        }
+        if (tiled(s)) {
+            tiled(s, FORWARD, x, s.columns.imageLength(), weight, s.weightLength(), bias, y, s.yLength());
             return;
         }
         B cols = scratch(COLUMNS, s.columnLength(), COLUMN_MATRIX);
@@ -364,6 +427,19 @@ abstract class Convolution<B extends Buffer, A> {
             direct(s, BACKWARD_INPUT, gradY, s.yLength(), weight, s.weightLength(), gradX, s.columns.imageLength());
             return;
         }
+        if (tiled(s)) {
+            tiled(
+                    s,
+                    BACKWARD_INPUT,
+                    gradY,
+                    s.yLength(),
+                    weight,
+                    s.weightLength(),
+                    null,
+                    gradX,
+                    s.columns.imageLength());
+            return;
+        }
         B fused = channelsFirst(s, gradY);
         B cols = scratch(COLUMNS, s.columnLength(), COLUMN_MATRIX);
         gemmPerGroup(s.groups, true, false, s.rows, s.cols, s.outs, weight, fused, cols); // D_g = W_g^T G_g
@@ -379,6 +455,19 @@ abstract class Convolution<B extends Buffer, A> {
         if (direct(s)) {
             direct(s, BACKWARD_WEIGHT, x, s.columns.imageLength(), gradY, s.yLength(), gradWeight, s.weightLength());
             if (gradBias != null) sumBias(gradY, gradBias, s.batch, s.outChannels, s.blocks);
+            return;
+        }
+        if (tiled(s)) {
+            tiled(
+                    s,
+                    BACKWARD_WEIGHT,
+                    x,
+                    s.columns.imageLength(),
+                    gradY,
+                    s.yLength(),
+                    gradBias,
+                    gradWeight,
+                    s.weightLength());
             return;
         }
         B cols = scratch(COLUMNS, s.columnLength(), COLUMN_MATRIX);

@@ -102,6 +102,11 @@ final class FloatConvolution extends Convolution<FloatBuffer, float[]> {
     }
 
     @Override
+    long gemmAddress() {
+        return Blas.gemmAddress("cblas_sgemm");
+    }
+
+    @Override
     void unfold(FoldGeometry g, FloatBuffer image, FloatBuffer columns) {
         Engine.selected().withThreads(engineThreads()).unfold(g, image, columns);
     }

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.github.foldnd.FoldNd;
+import io.github.foldnd.internal.NativeContract;
 import io.github.foldnd.internal.NativeMemory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -504,16 +506,37 @@ class ConvNdSafetyTest {
         assertEquals(0, ConvNd.retainedScratchBytes(), "releaseScratch frees everything");
     }
 
-    /** A column matrix past one scratch view (2^31 - 1 bytes) is refused naming the real limit, for arrays and buffers. */
+    /**
+     * A column matrix past one scratch view (2^31 - 1 bytes): the tiled passes never build it, so the layer
+     * runs in a tile of scratch per thread and gives the convolution's values; without them (no native
+     * engine or no OpenBLAS) it is refused naming the real limit, for arrays and buffers.
+     */
     @Test
-    void theScratchLimitIsTheViewLimitAndSaysSo() {
+    void aColumnMatrixPastTheViewLimitRunsTiledOrIsRefusedSayingSo() {
         // x (1, 1, 1), kernel 32768 with padding 32768: L = 32770 blocks, K * L = 1073807360 floats = 4295229440 bytes,
         // fewer elements than any int limit but more bytes than one ByteBuffer.
         long[] xs = {1, 1, 1}, ws = {1, 1, 32768};
         int[] one = {1}, pad = {32768};
+        float[] w = new float[32768];
+        for (int k = 0; k < w.length; k++) w[k] = k + 1;
+        ConvShape shape = ConvShape.of(xs, ws, one, pad, one, 1);
+        if (FloatConvolution.INSTANCE.tiled(shape)) {
+            NativeContract.convScratchPeak(true);
+            float[] y = ConvNd.forward(new float[] {2}, xs, w, ws, null, one, pad, one, 1);
+            long peak = NativeContract.convScratchPeak(true);
+            assertEquals(32770, y.length);
+            // block l reads x at l - 32768 + k: x[0] = 2 meets offset k = 32768 - l, for l in [1, 32768]
+            for (int l = 0; l < y.length; l++) {
+                float want = l >= 1 && l <= 32768 ? 2 * w[32768 - l] : 0;
+                if (y[l] != want) assertEquals(want, y[l], "y[" + l + "]");
+            }
+            assertTrue(peak > 0 && peak <= FoldNd.threads() * (8L << 20), "scratch peak " + peak + " bytes");
+            ConvNd.releaseScratch();
+            return;
+        }
         String expected = "the convolution's column matrix (C_in * K, N * L) would need 4295229440 bytes";
         List<Executable> calls = List.of(
-                () -> ConvNd.forward(new float[1], xs, new float[32768], ws, null, one, pad, one, 1),
+                () -> ConvNd.forward(new float[1], xs, w, ws, null, one, pad, one, 1),
                 () -> ConvNd.forward(floats(1), xs, floats(32768), ws, null, one, pad, one, 1, floats(32770)));
         for (Executable call : calls) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);

@@ -44,6 +44,27 @@ public final class NativeContract {
                 long out,
                 long outLength,
                 int threads);
+
+        /** foldnd_conv_tiled on native addresses; see {@link NativeContract#convTiled}. */
+        int convTiled(
+                ElementType type,
+                int pass,
+                FoldGeometry x,
+                long outChannels,
+                long groups,
+                long a,
+                long aLength,
+                long b,
+                long bLength,
+                long extra,
+                long extraLength,
+                long out,
+                long outLength,
+                long gemm,
+                int threads);
+
+        /** foldnd_conv_scratch_peak; see {@link NativeContract#convScratchPeak}. */
+        long convScratchPeak(boolean reset);
     }
 
     private static volatile Access access;
@@ -116,6 +137,56 @@ public final class NativeContract {
                         out,
                         outLength,
                         threads);
+    }
+
+    /**
+     * A convolution pass by tiles (native/include/foldnd/conv_tiled.hpp) for foldnd-conv: as {@link
+     * #convDirect}, plus extra (forward's bias, backwardWeight's bias gradient: C_out elements, or 0
+     * for none) and gemm, the address of a function with cblas_sgemm's (FLOAT32) or cblas_dgemm's
+     * (FLOAT64) signature that runs single-threaded while the pass runs: every thread of the team
+     * calls it at once. Only where {@link #nativeAvailable()}.
+     */
+    public static int convTiled(
+            ElementType type,
+            int pass,
+            FoldGeometry x,
+            long outChannels,
+            long groups,
+            long a,
+            long aLength,
+            long b,
+            long bLength,
+            long extra,
+            long extraLength,
+            long out,
+            long outLength,
+            long gemm,
+            int threads) {
+        return access().convTiled(
+                        Check.notNull(type, "type"),
+                        pass,
+                        Check.notNull(x, "x"),
+                        outChannels,
+                        groups,
+                        a,
+                        aLength,
+                        b,
+                        bLength,
+                        extra,
+                        extraLength,
+                        out,
+                        outLength,
+                        gemm,
+                        threads);
+    }
+
+    /**
+     * The most native scratch (bytes) one tiled convolution pass has held since the last reset, for
+     * the tests and the benchmarks; {@code reset} sets it back to 0 after reading it. Only where
+     * {@link #nativeAvailable()}.
+     */
+    public static long convScratchPeak(boolean reset) {
+        return access().convScratchPeak(reset);
     }
 
     private static Access access() {

@@ -1,0 +1,324 @@
+// foldnd/conv_tiled.hpp: convolution as unfold + GEMM (and GEMM + fold) cut
+// into tiles, the way oneDNN's GEMM convolution works: every thread of the team
+// unfolds a tile of columns that fits its cache and multiplies it at once on
+// a single-threaded GEMM, so both phases use every core, nothing
+// oversubscribes, and the scratch is one tile per thread instead of the whole
+// (C_in K, N L) column matrix.
+//
+// The GEMM is the caller's: a function with cblas_sgemm's (or cblas_dgemm's)
+// signature, which foldnd-conv takes from OpenBLAS and runs single-threaded
+// for the duration of the call. The core library links no BLAS.
+//
+// A tile is a run of blocks [b0, b1) of one sample (row-major over the output
+// grid; whole rows of the last dimension where one fits): tile column j is
+// block b0 + j.
+// The three passes, per group (cin = C_in / groups input channels, cout =
+// C_out / groups output channels, K kernel offsets, L blocks per sample):
+//   forward         unit (n, tile):      cols = unfold(x[n], tile)            (C_in K, cols)
+//                                        y[n, group, tile] = W_g cols_g  (+ bias)
+//   backwardInput   unit (n, channels):  for each tile, in order:
+//                                        D = W_g[:, channels]^T gy[n, group, tile]
+//                                        gx[n, channels] += fold(D, tile)
+//   backwardWeight  unit (group, rows):  for each sample and tile, in order:
+//                                        gw_g[:, rows] += gy[n, group, tile] cols[rows]^T
+// Each unit writes its own part of the output, and how the work is cut into
+// units and tiles depends on the problem only, never on the thread count: every
+// output element is computed by the same calls in the same order on any team,
+// so results are the same bit for bit on any thread count.
+#ifndef FOLDND_CONV_TILED_HPP
+#define FOLDND_CONV_TILED_HPP
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <memory>
+
+#include "conv_direct.hpp"
+#include "geometry.hpp"
+#include "kernels.hpp"
+
+namespace foldnd {
+
+/**
+ * cblas_sgemm's (T = float) or cblas_dgemm's signature, with the CBLAS
+ * enumerations as their int values and blasint as int (OpenBLAS's LP64 build).
+ */
+template <typename T>
+using GemmFunction = void (*)(int order, int transA, int transB, int m, int n, int k, T alpha, const T *a, int lda,
+                              const T *b, int ldb, T beta, T *c, int ldc);
+
+/** CBLAS's CblasRowMajor, CblasNoTrans and CblasTrans. */
+constexpr int kRowMajor = 101, kNoTrans = 111, kTrans = 112;
+
+/**
+ * The bytes of one tile of columns: about a core's L2 (512 KiB here) and
+ * twice that, so that the GEMM reads its B operand from cache while its
+ * dimensions stay long enough for the micro-kernels.
+ */
+constexpr int64_t kConvTileBytes = int64_t(1) << 20;
+
+/**
+ * The tile size in use: kConvTileBytes, except where the C++ tests lower it to
+ * cut small layers into many tiles (the cut must not change a result beyond
+ * the GEMM's rounding, and never with the thread count).
+ */
+inline int64_t &convTileBytes() {
+    static int64_t bytes = kConvTileBytes;
+    return bytes;
+}
+
+/**
+ * The fewest units a pass is cut into where the problem allows: enough to
+ * balance a team of a few threads whatever the batch (backwardInput splits a
+ * sample's channels, backwardWeight the weight's columns, to get there).
+ */
+constexpr int64_t kConvMinUnits = 8;
+
+/** The most native scratch any tiled pass has held at once since the last reset (bytes). */
+inline std::atomic<int64_t> &convScratchPeak() {
+    static std::atomic<int64_t> peak{0};
+    return peak;
+}
+
+/** Records a pass's scratch in convScratchPeak. */
+inline void noteConvScratch(int64_t bytes) {
+    std::atomic<int64_t> &peak = convScratchPeak();
+    int64_t seen = peak.load();
+    while (bytes > seen && !peak.compare_exchange_weak(seen, bytes)) {
+    }
+}
+
+/**
+ * Blocks per tile when a tile has `rows` rows of columns: convTileBytes() of
+ * them, at least one, and whole rows of the last dimension where one fits (a
+ * 1-d layer's single row is cut, so that no tile outgrows the cache).
+ */
+template <typename T>
+inline int64_t convTileBlocks(const Geometry &g, int64_t rows) {
+    const int64_t width = g.lastGrid();
+    int64_t blocks = std::max<int64_t>(1, convTileBytes() / std::max<int64_t>(1, rows * int64_t(sizeof(T))));
+    if (blocks >= width) blocks -= blocks % width;
+    return std::min(blocks, g.blocks);
+}
+
+/**
+ * Visits the rows of kernel offset k that blocks [b0, b1) of a sample meet:
+ * f(at, lo, hi, image) for each row with blocks there, where blocks l in [lo,
+ * hi) of the row are tile columns at + l and read image element image + l s
+ * (of the plane). Rows come in order.
+ */
+template <class F>
+inline void forTileRows(const Geometry &g, const RowSource &rows, int64_t k, int64_t b0, int64_t b1, F &&f) {
+    const int64_t width = g.lastGrid();
+    rows.forRows(k, b0 / width, (b1 - 1) / width + 1, [&](int64_t q, const Row &row) {
+        const int64_t at = q * width - b0;  // the tile column of the row's block 0 (negative when cut)
+        const int64_t lo = std::max(row.lo, -at), hi = std::min(row.hi, b1 - q * width);
+        if (lo < hi) f(at, lo, hi, row.image);
+    });
+}
+
+/**
+ * Rows [r0, r1) of the columns of sample x (rows (c, k), c = r / K) for blocks
+ * [b0, b1), into dst (row r at dst + (r - r0) ld); padding is 0.
+ */
+template <typename T>
+inline void unfoldTile(const Geometry &g, const RowSource &rows, const T *x, int64_t r0, int64_t r1, int64_t b0,
+                       int64_t b1, T *dst, int64_t ld) {
+    const int64_t K = g.kernelVolume, P = g.imagePlane, s = g.stride[g.dims - 1];
+    for (int64_t r = r0; r < r1; ++r) {
+        T *__restrict out = dst + (r - r0) * ld;
+        const T *xp = x + (r / K) * P;
+        int64_t next = 0;  // out[0, next) is written; rows come in order, so each gap is zeroed as it appears
+        forTileRows(g, rows, r % K, b0, b1, [&](int64_t at, int64_t lo, int64_t hi, int64_t image) {
+            std::fill(out + next, out + (at + lo), T(0));
+            const T *__restrict in = xp + image;
+            if (s == 1) {
+                std::memcpy(out + (at + lo), in + lo, size_t(hi - lo) * sizeof(T));
+            } else {
+                for (int64_t l = lo; l < hi; ++l) out[at + l] = in[l * s];
+            }
+            next = at + hi;
+        });
+        std::fill(out + next, out + (b1 - b0), T(0));
+    }
+}
+
+/**
+ * The transpose of unfoldTile for channels [0, channels) of D (rows (c, k) at
+ * D + (c K + k) ld, blocks [b0, b1)): each value is added to the element of
+ * gx (the first channel's plane) it came from; padding's are dropped.
+ */
+template <typename T>
+inline void foldTile(const Geometry &g, const RowSource &rows, const T *D, int64_t ld, int64_t channels, int64_t b0,
+                     int64_t b1, T *gx) {
+    const int64_t K = g.kernelVolume, P = g.imagePlane, s = g.stride[g.dims - 1];
+    for (int64_t c = 0; c < channels; ++c) {
+        T *xp = gx + c * P;
+        for (int64_t k = 0; k < K; ++k) {
+            const T *row = D + (c * K + k) * ld;
+            forTileRows(g, rows, k, b0, b1, [&](int64_t at, int64_t lo, int64_t hi, int64_t image) {
+                const T *__restrict in = row + at;  // in[l] for l in [lo, hi): at + l >= 0
+                T *__restrict out = xp + image;     // block l read out[l * s]
+                if (s == 1) {
+                    for (int64_t l = lo; l < hi; ++l) out[l] += in[l];
+                } else {
+                    for (int64_t l = lo; l < hi; ++l) out[l * s] += in[l];
+                }
+            });
+        }
+    }
+}
+
+/** One block of scratch per thread of the team, allocated before any output is written. */
+template <typename T>
+struct TeamScratch {
+    std::unique_ptr<T[]> memory;
+    int64_t perThread;
+
+    TeamScratch(int threads, int64_t units, int64_t perThread_) : perThread(std::max<int64_t>(1, perThread_)) {
+        const int64_t team = std::max<int64_t>(1, std::min<int64_t>(threads, units));
+        memory.reset(new T[static_cast<size_t>(team * perThread)]);
+        noteConvScratch(team * perThread * int64_t(sizeof(T)));
+    }
+
+    T *local() const { return memory.get() + threadIndex() * perThread; }
+};
+
+/** y (N, C_out, L) = conv(x, w) + bias (bias: C_out values or null). Units: (sample, tile). */
+template <typename T>
+inline void tiledForward(const ConvLayer &c, const RowSource &rows, GemmFunction<T> gemm, const T *x, const T *w,
+                         const T *bias, T *y, int threads) {
+    const Geometry &g = c.g;
+    const int64_t L = g.blocks, K = g.kernelVolume;
+    const int64_t cin = c.inPerGroup(), cout = c.outPerGroup(), rowsAll = g.channels * K, depth = cin * K;
+    const int64_t tile = convTileBlocks<T>(g, rowsAll), tiles = ceilDiv(L, tile);
+    const int64_t units = g.batch * tiles;
+    const TeamScratch<T> scratch(threads, units, rowsAll * tile);
+    parallelFor(units, threads, rowsAll * tile * cout, [&](int64_t begin, int64_t end) {
+        T *cols = scratch.local();
+        for (int64_t unit = begin; unit < end; ++unit) {
+            const int64_t n = unit / tiles, b0 = (unit % tiles) * tile, b1 = std::min(L, b0 + tile), m = b1 - b0;
+            unfoldTile(g, rows, x + n * g.channels * g.imagePlane, 0, rowsAll, b0, b1, cols, m);
+            for (int64_t grp = 0; grp < c.groups; ++grp) {
+                T *out = y + (n * c.outChannels + grp * cout) * L + b0;
+                gemm(kRowMajor, kNoTrans, kNoTrans, int(cout), int(m), int(depth), T(1), w + grp * cout * depth,
+                     int(depth), cols + grp * depth * m, int(m), T(0), out, int(L));
+            }
+            if (bias != nullptr) {
+                for (int64_t o = 0; o < c.outChannels; ++o) {
+                    T *out = y + (n * c.outChannels + o) * L + b0;
+                    const T b = bias[o];
+                    for (int64_t j = 0; j < m; ++j) out[j] += b;
+                }
+            }
+        }
+    });
+}
+
+/** Channel blocks per group of backwardInput: enough units for kConvMinUnits where the channels allow. */
+inline int64_t convChannelBlocks(const ConvLayer &c) {
+    const int64_t perGroup = ceilDiv(kConvMinUnits, std::max<int64_t>(1, c.g.batch * c.groups));
+    return std::max<int64_t>(1, std::min(c.inPerGroup(), perGroup));
+}
+
+/** gx (N, C_in, *image) from gy (N, C_out, L) and w. Units: (sample, block of a group's input channels). */
+template <typename T>
+inline void tiledBackwardInput(const ConvLayer &c, const RowSource &rows, GemmFunction<T> gemm, const T *gy, const T *w,
+                               T *gx, int threads) {
+    const Geometry &g = c.g;
+    const int64_t L = g.blocks, K = g.kernelVolume;
+    const int64_t P = g.imagePlane, cin = c.inPerGroup(), cout = c.outPerGroup(), depth = cin * K;
+    const int64_t blocks = convChannelBlocks(c), span = ceilDiv(cin, blocks);  // channels per block
+    const int64_t tile = convTileBlocks<T>(g, span * K);
+    const int64_t units = g.batch * c.groups * blocks;
+    const TeamScratch<T> scratch(threads, units, span * K * tile);
+    parallelFor(units, threads, span * K * L * cout, [&](int64_t begin, int64_t end) {
+        T *D = scratch.local();
+        for (int64_t unit = begin; unit < end; ++unit) {
+            const int64_t n = unit / (c.groups * blocks), grp = unit / blocks % c.groups, b = unit % blocks;
+            const int64_t c0 = std::min(cin, b * span), c1 = std::min(cin, c0 + span);
+            if (c0 >= c1) continue;
+            T *xp = gx + (n * g.channels + grp * cin + c0) * P;
+            std::fill(xp, xp + (c1 - c0) * P, T(0));
+            const T *wg = w + grp * cout * depth + c0 * K;  // W_g's columns of channels [c0, c1)
+            const T *yg = gy + (n * c.outChannels + grp * cout) * L;
+            for (int64_t b0 = 0; b0 < L; b0 += tile) {
+                const int64_t b1 = std::min(L, b0 + tile), m = b1 - b0;
+                gemm(kRowMajor, kTrans, kNoTrans, int((c1 - c0) * K), int(m), int(cout), T(1), wg, int(depth), yg + b0,
+                     int(L), T(0), D, int(m));
+                foldTile(g, rows, D, m, c1 - c0, b0, b1, xp);
+            }
+        }
+    });
+}
+
+/** Column blocks per group of backwardWeight: enough units for kConvMinUnits, at least 16 columns each. */
+inline int64_t convWeightBlocks(const ConvLayer &c) {
+    const int64_t depth = c.inPerGroup() * c.g.kernelVolume;
+    const int64_t perGroup = ceilDiv(kConvMinUnits, c.groups);
+    return std::max<int64_t>(1, std::min(ceilDiv(depth, 16), perGroup));
+}
+
+/**
+ * gw (C_out, C_in / groups, K) from x and gy; gradBias (C_out) too where not
+ * null. Units: (group, block of the weight's columns), each summing its
+ * samples and tiles in order.
+ */
+template <typename T>
+inline void tiledBackwardWeight(const ConvLayer &c, const RowSource &rows, GemmFunction<T> gemm, const T *x,
+                                const T *gy, T *gw, T *gradBias, int threads) {
+    const Geometry &g = c.g;
+    const int64_t L = g.blocks, K = g.kernelVolume;
+    const int64_t cin = c.inPerGroup(), cout = c.outPerGroup(), depth = cin * K;
+    const int64_t blocks = convWeightBlocks(c), span = ceilDiv(depth, blocks);  // weight columns per block
+    const int64_t tile = convTileBlocks<T>(g, span);
+    const int64_t units = c.groups * blocks;
+    const TeamScratch<T> scratch(threads, units, span * tile);
+    parallelFor(units, threads, g.batch * span * L * cout, [&](int64_t begin, int64_t end) {
+        T *cols = scratch.local();
+        for (int64_t unit = begin; unit < end; ++unit) {
+            const int64_t grp = unit / blocks, b = unit % blocks;
+            const int64_t r0 = std::min(depth, b * span), r1 = std::min(depth, r0 + span);
+            if (r0 >= r1) continue;
+            T *out = gw + grp * cout * depth + r0;
+            for (int64_t n = 0; n < g.batch; ++n) {
+                const T *xn = x + (n * g.channels + grp * cin) * g.imagePlane;
+                const T *yg = gy + (n * c.outChannels + grp * cout) * L;
+                for (int64_t b0 = 0; b0 < L; b0 += tile) {
+                    const int64_t b1 = std::min(L, b0 + tile), m = b1 - b0;
+                    unfoldTile(g, rows, xn, r0, r1, b0, b1, cols, m);
+                    const T beta = n == 0 && b0 == 0 ? T(0) : T(1);  // the first product sets the sums
+                    gemm(kRowMajor, kNoTrans, kTrans, int(cout), int(r1 - r0), int(m), T(1), yg + b0, int(L), cols,
+                         int(m), beta, out, int(depth));
+                }
+            }
+        }
+    });
+    if (gradBias == nullptr) return;
+    parallelFor(c.outChannels, threads, g.batch * L, [&](int64_t begin, int64_t end) {
+        for (int64_t o = begin; o < end; ++o) {
+            T sum = T(0);  // samples, then blocks, in order
+            for (int64_t n = 0; n < g.batch; ++n) {
+                const T *yp = gy + (n * c.outChannels + o) * L;
+                for (int64_t l = 0; l < L; ++l) sum += yp[l];
+            }
+            gradBias[o] = sum;
+        }
+    });
+}
+
+/**
+ * Whether every size a tiled pass gives the GEMM fits its int arguments: the
+ * products' dimensions and leading dimensions are at most L, C_out and
+ * C_in / groups x K.
+ */
+inline bool tiledFits(const ConvLayer &c) {
+    const int64_t limit = std::numeric_limits<int>::max();
+    return c.g.blocks <= limit && c.outChannels <= limit && c.inPerGroup() * c.g.kernelVolume <= limit;
+}
+
+}  // namespace foldnd
+
+#endif
