@@ -1176,7 +1176,9 @@ void definitionGemm(int, int transA, int transB, int m, int n, int k, T alpha, c
 /**
  * The tiled convolution passes (conv_tiled.hpp) against the definition,
  * computed in double: within the rounding of sums of that many terms (their
- * order is the GEMM's). Whole samples, one block and a few blocks per tile; each gives the
+ * order is the GEMM's), 1x1 layers whose products read x in place among them. Whole
+ * samples, one block and a few blocks per tile, and the fused form's shared tiles of one
+ * column and of a few; each gives the
  * same bits on 1, 2 and 3 threads. Refusals of bad arguments.
  */
 template <typename T>
@@ -1184,8 +1186,12 @@ void checkConvTiled(std::mt19937 &rng, int d) {
     auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
     const int type = sizeof(T) == 4 ? foldnd::FLOAT32 : foldnd::FLOAT64;
     const void *gemm = reinterpret_cast<const void *>(&definitionGemm<T>);
-    for (int trial = 0; trial < 10; ++trial) {
+    for (int trial = 0; trial < 12; ++trial) {
         Shape s = randomShape(rng, d);
+        if (trial % 4 == 0) {  // 1x1 at stride 1 without padding: x is the columns (plainProduct)
+            for (int i = 0; i < d; ++i) s.k[i] = s.stride[i] = 1, s.pad[i] = 0;
+            s.padEnd.clear();
+        }
         const int64_t groups = pick(1, 3), cin = pick(1, 6), cout = pick(1, 5), batch = pick(1, 3);
         s.channels = groups * cin;
         s.planes = batch * s.channels;
@@ -1244,8 +1250,11 @@ void checkConvTiled(std::mt19937 &rng, int d) {
                               Pass{foldnd::CONV_BACKWARD_INPUT, gy, w, gx, gxa, false, false},
                               Pass{foldnd::CONV_BACKWARD_WEIGHT, x, gy, gw, gwa, false, true}}) {
             const size_t n = p.want.size();
-            for (int64_t tileBytes : {foldnd::kConvTileBytes, int64_t(1), int64_t(200)}) {
-                foldnd::convTileBytes() = tileBytes;
+            // The shipped tiling; per-thread tiles of one block and of a few; fused tiles of one column and of a few.
+            const foldnd::ConvTiling tilings[] = {{}, {1, 1, 1}, {200, 1, 1}, {1, 1 << 20, 1}, {1, 1 << 20, 300}};
+            for (const foldnd::ConvTiling &tiling : tilings) {
+                foldnd::ConvTiling::current() = tiling;
+                const long long tileBytes = tiling.tileBytes * 1000 + tiling.fusedTileBytes;  // for the messages
                 std::vector<T> first;
                 for (int threads : {1, 2, 3}) {
                     Guarded<T> out(n), extra(O);
@@ -1268,7 +1277,7 @@ void checkConvTiled(std::mt19937 &rng, int d) {
                     }
                 }
             }
-            foldnd::convTileBytes() = foldnd::kConvTileBytes;
+            foldnd::ConvTiling::current() = foldnd::ConvTiling{};
             // Refusals: no GEMM, a short input, output or bias, a bias for backwardInput, overlap, another type.
             std::vector<T> sink(n), extra(O);
             auto run = [&](int t, const void *fn, int64_t aLen, T *ex, int64_t exLen, T *out, int64_t outLen) {

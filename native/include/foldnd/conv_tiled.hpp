@@ -21,6 +21,8 @@
 //                                        gx[n, channels] += fold(D, tile)
 //   backwardWeight  unit (group, rows):  for each sample and tile, in order:
 //                                        gw_g[:, rows] += gy[n, group, tile] cols[rows]^T
+// A 1x1 kernel at stride 1 without padding has x for its columns: the GEMMs
+// read x and write gx in place (plainProduct).
 // Each unit writes its own part of the output, and how the work is cut into
 // units and tiles depends on the problem only, never on the thread count: every
 // output element is computed by the same calls in the same order on any team,
@@ -60,14 +62,33 @@ constexpr int kRowMajor = 101, kNoTrans = 111, kTrans = 112;
 constexpr int64_t kConvTileBytes = int64_t(1) << 20;
 
 /**
- * The tile size in use: kConvTileBytes, except where the C++ tests lower it to
- * cut small layers into many tiles (the cut must not change a result beyond
- * the GEMM's rounding, and never with the thread count).
+ * The narrowest tile a per-thread pass takes: a GEMM over fewer columns runs
+ * well below its speed (OpenBLAS sgemm, one thread, 512 x 4608 weights: 42
+ * GFLOPS on 49 columns, 59 on 392; transposed, 32 against 71).
  */
-inline int64_t &convTileBytes() {
-    static int64_t bytes = kConvTileBytes;
-    return bytes;
-}
+constexpr int64_t kMinTileBlocks = 256;
+
+/**
+ * The bytes of the one shared tile of the fused passes (layers whose tiles
+ * per thread would be narrower than kMinTileBlocks: few blocks per sample or
+ * deep columns), and the fewest rows of a GEMM block there.
+ */
+constexpr int64_t kFusedTileBytes = int64_t(6) << 20, kMinGemmRows = 64;
+
+/**
+ * The tiling in use: the constants above, except where the C++ tests change
+ * them to cut small layers into many tiles and to reach both forms (the cut
+ * must not change a result beyond the GEMM's rounding, and never with the
+ * thread count).
+ */
+struct ConvTiling {
+    int64_t tileBytes = kConvTileBytes, minTileBlocks = kMinTileBlocks, fusedTileBytes = kFusedTileBytes;
+
+    static ConvTiling &current() {
+        static ConvTiling tiling;
+        return tiling;
+    }
+};
 
 /**
  * The fewest units a pass is cut into where the problem allows: enough to
@@ -91,14 +112,15 @@ inline void noteConvScratch(int64_t bytes) {
 }
 
 /**
- * Blocks per tile when a tile has `rows` rows of columns: convTileBytes() of
+ * Blocks per tile when a tile has `rows` rows of columns: tileBytes of
  * them, at least one, and whole rows of the last dimension where one fits (a
  * 1-d layer's single row is cut, so that no tile outgrows the cache).
  */
 template <typename T>
 inline int64_t convTileBlocks(const Geometry &g, int64_t rows) {
     const int64_t width = g.lastGrid();
-    int64_t blocks = std::max<int64_t>(1, convTileBytes() / std::max<int64_t>(1, rows * int64_t(sizeof(T))));
+    int64_t blocks =
+        std::max<int64_t>(1, ConvTiling::current().tileBytes / std::max<int64_t>(1, rows * int64_t(sizeof(T))));
     if (blocks >= width) blocks -= blocks % width;
     return std::min(blocks, g.blocks);
 }
@@ -186,6 +208,142 @@ struct TeamScratch {
     T *local() const { return memory.get() + threadIndex() * perThread; }
 };
 
+/**
+ * Whether a layer's columns are x itself: a 1x1 kernel at stride 1 without
+ * padding reads image element l for block l, so each sample's columns (C_in,
+ * L) are its image (C_in, P) and the GEMMs read x in place, with no unfold or
+ * fold at all.
+ */
+inline bool plainProduct(const Geometry &g) {
+    if (g.kernelVolume != 1) return false;
+    for (int i = 0; i < g.dims; ++i)
+        if (g.stride[i] != 1 || g.padding[i] != 0 || g.paddingEnd[i] != 0) return false;
+    return true;
+}
+
+/** Whether a pass whose tiles have `rows` rows of columns takes the fused form. */
+template <typename T>
+inline bool fusedTiles(const Geometry &g, int64_t rows) {
+    return convTileBlocks<T>(g, rows) < std::min(ConvTiling::current().minTileBlocks, g.blocks * g.batch);
+}
+
+/** Columns per fused tile (over all samples' blocks) when it has `rows` rows. */
+template <typename T>
+inline int64_t fusedTileColumns(const Geometry &g, int64_t rows) {
+    const int64_t columns = ConvTiling::current().fusedTileBytes / std::max<int64_t>(1, rows * int64_t(sizeof(T)));
+    return std::max<int64_t>(1, std::min(g.batch * g.blocks, columns));
+}
+
+/**
+ * Calls f(n, b0, b1, at) for each sample n that columns [j0, j1) of all
+ * samples' blocks (sample-major) meet: its blocks [b0, b1) are tile columns
+ * from at on.
+ */
+template <class F>
+inline void forParts(int64_t L, int64_t j0, int64_t j1, F &&f) {
+    for (int64_t n = j0 / L; n * L < j1; ++n) {
+        const int64_t b0 = std::max<int64_t>(0, j0 - n * L), b1 = std::min(L, j1 - n * L);
+        f(n, b0, b1, n * L + b0 - j0);
+    }
+}
+
+/**
+ * forward for layers with narrow tiles: one tile of columns over several
+ * samples, shared by the team, in three steps per tile: every thread unfolds
+ * some of its rows; the GEMM is cut into blocks of output channels (at least
+ * kMinGemmRows each), into a shared (C_out, m) product; its parts go to y with
+ * the bias.
+ */
+template <typename T>
+inline void fusedForward(const ConvLayer &c, const RowSource &rows, GemmFunction<T> gemm, const T *x, const T *w,
+                         const T *bias, T *y, int threads) {
+    const Geometry &g = c.g;
+    const int64_t L = g.blocks, K = g.kernelVolume, total = g.batch * L;
+    const int64_t cin = c.inPerGroup(), cout = c.outPerGroup(), rowsAll = g.channels * K, depth = cin * K;
+    const int64_t width = fusedTileColumns<T>(g, rowsAll);
+    const int64_t blocks = std::max<int64_t>(1, cout / kMinGemmRows), span = ceilDiv(cout, blocks);
+    const std::unique_ptr<T[]> cols(new T[static_cast<size_t>(rowsAll * width)]);
+    const std::unique_ptr<T[]> product(new T[static_cast<size_t>(c.outChannels * width)]);
+    noteConvScratch((rowsAll + c.outChannels) * width * int64_t(sizeof(T)));
+    for (int64_t j0 = 0; j0 < total; j0 += width) {
+        const int64_t j1 = std::min(total, j0 + width), m = j1 - j0;
+        parallelFor(rowsAll, threads, m, [&](int64_t r0, int64_t r1) {
+            forParts(L, j0, j1, [&](int64_t n, int64_t b0, int64_t b1, int64_t at) {
+                unfoldTile(g, rows, x + n * g.channels * g.imagePlane, r0, r1, b0, b1, cols.get() + r0 * m + at, m);
+            });
+        });
+        parallelFor(c.groups * blocks, threads, span * m * depth, [&](int64_t begin, int64_t end) {
+            for (int64_t unit = begin; unit < end; ++unit) {
+                const int64_t grp = unit / blocks, o0 = std::min(cout, unit % blocks * span);
+                const int64_t o1 = std::min(cout, o0 + span), o = grp * cout + o0;
+                if (o0 < o1)
+                    gemm(kRowMajor, kNoTrans, kNoTrans, int(o1 - o0), int(m), int(depth), T(1), w + o * depth,
+                         int(depth), cols.get() + grp * depth * m, int(m), T(0), product.get() + o * m, int(m));
+            }
+        });
+        parallelFor(c.outChannels, threads, m, [&](int64_t begin, int64_t end) {
+            for (int64_t o = begin; o < end; ++o) {
+                const T b = bias == nullptr ? T(0) : bias[o];
+                forParts(L, j0, j1, [&](int64_t n, int64_t b0, int64_t b1, int64_t at) {
+                    const T *in = product.get() + o * m + at;
+                    T *out = y + (n * c.outChannels + o) * L + b0;
+                    if (bias == nullptr) {
+                        std::memcpy(out, in, size_t(b1 - b0) * sizeof(T));
+                    } else {
+                        for (int64_t l = 0; l < b1 - b0; ++l) out[l] = in[l] + b;
+                    }
+                });
+            }
+        });
+    }
+}
+
+/**
+ * backwardInput for layers with narrow tiles: per shared tile of columns over
+ * several samples, gy's parts are gathered into a (C_out, m) tile; then each
+ * block of input channels (at least kMinGemmRows rows of columns, where the
+ * channels allow) multiplies its rows and folds them into its own planes of
+ * gx, tile after tile.
+ */
+template <typename T>
+inline void fusedBackwardInput(const ConvLayer &c, const RowSource &rows, GemmFunction<T> gemm, const T *gy, const T *w,
+                               T *gx, int threads) {
+    const Geometry &g = c.g;
+    const int64_t L = g.blocks, K = g.kernelVolume, P = g.imagePlane, total = g.batch * L;
+    const int64_t cin = c.inPerGroup(), cout = c.outPerGroup(), depth = cin * K;
+    const int64_t width = fusedTileColumns<T>(g, g.channels * K);
+    const int64_t blocks = std::max<int64_t>(1, std::min(cin, depth / kMinGemmRows)), span = ceilDiv(cin, blocks);
+    const std::unique_ptr<T[]> cols(new T[static_cast<size_t>(g.channels * K * width)]);
+    const std::unique_ptr<T[]> grads(new T[static_cast<size_t>(c.outChannels * width)]);
+    noteConvScratch((g.channels * K + c.outChannels) * width * int64_t(sizeof(T)));
+    parallelFor(g.planes, threads, P,
+                [&](int64_t begin, int64_t end) { std::fill(gx + begin * P, gx + end * P, T(0)); });
+    for (int64_t j0 = 0; j0 < total; j0 += width) {
+        const int64_t j1 = std::min(total, j0 + width), m = j1 - j0;
+        parallelFor(c.outChannels, threads, m, [&](int64_t begin, int64_t end) {
+            for (int64_t o = begin; o < end; ++o)
+                forParts(L, j0, j1, [&](int64_t n, int64_t b0, int64_t b1, int64_t at) {
+                    std::memcpy(grads.get() + o * m + at, gy + (n * c.outChannels + o) * L + b0,
+                                size_t(b1 - b0) * sizeof(T));
+                });
+        });
+        parallelFor(c.groups * blocks, threads, span * K * m * cout, [&](int64_t begin, int64_t end) {
+            for (int64_t unit = begin; unit < end; ++unit) {
+                const int64_t grp = unit / blocks, c0 = std::min(cin, unit % blocks * span);
+                const int64_t c1 = std::min(cin, c0 + span), ch = grp * cin + c0;
+                if (c0 >= c1) continue;
+                T *D = cols.get() + ch * K * m;  // this block's rows of the tile
+                gemm(kRowMajor, kTrans, kNoTrans, int((c1 - c0) * K), int(m), int(cout), T(1),
+                     w + grp * cout * depth + c0 * K, int(depth), grads.get() + grp * cout * m, int(m), T(0), D,
+                     int(m));
+                forParts(L, j0, j1, [&](int64_t n, int64_t b0, int64_t b1, int64_t at) {
+                    foldTile(g, rows, D + at, m, c1 - c0, b0, b1, gx + (n * g.channels + ch) * P);
+                });
+            }
+        });
+    }
+}
+
 /** y (N, C_out, L) = conv(x, w) + bias (bias: C_out values or null). Units: (sample, tile). */
 template <typename T>
 inline void tiledForward(const ConvLayer &c, const RowSource &rows, GemmFunction<T> gemm, const T *x, const T *w,
@@ -193,18 +351,22 @@ inline void tiledForward(const ConvLayer &c, const RowSource &rows, GemmFunction
     const Geometry &g = c.g;
     const int64_t L = g.blocks, K = g.kernelVolume;
     const int64_t cin = c.inPerGroup(), cout = c.outPerGroup(), rowsAll = g.channels * K, depth = cin * K;
+    const bool plain = plainProduct(g);
+    if (!plain && fusedTiles<T>(g, rowsAll)) return fusedForward(c, rows, gemm, x, w, bias, y, threads);
     const int64_t tile = convTileBlocks<T>(g, rowsAll), tiles = ceilDiv(L, tile);
     const int64_t units = g.batch * tiles;
-    const TeamScratch<T> scratch(threads, units, rowsAll * tile);
+    const TeamScratch<T> scratch(threads, units, plain ? 0 : rowsAll * tile);
     parallelFor(units, threads, rowsAll * tile * cout, [&](int64_t begin, int64_t end) {
         T *cols = scratch.local();
         for (int64_t unit = begin; unit < end; ++unit) {
             const int64_t n = unit / tiles, b0 = (unit % tiles) * tile, b1 = std::min(L, b0 + tile), m = b1 - b0;
-            unfoldTile(g, rows, x + n * g.channels * g.imagePlane, 0, rowsAll, b0, b1, cols, m);
+            const T *xn = x + n * g.channels * g.imagePlane;
+            if (!plain) unfoldTile(g, rows, xn, 0, rowsAll, b0, b1, cols, m);
             for (int64_t grp = 0; grp < c.groups; ++grp) {
                 T *out = y + (n * c.outChannels + grp * cout) * L + b0;
+                const T *in = plain ? xn + grp * depth * L + b0 : cols + grp * depth * m;  // (depth, m) from ld
                 gemm(kRowMajor, kNoTrans, kNoTrans, int(cout), int(m), int(depth), T(1), w + grp * cout * depth,
-                     int(depth), cols + grp * depth * m, int(m), T(0), out, int(L));
+                     int(depth), in, int(plain ? L : m), T(0), out, int(L));
             }
             if (bias != nullptr) {
                 for (int64_t o = 0; o < c.outChannels; ++o) {
@@ -230,10 +392,12 @@ inline void tiledBackwardInput(const ConvLayer &c, const RowSource &rows, GemmFu
     const Geometry &g = c.g;
     const int64_t L = g.blocks, K = g.kernelVolume;
     const int64_t P = g.imagePlane, cin = c.inPerGroup(), cout = c.outPerGroup(), depth = cin * K;
+    const bool plain = plainProduct(g);
+    if (!plain && fusedTiles<T>(g, g.channels * K)) return fusedBackwardInput(c, rows, gemm, gy, w, gx, threads);
     const int64_t blocks = convChannelBlocks(c), span = ceilDiv(cin, blocks);  // channels per block
     const int64_t tile = convTileBlocks<T>(g, span * K);
     const int64_t units = g.batch * c.groups * blocks;
-    const TeamScratch<T> scratch(threads, units, span * K * tile);
+    const TeamScratch<T> scratch(threads, units, plain ? 0 : span * K * tile);
     parallelFor(units, threads, span * K * L * cout, [&](int64_t begin, int64_t end) {
         T *D = scratch.local();
         for (int64_t unit = begin; unit < end; ++unit) {
@@ -241,6 +405,15 @@ inline void tiledBackwardInput(const ConvLayer &c, const RowSource &rows, GemmFu
             const int64_t c0 = std::min(cin, b * span), c1 = std::min(cin, c0 + span);
             if (c0 >= c1) continue;
             T *xp = gx + (n * g.channels + grp * cin + c0) * P;
+            if (plain) {  // gx's planes are the product's rows: written in place, nothing to fold
+                for (int64_t b0 = 0; b0 < L; b0 += tile) {
+                    const int64_t m = std::min(L, b0 + tile) - b0;
+                    gemm(kRowMajor, kTrans, kNoTrans, int(c1 - c0), int(m), int(cout), T(1),
+                         w + grp * cout * depth + c0, int(depth), gy + (n * c.outChannels + grp * cout) * L + b0,
+                         int(L), T(0), xp + b0, int(L));
+                }
+                continue;
+            }
             std::fill(xp, xp + (c1 - c0) * P, T(0));
             const T *wg = w + grp * cout * depth + c0 * K;  // W_g's columns of channels [c0, c1)
             const T *yg = gy + (n * c.outChannels + grp * cout) * L;
@@ -275,7 +448,8 @@ inline void tiledBackwardWeight(const ConvLayer &c, const RowSource &rows, GemmF
     const int64_t blocks = convWeightBlocks(c), span = ceilDiv(depth, blocks);  // weight columns per block
     const int64_t tile = convTileBlocks<T>(g, span);
     const int64_t units = c.groups * blocks;
-    const TeamScratch<T> scratch(threads, units, span * tile);
+    const bool plain = plainProduct(g);
+    const TeamScratch<T> scratch(threads, units, plain ? 0 : span * tile);
     parallelFor(units, threads, g.batch * span * L * cout, [&](int64_t begin, int64_t end) {
         T *cols = scratch.local();
         for (int64_t unit = begin; unit < end; ++unit) {
@@ -288,10 +462,11 @@ inline void tiledBackwardWeight(const ConvLayer &c, const RowSource &rows, GemmF
                 const T *yg = gy + (n * c.outChannels + grp * cout) * L;
                 for (int64_t b0 = 0; b0 < L; b0 += tile) {
                     const int64_t b1 = std::min(L, b0 + tile), m = b1 - b0;
-                    unfoldTile(g, rows, xn, r0, r1, b0, b1, cols, m);
+                    if (!plain) unfoldTile(g, rows, xn, r0, r1, b0, b1, cols, m);
+                    const T *in = plain ? xn + r0 * L + b0 : cols;   // rows [r0, r1) of the columns, from ld
                     const T beta = n == 0 && b0 == 0 ? T(0) : T(1);  // the first product sets the sums
-                    gemm(kRowMajor, kNoTrans, kTrans, int(cout), int(r1 - r0), int(m), T(1), yg + b0, int(L), cols,
-                         int(m), beta, out, int(depth));
+                    gemm(kRowMajor, kNoTrans, kTrans, int(cout), int(r1 - r0), int(m), T(1), yg + b0, int(L), in,
+                         int(plain ? L : m), beta, out, int(depth));
                 }
             }
         }

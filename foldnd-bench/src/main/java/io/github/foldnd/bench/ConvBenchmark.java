@@ -32,22 +32,33 @@ import org.openjdk.jmh.annotations.State;
 @Fork(jvmArgsAppend = "-Xmx8g")
 public class ConvBenchmark extends SuiteBenchmark {
     /**
-     * A layer: batch, channels in and out, image size, kernel, stride, groups; padding keeps 3x3
-     * "same".
+     * A layer: batch, channels in and out, spatial dimensions, image size and kernel (the same in each
+     * dimension), stride, groups; padding is kernel / 2 ("same" for odd kernels at stride 1).
      */
     public enum Layer {
-        RES2_64(8, 64, 64, 56, 3, 1, 1),
-        RES3_DOWN_128(8, 64, 128, 56, 3, 2, 1),
-        RES4_256(8, 256, 256, 14, 3, 1, 1),
-        RES5_512(8, 512, 512, 7, 3, 1, 1),
+        RES2_64(8, 64, 64, 2, 56, 3, 1, 1),
+        RES3_DOWN_128(8, 64, 128, 2, 56, 3, 2, 1),
+        RES4_256(8, 256, 256, 2, 14, 3, 1, 1),
+        RES5_512(8, 512, 512, 2, 7, 3, 1, 1),
+        /** ResNet's stem: 7x7 at stride 2 on 224x224 RGB. */
+        STEM_7X7(8, 3, 64, 2, 224, 7, 2, 1),
         /** MobileNet-style depthwise 3x3 on 128 channels of 28x28 (groups = channels). */
-        DEPTHWISE_128(8, 128, 128, 28, 3, 1, 128);
-        final int batch, in, out, size, kernel, stride, groups;
+        DEPTHWISE_128(8, 128, 128, 2, 28, 3, 1, 128),
+        /** A 1-d layer (audio, sequences): kernel 5 over 4096 samples. */
+        CONV1D_64(8, 64, 64, 1, 4096, 5, 1, 1),
+        /** A 3-d layer (video, volumes): 3x3x3 on 32^3. */
+        CONV3D_16(8, 16, 32, 3, 32, 3, 1, 1),
+        /** RES2_64 on one sample (inference). */
+        RES2_64_BATCH1(1, 64, 64, 2, 56, 3, 1, 1),
+        /** A 1x1 layer (ResNet bottleneck's expansion): a plain GEMM, reported but not targeted. */
+        POINTWISE_64_256(8, 64, 256, 2, 56, 1, 1, 1);
+        final int batch, in, out, dims, size, kernel, stride, groups;
 
-        Layer(int batch, int in, int out, int size, int kernel, int stride, int groups) {
+        Layer(int batch, int in, int out, int dims, int size, int kernel, int stride, int groups) {
             this.batch = batch;
             this.in = in;
             this.out = out;
+            this.dims = dims;
             this.size = size;
             this.kernel = kernel;
             this.stride = stride;
@@ -58,35 +69,59 @@ public class ConvBenchmark extends SuiteBenchmark {
             return (size + 2 * (kernel / 2) - kernel) / stride + 1;
         }
 
+        private long[] shape(long first, long second, long spatial) {
+            long[] s = new long[2 + dims];
+            s[0] = first;
+            s[1] = second;
+            for (int i = 0; i < dims; i++) s[2 + i] = spatial;
+            return s;
+        }
+
         long[] xShape() {
-            return new long[] {batch, in, size, size};
+            return shape(batch, in, size);
         }
 
         long[] wShape() {
-            return new long[] {out, in / groups, kernel, kernel};
+            return shape(out, in / groups, kernel);
         }
 
         long[] yShape() {
-            return new long[] {batch, out, outSize(), outSize()};
+            return shape(batch, out, outSize());
         }
 
-        int[] stride2() {
-            return new int[] {stride, stride};
+        int[] each(int v) {
+            int[] a = new int[dims];
+            java.util.Arrays.fill(a, v);
+            return a;
         }
 
-        int[] padding2() {
-            return new int[] {kernel / 2, kernel / 2};
+        long[] eachLong(int v) {
+            long[] a = new long[dims];
+            java.util.Arrays.fill(a, v);
+            return a;
         }
     }
 
     @State(Scope.Benchmark)
     public static class Problem {
-        @Param({"RES2_64", "RES3_DOWN_128", "RES4_256", "RES5_512", "DEPTHWISE_128"})
+        @Param({
+            "RES2_64",
+            "RES3_DOWN_128",
+            "RES4_256",
+            "RES5_512",
+            "STEM_7X7",
+            "DEPTHWISE_128",
+            "CONV1D_64",
+            "CONV3D_16",
+            "RES2_64_BATCH1",
+            "POINTWISE_64_256"
+        })
         public Layer layer;
 
         ByteBuffer xm, wm, bm, gym;
         FloatBuffer x, w, b, gy, y, gx, gw, gb;
-        final int[] one = {1, 1};
+        float[] xa, wa, ba, gya; // the same values on the heap, for the array API
+        int[] one;
         // The layer's arguments to ConvNd, made once here rather than on every measured call.
         long[] xShape, wShape, yShape;
         int[] stride, padding, inputSize, kernelSize;
@@ -108,10 +143,15 @@ public class ConvBenchmark extends SuiteBenchmark {
             xShape = layer.xShape();
             wShape = layer.wShape();
             yShape = layer.yShape();
-            stride = layer.stride2();
-            padding = layer.padding2();
-            inputSize = new int[] {layer.size, layer.size};
-            kernelSize = new int[] {layer.kernel, layer.kernel};
+            xa = Data.randomFloats(length(layer.xShape()), 1);
+            wa = Data.randomFloats(length(layer.wShape()), 2);
+            ba = Data.randomFloats(layer.out, 3);
+            gya = Data.randomFloats(length(layer.yShape()), 4);
+            one = layer.each(1);
+            stride = layer.each(layer.stride);
+            padding = layer.each(layer.kernel / 2);
+            inputSize = layer.each(layer.size);
+            kernelSize = layer.each(layer.kernel);
         }
 
         static long length(long[] shape) {
@@ -130,7 +170,7 @@ public class ConvBenchmark extends SuiteBenchmark {
     @State(Scope.Benchmark)
     public static class TorchPeer {
         Tensor x, w, b, gy;
-        long[] stride, padding, dilation = {1, 1}, outputPadding = {0, 0};
+        long[] stride, padding, dilation, outputPadding;
         BoolPointer inputOnly, weightOnly;
         long groups;
 
@@ -142,8 +182,10 @@ public class ConvBenchmark extends SuiteBenchmark {
             w = torch.from_blob(new FloatPointer(p.w), p.layer.wShape(), f);
             b = torch.from_blob(new FloatPointer(p.b), new long[] {p.layer.out}, f);
             gy = torch.from_blob(new FloatPointer(p.gy), p.layer.yShape(), f);
-            stride = new long[] {p.layer.stride, p.layer.stride};
-            padding = new long[] {p.layer.kernel / 2, p.layer.kernel / 2};
+            stride = p.layer.eachLong(p.layer.stride);
+            padding = p.layer.eachLong(p.layer.kernel / 2);
+            dilation = p.layer.eachLong(1);
+            outputPadding = p.layer.eachLong(0);
             groups = p.layer.groups;
             inputOnly = mask(true, false, false);
             weightOnly = mask(false, true, true);
@@ -184,6 +226,7 @@ public class ConvBenchmark extends SuiteBenchmark {
         @Setup(Level.Trial)
         public void setUp(Problem p) {
             Layer l = p.layer;
+            if (l.dims != 2) throw new IllegalStateException("ND4J's conv2d takes 2-d layers only: " + l);
             depthwise = l.groups > 1;
             if (depthwise && l.groups != l.in) {
                 throw new IllegalStateException("ND4J has depthwise, not grouped, convolution: " + l);
@@ -226,6 +269,23 @@ public class ConvBenchmark extends SuiteBenchmark {
         ConvNd.backwardWeight(
                 p.x, p.xShape, p.gy, p.yShape, p.kernelSize, p.stride, p.padding, p.one, p.layer.groups, p.gw, p.gb);
         return p.gw;
+    }
+
+    @Benchmark
+    public Object foldndForwardArrays(Problem p) {
+        return ConvNd.forward(p.xa, p.xShape, p.wa, p.wShape, p.ba, p.stride, p.padding, p.one, p.layer.groups);
+    }
+
+    @Benchmark
+    public Object foldndBackwardInputArrays(Problem p) {
+        return ConvNd.backwardInput(
+                p.gya, p.yShape, p.wa, p.wShape, p.inputSize, p.stride, p.padding, p.one, p.layer.groups);
+    }
+
+    @Benchmark
+    public Object foldndBackwardWeightArrays(Problem p) {
+        return ConvNd.backwardWeight(
+                p.xa, p.xShape, p.gya, p.yShape, p.kernelSize, p.stride, p.padding, p.one, p.layer.groups);
     }
 
     @Benchmark

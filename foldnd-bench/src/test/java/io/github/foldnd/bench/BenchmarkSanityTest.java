@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import io.github.foldnd.ElementType;
 import io.github.foldnd.Engine;
 import io.github.foldnd.Reduce;
+import io.github.foldnd.conv.ConvNd;
 import java.nio.FloatBuffer;
 import java.util.function.Function;
 import org.bytedeco.javacpp.ShortPointer;
@@ -213,6 +214,13 @@ class BenchmarkSanityTest {
                 (org.bytedeco.pytorch.T_TensorTensorTensor_T) b.pytorchBackwardWeight(t);
         assertNear(tensor(g.get1()), read(p.gw), layer + " gradWeight");
         assertNear(tensor(g.get2()), read(p.gb), layer + " gradBias");
+        // The heap-array bodies: the same values, so the same bits as the buffer bodies.
+        assertArrayEquals(read(p.y), (float[]) b.foldndForwardArrays(p), layer + " forward, arrays");
+        assertArrayEquals(read(p.gx), (float[]) b.foldndBackwardInputArrays(p), layer + " gradInput, arrays");
+        ConvNd.WeightGradients<?> arrays = (ConvNd.WeightGradients<?>) b.foldndBackwardWeightArrays(p);
+        assertArrayEquals(read(p.gw), (float[]) arrays.weight(), layer + " gradWeight, arrays");
+        assertArrayEquals(read(p.gb), (float[]) arrays.bias(), layer + " gradBias, arrays");
+        if (layer.dims != 2) return; // ND4J's conv2d is 2-d only
         ConvBenchmark.Nd4jPeer n = new ConvBenchmark.Nd4jPeer();
         n.setUp(p);
         assertArrayEquals(p.layer.yShape(), ((INDArray) b.nd4jForward(n)).shape(), layer + " ND4J output shape");

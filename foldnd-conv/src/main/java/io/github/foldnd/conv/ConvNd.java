@@ -21,8 +21,11 @@ import java.util.Arrays;
  * Padding is d values p (b = e = p, PyTorch's) or 2d values in ONNX {@code pads} order, every
  * start b[0..d) then every end e[0..d): asymmetric, as ONNX Conv and TF's "SAME" padding need.
  * {@code backwardInput} gives dL/dx from dL/dy (= gradY), {@code backwardWeight} dL/dweight and
- * dL/dbias, as PyTorch's autograd does. Columns use the batch-fused layout (C_in·K, N·L), so each
- * group is one matrix product for the whole batch; groups = C_in = C_out is a depthwise convolution.
+ * dL/dbias, as PyTorch's autograd does; groups = C_in = C_out is a depthwise convolution. With the
+ * native engine and OpenBLAS, each pass cuts the work into cache-sized tiles of columns that every
+ * thread unfolds and multiplies at once (native/include/foldnd/conv_tiled.hpp); 1x1 layers at stride 1
+ * without padding multiply x in place; depthwise and small-group layers run direct kernels; elsewhere
+ * the columns use the batch-fused layout (C_in·K, N·L), one matrix product per group for the batch.
  *
  * <p>A training step of one layer:
  * <pre>{@code
@@ -49,8 +52,9 @@ import java.util.Arrays;
  * <p>Heap arrays are copied into per-thread native scratch; direct buffers (native order) are used in
  * place, results written to caller-provided outputs. Numerics: each output is a sum of products in
  * an order set by the GEMM, so results agree with PyTorch's to within the rounding of such sums (see
- * the tests), not bit for bit. Threads: FoldNd.threads() for the unfold/fold engine and for
- * OpenBLAS, which run one after the other and never nested. Bad shapes raise
+ * the tests), not bit for bit, and the same bits on any thread count (the work is cut by the
+ * problem, not by the threads). Threads: FoldNd.threads(); on the tiled path each runs its own
+ * single-threaded GEMMs (OpenBLAS is held to one thread meanwhile). Bad shapes raise
  * IllegalArgumentException naming the argument, before any work.
  *
  * <p>Buffers: each buffer argument is read once, on entry, as {@code buffer.slice()}: the call then
@@ -61,12 +65,14 @@ import java.util.Arrays;
  * refused with IllegalArgumentException naming both arguments. Where JavaCPP's native library is
  * missing (no addresses can be read), only the same buffer object passed twice is detected.
  *
- * <p>Scratch: the column matrix (C_in·K, N·L), the reordered output and the native copies of heap
- * arrays live in per-thread native scratch, taken with malloc and freed explicitly. A thread keeps
+ * <p>Scratch: the tiled passes hold one tile of columns per thread (about 1 MiB; the C++ side's,
+ * freed when the call returns). Without them, the column matrix (C_in·K, N·L) and the reordered
+ * output live in per-thread native scratch, as do the native copies of heap arrays on every path,
+ * taken with malloc and freed explicitly. A thread keeps
  * at most 16 MiB of it between calls, for the next
  * call; anything beyond is freed when the call returns, and {@link #releaseScratch()} frees the rest.
  * One scratch block is used through one ByteBuffer view, so it holds at most 2147483647 bytes
- * (2^31 - 1): a convolution whose column matrix needs more is refused with
+ * (2^31 - 1): without the tiled passes, a convolution whose column matrix needs more is refused with
  * IllegalArgumentException (split the batch); a failed native allocation is an OutOfMemoryError
  * saying how much was asked for and why.
  */
