@@ -1177,8 +1177,8 @@ void definitionGemm(int, int transA, int transB, int m, int n, int k, T alpha, c
  * The tiled convolution passes (conv_tiled.hpp) against the definition,
  * computed in double: within the rounding of sums of that many terms (their
  * order is the GEMM's), 1x1 layers whose products read x in place among them. Whole
- * samples, one block and a few blocks per tile, and the fused form's shared tiles of one
- * column and of a few; each gives the
+ * samples, one block and a few blocks per tile, and groups of whole samples;
+ * each gives the
  * same bits on 1, 2 and 3 threads. Refusals of bad arguments.
  */
 template <typename T>
@@ -1250,11 +1250,13 @@ void checkConvTiled(std::mt19937 &rng, int d) {
                               Pass{foldnd::CONV_BACKWARD_INPUT, gy, w, gx, gxa, false, false},
                               Pass{foldnd::CONV_BACKWARD_WEIGHT, x, gy, gw, gwa, false, true}}) {
             const size_t n = p.want.size();
-            // The shipped tiling; per-thread tiles of one block and of a few; fused tiles of one column and of a few.
-            const foldnd::ConvTiling tilings[] = {{}, {1, 1, 1}, {200, 1, 1}, {1, 1 << 20, 1}, {1, 1 << 20, 300}};
+            // The shipped tiling; per-sample tiles of one block and of a few; sample groups of half the batch
+            // and of whatever 2000 bytes hold.
+            const foldnd::ConvTiling tilings[] = {
+                {}, {1, 1, 1}, {200, 1, 1}, {1, 1 << 20, 1 << 30}, {1, 1 << 20, 2000}};
             for (const foldnd::ConvTiling &tiling : tilings) {
                 foldnd::ConvTiling::current() = tiling;
-                const long long tileBytes = tiling.tileBytes * 1000 + tiling.fusedTileBytes;  // for the messages
+                const long long tileBytes = tiling.tileBytes * 1000 + tiling.groupTileBytes;  // for the messages
                 std::vector<T> first;
                 for (int threads : {1, 2, 3}) {
                     Guarded<T> out(n), extra(O);

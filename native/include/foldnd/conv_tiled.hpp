@@ -69,11 +69,11 @@ constexpr int64_t kConvTileBytes = int64_t(1) << 20;
 constexpr int64_t kMinTileBlocks = 256;
 
 /**
- * The bytes of the one shared tile of the fused passes (layers whose tiles
- * per thread would be narrower than kMinTileBlocks: few blocks per sample or
- * deep columns), and the fewest rows of a GEMM block there.
+ * The most bytes of columns in one tile of the sample-group form (layers whose
+ * per-sample tiles would be narrower than kMinTileBlocks: few blocks per sample
+ * and deep columns, as 512 channels at 7x7), per thread.
  */
-constexpr int64_t kFusedTileBytes = int64_t(6) << 20, kMinGemmRows = 64;
+constexpr int64_t kGroupTileBytes = int64_t(4) << 20;
 
 /**
  * The tiling in use: the constants above, except where the C++ tests change
@@ -82,7 +82,7 @@ constexpr int64_t kFusedTileBytes = int64_t(6) << 20, kMinGemmRows = 64;
  * thread count).
  */
 struct ConvTiling {
-    int64_t tileBytes = kConvTileBytes, minTileBlocks = kMinTileBlocks, fusedTileBytes = kFusedTileBytes;
+    int64_t tileBytes = kConvTileBytes, minTileBlocks = kMinTileBlocks, groupTileBytes = kGroupTileBytes;
 
     static ConvTiling &current() {
         static ConvTiling tiling;
@@ -221,127 +221,100 @@ inline bool plainProduct(const Geometry &g) {
     return true;
 }
 
-/** Whether a pass whose tiles have `rows` rows of columns takes the fused form. */
+/**
+ * Whether a pass whose tiles have `rows` rows of columns takes the
+ * sample-group form: its per-sample tiles would be narrower than
+ * minTileBlocks, and a whole sample's columns fit in groupTileBytes.
+ */
 template <typename T>
-inline bool fusedTiles(const Geometry &g, int64_t rows) {
-    return convTileBlocks<T>(g, rows) < std::min(ConvTiling::current().minTileBlocks, g.blocks * g.batch);
-}
-
-/** Columns per fused tile (over all samples' blocks) when it has `rows` rows. */
-template <typename T>
-inline int64_t fusedTileColumns(const Geometry &g, int64_t rows) {
-    const int64_t columns = ConvTiling::current().fusedTileBytes / std::max<int64_t>(1, rows * int64_t(sizeof(T)));
-    return std::max<int64_t>(1, std::min(g.batch * g.blocks, columns));
+inline bool groupTiles(const Geometry &g, int64_t rows) {
+    const ConvTiling &t = ConvTiling::current();
+    return g.batch > 1 && convTileBlocks<T>(g, rows) < t.minTileBlocks &&
+           rows <= t.groupTileBytes / int64_t(sizeof(T)) / g.blocks;
 }
 
 /**
- * Calls f(n, b0, b1, at) for each sample n that columns [j0, j1) of all
- * samples' blocks (sample-major) meet: its blocks [b0, b1) are tile columns
- * from at on.
+ * Samples per tile of the sample-group form when a tile has `rows` rows: as
+ * many whole samples as groupTileBytes of columns hold, at least one, and at
+ * most half the batch (two units at least), the tiles equal but for the last.
  */
-template <class F>
-inline void forParts(int64_t L, int64_t j0, int64_t j1, F &&f) {
-    for (int64_t n = j0 / L; n * L < j1; ++n) {
-        const int64_t b0 = std::max<int64_t>(0, j0 - n * L), b1 = std::min(L, j1 - n * L);
-        f(n, b0, b1, n * L + b0 - j0);
-    }
+template <typename T>
+inline int64_t samplesPerTile(const Geometry &g, int64_t rows) {
+    const int64_t bytes = std::max<int64_t>(1, rows * g.blocks * int64_t(sizeof(T)));
+    const int64_t most =
+        std::max<int64_t>(1, std::min(ConvTiling::current().groupTileBytes / bytes, ceilDiv(g.batch, 2)));
+    return ceilDiv(g.batch, ceilDiv(g.batch, most));
 }
 
 /**
- * forward for layers with narrow tiles: one tile of columns over several
- * samples, shared by the team, in three steps per tile: every thread unfolds
- * some of its rows; the GEMM is cut into blocks of output channels (at least
- * kMinGemmRows each), into a shared (C_out, m) product; its parts go to y with
- * the bias.
+ * forward for layers whose per-sample tiles would be narrow (few blocks per
+ * sample, deep columns): a unit is a group of whole samples, their columns
+ * side by side in one tile and multiplied at once into a (C_out, m) product,
+ * whose parts then go to y with the bias.
  */
 template <typename T>
-inline void fusedForward(const ConvLayer &c, const RowSource &rows, GemmFunction<T> gemm, const T *x, const T *w,
+inline void groupForward(const ConvLayer &c, const RowSource &rows, GemmFunction<T> gemm, const T *x, const T *w,
                          const T *bias, T *y, int threads) {
     const Geometry &g = c.g;
-    const int64_t L = g.blocks, K = g.kernelVolume, total = g.batch * L;
-    const int64_t cin = c.inPerGroup(), cout = c.outPerGroup(), rowsAll = g.channels * K, depth = cin * K;
-    const int64_t width = fusedTileColumns<T>(g, rowsAll);
-    const int64_t blocks = std::max<int64_t>(1, cout / kMinGemmRows), span = ceilDiv(cout, blocks);
-    const std::unique_ptr<T[]> cols(new T[static_cast<size_t>(rowsAll * width)]);
-    const std::unique_ptr<T[]> product(new T[static_cast<size_t>(c.outChannels * width)]);
-    noteConvScratch((rowsAll + c.outChannels) * width * int64_t(sizeof(T)));
-    for (int64_t j0 = 0; j0 < total; j0 += width) {
-        const int64_t j1 = std::min(total, j0 + width), m = j1 - j0;
-        parallelFor(rowsAll, threads, m, [&](int64_t r0, int64_t r1) {
-            forParts(L, j0, j1, [&](int64_t n, int64_t b0, int64_t b1, int64_t at) {
-                unfoldTile(g, rows, x + n * g.channels * g.imagePlane, r0, r1, b0, b1, cols.get() + r0 * m + at, m);
-            });
-        });
-        parallelFor(c.groups * blocks, threads, span * m * depth, [&](int64_t begin, int64_t end) {
-            for (int64_t unit = begin; unit < end; ++unit) {
-                const int64_t grp = unit / blocks, o0 = std::min(cout, unit % blocks * span);
-                const int64_t o1 = std::min(cout, o0 + span), o = grp * cout + o0;
-                if (o0 < o1)
-                    gemm(kRowMajor, kNoTrans, kNoTrans, int(o1 - o0), int(m), int(depth), T(1), w + o * depth,
-                         int(depth), cols.get() + grp * depth * m, int(m), T(0), product.get() + o * m, int(m));
-            }
-        });
-        parallelFor(c.outChannels, threads, m, [&](int64_t begin, int64_t end) {
-            for (int64_t o = begin; o < end; ++o) {
-                const T b = bias == nullptr ? T(0) : bias[o];
-                forParts(L, j0, j1, [&](int64_t n, int64_t b0, int64_t b1, int64_t at) {
-                    const T *in = product.get() + o * m + at;
-                    T *out = y + (n * c.outChannels + o) * L + b0;
+    const int64_t L = g.blocks, K = g.kernelVolume, cin = c.inPerGroup(), cout = c.outPerGroup();
+    const int64_t rowsAll = g.channels * K, depth = cin * K, spt = samplesPerTile<T>(g, rowsAll), width = spt * L;
+    const int64_t units = ceilDiv(g.batch, spt);
+    const TeamScratch<T> scratch(threads, units, (rowsAll + c.outChannels) * width);
+    parallelFor(units, threads, rowsAll * width * cout, [&](int64_t begin, int64_t end) {
+        T *cols = scratch.local(), *product = cols + rowsAll * width;
+        for (int64_t unit = begin; unit < end; ++unit) {
+            const int64_t n0 = unit * spt, n1 = std::min(g.batch, n0 + spt), m = (n1 - n0) * L;
+            for (int64_t n = n0; n < n1; ++n)
+                unfoldTile(g, rows, x + n * g.channels * g.imagePlane, 0, rowsAll, 0, L, cols + (n - n0) * L, m);
+            for (int64_t grp = 0; grp < c.groups; ++grp)
+                gemm(kRowMajor, kNoTrans, kNoTrans, int(cout), int(m), int(depth), T(1), w + grp * cout * depth,
+                     int(depth), cols + grp * depth * m, int(m), T(0), product + grp * cout * m, int(m));
+            for (int64_t n = n0; n < n1; ++n) {
+                for (int64_t o = 0; o < c.outChannels; ++o) {
+                    const T *in = product + o * m + (n - n0) * L;
+                    T *out = y + (n * c.outChannels + o) * L;
                     if (bias == nullptr) {
-                        std::memcpy(out, in, size_t(b1 - b0) * sizeof(T));
+                        std::memcpy(out, in, size_t(L) * sizeof(T));
                     } else {
-                        for (int64_t l = 0; l < b1 - b0; ++l) out[l] = in[l] + b;
+                        const T b = bias[o];
+                        for (int64_t l = 0; l < L; ++l) out[l] = in[l] + b;
                     }
-                });
+                }
             }
-        });
-    }
+        }
+    });
 }
 
 /**
- * backwardInput for layers with narrow tiles: per shared tile of columns over
- * several samples, gy's parts are gathered into a (C_out, m) tile; then each
- * block of input channels (at least kMinGemmRows rows of columns, where the
- * channels allow) multiplies its rows and folds them into its own planes of
- * gx, tile after tile.
+ * backwardInput for layers whose per-sample tiles would be narrow: a unit is
+ * a group of whole samples (so that it alone writes their planes of gx): gy's
+ * parts are gathered side by side into a (C_out, m) tile, multiplied at once
+ * into the group's columns, and folded sample by sample.
  */
 template <typename T>
-inline void fusedBackwardInput(const ConvLayer &c, const RowSource &rows, GemmFunction<T> gemm, const T *gy, const T *w,
+inline void groupBackwardInput(const ConvLayer &c, const RowSource &rows, GemmFunction<T> gemm, const T *gy, const T *w,
                                T *gx, int threads) {
     const Geometry &g = c.g;
-    const int64_t L = g.blocks, K = g.kernelVolume, P = g.imagePlane, total = g.batch * L;
-    const int64_t cin = c.inPerGroup(), cout = c.outPerGroup(), depth = cin * K;
-    const int64_t width = fusedTileColumns<T>(g, g.channels * K);
-    const int64_t blocks = std::max<int64_t>(1, std::min(cin, depth / kMinGemmRows)), span = ceilDiv(cin, blocks);
-    const std::unique_ptr<T[]> cols(new T[static_cast<size_t>(g.channels * K * width)]);
-    const std::unique_ptr<T[]> grads(new T[static_cast<size_t>(c.outChannels * width)]);
-    noteConvScratch((g.channels * K + c.outChannels) * width * int64_t(sizeof(T)));
-    parallelFor(g.planes, threads, P,
-                [&](int64_t begin, int64_t end) { std::fill(gx + begin * P, gx + end * P, T(0)); });
-    for (int64_t j0 = 0; j0 < total; j0 += width) {
-        const int64_t j1 = std::min(total, j0 + width), m = j1 - j0;
-        parallelFor(c.outChannels, threads, m, [&](int64_t begin, int64_t end) {
-            for (int64_t o = begin; o < end; ++o)
-                forParts(L, j0, j1, [&](int64_t n, int64_t b0, int64_t b1, int64_t at) {
-                    std::memcpy(grads.get() + o * m + at, gy + (n * c.outChannels + o) * L + b0,
-                                size_t(b1 - b0) * sizeof(T));
-                });
-        });
-        parallelFor(c.groups * blocks, threads, span * K * m * cout, [&](int64_t begin, int64_t end) {
-            for (int64_t unit = begin; unit < end; ++unit) {
-                const int64_t grp = unit / blocks, c0 = std::min(cin, unit % blocks * span);
-                const int64_t c1 = std::min(cin, c0 + span), ch = grp * cin + c0;
-                if (c0 >= c1) continue;
-                T *D = cols.get() + ch * K * m;  // this block's rows of the tile
-                gemm(kRowMajor, kTrans, kNoTrans, int((c1 - c0) * K), int(m), int(cout), T(1),
-                     w + grp * cout * depth + c0 * K, int(depth), grads.get() + grp * cout * m, int(m), T(0), D,
-                     int(m));
-                forParts(L, j0, j1, [&](int64_t n, int64_t b0, int64_t b1, int64_t at) {
-                    foldTile(g, rows, D + at, m, c1 - c0, b0, b1, gx + (n * g.channels + ch) * P);
-                });
-            }
-        });
-    }
+    const int64_t L = g.blocks, K = g.kernelVolume, P = g.imagePlane, cin = c.inPerGroup(), cout = c.outPerGroup();
+    const int64_t rowsAll = g.channels * K, depth = cin * K, spt = samplesPerTile<T>(g, rowsAll), width = spt * L;
+    const int64_t units = ceilDiv(g.batch, spt);
+    const TeamScratch<T> scratch(threads, units, (rowsAll + c.outChannels) * width);
+    parallelFor(units, threads, rowsAll * width * cout, [&](int64_t begin, int64_t end) {
+        T *D = scratch.local(), *grads = D + rowsAll * width;
+        for (int64_t unit = begin; unit < end; ++unit) {
+            const int64_t n0 = unit * spt, n1 = std::min(g.batch, n0 + spt), m = (n1 - n0) * L;
+            for (int64_t n = n0; n < n1; ++n)
+                for (int64_t o = 0; o < c.outChannels; ++o)
+                    std::memcpy(grads + o * m + (n - n0) * L, gy + (n * c.outChannels + o) * L, size_t(L) * sizeof(T));
+            for (int64_t grp = 0; grp < c.groups; ++grp)
+                gemm(kRowMajor, kTrans, kNoTrans, int(depth), int(m), int(cout), T(1), w + grp * cout * depth,
+                     int(depth), grads + grp * cout * m, int(m), T(0), D + grp * depth * m, int(m));
+            T *xp = gx + n0 * g.channels * P;
+            std::fill(xp, xp + (n1 - n0) * g.channels * P, T(0));
+            for (int64_t n = n0; n < n1; ++n)
+                foldTile(g, rows, D + (n - n0) * L, m, g.channels, 0, L, gx + n * g.channels * P);
+        }
+    });
 }
 
 /** y (N, C_out, L) = conv(x, w) + bias (bias: C_out values or null). Units: (sample, tile). */
@@ -352,7 +325,7 @@ inline void tiledForward(const ConvLayer &c, const RowSource &rows, GemmFunction
     const int64_t L = g.blocks, K = g.kernelVolume;
     const int64_t cin = c.inPerGroup(), cout = c.outPerGroup(), rowsAll = g.channels * K, depth = cin * K;
     const bool plain = plainProduct(g);
-    if (!plain && fusedTiles<T>(g, rowsAll)) return fusedForward(c, rows, gemm, x, w, bias, y, threads);
+    if (!plain && groupTiles<T>(g, rowsAll)) return groupForward(c, rows, gemm, x, w, bias, y, threads);
     const int64_t tile = convTileBlocks<T>(g, rowsAll), tiles = ceilDiv(L, tile);
     const int64_t units = g.batch * tiles;
     const TeamScratch<T> scratch(threads, units, plain ? 0 : rowsAll * tile);
@@ -393,7 +366,7 @@ inline void tiledBackwardInput(const ConvLayer &c, const RowSource &rows, GemmFu
     const int64_t L = g.blocks, K = g.kernelVolume;
     const int64_t P = g.imagePlane, cin = c.inPerGroup(), cout = c.outPerGroup(), depth = cin * K;
     const bool plain = plainProduct(g);
-    if (!plain && fusedTiles<T>(g, g.channels * K)) return fusedBackwardInput(c, rows, gemm, gy, w, gx, threads);
+    if (!plain && groupTiles<T>(g, g.channels * K)) return groupBackwardInput(c, rows, gemm, gy, w, gx, threads);
     const int64_t blocks = convChannelBlocks(c), span = ceilDiv(cin, blocks);  // channels per block
     const int64_t tile = convTileBlocks<T>(g, span * K);
     const int64_t units = g.batch * c.groups * blocks;
