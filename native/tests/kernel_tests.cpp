@@ -1250,10 +1250,14 @@ void checkConvTiled(std::mt19937 &rng, int d) {
                               Pass{foldnd::CONV_BACKWARD_INPUT, gy, w, gx, gxa, false, false},
                               Pass{foldnd::CONV_BACKWARD_WEIGHT, x, gy, gw, gwa, false, true}}) {
             const size_t n = p.want.size();
-            // The shipped tiling; per-sample tiles of one block and of a few; sample groups of half the batch
-            // and of whatever 2000 bytes hold.
-            const foldnd::ConvTiling tilings[] = {
-                {}, {1, 1, 1}, {200, 1, 1}, {1, 1 << 20, 1 << 30}, {1, 1 << 20, 2000}};
+            // The shipped tiling; per-sample tiles of one block and of a few (backwardWeight by chunks of them, and
+            // by blocks of the weight's columns); sample groups of half the batch and of whatever 2000 bytes hold.
+            const foldnd::ConvTiling tilings[] = {{},
+                                                  {1, 1, 1, 1 << 20},
+                                                  {200, 1, 1, 1 << 20},
+                                                  {200, 1, 1, 0},
+                                                  {1, 1 << 20, 1 << 30, 0},
+                                                  {1, 1 << 20, 2000, 0}};
             for (const foldnd::ConvTiling &tiling : tilings) {
                 foldnd::ConvTiling::current() = tiling;
                 const long long tileBytes = tiling.tileBytes * 1000 + tiling.groupTileBytes;  // for the messages
