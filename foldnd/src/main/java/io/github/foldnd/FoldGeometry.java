@@ -67,71 +67,42 @@ public final class FoldGeometry {
             }
 
             @Override
-            public int convDirect(
-                    ElementType type,
-                    int pass,
-                    FoldGeometry x,
-                    long outChannels,
-                    long groups,
-                    long a,
-                    long aLength,
-                    long b,
-                    long bLength,
-                    long out,
-                    long outLength,
-                    int threads) {
+            public int convolve(NativeContract.ConvPass p) {
                 if (!nativeAvailable()) throw new IllegalStateException("the native engine is unavailable");
-                return NativeKernels.convDirect(
-                        type.code,
-                        pass,
-                        x.descriptor,
-                        x.descriptor.length,
-                        outChannels,
-                        groups,
-                        a,
-                        aLength,
-                        b,
-                        bLength,
-                        out,
-                        outLength,
-                        threads);
-            }
-
-            @Override
-            public int convTiled(
-                    ElementType type,
-                    int pass,
-                    FoldGeometry x,
-                    long outChannels,
-                    long groups,
-                    long a,
-                    long aLength,
-                    long b,
-                    long bLength,
-                    long extra,
-                    long extraLength,
-                    long out,
-                    long outLength,
-                    long gemm,
-                    int threads) {
-                if (!nativeAvailable()) throw new IllegalStateException("the native engine is unavailable");
-                return NativeKernels.convTiled(
-                        type.code,
-                        pass,
-                        x.descriptor,
-                        x.descriptor.length,
-                        outChannels,
-                        groups,
-                        a,
-                        aLength,
-                        b,
-                        bLength,
-                        extra,
-                        extraLength,
-                        out,
-                        outLength,
-                        gemm,
-                        threads);
+                long[] d = p.x().descriptor;
+                int type = p.type().code;
+                return p.gemm() == 0
+                        ? NativeKernels.convDirect(
+                                type,
+                                p.pass(),
+                                d,
+                                d.length,
+                                p.outChannels(),
+                                p.groups(),
+                                p.a(),
+                                p.aLength(),
+                                p.b(),
+                                p.bLength(),
+                                p.out(),
+                                p.outLength(),
+                                p.threads())
+                        : NativeKernels.convTiled(
+                                type,
+                                p.pass(),
+                                d,
+                                d.length,
+                                p.outChannels(),
+                                p.groups(),
+                                p.a(),
+                                p.aLength(),
+                                p.b(),
+                                p.bLength(),
+                                p.extra(),
+                                p.extraLength(),
+                                p.out(),
+                                p.outLength(),
+                                p.gemm(),
+                                p.threads());
             }
 
             @Override

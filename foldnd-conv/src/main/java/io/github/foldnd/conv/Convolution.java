@@ -327,8 +327,34 @@ abstract class Convolution<B extends Buffer, A> {
      * Every length was checked against the shape; a refusal here would be a bug, and says so.
      */
     private void direct(ConvShape s, int pass, B a, long aLength, B b, long bLength, B out, long outLength) {
+        run(s, pass, a, aLength, b, bLength, null, out, outLength, 0, "direct kernel");
+    }
+
+    /**
+     * One tiled pass (foldnd_conv_tiled) on all of FoldNd.threads(), OpenBLAS held to one thread
+     * meanwhile (every thread of the team calls it at once); extra is forward's bias or
+     * backwardWeight's bias gradient (C_out elements), or null.
+     */
+    private void tiled(ConvShape s, int pass, B a, long aLength, B b, long bLength, B extra, B out, long outLength) {
+        long gemm = gemmAddress();
+        Blas.run(1, () -> run(s, pass, a, aLength, b, bLength, extra, out, outLength, gemm, "tiled pass"));
+    }
+
+    /** A native pass (NativeContract.convolve: direct where gemm is 0, else tiled); what names it in errors. */
+    private void run(
+            ConvShape s,
+            int pass,
+            B a,
+            long aLength,
+            B b,
+            long bLength,
+            B extra,
+            B out,
+            long outLength,
+            long gemm,
+            String what) {
         ElementType type = elementBytes == Float.BYTES ? ElementType.FLOAT32 : ElementType.FLOAT64;
-        int status = NativeContract.convDirect(
+        int status = NativeContract.convolve(new NativeContract.ConvPass(
                 type,
                 pass,
                 s.columns,
@@ -338,52 +364,18 @@ abstract class Convolution<B extends Buffer, A> {
                 aLength,
                 address(b),
                 bLength,
+                extra == null ? 0 : address(extra),
+                extra == null ? 0 : s.outChannels,
                 address(out),
                 outLength,
-                FoldNd.threads());
+                gemm,
+                FoldNd.threads()));
         if (status == OUT_OF_MEMORY) {
-            throw new OutOfMemoryError("ConvNd's direct kernel could not allocate its native scratch");
+            throw new OutOfMemoryError("ConvNd's " + what + " could not allocate its native scratch");
         }
         if (status != 0) {
             throw new IllegalStateException(
-                    "foldnd_conv_direct refused checked arguments: " + NativeContract.statusName(status));
-        }
-    }
-
-    /**
-     * One tiled pass (foldnd_conv_tiled) on all of FoldNd.threads(), OpenBLAS held to one thread
-     * meanwhile (every thread of the team calls it at once); extra is forward's bias or
-     * backwardWeight's bias gradient (C_out elements), or null.
-     */
-    private void tiled(ConvShape s, int pass, B a, long aLength, B b, long bLength, B extra, B out, long outLength) {
-        ElementType type = elementBytes == Float.BYTES ? ElementType.FLOAT32 : ElementType.FLOAT64;
-        long gemm = gemmAddress();
-        int threads = FoldNd.threads();
-        int[] status = new int[1];
-        Blas.run(
-                1,
-                () -> status[0] = NativeContract.convTiled(
-                        type,
-                        pass,
-                        s.columns,
-                        s.outChannels,
-                        s.groups,
-                        address(a),
-                        aLength,
-                        address(b),
-                        bLength,
-                        extra == null ? 0 : address(extra),
-                        extra == null ? 0 : s.outChannels,
-                        address(out),
-                        outLength,
-                        gemm,
-                        threads));
-        if (status[0] == OUT_OF_MEMORY) {
-            throw new OutOfMemoryError("ConvNd's tiled pass could not allocate its native scratch");
-        }
-        if (status[0] != 0) {
-            throw new IllegalStateException(
-                    "foldnd_conv_tiled refused checked arguments: " + NativeContract.statusName(status[0]));
+                    "ConvNd's " + what + " was refused checked arguments: " + NativeContract.statusName(status));
         }
     }
 

@@ -1,5 +1,6 @@
 package io.github.foldnd.conv;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.github.foldnd.Harness;
@@ -61,6 +62,36 @@ final class ConvHarness {
             double[] b = withBias ? Harness.random(rnd, type, s.outChannels()) : null;
             double[] gy = Harness.random(rnd, type, (int) length(s.yShape()));
             return new Data(x, w, b, gy);
+        }
+    }
+
+    /**
+     * Asserts that ConvNd gives the same bits on 1, 2 and 3 threads for s: every output (y, gradX,
+     * gradWeight, gradBias), both types, heap arrays and direct buffers, random values from rnd. Leaves
+     * FoldNd's thread count at 3; the caller restores it.
+     */
+    static void assertSameOnAnyThreadCount(Random rnd, Conv s) {
+        for (DType type : DType.values()) {
+            for (boolean buffers : new boolean[] {false, true}) {
+                Data v = Data.random(rnd, type, s, true);
+                Run run = new Run(type, buffers, s);
+                double[][] first = null;
+                for (int threads : new int[] {1, 2, 3}) {
+                    io.github.foldnd.FoldNd.setThreads(threads);
+                    double[][] weight = run.backwardWeight(v.x(), v.gy());
+                    double[][] got = {
+                        run.forward(v.x(), v.w(), v.b()), run.backwardInput(v.gy(), v.w()), weight[0], weight[1]
+                    };
+                    if (first == null) first = got;
+                    for (int out = 0; out < got.length; out++) {
+                        assertArrayEquals(
+                                first[out],
+                                got[out],
+                                "output " + out + " " + type + (buffers ? " buffers " : " arrays ") + s + ", threads "
+                                        + threads + " against 1");
+                    }
+                }
+            }
         }
     }
 

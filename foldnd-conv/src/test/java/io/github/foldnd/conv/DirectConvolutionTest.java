@@ -1,16 +1,12 @@
 package io.github.foldnd.conv;
 
 import static io.github.foldnd.conv.ConvHarness.randomConv;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.foldnd.Engine;
 import io.github.foldnd.FoldNd;
-import io.github.foldnd.Harness.DType;
-import io.github.foldnd.conv.ConvHarness.Data;
-import io.github.foldnd.conv.ConvHarness.Run;
 import io.github.foldnd.conv.ConvReference.Conv;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -60,29 +56,7 @@ class DirectConvolutionTest {
                 Conv s = randomConv(rnd, 1 + trial % 3, true);
                 if (s.groups() < 2 || s.inChannels() / s.groups() > Convolution.DIRECT_MAX_IN_PER_GROUP) continue;
                 direct++;
-                for (DType type : DType.values()) {
-                    for (boolean buffers : new boolean[] {false, true}) {
-                        Data v = Data.random(rnd, type, s, true);
-                        Run run = new Run(type, buffers, s);
-                        double[][] first = null;
-                        for (int threads : new int[] {1, 2, 3}) {
-                            FoldNd.setThreads(threads);
-                            double[][] got = {
-                                run.forward(v.x(), v.w(), v.b()),
-                                run.backwardInput(v.gy(), v.w()),
-                                run.backwardWeight(v.x(), v.gy())[0]
-                            };
-                            if (first == null) first = got;
-                            for (int pass = 0; pass < 3; pass++) {
-                                assertArrayEquals(
-                                        first[pass],
-                                        got[pass],
-                                        "pass " + pass + " " + type + (buffers ? " buffers " : " arrays ") + s
-                                                + ", threads " + threads + " against 1");
-                            }
-                        }
-                    }
-                }
+                ConvHarness.assertSameOnAnyThreadCount(rnd, s);
             }
         } finally {
             FoldNd.setThreads(before);

@@ -1,15 +1,11 @@
 package io.github.foldnd.conv;
 
 import static io.github.foldnd.conv.ConvHarness.randomConv;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.foldnd.FoldNd;
-import io.github.foldnd.Harness.DType;
-import io.github.foldnd.conv.ConvHarness.Data;
-import io.github.foldnd.conv.ConvHarness.Run;
 import io.github.foldnd.conv.ConvReference.Conv;
 import io.github.foldnd.internal.NativeContract;
 import java.nio.ByteBuffer;
@@ -62,28 +58,7 @@ class TiledConvolutionTest {
                         ConvShape.of(s.xShape(), s.weightShape(), s.stride(), s.padding(), s.dilation(), s.groups());
                 if (!FloatConvolution.INSTANCE.tiled(shape)) continue;
                 tiled++;
-                for (DType type : DType.values()) {
-                    for (boolean buffers : new boolean[] {false, true}) {
-                        Data v = Data.random(rnd, type, s, true);
-                        Run run = new Run(type, buffers, s);
-                        double[][] first = null;
-                        for (int threads : new int[] {1, 2, 3}) {
-                            FoldNd.setThreads(threads);
-                            double[][] weight = run.backwardWeight(v.x(), v.gy());
-                            double[][] got = {
-                                run.forward(v.x(), v.w(), v.b()), run.backwardInput(v.gy(), v.w()), weight[0], weight[1]
-                            };
-                            if (first == null) first = got;
-                            for (int pass = 0; pass < got.length; pass++) {
-                                assertArrayEquals(
-                                        first[pass],
-                                        got[pass],
-                                        "output " + pass + " " + type + (buffers ? " buffers " : " arrays ") + s
-                                                + ", threads " + threads + " against 1");
-                            }
-                        }
-                    }
-                }
+                ConvHarness.assertSameOnAnyThreadCount(rnd, s);
             }
         } finally {
             FoldNd.setThreads(before);

@@ -370,39 +370,7 @@ class FoldSegmentsRefusalTest {
             }
 
             @Override
-            public int convDirect(
-                    io.github.foldnd.ElementType type,
-                    int pass,
-                    FoldGeometry x,
-                    long outChannels,
-                    long groups,
-                    long a,
-                    long aLength,
-                    long b,
-                    long bLength,
-                    long out,
-                    long outLength,
-                    int threads) {
-                return 0;
-            }
-
-            @Override
-            public int convTiled(
-                    io.github.foldnd.ElementType type,
-                    int pass,
-                    FoldGeometry x,
-                    long outChannels,
-                    long groups,
-                    long a,
-                    long aLength,
-                    long b,
-                    long bLength,
-                    long extra,
-                    long extraLength,
-                    long out,
-                    long outLength,
-                    long gemm,
-                    int threads) {
+            public int convolve(NativeContract.ConvPass pass) {
                 return 0;
             }
 

@@ -27,41 +27,11 @@ public final class NativeContract {
         /** The name of a foldnd::Status code (NativeStatus), "UNKNOWN" for a code the header lacks. */
         String statusName(int status);
 
-        /** Whether the native engine loaded here (and so {@link #convDirect} can run). */
+        /** Whether the native engine loaded here (and so {@link #convolve} can run). */
         boolean nativeAvailable();
 
-        /** foldnd_conv_direct on native addresses; see {@link NativeContract#convDirect}. */
-        int convDirect(
-                ElementType type,
-                int pass,
-                FoldGeometry x,
-                long outChannels,
-                long groups,
-                long a,
-                long aLength,
-                long b,
-                long bLength,
-                long out,
-                long outLength,
-                int threads);
-
-        /** foldnd_conv_tiled on native addresses; see {@link NativeContract#convTiled}. */
-        int convTiled(
-                ElementType type,
-                int pass,
-                FoldGeometry x,
-                long outChannels,
-                long groups,
-                long a,
-                long aLength,
-                long b,
-                long bLength,
-                long extra,
-                long extraLength,
-                long out,
-                long outLength,
-                long gemm,
-                int threads);
+        /** A convolution pass on native addresses; see {@link NativeContract#convolve}. */
+        int convolve(ConvPass pass);
 
         /** foldnd_conv_scratch_peak; see {@link NativeContract#convScratchPeak}. */
         long convScratchPeak(boolean reset);
@@ -105,48 +75,16 @@ public final class NativeContract {
     }
 
     /**
-     * A direct convolution pass (native/include/foldnd/conv_direct.hpp) for foldnd-conv: type FLOAT32 or
-     * FLOAT64, pass 0 forward (a = x, b = w, out = y), 1 backwardInput (a =
+     * One pass of a convolution for foldnd-conv, on native addresses the caller validated (lengths in
+     * elements): type FLOAT32 or FLOAT64; pass 0 forward (a = x, b = w, out = y), 1 backwardInput (a =
      * gy, b = w, out = gx), 2 backwardWeight (a = x, b = gy, out = gw); x the layer input's unfold
-     * geometry; addresses of native memory the caller validated, lengths in elements. Returns the
-     * native status (0 for success). Only where {@link #nativeAvailable()}.
+     * geometry. With gemm 0 it runs the direct kernels (native/include/foldnd/conv_direct.hpp, extra
+     * unused); otherwise the tiled passes (conv_tiled.hpp), gemm being the address of a function with
+     * cblas_sgemm's (FLOAT32) or cblas_dgemm's (FLOAT64) signature that runs single-threaded while the
+     * pass runs (every thread of the team calls it at once), and extra forward's bias or
+     * backwardWeight's bias gradient (C_out elements; 0 for none).
      */
-    public static int convDirect(
-            ElementType type,
-            int pass,
-            FoldGeometry x,
-            long outChannels,
-            long groups,
-            long a,
-            long aLength,
-            long b,
-            long bLength,
-            long out,
-            long outLength,
-            int threads) {
-        return access().convDirect(
-                        Check.notNull(type, "type"),
-                        pass,
-                        Check.notNull(x, "x"),
-                        outChannels,
-                        groups,
-                        a,
-                        aLength,
-                        b,
-                        bLength,
-                        out,
-                        outLength,
-                        threads);
-    }
-
-    /**
-     * A convolution pass by tiles (native/include/foldnd/conv_tiled.hpp) for foldnd-conv: as {@link
-     * #convDirect}, plus extra (forward's bias, backwardWeight's bias gradient: C_out elements, or 0
-     * for none) and gemm, the address of a function with cblas_sgemm's (FLOAT32) or cblas_dgemm's
-     * (FLOAT64) signature that runs single-threaded while the pass runs: every thread of the team
-     * calls it at once. Only where {@link #nativeAvailable()}.
-     */
-    public static int convTiled(
+    public record ConvPass(
             ElementType type,
             int pass,
             FoldGeometry x,
@@ -162,22 +100,15 @@ public final class NativeContract {
             long outLength,
             long gemm,
             int threads) {
-        return access().convTiled(
-                        Check.notNull(type, "type"),
-                        pass,
-                        Check.notNull(x, "x"),
-                        outChannels,
-                        groups,
-                        a,
-                        aLength,
-                        b,
-                        bLength,
-                        extra,
-                        extraLength,
-                        out,
-                        outLength,
-                        gemm,
-                        threads);
+        public ConvPass {
+            Check.notNull(type, "type");
+            Check.notNull(x, "x");
+        }
+    }
+
+    /** Runs a convolution pass; returns the native status (0 for success). Only where {@link #nativeAvailable()}. */
+    public static int convolve(ConvPass pass) {
+        return access().convolve(Check.notNull(pass, "pass"));
     }
 
     /**
