@@ -21,6 +21,13 @@
 //                                        gx[n, channels] += fold(D, tile)
 //   backwardWeight  unit (group, rows):  for each sample and tile, in order:
 //                                        gw_g[:, rows] += gy[n, group, tile] cols[rows]^T
+// Two more forms where those GEMMs would be thin:
+//   forward and backwardInput of layers with few blocks per sample (256
+//   channels at 14x14): units are groups of whole samples, their columns side
+//   by side in one GEMM (groupForward, groupBackwardInput);
+//   backwardWeight of layers with small weights (the stem's 64 x 147): units
+//   are chunks of (sample, tile) pairs, each into its own partial gradient,
+//   the partials added in chunk order (chunkedBackwardWeight).
 // A 1x1 kernel at stride 1 without padding has x for its columns: the GEMMs
 // read x and write gx in place (plainProduct).
 // Each unit writes its own part of the output, and how the work is cut into
@@ -86,7 +93,8 @@ constexpr int64_t kWeightChunks = 16, kPartialBytes = int64_t(4) << 20;
  * The narrowest block of the weight's columns backwardWeight cuts: below, it
  * takes the chunked form where the partials fit (ResNet's stem, 19 columns per
  * block: 0.47x PyTorch's time cut by columns, 0.77x by chunks; the 64-channel
- * 3x3 layer, 72 per block: 1.28x by columns, 0.95x by chunks).
+ * 3x3 layer, 72 per block: 1.28x by columns, 0.95x by chunks; JMH runs minutes
+ * apart on a noisy machine).
  */
 constexpr int64_t kMinWeightColumns = 64;
 
