@@ -1252,12 +1252,14 @@ void checkConvTiled(std::mt19937 &rng, int d) {
             const size_t n = p.want.size();
             // The shipped tiling; per-sample tiles of one block and of a few (backwardWeight by chunks of them, and
             // by blocks of the weight's columns); sample groups of half the batch and of whatever 2000 bytes hold.
+            // The last two read the weights transposed instead of copying them so (backwardInput).
             const foldnd::ConvTiling tilings[] = {{},
                                                   {1, 1, 1, 1 << 20},
                                                   {200, 1, 1, 1 << 20},
                                                   {200, 1, 1, 0},
                                                   {1, 1 << 20, 1 << 30, 0},
-                                                  {1, 1 << 20, 2000, 0}};
+                                                  {1, 1 << 20, 2000, 0, 0},
+                                                  {200, 1, 1, 1 << 20, 0}};
             for (const foldnd::ConvTiling &tiling : tilings) {
                 foldnd::ConvTiling::current() = tiling;
                 const long long tileBytes = tiling.tileBytes * 1000 + tiling.groupTileBytes;  // for the messages

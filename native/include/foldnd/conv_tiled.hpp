@@ -98,6 +98,9 @@ constexpr int64_t kWeightChunks = 16, kPartialBytes = int64_t(4) << 20;
  */
 constexpr int64_t kMinWeightColumns = 64;
 
+/** The largest weights backwardInput copies transposed (bytes): the copy counts as scratch. */
+constexpr int64_t kTransposedWeightBytes = int64_t(4) << 20;
+
 /**
  * The tiling in use: the constants above, except where the C++ tests change
  * them to cut small layers into many tiles and to reach both forms (the cut
@@ -106,7 +109,7 @@ constexpr int64_t kMinWeightColumns = 64;
  */
 struct ConvTiling {
     int64_t tileBytes = kConvTileBytes, minTileBlocks = kMinTileBlocks, groupTileBytes = kGroupTileBytes,
-            partialBytes = kPartialBytes;
+            partialBytes = kPartialBytes, transposedWeightBytes = kTransposedWeightBytes;
 
     static ConvTiling &current() {
         static ConvTiling tiling;
@@ -275,26 +278,49 @@ inline int64_t samplesPerTile(const Geometry &g, int64_t rows) {
 }
 
 /**
- * Each group's weights transposed, (C_in / groups x K, C_out / groups), for
- * backwardInput's products: OpenBLAS packs a transposed operand from strided
- * reads, once per call (16% of the 256-channel layer's backwardInput in a
- * profile, against 2% for the same operand stored this way), so the
- * transpose is paid once per pass instead.
+ * backwardInput's left operand, W_g^T: each group's weights transposed into a
+ * copy, (C_in / groups x K, C_out / groups), where they take at most
+ * transposedWeightBytes, else W read transposed by the GEMM. OpenBLAS packs a
+ * transposed operand from strided reads in every call (16% of the 256-channel
+ * layer's backwardInput in a profile, against 7% for the copy plus 3% to make
+ * it), so the transpose is paid once per pass where it can.
  */
 template <typename T>
-inline std::unique_ptr<T[]> transposedWeights(const ConvLayer &c, const T *w, int threads) {
-    const int64_t cout = c.outPerGroup(), depth = c.inPerGroup() * c.g.kernelVolume;
-    std::unique_ptr<T[]> t(new T[static_cast<size_t>(c.groups * depth * cout)]);
-    parallelFor(c.groups * depth, threads, cout, [&](int64_t begin, int64_t end) {
-        for (int64_t row = begin; row < end; ++row) {
-            const int64_t grp = row / depth, r = row % depth;
-            const T *in = w + grp * cout * depth + r;
-            T *out = t.get() + row * cout;
-            for (int64_t o = 0; o < cout; ++o) out[o] = in[o * depth];
-        }
-    });
-    return t;
-}
+struct TransposedWeights {
+    std::unique_ptr<T[]> copy;
+    const T *w;
+    int64_t cout, depth;
+
+    TransposedWeights(const ConvLayer &c, const T *w_, int threads)
+        : w(w_), cout(c.outPerGroup()), depth(c.inPerGroup() * c.g.kernelVolume) {
+        if (c.weightLength() > ConvTiling::current().transposedWeightBytes / int64_t(sizeof(T))) return;
+        copy.reset(new T[static_cast<size_t>(c.weightLength())]);
+        parallelFor(c.groups * depth, threads, cout, [&](int64_t begin, int64_t end) {
+            for (int64_t row = begin; row < end; ++row) {
+                const int64_t grp = row / depth, r = row % depth;
+                const T *in = w + grp * cout * depth + r;
+                T *out = copy.get() + row * cout;
+                for (int64_t o = 0; o < cout; ++o) out[o] = in[o * depth];
+            }
+        });
+    }
+
+    int64_t bytes() const { return copy ? cout * depth * int64_t(sizeof(T)) : 0; }
+    int trans() const { return copy ? kNoTrans : kTrans; }
+    int ld() const { return int(copy ? cout : depth); }
+    /** W_g^T from its row r on. */
+    const T *rows(int64_t grp, int64_t r) const {
+        return copy ? copy.get() + (grp * depth + r) * cout : w + grp * cout * depth + r;
+    }
+
+    /** D (rows x m, ld m) = W_g^T's rows [r, r + rows) times G (cout x m, ld ldg). */
+    template <class Gemm>
+    void multiply(Gemm gemm, int64_t grp, int64_t r, int64_t rowCount, int64_t m, const T *G, int64_t ldg, T *D,
+                  int64_t ldd) const {
+        gemm(kRowMajor, trans(), kNoTrans, int(rowCount), int(m), int(cout), T(1), rows(grp, r), ld(), G, int(ldg),
+             T(0), D, int(ldd));
+    }
+};
 
 /**
  * forward for layers whose per-sample tiles would be narrow (few blocks per
@@ -349,8 +375,8 @@ inline void groupBackwardInput(const ConvLayer &c, const RowSource &rows, GemmFu
     const int64_t rowsAll = g.channels * K, depth = cin * K, spt = samplesPerTile<T>(g, rowsAll), width = spt * L;
     const int64_t units = ceilDiv(g.batch, spt);
     const TeamScratch<T> scratch(threads, units, (rowsAll + c.outChannels) * width);
-    const std::unique_ptr<T[]> wt = transposedWeights(c, w, threads);
-    noteConvScratch(scratch.bytesInUse() + c.weightLength() * int64_t(sizeof(T)));
+    const TransposedWeights<T> wt(c, w, threads);
+    noteConvScratch(scratch.bytesInUse() + wt.bytes() * c.groups);
     parallelFor(units, threads, rowsAll * width * cout, [&](int64_t begin, int64_t end) {
         T *D = scratch.local(), *grads = D + rowsAll * width;
         for (int64_t unit = begin; unit < end; ++unit) {
@@ -359,8 +385,7 @@ inline void groupBackwardInput(const ConvLayer &c, const RowSource &rows, GemmFu
                 for (int64_t o = 0; o < c.outChannels; ++o)
                     std::memcpy(grads + o * m + (n - n0) * L, gy + (n * c.outChannels + o) * L, size_t(L) * sizeof(T));
             for (int64_t grp = 0; grp < c.groups; ++grp)
-                gemm(kRowMajor, kNoTrans, kNoTrans, int(depth), int(m), int(cout), T(1), wt.get() + grp * depth * cout,
-                     int(cout), grads + grp * cout * m, int(m), T(0), D + grp * depth * m, int(m));
+                wt.multiply(gemm, grp, 0, depth, m, grads + grp * cout * m, m, D + grp * depth * m, m);
             T *xp = gx + n0 * g.channels * P;
             std::fill(xp, xp + (n1 - n0) * g.channels * P, T(0));
             for (int64_t n = n0; n < n1; ++n)
@@ -416,15 +441,15 @@ inline void tiledBackwardInput(const ConvLayer &c, const RowSource &rows, GemmFu
                                T *gx, int threads) {
     const Geometry &g = c.g;
     const int64_t L = g.blocks, K = g.kernelVolume;
-    const int64_t P = g.imagePlane, cin = c.inPerGroup(), cout = c.outPerGroup(), depth = cin * K;
+    const int64_t P = g.imagePlane, cin = c.inPerGroup(), cout = c.outPerGroup();
     const bool plain = plainProduct(g);
     if (!plain && groupTiles<T>(g, g.channels * K)) return groupBackwardInput(c, rows, gemm, gy, w, gx, threads);
     const int64_t blocks = convChannelBlocks(c), span = ceilDiv(cin, blocks);  // channels per block
     const int64_t tile = convTileBlocks<T>(g, span * K);
     const int64_t units = g.batch * c.groups * blocks;
     const TeamScratch<T> scratch(threads, units, plain ? 0 : span * K * tile);
-    const std::unique_ptr<T[]> wt = transposedWeights(c, w, threads);
-    noteConvScratch(scratch.bytesInUse() + c.weightLength() * int64_t(sizeof(T)));
+    const TransposedWeights<T> wt(c, w, threads);
+    noteConvScratch(scratch.bytesInUse() + wt.bytes() * c.groups);
     parallelFor(units, threads, span * K * L * cout, [&](int64_t begin, int64_t end) {
         T *D = scratch.local();
         for (int64_t unit = begin; unit < end; ++unit) {
@@ -435,19 +460,16 @@ inline void tiledBackwardInput(const ConvLayer &c, const RowSource &rows, GemmFu
             if (plain) {  // gx's planes are the product's rows: written in place, nothing to fold
                 for (int64_t b0 = 0; b0 < L; b0 += tile) {
                     const int64_t m = std::min(L, b0 + tile) - b0;
-                    gemm(kRowMajor, kNoTrans, kNoTrans, int(c1 - c0), int(m), int(cout), T(1),
-                         wt.get() + (grp * depth + c0) * cout, int(cout),
-                         gy + (n * c.outChannels + grp * cout) * L + b0, int(L), T(0), xp + b0, int(L));
+                    wt.multiply(gemm, grp, c0, c1 - c0, m, gy + (n * c.outChannels + grp * cout) * L + b0, L, xp + b0,
+                                L);
                 }
                 continue;
             }
             std::fill(xp, xp + (c1 - c0) * P, T(0));
-            const T *wg = wt.get() + (grp * depth + c0 * K) * cout;  // W_g^T's rows of channels [c0, c1)
             const T *yg = gy + (n * c.outChannels + grp * cout) * L;
             for (int64_t b0 = 0; b0 < L; b0 += tile) {
                 const int64_t b1 = std::min(L, b0 + tile), m = b1 - b0;
-                gemm(kRowMajor, kNoTrans, kNoTrans, int((c1 - c0) * K), int(m), int(cout), T(1), wg, int(cout), yg + b0,
-                     int(L), T(0), D, int(m));
+                wt.multiply(gemm, grp, c0 * K, (c1 - c0) * K, m, yg + b0, L, D, m);
                 foldTile(g, rows, D, m, c1 - c0, b0, b1, xp);
             }
         }

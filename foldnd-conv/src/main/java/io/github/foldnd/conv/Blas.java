@@ -15,7 +15,13 @@ final class Blas {
     private static final class Holder {
         static final boolean AVAILABLE = load();
 
-        /** cblas_sgemm's and cblas_dgemm's addresses, for the native tiled passes; 0 where not found. */
+        /**
+         * cblas_sgemm's and cblas_dgemm's addresses, for the native tiled passes; 0 where not found.
+         * Loader.addressof takes the first loaded library that exports the name: OpenBLAS here, unless
+         * another BLAS loaded into the process earlier exports it too (CBLAS names take 32-bit ints in
+         * every LP64 build; ILP64 builds rename them, as OpenBLAS's cblas_sgemm64_). Only OpenBLAS's
+         * own thread count is held to 1 during a pass.
+         */
         static final long SGEMM = AVAILABLE ? find("cblas_sgemm") : 0, DGEMM = AVAILABLE ? find("cblas_dgemm") : 0;
 
         private static long find(String symbol) {

@@ -23,7 +23,10 @@ import org.bytedeco.javacpp.Pointer;
  * the work into units by the problem alone: forward into (sample, run of blocks) tiles, each unfolded
  * into a thread's cache-sized scratch and multiplied at once, straight into y; backwardInput into
  * (sample, block of input channels), each multiplying and folding its tiles in order; backwardWeight
- * into blocks of the weight's columns, each summing over samples and tiles in order. Every thread
+ * into blocks of the weight's columns, each summing over samples and tiles in order. Layers with few
+ * blocks per sample take groups of whole samples per unit instead, small-weight backwardWeight chunks
+ * of (sample, tile) units into partial gradients added in chunk order, and 1x1 layers at stride 1
+ * without padding multiply x in place. Every thread
  * calls OpenBLAS's cblas_sgemm/dgemm itself, with OpenBLAS held to one thread for the call (Blas.run),
  * so unfold, fold and GEMM run on every core and nothing oversubscribes; the scratch is a tile per
  * thread, not the column matrix; and since no cut depends on the thread count, neither do the results.
