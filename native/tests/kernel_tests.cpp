@@ -1122,9 +1122,9 @@ void halfVectorPaths(std::mt19937 &rng) {
 }
 
 /**
- * Shapes that reach unfold's transposed tiles for 8- and 16-bit types
- * (unfoldTiles: dilation 1, stride >= 4, a chunk of at least 8 or 16 offsets
- * in the last dimension), and stride-1 rows of every length (copyRun's
+ * Shapes that reach unfold's transposed tiles (unfoldTiles: dilation 1,
+ * stride >= 4, a chunk of at least 16 bytes of offsets in the last dimension:
+ * 16, 8, 4 or 2 of them by width), and stride-1 rows of every length (copyRun's
  * overlapping tail), through checkTyped (every width, in random parts of the
  * work items, against the definition): 1-d to 3-d, rows starting and ending
  * part-way through a tile, padding, the batch-fused layout, and dilation 2 or
