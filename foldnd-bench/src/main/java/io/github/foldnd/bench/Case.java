@@ -3,10 +3,12 @@ package io.github.foldnd.bench;
 import io.github.foldnd.FoldGeometry;
 
 /**
- * The problems the benchmarks run: convolution layers of common networks, a large image with large
- * blocks, 1-d overlap-add frames and a 3-d volume. Each 2-d or 1-d case also has a 2-d form (a 1-d
+ * The problems the benchmarks run: convolution layers of common networks, large images with large
+ * blocks (at stride 1, at half the block, and 9x9 at stride 4 with padding), blocks that do not
+ * overlap, 1-d overlap-add frames and a 3-d volume. Each 2-d or 1-d case also has a 2-d form (a 1-d
  * signal as a 1 x n image) for the peers, whose fold/unfold are 2-d only; 3-d has no peer.
- * Column matrices are about 15 M elements (60 MB in float32), far beyond the last-level cache.
+ * Column matrices are about 15 M elements (60 MB in float32), far beyond the last-level cache; those
+ * of the three cases issue 10 added are 2-4 M (8-16 MB).
  */
 public enum Case {
     /** ResNet stem: 7x7, stride 2, padding 3, on 224x224 RGB, batch 8. */
@@ -28,6 +30,14 @@ public enum Case {
     /** A large RGB image, 32x32 blocks at stride 16 (half the block), as in patch-based models. */
     IMAGE_32X32S16(
             1, 3, new int[] {1024, 1024}, new int[] {32, 32}, new int[] {16, 16}, new int[] {0, 0}, new int[] {1, 1}),
+    /** Blocks that do not overlap (2x2 at stride 2, as in patch embedding): fold is a pure permutation. */
+    NO_OVERLAP_2X2S2(
+            64, 32, new int[] {32, 32}, new int[] {2, 2}, new int[] {2, 2}, new int[] {0, 0}, new int[] {1, 1}),
+    /** One 1024x1024 plane, 16x16 blocks at stride 8 (half the block). */
+    IMAGE_16X16S8(
+            1, 1, new int[] {1024, 1024}, new int[] {16, 16}, new int[] {8, 8}, new int[] {0, 0}, new int[] {1, 1}),
+    /** A 512x512 RGB image, 9x9 blocks at stride 4 with padding 4. */
+    IMAGE_9X9S4P4(1, 3, new int[] {512, 512}, new int[] {9, 9}, new int[] {4, 4}, new int[] {4, 4}, new int[] {1, 1}),
     /** 1-d overlap-add: 1024-sample frames at hop 256 over a 2^20-sample signal. */
     FRAMES_1D(1, 1, new int[] {1 << 20}, new int[] {1024}, new int[] {256}, new int[] {0}, new int[] {1}),
     /** A 3-d volume: 3x3x3 on 8 channels of 32^3, batch 2 (no peer has 3-d fold). */

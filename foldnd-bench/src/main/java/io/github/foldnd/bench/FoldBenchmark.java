@@ -29,6 +29,13 @@ public class FoldBenchmark extends SuiteBenchmark {
         return nativeEngine().fold(p.geometry, p.columnsArray, Reduce.SUM, null);
     }
 
+    /** Through the array API into the caller's array (no array to allocate and zero). */
+    @Benchmark
+    public Object nativeArrayInto(Problem p) {
+        nativeEngine().fold(p.geometry, p.columnsArray, Reduce.SUM, null, p.imageArray);
+        return p.imageArray;
+    }
+
     @Benchmark
     public Object javaArray(Problem p) {
         return Engine.pureJava().fold(p.geometry, p.columnsArray, Reduce.SUM, null);

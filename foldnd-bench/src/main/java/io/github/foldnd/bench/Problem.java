@@ -28,6 +28,9 @@ public class Problem {
         "DILATED_3X3",
         "IMAGE_16X16S1",
         "IMAGE_32X32S16",
+        "NO_OVERLAP_2X2S2",
+        "IMAGE_16X16S8",
+        "IMAGE_9X9S4P4",
         "FRAMES_1D"
     })
     public Case shape;

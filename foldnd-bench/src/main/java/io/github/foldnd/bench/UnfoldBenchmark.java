@@ -28,6 +28,13 @@ public class UnfoldBenchmark extends SuiteBenchmark {
         return nativeEngine().unfold(p.geometry, p.imageArray);
     }
 
+    /** Through the array API into the caller's array (no array to allocate and zero). */
+    @Benchmark
+    public Object nativeArrayInto(Problem p) {
+        nativeEngine().unfold(p.geometry, p.imageArray, p.columnsArray);
+        return p.columnsArray;
+    }
+
     @Benchmark
     public Object javaArray(Problem p) {
         return Engine.pureJava().unfold(p.geometry, p.imageArray);

@@ -29,7 +29,15 @@ class BenchmarkSanityTest {
     void foldBenchmarkBodiesAgree(Case c) {
         FoldBenchmark b = new FoldBenchmark();
         Problem p = problem(c);
-        foldndAndPyTorchAgree(p, p.image, b::javaArray, b::nativeArray, b::nativeBuffer, b::nativePointer, b::pytorch);
+        foldndAndPyTorchAgree(
+                p,
+                p.image,
+                b::javaArray,
+                b::nativeArray,
+                b::nativeArrayInto,
+                b::nativeBuffer,
+                b::nativePointer,
+                b::pytorch);
 
         Problem.Nd4j n = new Problem.Nd4j();
         n.setUp(p);
@@ -45,7 +53,14 @@ class BenchmarkSanityTest {
         UnfoldBenchmark b = new UnfoldBenchmark();
         Problem p = problem(c);
         foldndAndPyTorchAgree(
-                p, p.columns, b::javaArray, b::nativeArray, b::nativeBuffer, b::nativePointer, b::pytorch);
+                p,
+                p.columns,
+                b::javaArray,
+                b::nativeArray,
+                b::nativeArrayInto,
+                b::nativeBuffer,
+                b::nativePointer,
+                b::pytorch);
 
         Problem.Nd4j n = new Problem.Nd4j();
         n.setUp(p);
@@ -64,8 +79,9 @@ class BenchmarkSanityTest {
     }
 
     /**
-     * Runs the foldnd bodies of FoldBenchmark or UnfoldBenchmark (the array bodies, then those that
-     * write into output, zeroed before each), then PyTorch's into the same memory, and checks that
+     * Runs the foldnd bodies of FoldBenchmark or UnfoldBenchmark (the allocating array bodies, the one
+     * into the problem's own array, which holds other data before, then those that write into output,
+     * zeroed before each), then PyTorch's into the same memory, and checks that
      * every one gives what the pure-Java array body gives.
      */
     private static void foldndAndPyTorchAgree(
@@ -73,12 +89,15 @@ class BenchmarkSanityTest {
             FloatBuffer output,
             Function<Problem, Object> javaArray,
             Function<Problem, Object> nativeArray,
+            Function<Problem, Object> nativeArrayInto,
             Function<Problem, Object> nativeBuffer,
             Function<Problem, Object> nativePointer,
             Function<Problem.Torch, Object> pytorch) {
         Case c = p.shape;
         float[] expected = (float[]) javaArray.apply(p);
         assertArrayEquals(expected, (float[]) nativeArray.apply(p), c + " native array");
+        float[] into = (float[]) nativeArrayInto.apply(p);
+        assertArrayEquals(expected, into, c + " native array, into the caller's");
         nativeBuffer.apply(p);
         assertArrayEquals(expected, read(output), c + " native buffer");
         output.clear(); // from element 0 again, whatever the body did to the position
