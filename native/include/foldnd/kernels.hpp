@@ -118,6 +118,7 @@ inline void commonBlocks(const Row *rows, int64_t n, int64_t &lo, int64_t &hi) {
 struct Scratch {
     std::vector<int64_t> tables;
     std::vector<Row> plan;
+    std::vector<int32_t> gatherStart, gatherColumn, gatherOffset;  // fold's GatherMap
     static Scratch &local() {
         static thread_local Scratch scratch;
         return scratch;
@@ -523,8 +524,9 @@ constexpr int64_t kMapMaxPlane = 4096, kMapMaxColumns = int64_t(1) << 16, kMapSh
 
 /**
  * Whether unfold gathers through a per-plane index map (small planes with short
- * rows, where setting up each row costs more than copying it); fold never does
- * (a scatter-add through an index map measured slower than rows).
+ * rows, where setting up each row costs more than copying it); fold gathers
+ * through a map of its own there (usesFoldGather; a scatter-add through this
+ * one measured slower than rows).
  */
 inline bool usesPlaneMap(const Geometry &g) {
     return g.imagePlane <= kMapMaxPlane && g.kernelVolume * g.blocks <= kMapMaxColumns && g.lastGrid() < kMapShortRow;
@@ -1235,12 +1237,85 @@ inline int64_t foldItems(const Geometry &g, int threads) {
 }
 
 /**
+ * Rows of fewer blocks than this fold gathers (usesFoldGather). Measured (C++
+ * harness, float, 3x3 at padding 1): 512 channels of 7x7 at batch 64 went from
+ * 9.4-9.9 ms to 6.7-7.4 and 2x2/2 on 7x7 from 2.8 to 1.6, but 256 channels of
+ * 8x8 from 5.2-5.4 to 6.7-8.7, and 12x12 took twice as long: from 8 blocks on,
+ * rows are added in vectors.
+ */
+constexpr int64_t kGatherShortRow = 8;
+
+/**
+ * Whether fold gathers through a per-plane map (GatherMap) instead of adding
+ * rows: small planes with rows so short that setting one up costs more than
+ * adding it.
+ */
+inline bool usesFoldGather(const Geometry &g) {
+    return usesPlaneMap(g) && g.lastGrid() < kGatherShortRow &&
+           (g.kernelVolume - 1) * g.kernelStride + g.blocks <= INT32_MAX;
+}
+
+/**
+ * For each image element x of a plane, the column elements that fold merges
+ * into it, in kernel-offset order: entries [start[x], start[x + 1]), each a
+ * column index from the plane's base (Row::column + l) and its offset k (for
+ * the weight). Each element then starts at the merge's identity and merges its
+ * entries in that order, as the rows would, and is written once: no fill, and
+ * no read-modify-write per offset.
+ */
+struct GatherMap {
+    const int32_t *start, *column, *offset;  // in this thread's Scratch
+
+    GatherMap(const Geometry &g, const RowSource &rows) {
+        Scratch &scratch = Scratch::local();
+        std::vector<int32_t> &first = scratch.gatherStart, &columns = scratch.gatherColumn,
+                             &offsets = scratch.gatherOffset;
+        first.assign(size_t(g.imagePlane) + 1, 0);
+        const int64_t step = g.stride[g.dims - 1], perOffset = g.rowsPerKernelOffset();
+        auto visit = [&](auto &&f) {
+            for (int64_t k = 0; k < g.kernelVolume; ++k)
+                rows.forRows(k, 0, perOffset, [&](int64_t, const Row &r) {
+                    for (int64_t l = r.lo; l < r.hi; ++l) f(k, r.image + l * step, r.column + l);
+                });
+        };
+        visit([&](int64_t, int64_t x, int64_t) { ++first[size_t(x) + 1]; });
+        for (size_t x = 1; x < first.size(); ++x) first[x] += first[x - 1];
+        const size_t entries = size_t(first.back());
+        if (columns.size() < entries) columns.resize(entries);
+        if (offsets.size() < entries) offsets.resize(entries);
+        visit([&](int64_t k, int64_t x, int64_t c) {
+            const int32_t at = first[size_t(x)]++;  // first[x] moves on to x's next entry...
+            columns[size_t(at)] = static_cast<int32_t>(c);
+            offsets[size_t(at)] = static_cast<int32_t>(k);
+        });
+        for (size_t x = first.size() - 1; x > 0; --x) first[x] = first[x - 1];  // ...and ends at x + 1's start
+        first[0] = 0;
+        start = first.data();
+        column = columns.data();
+        offset = offsets.data();
+    }
+
+    /** out[x] for x in [from, to): src's entries of x merged, in order, from the identity. */
+    template <typename T, Reduce Rule, class Src>
+    void gather(const Src &src, int64_t from, int64_t to, T *out) const {
+        const int32_t *s = start, *c = column, *k = offset;
+        const Src local = src;  // in registers: nothing the loop stores can change them
+        for (int64_t x = from; x < to; ++x) {
+            T acc = Merge<Rule>::template init<T>();
+            for (int32_t e = s[x]; e < s[x + 1]; ++e) Merge<Rule>::apply(acc, local.value(c[e], local.weight(k[e])));
+            out[x] = acc;
+        }
+    }
+};
+
+/**
  * Folds the items of part with one merge rule: each (plane, band) item folds
  * its band, then, when map is given (MEAN, MAX, MIN), finishes it.
  */
 template <typename T, Reduce Rule, bool Weighted>
-inline void foldPart(const Geometry &g, const OffsetTables &t, const RowSource &rows, const T *columns,
-                     const T *weights, const T *map, bool divide, T *image, int threads, ItemRange part) {
+inline void foldPart(const Geometry &g, const OffsetTables &t, const RowSource &rows, const GatherMap *gathers,
+                     const T *columns, const T *weights, const T *map, bool divide, T *image, int threads,
+                     ItemRange part) {
     const int64_t K = g.kernelVolume, L = g.blocks, P = g.imagePlane;
     const int64_t bands = bandsPerPlane<T>(g, threads), extent = g.image[0];
     const int64_t slice = g.imageStride[0];
@@ -1249,7 +1324,11 @@ inline void foldPart(const Geometry &g, const OffsetTables &t, const RowSource &
             const int64_t p = item / bands, band = item % bands;
             const int64_t b0 = extent * band / bands, b1 = extent * (band + 1) / bands;
             T *out = image + p * P;
-            foldBand<T, Rule>(g, t, rows, Source<T, Weighted>{columns + g.columnBase(p), weights}, b0, b1, out);
+            const Source<T, Weighted> src{columns + g.columnBase(p), weights};
+            if (gathers != nullptr)
+                gathers->gather<T, Rule>(src, b0 * slice, b1 * slice, out);
+            else
+                foldBand<T, Rule>(g, t, rows, src, b0, b1, out);
             if (map != nullptr) finish(map, divide, b0 * slice, b1 * slice, out);
         }
     });
@@ -1282,26 +1361,27 @@ inline void fold(const Geometry &g, const T *columns, T *image, Reduce reduce, c
     const std::unique_ptr<Coverage<T>> coverage(reduce == SUM ? nullptr
                                                               : new Coverage<T>(g, t, rows, weights, from, to));
     const T *map = coverage ? coverage->map.get() : nullptr;
+    const std::unique_ptr<GatherMap> gathers(usesFoldGather(g) ? new GatherMap(g, rows) : nullptr);
     const bool w = weights != nullptr, mean = reduce == MEAN;
     switch (reduce) {
         case SUM:
         case MEAN:
             if (w)
-                foldPart<T, SUM, true>(g, t, rows, columns, weights, map, mean, image, threads, part);
+                foldPart<T, SUM, true>(g, t, rows, gathers.get(), columns, weights, map, mean, image, threads, part);
             else
-                foldPart<T, SUM, false>(g, t, rows, columns, weights, map, mean, image, threads, part);
+                foldPart<T, SUM, false>(g, t, rows, gathers.get(), columns, weights, map, mean, image, threads, part);
             break;
         case MAX:
             if (w)
-                foldPart<T, MAX, true>(g, t, rows, columns, weights, map, false, image, threads, part);
+                foldPart<T, MAX, true>(g, t, rows, gathers.get(), columns, weights, map, false, image, threads, part);
             else
-                foldPart<T, MAX, false>(g, t, rows, columns, weights, map, false, image, threads, part);
+                foldPart<T, MAX, false>(g, t, rows, gathers.get(), columns, weights, map, false, image, threads, part);
             break;
         case MIN:
             if (w)
-                foldPart<T, MIN, true>(g, t, rows, columns, weights, map, false, image, threads, part);
+                foldPart<T, MIN, true>(g, t, rows, gathers.get(), columns, weights, map, false, image, threads, part);
             else
-                foldPart<T, MIN, false>(g, t, rows, columns, weights, map, false, image, threads, part);
+                foldPart<T, MIN, false>(g, t, rows, gathers.get(), columns, weights, map, false, image, threads, part);
             break;
     }
 }
