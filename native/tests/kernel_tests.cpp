@@ -1156,6 +1156,40 @@ void narrowUnfoldPaths(std::mt19937 &rng) {
 }
 
 /**
+ * Shapes where fold gathers (kernels.hpp, usesFoldGather: small planes, rows
+ * of fewer than 8 blocks, at least 16 planes), through checkShape (every
+ * merge, weighted or not, 1-3 threads, random parts, against the
+ * definition): 1-d to 3-d, padding (asymmetric in half), dilation, strides,
+ * and the batch-fused layout.
+ */
+void foldGatherPaths(std::mt19937 &rng) {
+    auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+    for (int trial = 0; trial < 24; ++trial) {
+        const int d = trial % 3 + 1;
+        Shape s{pick(16, 40), {}, {}, {}, {}, {}};
+        for (int i = 0; i < d; ++i) {
+            s.size.push_back(i == d - 1 ? pick(1, 9) : pick(1, 5));
+            s.k.push_back(pick(1, 4));
+            s.dil.push_back(pick(1, 2));
+            s.pad.push_back(pick(0, 3));
+            s.stride.push_back(pick(1, 3));
+        }
+        if (trial % 2 == 0)
+            for (int i = 0; i < d; ++i) s.padEnd.push_back(pick(0, 3));
+        if (trial % 4 == 1 && s.planes % 2 == 0) {
+            s.layout = foldnd::BATCH_FUSED;
+            s.channels = 2;
+        }
+        bool ok = true;
+        for (auto x : s.grid()) ok = ok && x >= 1 && x < 8;
+        if (!ok) continue;
+        const std::string label = "fold gather d=" + std::to_string(d) + " #" + std::to_string(trial);
+        checkShape<float>(s, rng, label);
+        checkShape<double>(s, rng, label);
+    }
+}
+
+/**
  * A row-major GEMM from its definition, with CBLAS's arguments: c = alpha
  * op(a) op(b) + beta c, each sum in index order. The tiled passes' tests run on
  * it, as foldnd-conv runs them on OpenBLAS's.
@@ -1319,6 +1353,7 @@ int main() {
     halfSums(rng);
     halfVectorPaths(rng);
     narrowUnfoldPaths(rng);
+    foldGatherPaths(rng);
     CHECK(foldnd_c_api_version() == FOLDND_C_API_VERSION, "C API version %d", foldnd_c_api_version());
     cEntryPoints<float>(rng, foldnd_unfold_f32, foldnd_fold_f32, foldnd_fold_blocks_f32, foldnd_finish_blocks_f32,
                         "C float");

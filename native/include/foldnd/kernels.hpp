@@ -53,6 +53,7 @@
 #include <limits>
 #include <memory>
 #include <new>
+#include <optional>
 #include <type_traits>
 #include <vector>
 
@@ -1074,7 +1075,7 @@ struct ChunkRow<T, SUM, Source<T, Weighted>> {
     static void apply(const Source<T, Weighted> &src, const Row *rows, const T *w, int64_t n, int64_t step,
                       int64_t dilation, T *out) {
         constexpr int64_t W = 16 / sizeof(T);
-        if constexpr (kTiledSums<T>) {  // (16-bit Half16 sums come here only from the generic fold's tests)
+        if constexpr (kTiledSums<T>) {  // (Half16 sums are compiled, never run: half_fold.hpp sums in float)
             if (dilation == 1 && step >= std::max<int64_t>(W, 4) && n >= W) {
                 const int64_t grouped = n / W * W;
                 for (int64_t j0 = 0; j0 < grouped; j0 += W) foldGroupRow(src, rows + j0, w + j0, step, out);
@@ -1246,12 +1247,19 @@ inline int64_t foldItems(const Geometry &g, int threads) {
 constexpr int64_t kGatherShortRow = 8;
 
 /**
+ * The fewest planes fold gathers on: the map costs about what folding one
+ * plane by rows does, so it must be shared by several (a tiny fold of one
+ * plane stays on rows).
+ */
+constexpr int64_t kGatherMinPlanes = 16;
+
+/**
  * Whether fold gathers through a per-plane map (GatherMap) instead of adding
  * rows: small planes with rows so short that setting one up costs more than
  * adding it.
  */
 inline bool usesFoldGather(const Geometry &g) {
-    return usesPlaneMap(g) && g.lastGrid() < kGatherShortRow &&
+    return usesPlaneMap(g) && g.lastGrid() < kGatherShortRow && g.planes >= kGatherMinPlanes &&
            (g.kernelVolume - 1) * g.kernelStride + g.blocks <= INT32_MAX;
 }
 
@@ -1361,27 +1369,34 @@ inline void fold(const Geometry &g, const T *columns, T *image, Reduce reduce, c
     const std::unique_ptr<Coverage<T>> coverage(reduce == SUM ? nullptr
                                                               : new Coverage<T>(g, t, rows, weights, from, to));
     const T *map = coverage ? coverage->map.get() : nullptr;
-    const std::unique_ptr<GatherMap> gathers(usesFoldGather(g) ? new GatherMap(g, rows) : nullptr);
+    std::optional<GatherMap> gathers;
+    if (usesFoldGather(g)) gathers.emplace(g, rows);
     const bool w = weights != nullptr, mean = reduce == MEAN;
     switch (reduce) {
         case SUM:
         case MEAN:
             if (w)
-                foldPart<T, SUM, true>(g, t, rows, gathers.get(), columns, weights, map, mean, image, threads, part);
+                foldPart<T, SUM, true>(g, t, rows, gathers ? &*gathers : nullptr, columns, weights, map, mean, image,
+                                       threads, part);
             else
-                foldPart<T, SUM, false>(g, t, rows, gathers.get(), columns, weights, map, mean, image, threads, part);
+                foldPart<T, SUM, false>(g, t, rows, gathers ? &*gathers : nullptr, columns, weights, map, mean, image,
+                                        threads, part);
             break;
         case MAX:
             if (w)
-                foldPart<T, MAX, true>(g, t, rows, gathers.get(), columns, weights, map, false, image, threads, part);
+                foldPart<T, MAX, true>(g, t, rows, gathers ? &*gathers : nullptr, columns, weights, map, false, image,
+                                       threads, part);
             else
-                foldPart<T, MAX, false>(g, t, rows, gathers.get(), columns, weights, map, false, image, threads, part);
+                foldPart<T, MAX, false>(g, t, rows, gathers ? &*gathers : nullptr, columns, weights, map, false, image,
+                                        threads, part);
             break;
         case MIN:
             if (w)
-                foldPart<T, MIN, true>(g, t, rows, gathers.get(), columns, weights, map, false, image, threads, part);
+                foldPart<T, MIN, true>(g, t, rows, gathers ? &*gathers : nullptr, columns, weights, map, false, image,
+                                       threads, part);
             else
-                foldPart<T, MIN, false>(g, t, rows, gathers.get(), columns, weights, map, false, image, threads, part);
+                foldPart<T, MIN, false>(g, t, rows, gathers ? &*gathers : nullptr, columns, weights, map, false, image,
+                                        threads, part);
             break;
     }
 }
