@@ -979,6 +979,10 @@ void checkConvDirect(std::mt19937 &rng, int d) {
     const int type = sizeof(T) == 4 ? foldnd::FLOAT32 : foldnd::FLOAT64;
     for (int trial = 0; trial < 12; ++trial) {
         Shape s = randomShape(rng, d);
+        if (trial % 2 == 0) {  // stride 1 along rows, often wide ones: backwardWeight's whole vectors
+            s.stride.back() = 1;
+            if (trial % 4 == 0) s.size.back() = pick(20, 45);
+        }
         const int64_t groups = pick(1, 4), cin = pick(1, 4), cout = pick(1, 3), batch = pick(1, 3);
         s.channels = groups * cin;
         s.planes = batch * s.channels;
@@ -1046,7 +1050,7 @@ void checkConvDirect(std::mt19937 &rng, int d) {
                 Guarded<T> out(p.expected.size());
                 const int st =
                     foldnd_conv_direct(type, p.code, desc.data(), desc.size(), O, groups, p.a.data(), p.a.size(),
-                                       p.b.data(), p.b.size(), out.data(), p.expected.size(), threads);
+                                       p.b.data(), p.b.size(), nullptr, 0, out.data(), p.expected.size(), threads);
                 CHECK(st == foldnd::OK, "%s pass %d status %d", label.c_str(), p.code, st);
                 CHECK(sameBits(p.expected, out.data(), p.expected.size()), "%s pass %d threads %d", label.c_str(),
                       p.code, threads);
@@ -1055,7 +1059,7 @@ void checkConvDirect(std::mt19937 &rng, int d) {
             // Refusals: a short input or output, groups not dividing, an unknown pass or type, overlap.
             auto run = [&](int t, int pass, int64_t o, int64_t g, int64_t aLen, const T *out, int64_t outLen) {
                 return foldnd_conv_direct(t, pass, desc.data(), desc.size(), o, g, p.a.data(), aLen, p.b.data(),
-                                          p.b.size(), const_cast<T *>(out), outLen, 1);
+                                          p.b.size(), nullptr, 0, const_cast<T *>(out), outLen, 1);
             };
             std::vector<T> sink(p.expected.size());
             CHECK(run(type, p.code, O, groups, p.a.size() - 1, sink.data(), sink.size()) == foldnd::BAD_LENGTH,
@@ -1075,6 +1079,54 @@ void checkConvDirect(std::mt19937 &rng, int d) {
             CHECK(run(type, p.code, O, groups, p.a.size(), p.a.data(), sink.size()) == foldnd::OVERLAP, "%s in place",
                   label.c_str());
         }
+        // With extra: forward adds the bias to each sum last; backwardWeight sums gy per channel in
+        // kBiasLanes lanes (block l of every sample to lane l mod kBiasLanes), then the lanes in order.
+        std::vector<T> bias(O), yb(y), gb(O);
+        for (auto &e : bias) e = T(u(rng));
+        for (int64_t n = 0; n < batch; ++n)
+            for (int64_t o = 0; o < O; ++o)
+                for (int64_t l = 0; l < L; ++l) yb[(n * O + o) * L + l] = T(y[(n * O + o) * L + l] + bias[o]);
+        for (int64_t o = 0; o < O; ++o) {
+            std::vector<T> lanes(foldnd::kBiasLanes, T(0));
+            for (int64_t n = 0; n < batch; ++n)
+                for (int64_t l = 0; l < L; ++l) lanes[l % foldnd::kBiasLanes] += gy[(n * O + o) * L + l];
+            T sum = T(0);
+            for (T v : lanes) sum += v;
+            gb[o] = sum;
+        }
+        auto withExtra = [&](int pass, const std::vector<T> &a, const std::vector<T> &b, T *extra, int64_t extraLength,
+                             T *out, int64_t outLength, int threads) {
+            return foldnd_conv_direct(type, pass, desc.data(), desc.size(), O, groups, a.data(), a.size(), b.data(),
+                                      b.size(), extra, extraLength, out, outLength, threads);
+        };
+        for (int threads : {1, 2, 3}) {
+            Guarded<T> out(yb.size()), extra(O);
+            std::copy(bias.begin(), bias.end(), extra.data());
+            int st = withExtra(foldnd::CONV_FORWARD, x, w, extra.data(), O, out.data(), yb.size(), threads);
+            CHECK(st == foldnd::OK && sameBits(yb, out.data(), yb.size()) && out.intact(yb.size()) &&
+                      sameBits(bias, extra.data(), O),
+                  "%s forward with bias, threads %d (status %d)", label.c_str(), threads, st);
+            Guarded<T> weights(gw.size()), gradBias(O);
+            st = withExtra(foldnd::CONV_BACKWARD_WEIGHT, x, gy, gradBias.data(), O, weights.data(), gw.size(), threads);
+            CHECK(st == foldnd::OK && sameBits(gw, weights.data(), gw.size()) && sameBits(gb, gradBias.data(), O) &&
+                      weights.intact(gw.size()) && gradBias.intact(O),
+                  "%s backwardWeight with the bias gradient, threads %d (status %d)", label.c_str(), threads, st);
+        }
+        std::vector<T> sinkY(yb.size()), sinkX(x.size()), sinkW(gw.size()), extra(O);
+        CHECK(withExtra(foldnd::CONV_FORWARD, x, w, extra.data(), O - 1, sinkY.data(), sinkY.size(), 1) ==
+                  foldnd::BAD_LENGTH,
+              "%s short bias", label.c_str());
+        CHECK(withExtra(foldnd::CONV_BACKWARD_INPUT, gy, w, extra.data(), O, sinkX.data(), sinkX.size(), 1) ==
+                  foldnd::BAD_DESCRIPTOR,
+              "%s a bias for backwardInput", label.c_str());
+        CHECK(withExtra(foldnd::CONV_BACKWARD_WEIGHT, x, gy, const_cast<T *>(gy.data()), O, sinkW.data(), sinkW.size(),
+                        1) == foldnd::OVERLAP,
+              "%s bias gradient over gy", label.c_str());
+        CHECK(withExtra(foldnd::CONV_BACKWARD_WEIGHT, x, gy, sinkW.data(), O, sinkW.data(), sinkW.size(), 1) ==
+                  foldnd::OVERLAP,
+              "%s bias gradient over the weights' gradient", label.c_str());
+        CHECK(withExtra(foldnd::CONV_FORWARD, x, w, sinkY.data(), O, sinkY.data(), sinkY.size(), 1) == foldnd::OVERLAP,
+              "%s bias over y", label.c_str());
     }
 }
 

@@ -351,26 +351,46 @@ inline Status convLayer(const Geometry &g, int pass, int64_t outChannels, int64_
 }
 
 /**
+ * Checks a pass's extra against its lengths (convLayer's n): forward's bias
+ * (read; it may overlap an input, not out), backwardWeight's bias gradient
+ * (written: it may overlap nothing), or null; backwardInput takes none.
+ */
+template <typename T>
+inline Status convExtra(int pass, int64_t outChannels, const T *a, const T *b, const T *extra, int64_t extraLength,
+                        const T *out, const ConvLengths &n) {
+    if (pass == CONV_BACKWARD_INPUT && extra != nullptr) return BAD_DESCRIPTOR;
+    const int64_t nExtra = extra == nullptr ? 0 : outChannels;
+    if (extraLength < nExtra) return BAD_LENGTH;
+    if (pass == CONV_BACKWARD_WEIGHT) {
+        if (overlaps(a, n.a, extra, nExtra) || overlaps(b, n.b, extra, nExtra) || overlaps(out, n.out, extra, nExtra))
+            return OVERLAP;
+    } else if (overlaps(extra, nExtra, out, n.out)) {
+        return OVERLAP;
+    }
+    return OK;
+}
+
+/**
  * A direct convolution pass (conv_direct.hpp) on float or double: validates
- * the layer (convLayer), every length against it and that out overlaps
- * neither input, then runs it.
+ * the layer (convLayer), every length against it, that out overlaps
+ * neither input and extra (convExtra), then runs it.
  */
 template <typename T>
 inline int convDirectChecked(int pass, const int64_t *descriptor, int64_t descriptorLength, int64_t outChannels,
-                             int64_t groups, const T *a, int64_t aLength, const T *b, int64_t bLength, T *out,
-                             int64_t outLength, int threads) noexcept {
+                             int64_t groups, const T *a, int64_t aLength, const T *b, int64_t bLength, T *extra,
+                             int64_t extraLength, T *out, int64_t outLength, int threads) noexcept {
     return guarded([&]() -> int {
         Geometry g;
         if (const Status s = prepare(descriptor, descriptorLength, threads, g); s != OK) return s;
         ConvLengths n{};
         if (const Status s = convLayer(g, pass, outChannels, groups, n); s != OK) return s;
         if (aLength < n.a || bLength < n.b || outLength < n.out) return BAD_LENGTH;
+        const T *o = out;
+        if (const Status s = convExtra<T>(pass, outChannels, a, b, extra, extraLength, o, n); s != OK) return s;
         if (n.out == 0) return OK;  // no samples: nothing to write (backwardWeight's zeros are the caller's)
         if (a == nullptr || b == nullptr || out == nullptr) return NULL_POINTER;
-        if (overlaps(a, n.a, static_cast<const T *>(out), n.out) ||
-            overlaps(b, n.b, static_cast<const T *>(out), n.out))
-            return OVERLAP;
-        convDirect(ConvLayer{g, outChannels, groups}, pass, a, b, out, threads);
+        if (overlaps(a, n.a, o, n.out) || overlaps(b, n.b, o, n.out)) return OVERLAP;
+        convDirect(ConvLayer{g, outChannels, groups}, pass, a, b, extra, out, threads);
         return OK;
     });
 }
@@ -395,20 +415,11 @@ inline int convTiledChecked(int pass, const int64_t *descriptor, int64_t descrip
         const ConvLayer c{g, outChannels, groups};
         if (!tiledFits(c)) return BAD_DESCRIPTOR;
         if (aLength < n.a || bLength < n.b || outLength < n.out) return BAD_LENGTH;
-        if (pass == CONV_BACKWARD_INPUT && extra != nullptr) return BAD_DESCRIPTOR;
-        const int64_t nExtra = extra == nullptr ? 0 : outChannels;
-        if (extraLength < nExtra) return BAD_LENGTH;
+        const T *o = out;
+        if (const Status s = convExtra<T>(pass, outChannels, a, b, extra, extraLength, o, n); s != OK) return s;
         if (n.out == 0) return OK;  // no samples (the zero gradients are the caller's)
         if (a == nullptr || b == nullptr || out == nullptr || gemm == nullptr) return NULL_POINTER;
-        const T *o = out;
         if (overlaps(a, n.a, o, n.out) || overlaps(b, n.b, o, n.out)) return OVERLAP;
-        if (pass == CONV_BACKWARD_WEIGHT) {
-            const T *e = extra;
-            if (overlaps(a, n.a, e, nExtra) || overlaps(b, n.b, e, nExtra) || overlaps(o, n.out, e, nExtra))
-                return OVERLAP;
-        } else if (overlaps(static_cast<const T *>(extra), nExtra, o, n.out)) {
-            return OVERLAP;
-        }
         const OffsetTables t(g);
         const RowSource rows(g, t);
         switch (pass) {
@@ -586,20 +597,24 @@ inline int foldnd_fold_typed(int type, const void *columns, int64_t columnLength
  * (a = x, b = w, out = y), 1 backwardInput (a = gy, b = w, out = gx), 2
  * backwardWeight (a = x, b = gy, out = gw). Shapes: x (N, C_in, *image), w
  * (C_out, C_in / groups, *kernel), y and gy (N, C_out, *grid); lengths in
- * elements. No bias. BAD_TYPE for another type.
+ * elements; extra: forward's bias or backwardWeight's bias gradient (C_out
+ * values), or null. BAD_TYPE for another type.
  */
 inline int foldnd_conv_direct(int type, int pass, const int64_t *descriptor, int64_t descriptorLength,
                               int64_t outChannels, int64_t groups, const void *a, int64_t aLength, const void *b,
-                              int64_t bLength, void *out, int64_t outLength, int threads) {
+                              int64_t bLength, void *extra, int64_t extraLength, void *out, int64_t outLength,
+                              int threads) {
     switch (type) {
         case foldnd::FLOAT32:
             return foldnd::detail::convDirectChecked(
                 pass, descriptor, descriptorLength, outChannels, groups, static_cast<const float *>(a), aLength,
-                static_cast<const float *>(b), bLength, static_cast<float *>(out), outLength, threads);
+                static_cast<const float *>(b), bLength, static_cast<float *>(extra), extraLength,
+                static_cast<float *>(out), outLength, threads);
         case foldnd::FLOAT64:
             return foldnd::detail::convDirectChecked(
                 pass, descriptor, descriptorLength, outChannels, groups, static_cast<const double *>(a), aLength,
-                static_cast<const double *>(b), bLength, static_cast<double *>(out), outLength, threads);
+                static_cast<const double *>(b), bLength, static_cast<double *>(extra), extraLength,
+                static_cast<double *>(out), outLength, threads);
         default:
             return foldnd::BAD_TYPE;
     }
@@ -610,8 +625,7 @@ inline int foldnd_conv_direct(int type, int pass, const int64_t *descriptor, int
  * products by gemm: the address of a function with cblas_sgemm's signature
  * (FLOAT32) or cblas_dgemm's (FLOAT64), which must run single-threaded or be
  * safe to call from every thread of the team at once. Arguments as
- * foldnd_conv_direct, plus extra: forward's bias or backwardWeight's bias
- * gradient (C_out values), or null. BAD_TYPE for another type.
+ * foldnd_conv_direct. BAD_TYPE for another type.
  */
 inline int foldnd_conv_tiled(int type, int pass, const int64_t *descriptor, int64_t descriptorLength,
                              int64_t outChannels, int64_t groups, const void *a, int64_t aLength, const void *b,

@@ -49,12 +49,68 @@ struct ConvLayer {
  */
 constexpr int64_t kColumnSums = int64_t(1) << 15;
 
+/** A 16-byte vector of T (GCC's and Clang's vector extension: SSE2 registers on x86-64). */
+template <typename T>
+struct Vector16;
+template <>
+struct Vector16<float> {
+    typedef float type __attribute__((vector_size(16)));
+};
+template <>
+struct Vector16<double> {
+    typedef double type __attribute__((vector_size(16)));
+};
+
+/** Lanes of a bias gradient's sums (biasGradient). */
+constexpr int kBiasLanes = 16;
+
 /**
- * y (N, C_out, L) = the convolution of x (N, C_in, *image) with w (C_out,
- * C_in / groups, K); no bias. Items are output planes (n, o).
+ * gradBias (C_out values, or null: nothing) = the sums of gy over samples and
+ * blocks: for each channel, kBiasLanes partial sums, block l of every sample
+ * adding to lane l mod kBiasLanes (samples in order, then blocks), then the
+ * lanes added in order 0, 1, ... A single running sum per channel is a chain
+ * of dependent additions, one per element of gy: it took 0.5-1 ms of the
+ * depthwise layer's backwardWeight (8 x 128 x 28^2), longer than the weights'
+ * products. Each channel is one thread's, so the bits do not depend on the
+ * thread count; foldnd-conv's Java engine sums in the same order.
  */
 template <typename T>
-inline void convForward(const ConvLayer &c, const RowSource &rows, const T *x, const T *w, T *y, int threads) {
+inline void biasGradient(const ConvLayer &c, const T *gy, T *gradBias, int threads) {
+    if (gradBias == nullptr) return;
+    using Vec = typename Vector16<T>::type;
+    constexpr int W = 16 / sizeof(T), N = kBiasLanes / W;
+    const int64_t L = c.g.blocks;
+    parallelFor(c.outChannels, threads, c.g.batch * L, [&](int64_t begin, int64_t end) {
+        for (int64_t o = begin; o < end; ++o) {
+            Vec acc[N];
+            for (int m = 0; m < N; ++m) acc[m] = Vec{};
+            for (int64_t n = 0; n < c.g.batch; ++n) {
+                const T *yp = gy + (n * c.outChannels + o) * L;
+                int64_t l = 0;
+                for (; l + kBiasLanes <= L; l += kBiasLanes) {
+                    for (int m = 0; m < N; ++m) {
+                        Vec v;
+                        std::memcpy(&v, yp + l + m * W, sizeof v);
+                        acc[m] += v;
+                    }
+                }
+                for (int64_t j = 0; l + j < L; ++j) acc[j / W][j % W] += yp[l + j];
+            }
+            T sum = T(0);
+            for (int j = 0; j < kBiasLanes; ++j) sum += acc[j / W][j % W];
+            gradBias[o] = sum;
+        }
+    });
+}
+
+/**
+ * y (N, C_out, L) = the convolution of x (N, C_in, *image) with w (C_out,
+ * C_in / groups, K), plus bias (C_out values, or null) added to each sum
+ * last. Items are output planes (n, o).
+ */
+template <typename T>
+inline void convForward(const ConvLayer &c, const RowSource &rows, const T *x, const T *w, const T *bias, T *y,
+                        int threads) {
     const Geometry &g = c.g;
     const int64_t L = g.blocks, P = g.imagePlane, K = g.kernelVolume, R = g.rowsPerKernelOffset();
     const int64_t width = g.lastGrid(), s = g.stride[g.dims - 1], cin = c.inPerGroup();
@@ -78,6 +134,10 @@ inline void convForward(const ConvLayer &c, const RowSource &rows, const T *x, c
                         }
                     });
                 }
+            }
+            if (bias != nullptr) {
+                const T b = bias[o];
+                for (int64_t l = 0; l < L; ++l) yp[l] += b;
             }
         }
     });
@@ -172,10 +232,13 @@ inline void convBackwardWeight(const ConvLayer &c, const RowSource &rows, const 
     });
 }
 
-/** The most elements of scratch per thread (a padded x plane, a gy plane, the columns) of convBackwardWeight2d. */
+/** The most elements of scratch per thread (a padded x plane and the columns) of convBackwardWeight2d. */
 constexpr int64_t kPaddedPlaneElements = int64_t(1) << 18;
 
-/** Lanes of convBackwardWeight2d's columns: a row of blocks rounded up to whole vectors of 8. */
+/**
+ * Lanes of convBackwardWeight2d's columns: a row of blocks rounded up to whole
+ * vectors of 8 (the padded x plane is as wide as these lanes read).
+ */
 inline int64_t paddedLanes(const Geometry &g) { return ceilDiv(g.lastGrid(), int64_t(8)) * 8; }
 
 /** The padded x plane's rows and columns in convBackwardWeight2d: every block and offset lands inside it. */
@@ -190,59 +253,88 @@ inline bool paddedBackwardWeight(const Geometry &g) {
     int64_t rows, columns;
     paddedPlane(g, rows, columns);
     const int64_t lanes = paddedLanes(g);
-    return rows <= kPaddedPlaneElements / columns &&
-           rows * columns + (g.grid[0] + g.kernelVolume) * lanes <= kPaddedPlaneElements;
+    return rows <= kPaddedPlaneElements / columns && rows * columns + g.kernelVolume * lanes <= kPaddedPlaneElements;
 }
 
 /**
- * col[j] += sum over rows q of out[q * outStride + j] * in[q * inStride + j s]
- * for the V lanes j, each lane's terms in row order: the sums stay in
- * registers across the rows (a loop over the lanes inside one over the rows
- * would store and reload every sum once per row, a chain of dependent memory
- * operations that took longer than the products). Compiled for AVX2 instead
- * of SSE2 this ran no faster (C++ harness, 8 x 128 x 28^2 depthwise layer):
- * the plane copies and the loop overheads are what remain.
+ * The lane sums of G offsets along a row of the kernel (offset i at dilated
+ * distance i d from the first) over a plane's rows, for the V lanes j:
+ *   col[i colStride + j] += sum over rows q of out[q outStride + j] in[q inStride + i d + j s]
+ * each lane's terms in row order. The sums stay in registers across the rows
+ * (a loop over the lanes inside one over the rows would store and reload every
+ * sum once per row, a chain of dependent memory operations that took longer
+ * than the products), and gy's row is loaded once for the G offsets: at 3x3,
+ * 8 vector loads for 6 products instead of 12. Whole vectors are GCC's vector
+ * type: the same sums as a T[G][V], which it kept on the stack. With the plane
+ * copies below, the 8 x 128 x 28^2 depthwise layer went from 0.94-0.99 ms to
+ * 0.44 ms (C++ harness, 2 threads, best of 300, three rounds each). Compiled
+ * for AVX2 instead of SSE2 the offset-at-a-time form had run no faster.
  */
-template <int V, typename T>
-inline void laneSums(T *col, const T *out, int64_t outStride, const T *in, int64_t inStride, int64_t s, int64_t rows) {
-    T acc[V];
-    for (int j = 0; j < V; ++j) acc[j] = col[j];
-    if (s == 1) {
-        for (int64_t q = 0; q < rows; ++q) {
-            const T *o = out + q * outStride, *x = in + q * inStride;
-            for (int j = 0; j < V; ++j) acc[j] += o[j] * x[j];
-        }
-    } else {
-        for (int64_t q = 0; q < rows; ++q) {
-            const T *o = out + q * outStride, *x = in + q * inStride;
-            for (int j = 0; j < V; ++j) acc[j] += o[j] * x[j * s];
+template <int V, int G, typename T>
+inline void laneSums(T *col, int64_t colStride, const T *out, int64_t outStride, const T *in, int64_t inStride,
+                     int64_t s, int64_t d, int64_t rows) {
+    if constexpr (V % (16 / sizeof(T)) == 0) {
+        if (s == 1) {  // whole vectors: the form the compiler keeps in registers (a T[G][V] it spilled)
+            using Vec = typename Vector16<T>::type;
+            constexpr int N = V / (16 / sizeof(T));
+            const auto load = [](const T *p) {
+                Vec v;
+                std::memcpy(&v, p, sizeof v);
+                return v;
+            };
+            Vec acc[G][N];
+            for (int i = 0; i < G; ++i)
+                for (int m = 0; m < N; ++m) acc[i][m] = load(col + i * colStride + m * (V / N));
+            for (int64_t q = 0; q < rows; ++q) {
+                const T *o = out + q * outStride, *x = in + q * inStride;
+                Vec ov[N];
+                for (int m = 0; m < N; ++m) ov[m] = load(o + m * (V / N));
+                for (int i = 0; i < G; ++i)
+                    for (int m = 0; m < N; ++m) acc[i][m] += ov[m] * load(x + i * d + m * (V / N));
+            }
+            for (int i = 0; i < G; ++i)
+                for (int m = 0; m < N; ++m) std::memcpy(col + i * colStride + m * (V / N), &acc[i][m], sizeof(Vec));
+            return;
         }
     }
-    for (int j = 0; j < V; ++j) col[j] = acc[j];
+    T acc[G][V];
+    for (int i = 0; i < G; ++i)
+        for (int j = 0; j < V; ++j) acc[i][j] = col[i * colStride + j];
+    for (int64_t q = 0; q < rows; ++q) {
+        const T *o = out + q * outStride, *x = in + q * inStride;
+        for (int i = 0; i < G; ++i)
+            for (int j = 0; j < V; ++j) acc[i][j] += o[j] * x[i * d + j * s];
+    }
+    for (int i = 0; i < G; ++i)
+        for (int j = 0; j < V; ++j) col[i * colStride + j] = acc[i][j];
 }
 
 /**
- * One offset's lane sums over a plane's rows (lanes a multiple of 8): in 32-lane
- * chunks, then 8-lane ones.
+ * G offsets' lane sums over a plane's rows of width lanes (gy's own rows, no
+ * padding): in chunks of 8 lanes, then 4, then single lanes.
  */
-template <typename T>
-inline void offsetSums(T *col, const T *out, int64_t lanes, const T *in, int64_t inStride, int64_t s, int64_t rows) {
+template <int G, typename T>
+inline void offsetSums(T *col, int64_t colStride, const T *out, int64_t width, const T *in, int64_t inStride, int64_t s,
+                       int64_t d, int64_t rows) {
     int64_t l = 0;
-    for (; l + 32 <= lanes; l += 32) laneSums<32>(col + l, out + l, lanes, in + l * s, inStride, s, rows);
-    for (; l < lanes; l += 8) laneSums<8>(col + l, out + l, lanes, in + l * s, inStride, s, rows);
+    for (; l + 8 <= width; l += 8) laneSums<8, G>(col + l, colStride, out + l, width, in + l * s, inStride, s, d, rows);
+    if (l + 4 <= width) {
+        laneSums<4, G>(col + l, colStride, out + l, width, in + l * s, inStride, s, d, rows);
+        l += 4;
+    }
+    for (; l < width; ++l) laneSums<1, G>(col + l, colStride, out + l, width, in + l * s, inStride, s, d, rows);
 }
 
 /**
  * convBackwardWeight for 2-d layers, with the same sums: each (sample,
- * channel) plane of x is first copied into a zero-padded plane and gy's plane
- * into rows of whole vectors (zeros after the last block), so that every
+ * channel) plane of x is first copied into a zero-padded plane, so that every
  * offset's terms over a plane are one loop nest of fixed trip counts: no row
- * ranges and no remainder loops, which cost more than the products on the
- * small planes of depthwise layers (per row of 28 blocks, 28 products). A
- * padding element contributes a product with +0, which changes no sum here
- * (see convBackwardWeight) while gy is finite (an infinite gy there gives NaN,
- * as the GEMM of unfolded columns does), and the lanes past the last block are
- * never added.
+ * ranges, which cost more than the products on the small planes of depthwise
+ * layers (per row of 28 blocks, 28 products). The padding is zeroed once per
+ * thread (the copies rewrite the same interior every time), and gy's rows are
+ * read where they are. A padding element contributes a product with +0, which
+ * changes no sum here (see convBackwardWeight) while gy is finite (an
+ * infinite gy there gives NaN, as the GEMM of unfolded columns does).
  */
 template <typename T>
 inline void convBackwardWeight2d(const ConvLayer &c, const T *x, const T *gy, T *gw, int threads) {
@@ -253,39 +345,49 @@ inline void convBackwardWeight2d(const ConvLayer &c, const T *x, const T *gy, T 
     const int64_t lanes = paddedLanes(g);
     int64_t Hp, Wp;
     paddedPlane(g, Hp, Wp);
-    const int64_t perThread = Hp * Wp + (R + K) * lanes;
+    // x's plane lands at (padding[0], padding[1]) of the padded one: rows i0..i1, columns j0..j1 of it
+    const int64_t i0 = std::min(Hp, std::max<int64_t>(0, g.padding[0])),
+                  i1 = std::max(i0, std::min(Hp, g.padding[0] + H));
+    const int64_t j0 = std::min(Wp, std::max<int64_t>(0, g.padding[1])),
+                  j1 = std::max(j0, std::min(Wp, g.padding[1] + W));
+    const int64_t perThread = Hp * Wp + K * lanes;
     const int64_t team = std::min<int64_t>(std::max(threads, 1), c.outChannels * cin);
     const std::unique_ptr<T[]> all(new T[static_cast<size_t>(team * perThread)]);
     parallelFor(c.outChannels * cin, threads, g.batch * K * L, [&](int64_t begin, int64_t end) {
-        T *xpad = all.get() + threadIndex() * perThread, *ypad = xpad + Hp * Wp, *columns = ypad + R * lanes;
+        T *xpad = all.get() + threadIndex() * perThread, *columns = xpad + Hp * Wp;
+        std::fill(xpad, xpad + Hp * Wp, T(0));
         for (int64_t item = begin; item < end; ++item) {
             const int64_t o = item / cin, ci = item % cin, ch = (o / c.outPerGroup()) * cin + ci;
             std::fill(columns, columns + K * lanes, T(0));
             for (int64_t n = 0; n < g.batch; ++n) {
                 const T *xp = x + (n * g.channels + ch) * P, *yp = gy + (n * c.outChannels + o) * L;
-                // x's plane at (padding[0], padding[1]) of the padded one; the rest 0
-                const int64_t j0 = std::min(Wp, std::max<int64_t>(0, g.padding[1]));
-                const int64_t j1 = std::max(j0, std::min(Wp, g.padding[1] + W));
-                for (int64_t i = 0; i < Hp; ++i) {
-                    T *row = xpad + i * Wp;
-                    const int64_t src = i - g.padding[0];
-                    if (src < 0 || src >= H || j0 >= j1) {
-                        std::fill(row, row + Wp, T(0));
-                        continue;
-                    }
-                    std::fill(row, row + j0, T(0));
-                    std::memcpy(row + j0, xp + src * W + (j0 - g.padding[1]), size_t(j1 - j0) * sizeof(T));
-                    std::fill(row + j1, row + Wp, T(0));
-                }
-                for (int64_t q = 0; q < R; ++q) {
-                    std::memcpy(ypad + q * lanes, yp + q * width, size_t(width) * sizeof(T));
-                    std::fill(ypad + q * lanes + width, ypad + (q + 1) * lanes, T(0));
+                for (int64_t i = i0; i < i1; ++i) {
+                    T *__restrict row = xpad + i * Wp + j0;
+                    const T *__restrict src = xp + (i - g.padding[0]) * W + (j0 - g.padding[1]);
+                    for (int64_t j = 0; j < j1 - j0; ++j) row[j] = src[j];  // inline: a call per short row cost more
                 }
                 for (int64_t ki = 0; ki < kh; ++ki) {
-                    for (int64_t kj = 0; kj < kw; ++kj) {
+                    for (int64_t kj = 0; kj < kw;) {
                         T *col = columns + (ki * kw + kj) * lanes;
                         const T *in = xpad + ki * d0 * Wp + kj * d1;
-                        offsetSums(col, ypad, lanes, in, s0 * Wp, s1, R);
+                        switch (std::min<int64_t>(kw - kj, 4)) {
+                            case 4:
+                                offsetSums<4>(col, lanes, yp, width, in, s0 * Wp, s1, d1, R);
+                                kj += 4;
+                                break;
+                            case 3:
+                                offsetSums<3>(col, lanes, yp, width, in, s0 * Wp, s1, d1, R);
+                                kj += 3;
+                                break;
+                            case 2:
+                                offsetSums<2>(col, lanes, yp, width, in, s0 * Wp, s1, d1, R);
+                                kj += 2;
+                                break;
+                            default:
+                                offsetSums<1>(col, lanes, yp, width, in, s0 * Wp, s1, d1, R);
+                                kj += 1;
+                                break;
+                        }
                     }
                 }
             }
@@ -299,14 +401,18 @@ inline void convBackwardWeight2d(const ConvLayer &c, const T *x, const T *gy, T 
     });
 }
 
-/** One direct pass: a and b are its inputs (x and w, gy and w, x and gy), out its output. */
+/**
+ * One direct pass: a and b are its inputs (x and w, gy and w, x and gy), out
+ * its output; extra forward's bias (read) or backwardWeight's bias gradient
+ * (written), or null.
+ */
 template <typename T>
-inline void convDirect(const ConvLayer &c, int pass, const T *a, const T *b, T *out, int threads) {
+inline void convDirect(const ConvLayer &c, int pass, const T *a, const T *b, T *extra, T *out, int threads) {
     const OffsetTables t(c.g);
     const RowSource rows(c.g, t);
     switch (pass) {
         case CONV_FORWARD:
-            convForward(c, rows, a, b, out, threads);
+            convForward(c, rows, a, b, static_cast<const T *>(extra), out, threads);
             break;
         case CONV_BACKWARD_INPUT:
             convBackwardInput(c, rows, a, b, out, threads);
@@ -317,6 +423,7 @@ inline void convDirect(const ConvLayer &c, int pass, const T *a, const T *b, T *
             } else {
                 convBackwardWeight(c, rows, a, b, out, threads);
             }
+            biasGradient(c, b, extra, threads);
             break;
     }
 }

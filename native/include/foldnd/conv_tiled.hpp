@@ -483,23 +483,6 @@ inline int64_t convWeightBlocks(const ConvLayer &c) {
     return std::max<int64_t>(1, std::min(ceilDiv(depth, 16), perGroup));
 }
 
-/** gradBias (C_out, or null: nothing) = the sums of gy over samples, then blocks, in order. */
-template <typename T>
-inline void biasGradient(const ConvLayer &c, const T *gy, T *gradBias, int threads) {
-    if (gradBias == nullptr) return;
-    const int64_t L = c.g.blocks;
-    parallelFor(c.outChannels, threads, c.g.batch * L, [&](int64_t begin, int64_t end) {
-        for (int64_t o = begin; o < end; ++o) {
-            T sum = T(0);
-            for (int64_t n = 0; n < c.g.batch; ++n) {
-                const T *yp = gy + (n * c.outChannels + o) * L;
-                for (int64_t l = 0; l < L; ++l) sum += yp[l];
-            }
-            gradBias[o] = sum;
-        }
-    });
-}
-
 /**
  * backwardWeight for layers with small weights (ResNet's stem: 64 x 147; 1-d
  * and 3-d layers): the (sample, tile) units of forward are cut into at most

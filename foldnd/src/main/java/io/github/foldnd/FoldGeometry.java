@@ -83,6 +83,8 @@ public final class FoldGeometry {
                                 p.aLength(),
                                 p.b(),
                                 p.bLength(),
+                                p.extra(),
+                                p.extraLength(),
                                 p.out(),
                                 p.outLength(),
                                 p.threads())

@@ -447,6 +447,8 @@ final class NativeKernels {
             long aLength,
             @Cast("const void*") long b,
             long bLength,
+            @Cast("void*") long extra,
+            long extraLength,
             @Cast("void*") long out,
             long outLength,
             int threads);

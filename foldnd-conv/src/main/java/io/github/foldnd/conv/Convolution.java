@@ -304,7 +304,15 @@ abstract class Convolution<B extends Buffer, A> {
     /** y(n, c, l) += bias(c). */
     abstract void addBias(B y, B bias, int batch, int channels, int blocks);
 
-    /** gradBias(c) = sum over n, l of gradY(n, c, l). */
+    /**
+     * Lanes of a bias gradient's sums: gradY(n, c, l) adds to lane l mod BIAS_LANES (samples in order,
+     * then blocks), then the lanes are added in order, as the native kernels do
+     * (native/include/foldnd/conv_direct.hpp, biasGradient: one running sum per channel was a chain of
+     * dependent additions as long as gradY's plane).
+     */
+    static final int BIAS_LANES = 16;
+
+    /** gradBias(c) = sum over n, l of gradY(n, c, l), in BIAS_LANES lanes. */
     abstract void sumBias(B gradY, B gradBias, int batch, int channels, int blocks);
 
     /** Sets n elements of b from its position to 0. */
@@ -326,11 +334,12 @@ abstract class Convolution<B extends Buffer, A> {
     }
 
     /**
-     * One direct pass (foldnd_conv_direct): a and b its inputs, out its output, lengths in elements.
-     * Every length was checked against the shape; a refusal here would be a bug, and says so.
+     * One direct pass (foldnd_conv_direct): a and b its inputs, out its output, lengths in elements;
+     * extra forward's bias or backwardWeight's bias gradient (C_out elements), or null. Every length
+     * was checked against the shape; a refusal here would be a bug, and says so.
      */
-    private void direct(ConvShape s, int pass, B a, long aLength, B b, long bLength, B out, long outLength) {
-        run(s, pass, a, aLength, b, bLength, null, out, outLength, 0, "direct kernel");
+    private void direct(ConvShape s, int pass, B a, long aLength, B b, long bLength, B extra, B out, long outLength) {
+        run(s, pass, a, aLength, b, bLength, extra, out, outLength, 0, "direct kernel");
     }
 
     /**
@@ -388,8 +397,7 @@ abstract class Convolution<B extends Buffer, A> {
     final void forward(ConvShape s, B x, B weight, B bias, B y) {
         if (s.batch == 0) return; // y is empty (and BLAS refuses leading dimensions of 0)
         if (direct(s)) {
-            direct(s, FORWARD, x, s.columns.imageLength(), weight, s.weightLength(), y, s.yLength());
-            if (bias != null) addBias(y, bias, s.batch, s.outChannels, s.blocks);
+            direct(s, FORWARD, x, s.columns.imageLength(), weight, s.weightLength(), bias, y, s.yLength());
             return;
         }
         if (tiled(s)) {
@@ -419,7 +427,16 @@ abstract class Convolution<B extends Buffer, A> {
     final void backwardInput(ConvShape s, B gradY, B weight, B gradX) {
         if (s.batch == 0) return; // gradX is empty
         if (direct(s)) {
-            direct(s, BACKWARD_INPUT, gradY, s.yLength(), weight, s.weightLength(), gradX, s.columns.imageLength());
+            direct(
+                    s,
+                    BACKWARD_INPUT,
+                    gradY,
+                    s.yLength(),
+                    weight,
+                    s.weightLength(),
+                    null,
+                    gradX,
+                    s.columns.imageLength());
             return;
         }
         if (tiled(s)) {
@@ -448,8 +465,16 @@ abstract class Convolution<B extends Buffer, A> {
             return;
         }
         if (direct(s)) {
-            direct(s, BACKWARD_WEIGHT, x, s.columns.imageLength(), gradY, s.yLength(), gradWeight, s.weightLength());
-            if (gradBias != null) sumBias(gradY, gradBias, s.batch, s.outChannels, s.blocks);
+            direct(
+                    s,
+                    BACKWARD_WEIGHT,
+                    x,
+                    s.columns.imageLength(),
+                    gradY,
+                    s.yLength(),
+                    gradBias,
+                    gradWeight,
+                    s.weightLength());
             return;
         }
         if (tiled(s)) {

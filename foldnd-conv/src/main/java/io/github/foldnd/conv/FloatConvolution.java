@@ -5,6 +5,7 @@ import io.github.foldnd.FoldGeometry;
 import io.github.foldnd.FoldNd;
 import io.github.foldnd.Reduce;
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 
 /**
  * {@link Convolution} on floats: GEMM through OpenBLAS (cblas_sgemm on direct
@@ -150,12 +151,15 @@ final class FloatConvolution extends Convolution<FloatBuffer, float[]> {
     @Override
     void sumBias(FloatBuffer gradY, FloatBuffer gradBias, int batch, int channels, int blocks) {
         int base = gradY.position(), b0 = gradBias.position();
+        float[] lanes = new float[BIAS_LANES];
         for (int c = 0; c < channels; c++) {
-            float sum = 0f;
+            Arrays.fill(lanes, 0f);
             for (int n = 0; n < batch; n++) {
                 int at = base + (n * channels + c) * blocks;
-                for (int l = 0; l < blocks; l++) sum += gradY.get(at + l);
+                for (int l = 0; l < blocks; l++) lanes[l % BIAS_LANES] += gradY.get(at + l);
             }
+            float sum = 0f;
+            for (float lane : lanes) sum += lane;
             gradBias.put(b0 + c, sum);
         }
     }

@@ -78,11 +78,11 @@ public final class NativeContract {
      * One pass of a convolution for foldnd-conv, on native addresses the caller validated (lengths in
      * elements): type FLOAT32 or FLOAT64; pass 0 forward (a = x, b = w, out = y), 1 backwardInput (a =
      * gy, b = w, out = gx), 2 backwardWeight (a = x, b = gy, out = gw); x the layer input's unfold
-     * geometry. With gemm 0 it runs the direct kernels (native/include/foldnd/conv_direct.hpp, extra
-     * unused); otherwise the tiled passes (conv_tiled.hpp), gemm being the address of a function with
-     * cblas_sgemm's (FLOAT32) or cblas_dgemm's (FLOAT64) signature that runs single-threaded while the
-     * pass runs (every thread of the team calls it at once), and extra forward's bias or
-     * backwardWeight's bias gradient (C_out elements; 0 for none).
+     * geometry; extra forward's bias or backwardWeight's bias gradient (C_out elements; 0 for none).
+     * With gemm 0 it runs the direct kernels (native/include/foldnd/conv_direct.hpp); otherwise the tiled
+     * passes (conv_tiled.hpp), gemm being the address of a function with cblas_sgemm's (FLOAT32) or
+     * cblas_dgemm's (FLOAT64) signature that runs single-threaded while the pass runs (every thread of
+     * the team calls it at once).
      */
     public record ConvPass(
             ElementType type,
