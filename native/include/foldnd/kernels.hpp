@@ -1317,15 +1317,31 @@ struct GatherMap {
 };
 
 /**
- * The fewest elements of work (columns and image) per planned row for which a
- * fold call computes its rows ahead (RowSource's plan); with less, it
- * generates them as it visits them. A heap-array call runs as parts of about
- * 4 MiB (NativeEngine.inParts), each planning every row of every offset: 32x32
- * blocks at stride 16 on a 1024^2 RGB image has 64 Ki rows, and its 16 parts
- * took 40-42 ms against 17-22 without the plan (C++ harness; a whole call of it,
- * 8-14 ms, still plans).
+ * The most rows (kernel offsets x rows per offset) a fold plans whatever the
+ * planes it folds: 16 Ki rows, 512 KiB of plan, about a core's L2.
  */
-constexpr int64_t kPlanWork = 32;
+constexpr int64_t kPlanRows = int64_t(1) << 14;
+
+/** The fewest planes per thread for which a fold part plans more rows than kPlanRows. */
+constexpr int64_t kPlanPlanes = 4;
+
+/**
+ * Whether a fold part of this many planes computes its rows ahead (RowSource's
+ * plan, by the calling thread alone, before the team starts) rather than
+ * generating them as it visits them. The plan pays once the rows are reused
+ * across planes; a large one read back from beyond L2 costs more than
+ * generating the rows. Whole calls, 2 threads (C++ harness, best of 15, no
+ * plan / plan): 16x16 blocks at stride 1 on one 256^2 plane (62 Ki rows) 5.4 /
+ * 6.2 ms, 32x32/16 on 1024^2 RGB (64 Ki) 8.2 / 8.9 ms, 16x16/8 on 1024^2 (32 Ki)
+ * 1.8 / 1.9 ms; 3x3x3 on 16 planes of 32^3 (28 Ki rows) 4.9 / 4.6 ms; the stem
+ * (24 planes, 5.5 Ki rows) 7.9 / 6.7 ms, 3x3/2 on 2048 planes of 56^2 10.4 /
+ * 8.6 ms, 9x9/4 on 512^2 RGB (10 Ki rows) 1.24 / 1.12 ms. A heap-array call
+ * runs as parts (NativeEngine.inParts), each planning anew: 32x32/16 in 16
+ * parts took 40-42 ms with plans against 17-22 without.
+ */
+inline bool plansRows(const Geometry &g, int64_t planes, int threads) {
+    return g.kernelVolume * g.rowsPerKernelOffset() <= kPlanRows || planes >= kPlanPlanes * std::max(threads, 1);
+}
 
 /**
  * Folds the items of part with one merge rule: each (plane, band) item folds
@@ -1374,9 +1390,8 @@ inline void fold(const Geometry &g, const T *columns, T *image, Reduce reduce, c
                  ItemRange part) {
     if (part.first >= part.end) return;
     const OffsetTables t(g);
-    const int64_t items = std::max<int64_t>(1, foldItems<T>(g, threads));
-    const int64_t partWork = (g.columnLength + g.imageLength) / items * (std::min(part.end, items) - part.first);
-    const RowSource rows(g, t, g.kernelVolume * g.rowsPerKernelOffset() <= partWork / kPlanWork);
+    const int64_t bands = bandsPerPlane<T>(g, threads);
+    const RowSource rows(g, t, plansRows(g, ceilDiv(part.end - part.first, bands), threads));
     int64_t from = 0, to = 0;
     partRows<T>(g, threads, part, from, to);
     const std::unique_ptr<Coverage<T>> coverage(reduce == SUM ? nullptr

@@ -195,6 +195,7 @@ final class FloatBlockFolds {
                     g,
                     total,
                     Float.BYTES,
+                    threads,
                     (first, count) -> NativeKernels.foldBlocks(
                             in,
                             in.length,
@@ -281,6 +282,7 @@ final class FloatBlockFolds {
                     g,
                     0, // one region: finishing is a single pass over the image
                     Float.BYTES,
+                    threads,
                     (first, count) -> NativeKernels.finishBlocks(
                             out, out.length, outAt, sum, sum.length, sumAt, d, d.length, reduce.code, threads));
             return;

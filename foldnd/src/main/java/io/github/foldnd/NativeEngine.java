@@ -159,14 +159,18 @@ final class NativeEngine extends Engine {
     /**
      * The most bytes (input + output) that one critical region may cover. While a thread is in a
      * critical region the garbage collector cannot move arrays, so a thread that needs a
-     * collection waits for the region to end (GCLocker). 4 MiB is a fraction of a millisecond of
-     * kernel work here (fold and unfold run at 10-40 GB/s on the benchmark cases), and parts this
-     * large cost under 1% in per-call setup. A part is at least one work item of the kernels
-     * (kernels.hpp: for fold a band of at most 256 KiB of output and its columns, for unfold about
-     * 64 Ki column elements, or one row of blocks when a row is longer), so a region may exceed
-     * this budget by one such item.
+     * collection waits for the region to end (GCLocker). 16 MiB is about a millisecond of kernel
+     * work here (fold and unfold run at 10-40 GB/s on the benchmark cases); ChildJvmSafetyTest's
+     * allocating thread waited at most 11.7 ms during one-thread folds of 173 ms (6.5-14 ms with
+     * regions of 4 MiB, 120-128 ms with one region for the call). Each part is a native
+     * call whose team starts, plans and ends anew; in parts of 4 MiB, each often a single work item
+     * that kept one of two threads idle, folds into heap arrays took 1.4-1.7x as long as into direct
+     * buffers (FoldBenchmark: the 7x7/2 stem 11.5 against 7.1 ms, 16x16 blocks on one 256^2 plane
+     * 8.7 against 5.2). A part is at least one work item per thread (kernels.hpp: for fold a band of
+     * at most 256 KiB of output and its columns, for unfold about 64 Ki column elements, or one row
+     * of blocks when a row is longer), so a region may exceed this budget by that much.
      */
-    static final long CRITICAL_BYTES = 4L << 20;
+    static final long CRITICAL_BYTES = 16L << 20;
 
     /** The type codes of float and double (ElementType): every call here goes through the typed entry points. */
     private static final int F32 = ElementType.FLOAT32.code, F64 = ElementType.FLOAT64.code;
@@ -179,10 +183,14 @@ final class NativeEngine extends Engine {
         int run(long first, long count);
     }
 
-    /** How many of a call's items one region covers: items of equal size, totalBytes in all. */
-    static long itemsPerRegion(long totalBytes, long items) {
-        long perItem = Math.max(1, totalBytes / Math.max(1, items));
-        return Math.max(1, CRITICAL_BYTES / perItem);
+    /**
+     * How many of a call's items one region covers: items of equal size, totalBytes in all; a
+     * multiple of the thread count, and at least one item per thread, so that no thread of a part's
+     * team waits idle for the others.
+     */
+    static long itemsPerRegion(long totalBytes, long items, int threads) {
+        long perItem = Math.max(1, totalBytes / Math.max(1, items)), team = Math.max(1, threads);
+        return Math.max(team, CRITICAL_BYTES / perItem / team * team);
     }
 
     /** The number of work items, from the native side (which also validates the descriptor). */
@@ -206,7 +214,7 @@ final class NativeEngine extends Engine {
                 fold
                         ? NativeKernels.foldItems(d, d.length, elementBytes, threads)
                         : NativeKernels.unfoldItems(d, d.length, elementBytes));
-        long step = itemsPerRegion(total, items);
+        long step = itemsPerRegion(total, items, threads);
         for (long first = 0; first < items; first += step) check(part.run(first, step));
     }
 
@@ -214,14 +222,14 @@ final class NativeEngine extends Engine {
      * Runs a heap-array block-range fold that moves totalBytes: as {@link #inParts}, with the
      * block-range fold's work items (block_fold.hpp: planes + 1 times the bands of a plane).
      */
-    static void blocksInParts(FoldGeometry g, long totalBytes, int elementBytes, Part part) {
+    static void blocksInParts(FoldGeometry g, long totalBytes, int elementBytes, int threads, Part part) {
         if (totalBytes <= CRITICAL_BYTES) {
             check(part.run(0, ALL));
             return;
         }
         long[] d = g.descriptor();
         long items = items(NativeKernels.foldBlocksItems(d, d.length, elementBytes));
-        long step = itemsPerRegion(totalBytes, items);
+        long step = itemsPerRegion(totalBytes, items, threads);
         for (long first = 0; first < items; first += step) check(part.run(first, step));
     }
 

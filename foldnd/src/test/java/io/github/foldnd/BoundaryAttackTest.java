@@ -247,8 +247,9 @@ class BoundaryAttackTest {
 
     /**
      * Every heap-array call larger than NativeEngine.CRITICAL_BYTES is cut into parts of about that
-     * size (whole work items of the kernels), each in its own critical region, so no region holds
-     * the GC for long; and the parts give the whole call's result, bit for bit.
+     * size (whole work items of the kernels, the same number for each thread), each in its own
+     * critical region, so no region holds the GC for long; and the parts give the whole call's
+     * result, bit for bit.
      */
     @Test
     void heapArrayCallsHoldCriticalRegionsForBoundedWork() {
@@ -257,14 +258,14 @@ class BoundaryAttackTest {
         // (-Xcheck:jni copies each array that a critical region pins, so parts cost a copy each here: keep these
         // small.)
         List<FoldGeometry> geometries = List.of(
-                FoldGeometry.builder().kernelSize(3, 3).padding(1, 1).forUnfold(4, 16, 56, 56), // many small planes
+                FoldGeometry.builder().kernelSize(3, 3).padding(1, 1).forUnfold(16, 16, 56, 56), // many small planes
                 FoldGeometry.builder()
                         .kernelSize(3, 3)
                         .padding(1, 1)
-                        .forUnfold(4, 16, 56, 56)
+                        .forUnfold(16, 16, 56, 56)
                         .withColumnLayout(ColumnLayout.BATCH_FUSED),
                 FoldGeometry.builder().kernelSize(3, 3).padding(1, 1).forUnfold(1, 1, 700, 700), // one large plane
-                FoldGeometry.builder().kernelSize(16).stride(8).forUnfold(1, 2, 300_000)); // 1-d
+                FoldGeometry.builder().kernelSize(16).stride(8).forUnfold(1, 2, 1_200_000)); // 1-d
         for (FoldGeometry g : geometries) {
             long[] d = g.descriptor();
             for (int bytes : new int[] {Float.BYTES, Double.BYTES}) {
@@ -273,10 +274,11 @@ class BoundaryAttackTest {
                 for (long items : new long[] {
                     NativeKernels.unfoldItems(d, d.length, bytes), NativeKernels.foldItems(d, d.length, bytes, 2)
                 }) {
-                    long perItem = total / items, perRegion = NativeEngine.itemsPerRegion(total, items);
+                    long perItem = total / items, perRegion = NativeEngine.itemsPerRegion(total, items, 2);
                     assertTrue(perItem <= NativeEngine.CRITICAL_BYTES, g + ": items of " + perItem + " bytes");
+                    assertEquals(0, perRegion % 2, g + ": regions of " + perRegion + " items on 2 threads");
                     assertTrue(
-                            perRegion * perItem <= NativeEngine.CRITICAL_BYTES,
+                            perRegion == 2 || perRegion * perItem <= NativeEngine.CRITICAL_BYTES,
                             g + ": a region covers " + perRegion * perItem + " bytes");
                     assertTrue(perRegion * perItem > NativeEngine.CRITICAL_BYTES / 2, g + ": regions needlessly small");
                 }

@@ -84,9 +84,9 @@ import java.util.function.LongFunction;
 public final class FoldSegments {
     /**
      * The most bytes (input + output) that one critical downcall covers, as foldnd's native engine
-     * (NativeEngine.CRITICAL_BYTES): a part may exceed it by one work item of the kernels.
+     * (NativeEngine.CRITICAL_BYTES): a part may exceed it by one work item of the kernels per thread.
      */
-    static final long CRITICAL_BYTES = 4L << 20;
+    static final long CRITICAL_BYTES = 16L << 20;
 
     /** The whole call as one part: the native side clips the count at its last work item. */
     private static final long ALL = Long.MAX_VALUE;
@@ -737,7 +737,7 @@ public final class FoldSegments {
             return;
         }
         long items = items(g, type, work, threads);
-        long step = itemsPerRegion(total, items);
+        long step = itemsPerRegion(total, items, threads);
         for (long first = 0; first < items; first += step) check(part.run(first, step));
     }
 
@@ -770,10 +770,13 @@ public final class FoldSegments {
         return items;
     }
 
-    /** How many of a call's items one part covers: items of equal size, totalBytes in all. */
-    static long itemsPerRegion(long totalBytes, long items) {
-        long perItem = Math.max(1, totalBytes / Math.max(1, items));
-        return Math.max(1, CRITICAL_BYTES / perItem);
+    /**
+     * How many of a call's items one part covers: items of equal size, totalBytes in all; a multiple
+     * of the thread count, at least one item per thread (see NativeEngine.itemsPerRegion).
+     */
+    static long itemsPerRegion(long totalBytes, long items, int threads) {
+        long perItem = Math.max(1, totalBytes / Math.max(1, items)), team = Math.max(1, threads);
+        return Math.max(team, CRITICAL_BYTES / perItem / team * team);
     }
 
     private static long saturatedBytes(long elements, int bytes) {

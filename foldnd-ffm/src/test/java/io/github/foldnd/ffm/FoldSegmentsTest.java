@@ -223,7 +223,7 @@ class FoldSegmentsTest {
     void largeHeapCallsRunInPartsAndMatch(String typeName, Placement where) {
         ValueLayout type = type(typeName);
         Geometry g = geometry(
-                new long[] {2, 4, 160, 170}, new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 1}, new int[] {1, 1});
+                new long[] {2, 4, 320, 340}, new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 1}, new int[] {1, 1});
         int imageLength = length(g.image), columnLength = length(g.columns()), k = g.kernelVolume();
         assertTrue((long) (imageLength + columnLength) * type.byteSize() > 2 * FoldSegments.CRITICAL_BYTES);
         Random rng = new Random(7);
@@ -273,10 +273,14 @@ class FoldSegmentsTest {
     }
 
     @Test
-    void theWorkItemsSplitIntoPartsOfAboutCriticalBytes() {
-        assertEquals(1, FoldSegments.itemsPerRegion(100L << 20, 1));
-        assertEquals(4, FoldSegments.itemsPerRegion(100L << 20, 100));
-        assertEquals(FoldSegments.CRITICAL_BYTES, FoldSegments.itemsPerRegion(1000, 1000));
+    void theWorkItemsSplitIntoPartsOfAboutCriticalBytesAndWholeItemsPerThread() {
+        assertEquals(1, FoldSegments.itemsPerRegion(100L << 20, 1, 1));
+        assertEquals(2, FoldSegments.itemsPerRegion(100L << 20, 1, 2)); // the native side clips at the last item
+        assertEquals(16, FoldSegments.itemsPerRegion(100L << 20, 100, 1)); // items of 1 MiB
+        assertEquals(16, FoldSegments.itemsPerRegion(100L << 20, 100, 2));
+        assertEquals(15, FoldSegments.itemsPerRegion(100L << 20, 100, 3));
+        assertEquals(2, FoldSegments.itemsPerRegion(100L << 20, 10, 2)); // items of 10 MiB: one per thread
+        assertEquals(FoldSegments.CRITICAL_BYTES, FoldSegments.itemsPerRegion(1000, 1000, 2));
     }
 
     /** Read-only inputs are read; an empty batch writes nothing and needs no memory. */

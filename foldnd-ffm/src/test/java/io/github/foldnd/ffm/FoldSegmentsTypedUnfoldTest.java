@@ -359,10 +359,10 @@ class FoldSegmentsTypedUnfoldTest {
     @MethodSource("largeCases")
     void largeHeapCallsRunInPartsAndMatch(ElementType t, Placement where) {
         int side = switch (t.bytes()) {
-            case 1 -> 330;
-            case 2 -> 240;
-            case 4 -> 170;
-            default -> 120;
+            case 1 -> 660;
+            case 2 -> 480;
+            case 4 -> 340;
+            default -> 240;
         };
         Geometry g = FoldSegmentsTest.geometry(
                 new long[] {2, 4, side, side + 3},
