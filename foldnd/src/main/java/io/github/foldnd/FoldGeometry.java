@@ -108,6 +108,49 @@ public final class FoldGeometry {
             }
 
             @Override
+            public int convolveArrays(NativeContract.ConvArrays p) {
+                if (!nativeAvailable()) throw new IllegalStateException("the native engine is unavailable");
+                long[] d = p.x().descriptor;
+                if (p.type() == ElementType.FLOAT32) {
+                    float[] a = (float[]) p.a(), b = (float[]) p.b(), e = (float[]) p.extra(), o = (float[]) p.out();
+                    return NativeKernels.convDirect(
+                            p.type().code,
+                            p.pass(),
+                            d,
+                            d.length,
+                            p.outChannels(),
+                            p.groups(),
+                            a,
+                            a.length,
+                            b,
+                            b.length,
+                            e,
+                            e == null ? 0 : e.length,
+                            o,
+                            o.length,
+                            p.threads());
+                }
+                if (p.type() != ElementType.FLOAT64) throw new IllegalArgumentException("type: " + p.type());
+                double[] a = (double[]) p.a(), b = (double[]) p.b(), e = (double[]) p.extra(), o = (double[]) p.out();
+                return NativeKernels.convDirect(
+                        p.type().code,
+                        p.pass(),
+                        d,
+                        d.length,
+                        p.outChannels(),
+                        p.groups(),
+                        a,
+                        a.length,
+                        b,
+                        b.length,
+                        e,
+                        e == null ? 0 : e.length,
+                        o,
+                        o.length,
+                        p.threads());
+            }
+
+            @Override
             public long convScratchPeak(boolean reset) {
                 if (!nativeAvailable()) throw new IllegalStateException("the native engine is unavailable");
                 return NativeKernels.convScratchPeak(reset ? 1 : 0);

@@ -1,6 +1,7 @@
 package io.github.foldnd;
 
 import io.github.foldnd.internal.Check;
+import io.github.foldnd.internal.NativeContract;
 import io.github.foldnd.spi.PlatformLibrary;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -157,20 +158,13 @@ final class NativeEngine extends Engine {
     // ---- heap arrays: in parts, each in a short critical region ----------------------------------------
 
     /**
-     * The most bytes (input + output) that one critical region may cover. While a thread is in a
-     * critical region the garbage collector cannot move arrays, so a thread that needs a
-     * collection waits for the region to end (GCLocker). 16 MiB is about a millisecond of kernel
-     * work here (fold and unfold run at 10-40 GB/s on the benchmark cases); ChildJvmSafetyTest's
-     * allocating thread waited at most 11.7 ms during one-thread folds of 173 ms (6.5-14 ms with
-     * regions of 4 MiB, 120-128 ms with one region for the call). Each part is a native
-     * call whose team starts, plans and ends anew; in parts of 4 MiB, each often a single work item
-     * that kept one of two threads idle, folds into heap arrays took 1.4-1.7x as long as into direct
-     * buffers (FoldBenchmark: the 7x7/2 stem 11.5 against 7.1 ms, 16x16 blocks on one 256^2 plane
-     * 8.7 against 5.2). A part is at least one work item per thread (kernels.hpp: for fold a band of
-     * at most 256 KiB of output and its columns, for unfold about 64 Ki column elements, or one row
-     * of blocks when a row is longer), so a region may exceed this budget by that much.
+     * The most bytes (input + output) that one critical region may cover (see
+     * NativeContract.CRITICAL_BYTES). A part is at least one work item per thread (kernels.hpp: for
+     * fold a band of at most 256 KiB of output and its columns, for unfold about 64 Ki column
+     * elements, or one row of blocks when a row is longer), so a region may exceed this budget by
+     * that much.
      */
-    static final long CRITICAL_BYTES = 16L << 20;
+    static final long CRITICAL_BYTES = NativeContract.CRITICAL_BYTES;
 
     /** The type codes of float and double (ElementType): every call here goes through the typed entry points. */
     private static final int F32 = ElementType.FLOAT32.code, F64 = ElementType.FLOAT64.code;

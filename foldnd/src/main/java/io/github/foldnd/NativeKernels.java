@@ -49,7 +49,7 @@ final class NativeKernels {
     // ---- unfold and fold of any element type (ElementType's code): two C++ entry points,
     // foldnd_unfold_typed (the kernel of the type's width) and foldnd_fold_typed (the floating
     // types). Heap arrays cross in a critical region (no copy), for the work items [first, first +
-    // count) of the call at a time, so that each region is short (see NativeEngine.CRITICAL_BYTES);
+    // count) of the call at a time, so that each region is short (see NativeContract.CRITICAL_BYTES);
     // each array is used from an offset on (a heap buffer's arrayOffset() + position()), its length
     // the whole array's, lengths and offsets in elements. One declaration per Java array type
     // (JavaCPP needs the type), and one for native memory: raw addresses captured and validated
@@ -450,6 +450,49 @@ final class NativeKernels {
             @Cast("void*") long extra,
             long extraLength,
             @Cast("void*") long out,
+            long outLength,
+            int threads);
+
+    /**
+     * foldnd_conv_direct on heap arrays, in one critical region (no copy; the caller keeps the call
+     * within NativeContract.CRITICAL_BYTES); extra may be null. Each array from index 0, its
+     * length the whole array's.
+     */
+    @CriticalRegion
+    @Name("foldnd_conv_direct")
+    static native int convDirect(
+            int type,
+            int pass,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            long outChannels,
+            long groups,
+            @Cast("const void*") float[] a,
+            long aLength,
+            @Cast("const void*") float[] b,
+            long bLength,
+            @Cast("void*") float[] extra,
+            long extraLength,
+            @Cast("void*") float[] out,
+            long outLength,
+            int threads);
+
+    @CriticalRegion
+    @Name("foldnd_conv_direct")
+    static native int convDirect(
+            int type,
+            int pass,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            long outChannels,
+            long groups,
+            @Cast("const void*") double[] a,
+            long aLength,
+            @Cast("const void*") double[] b,
+            long bLength,
+            @Cast("void*") double[] extra,
+            long extraLength,
+            @Cast("void*") double[] out,
             long outLength,
             int threads);
 

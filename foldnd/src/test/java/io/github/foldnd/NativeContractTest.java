@@ -110,6 +110,11 @@ class NativeContractTest {
             }
 
             @Override
+            public int convolveArrays(NativeContract.ConvArrays pass) {
+                return 0;
+            }
+
+            @Override
             public long convScratchPeak(boolean reset) {
                 return 0;
             }

@@ -49,7 +49,9 @@ import java.util.Arrays;
  * Each runs the positional overload with the geometry's values, so the results are the same bit for
  * bit; where it also takes weightShape, weightShape's spatial sizes must be the geometry's kernelSize.
  *
- * <p>Heap arrays are copied into per-thread native scratch; direct buffers (native order) are used in
+ * <p>Heap arrays are copied into per-thread native scratch, except on depthwise and small-group
+ * layers whose arrays total at most 16 MiB: their direct kernels run on the arrays in place, in one
+ * JNI critical region (about a millisecond of work); direct buffers (native order) are used in
  * place, results written to caller-provided outputs. Numerics: each output is a sum of products in
  * an order set by the GEMM, so results agree with PyTorch's to within the rounding of such sums (see
  * the tests), not bit for bit, and the same bits on any thread count (the work is cut by the
@@ -67,7 +69,7 @@ import java.util.Arrays;
  *
  * <p>Scratch: the tiled passes hold one tile of columns per thread (about 1 MiB; the C++ side's,
  * freed when the call returns). Without them, the column matrix (C_in·K, N·L) and the reordered
- * output live in per-thread native scratch, as do the native copies of heap arrays on every path,
+ * output live in per-thread native scratch, as do the native copies of heap arrays that are staged,
  * taken with malloc and freed explicitly. A thread keeps
  * at most 16 MiB of it between calls, for the next
  * call; anything beyond is freed when the call returns, and {@link #releaseScratch()} frees the rest.
@@ -152,6 +154,11 @@ public final class ConvNd {
             int groups) {
         ConvShape s = ConvShape.of(xShape, weightShape, stride, padding, dilation, groups);
         checkArrays(x, "x", s.xLength(), weight, "weight", s.weightLength(), bias, "bias", s.outChannels);
+        if (s.batch > 0 && ops.directOnArrays(s, s.xLength() + s.weightLength() + s.outChannels + s.yLength())) {
+            A y = ops.newArray(s.yLength());
+            ops.directArrays(s, Convolution.FORWARD, x, weight, bias, y);
+            return y;
+        }
         try {
             B y = ops.scratch(Convolution.STAGE_OUT, s.yLength(), "the native copy of the result y");
             ops.forward(
@@ -264,6 +271,11 @@ public final class ConvNd {
         ConvShape s =
                 ConvShape.forGradInput(gradYShape, weightShape, inputSpatialSize, stride, padding, dilation, groups);
         checkArrays(gradY, "gradY", s.yLength(), weight, "weight", s.weightLength(), null, "", 0);
+        if (s.batch > 0 && ops.directOnArrays(s, s.yLength() + s.weightLength() + s.xLength())) {
+            A gradX = ops.newArray(s.xLength());
+            ops.directArrays(s, Convolution.BACKWARD_INPUT, gradY, weight, null, gradX);
+            return gradX;
+        }
         try {
             B gradX = ops.scratch(Convolution.STAGE_OUT, s.xLength(), "the native copy of the result gradX");
             ops.backwardInput(
@@ -352,6 +364,11 @@ public final class ConvNd {
             int groups) {
         ConvShape s = ConvShape.forGradWeight(xShape, gradYShape, kernelSize, stride, padding, dilation, groups);
         checkArrays(x, "x", s.xLength(), gradY, "gradY", s.yLength(), null, "", 0);
+        if (s.batch > 0 && ops.directOnArrays(s, s.xLength() + s.yLength() + s.weightLength() + s.outChannels)) {
+            A gradWeight = ops.newArray(s.weightLength()), gradBias = ops.newArray(s.outChannels);
+            ops.directArrays(s, Convolution.BACKWARD_WEIGHT, x, gradY, gradBias, gradWeight);
+            return new WeightGradients<>(gradWeight, gradBias);
+        }
         try {
             B gw = ops.scratch(Convolution.STAGE_OUT, s.weightLength(), "the native copy of the result gradWeight");
             B gb = ops.scratch(Convolution.STAGE_C, s.outChannels, "the native copy of the result gradBias");

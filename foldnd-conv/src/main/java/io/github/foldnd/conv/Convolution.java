@@ -34,9 +34,10 @@ import org.bytedeco.javacpp.Pointer;
  * <p><b>Direct</b> (depthwise and small-group layers: groups > 1, at most {@link
  * #DIRECT_MAX_IN_PER_GROUP} input channels per group, native engine): each pass runs one direct kernel
  * (native/include/foldnd/conv_direct.hpp) on x, the weights and y, on all of the engine's threads,
- * without columns or GEMM. Per group their GEMM is a thin product (C_out / groups rows, at most 4 K
- * deep) that costs less than building its columns and calling BLAS once per group; the direct
- * kernels' results do not depend on the thread count.
+ * without columns or GEMM, the bias added and the bias gradient summed in the same call. Per group
+ * their GEMM is a thin product (C_out / groups rows, at most 4 K deep) that costs less than building
+ * its columns and calling BLAS once per group; the direct kernels' results do not depend on the
+ * thread count.
  *
  * <p><b>Batch-fused</b> (without the native engine or without OpenBLAS): columns in the batch-fused
  * layout, so that each group needs one GEMM for the whole batch:
@@ -83,7 +84,7 @@ abstract class Convolution<B extends Buffer, A> {
     static final int DIRECT_MAX_IN_PER_GROUP = 4;
 
     /** The passes' codes in foldnd_conv_direct (foldnd::ConvPass). */
-    private static final int FORWARD = 0, BACKWARD_INPUT = 1, BACKWARD_WEIGHT = 2;
+    static final int FORWARD = 0, BACKWARD_INPUT = 1, BACKWARD_WEIGHT = 2;
 
     /** The bytes of one element (Float.BYTES or Double.BYTES), for ConvNd's overlap checks. */
     final int elementBytes;
@@ -100,6 +101,9 @@ abstract class Convolution<B extends Buffer, A> {
 
     /** The n elements of b from its position, as a new heap array. */
     abstract A toArray(B b, long n);
+
+    /** A new heap array of n elements. */
+    abstract A newArray(long n);
 
     /**
      * A native-order view of {@code n * elementBytes} bytes of this thread's scratch slot, grown as
@@ -321,6 +325,35 @@ abstract class Convolution<B extends Buffer, A> {
     /** Whether the layer runs the direct kernels (see the class comment). */
     static boolean direct(ConvShape s) {
         return s.groups > 1 && s.inChannels / s.groups <= DIRECT_MAX_IN_PER_GROUP && NativeContract.nativeAvailable();
+    }
+
+    /**
+     * Whether a direct pass on heap arrays of {@code elements} elements in all (inputs and outputs)
+     * runs on the arrays in place, in one JNI critical region: when they total at most
+     * NativeContract.CRITICAL_BYTES, about a millisecond of the direct kernels' work. Staging them
+     * through native scratch instead copied x and gradY in: on the 8 x 128 x 28^2 depthwise layer the
+     * copies took longer than the kernels.
+     */
+    final boolean directOnArrays(ConvShape s, long elements) {
+        return direct(s) && elements <= NativeContract.CRITICAL_BYTES / elementBytes;
+    }
+
+    /**
+     * One direct pass on heap arrays in place (see {@link #directOnArrays}): a and b its inputs, out
+     * its output, extra forward's bias or backwardWeight's bias gradient, or null; every length was
+     * checked against the shape.
+     */
+    final void directArrays(ConvShape s, int pass, A a, A b, A extra, A out) {
+        ElementType type = elementBytes == Float.BYTES ? ElementType.FLOAT32 : ElementType.FLOAT64;
+        int status = NativeContract.convolveArrays(new NativeContract.ConvArrays(
+                type, pass, s.columns, s.outChannels, s.groups, a, b, extra, out, FoldNd.threads()));
+        if (status == OUT_OF_MEMORY) {
+            throw new OutOfMemoryError("ConvNd's direct kernel could not allocate its native scratch");
+        }
+        if (status != 0) {
+            throw new IllegalStateException(
+                    "ConvNd's direct kernel was refused checked arguments: " + NativeContract.statusName(status));
+        }
     }
 
     /** Whether the layer runs the tiled passes (see the class comment): not direct, native engine and OpenBLAS here. */

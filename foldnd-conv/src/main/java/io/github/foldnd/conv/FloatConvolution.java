@@ -41,6 +41,11 @@ final class FloatConvolution extends Convolution<FloatBuffer, float[]> {
     }
 
     @Override
+    float[] newArray(long n) {
+        return new float[(int) n];
+    }
+
+    @Override
     float[] toArray(FloatBuffer b, long n) {
         float[] out = new float[(int) n];
         b.get(b.position(), out);

@@ -1,12 +1,14 @@
 package io.github.foldnd.conv;
 
 import static io.github.foldnd.conv.ConvHarness.randomConv;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.foldnd.Engine;
 import io.github.foldnd.FoldNd;
+import io.github.foldnd.Harness;
 import io.github.foldnd.conv.ConvReference.Conv;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -43,6 +45,50 @@ class DirectConvolutionTest {
         assertTrue(Convolution.direct(shape(2, 64, 64, 16, 8)), "4 input channels per group");
         assertTrue(!Convolution.direct(shape(2, 64, 64, 8, 8)), "8 input channels per group: GEMM");
         assertTrue(!Convolution.direct(shape(2, 3, 64, 1, 8, 8)), "groups 1: GEMM");
+    }
+
+    /**
+     * Heap arrays of at most 16 MiB in all go to the direct kernels in place (one critical region,
+     * no staging copies), larger ones through native scratch; both give the buffers' bits, and the
+     * inputs are left as they were.
+     */
+    @Test
+    void heapArraysRunInPlaceUpTo16MiBAndMatchTheBuffers() {
+        assumeTrue(Engine.nativeEngine().isPresent(), "the direct kernels are native");
+        FloatConvolution f = FloatConvolution.INSTANCE;
+        ConvShape small = shape(8, 128, 128, 128, 28, 28);
+        assertTrue(f.directOnArrays(small, small.xLength() + small.yLength()), "8 x 128 x 28^2 depthwise: in place");
+        // 2 x 8 x 64 x 64^2 floats are exactly 16 MiB: with the weights, one element more is staged.
+        assertTrue(!f.directOnArrays(shape(8, 64, 64, 64, 64, 64), (8L * 64 * 64 * 64) * 2 + 1), "over 16 MiB");
+        assertTrue(!f.directOnArrays(shape(2, 64, 64, 8, 8), 10), "8 input channels per group: not direct");
+        Random rnd = new Random(2026_11_28L);
+        Conv[] layers = {
+            new Conv(3, 6, 12, 6, new int[] {9, 11}, new int[] {3, 3}, new int[] {1, 2}, new int[] {1, 0}, new int[] {
+                1, 1
+            }),
+            new Conv(2, 8, 8, 4, new int[] {13}, new int[] {5}, new int[] {1}, new int[] {2}, new int[] {2}),
+            // x and y of 8 x 64 x 64^2 floats each: 16 MiB and more, so staged
+            new Conv(
+                    8, 64, 64, 64, new int[] {64, 64}, new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 1}, new int[] {
+                        1, 1
+                    })
+        };
+        for (Conv s : layers) {
+            for (Harness.DType type : Harness.DType.values()) {
+                ConvHarness.Data v = ConvHarness.Data.random(rnd, type, s, true);
+                double[] x = v.x().clone(), w = v.w().clone(), b = v.b().clone(), gy = v.gy().clone();
+                ConvHarness.Run arrays = new ConvHarness.Run(type, false, s),
+                        buffers = new ConvHarness.Run(type, true, s);
+                String what = type + " " + s;
+                assertArrayEquals(buffers.forward(x, w, b), arrays.forward(x, w, b), "forward " + what);
+                assertArrayEquals(buffers.backwardInput(gy, w), arrays.backwardInput(gy, w), "backwardInput " + what);
+                double[][] expected = buffers.backwardWeight(x, gy), actual = arrays.backwardWeight(x, gy);
+                assertArrayEquals(expected[0], actual[0], "gradWeight " + what);
+                assertArrayEquals(expected[1], actual[1], "gradBias " + what);
+                assertArrayEquals(v.x(), x, "x unchanged");
+                assertArrayEquals(v.gy(), gy, "gradY unchanged");
+            }
+        }
     }
 
     @Test

@@ -86,7 +86,7 @@ public final class FoldSegments {
      * The most bytes (input + output) that one critical downcall covers, as foldnd's native engine
      * (NativeEngine.CRITICAL_BYTES): a part may exceed it by one work item of the kernels per thread.
      */
-    static final long CRITICAL_BYTES = 16L << 20;
+    static final long CRITICAL_BYTES = NativeContract.CRITICAL_BYTES;
 
     /** The whole call as one part: the native side clips the count at its last work item. */
     private static final long ALL = Long.MAX_VALUE;

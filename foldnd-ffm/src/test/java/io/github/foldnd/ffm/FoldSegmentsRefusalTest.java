@@ -375,6 +375,11 @@ class FoldSegmentsRefusalTest {
             }
 
             @Override
+            public int convolveArrays(NativeContract.ConvArrays pass) {
+                return 0;
+            }
+
+            @Override
             public long convScratchPeak(boolean reset) {
                 return 0;
             }

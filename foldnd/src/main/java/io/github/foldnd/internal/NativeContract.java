@@ -33,9 +33,27 @@ public final class NativeContract {
         /** A convolution pass on native addresses; see {@link NativeContract#convolve}. */
         int convolve(ConvPass pass);
 
+        /** A direct convolution pass on heap arrays; see {@link NativeContract#convolveArrays}. */
+        int convolveArrays(ConvArrays pass);
+
         /** foldnd_conv_scratch_peak; see {@link NativeContract#convScratchPeak}. */
         long convScratchPeak(boolean reset);
     }
+
+    /**
+     * The most bytes (input + output) that one JNI critical region over heap arrays may cover. While
+     * a thread is in a critical region the garbage collector cannot move arrays, so a thread that
+     * needs a collection waits for the region to end (GCLocker). 16 MiB is about a millisecond of
+     * kernel work here (fold and unfold run at 10-40 GB/s on the benchmark cases);
+     * ChildJvmSafetyTest's allocating thread waited at most 11.7 ms during one-thread folds of
+     * 173 ms (6.5-14 ms with regions of 4 MiB, 120-128 ms with one region for the call). Longer
+     * heap-array folds and unfolds run in parts (NativeEngine.inParts); each part is a native call
+     * whose team starts, plans and ends anew. In parts of 4 MiB, each often a single work item that
+     * kept one of two threads idle, folds into heap arrays took 1.4-1.7x as long as into direct
+     * buffers (FoldBenchmark: the 7x7/2 stem 11.5 against 7.1 ms, 16x16 blocks on one 256^2 plane
+     * 8.7 against 5.2).
+     */
+    public static final long CRITICAL_BYTES = 16L << 20;
 
     private static volatile Access access;
 
@@ -104,6 +122,37 @@ public final class NativeContract {
             Check.notNull(type, "type");
             Check.notNull(x, "x");
         }
+    }
+
+    /**
+     * A direct convolution pass (pass codes and arguments as {@link ConvPass}) on heap arrays of the
+     * type (float[] for FLOAT32, double[] for FLOAT64) used in place, from index 0, in one JNI
+     * critical region: for passes of at most {@link #CRITICAL_BYTES} that the caller validated. extra
+     * is forward's bias or backwardWeight's bias gradient, or null.
+     */
+    public record ConvArrays(
+            ElementType type,
+            int pass,
+            FoldGeometry x,
+            long outChannels,
+            long groups,
+            Object a,
+            Object b,
+            Object extra,
+            Object out,
+            int threads) {
+        public ConvArrays {
+            Check.notNull(type, "type");
+            Check.notNull(x, "x");
+            Check.notNull(a, "a");
+            Check.notNull(b, "b");
+            Check.notNull(out, "out");
+        }
+    }
+
+    /** Runs a direct pass on heap arrays; returns the native status (0 for success). Only where {@link #nativeAvailable()}. */
+    public static int convolveArrays(ConvArrays pass) {
+        return access().convolveArrays(Check.notNull(pass, "pass"));
     }
 
     /** Runs a convolution pass; returns the native status (0 for success). Only where {@link #nativeAvailable()}. */
