@@ -344,15 +344,23 @@ abstract class Convolution<B extends Buffer, A> {
      * checked against the shape.
      */
     final void directArrays(ConvShape s, int pass, A a, A b, A extra, A out) {
-        ElementType type = elementBytes == Float.BYTES ? ElementType.FLOAT32 : ElementType.FLOAT64;
         int status = NativeContract.convolveArrays(new NativeContract.ConvArrays(
-                type, pass, s.columns, s.outChannels, s.groups, a, b, extra, out, FoldNd.threads()));
+                elementType(), pass, s.columns, s.outChannels, s.groups, a, b, extra, out, FoldNd.threads()));
+        check(status, "direct kernel");
+    }
+
+    private ElementType elementType() {
+        return elementBytes == Float.BYTES ? ElementType.FLOAT32 : ElementType.FLOAT64;
+    }
+
+    /** A native pass's status: OUT_OF_MEMORY as OutOfMemoryError, any other refusal as a bug (its arguments were checked). */
+    private static void check(int status, String what) {
         if (status == OUT_OF_MEMORY) {
-            throw new OutOfMemoryError("ConvNd's direct kernel could not allocate its native scratch");
+            throw new OutOfMemoryError("ConvNd's " + what + " could not allocate its native scratch");
         }
         if (status != 0) {
             throw new IllegalStateException(
-                    "ConvNd's direct kernel was refused checked arguments: " + NativeContract.statusName(status));
+                    "ConvNd's " + what + " was refused checked arguments: " + NativeContract.statusName(status));
         }
     }
 
@@ -367,20 +375,18 @@ abstract class Convolution<B extends Buffer, A> {
     }
 
     /**
-     * One direct pass (foldnd_conv_direct): a and b its inputs, out its output, lengths in elements;
-     * extra forward's bias or backwardWeight's bias gradient (C_out elements), or null. Every length
-     * was checked against the shape; a refusal here would be a bug, and says so.
+     * One pass in native code, a and b its inputs, out its output, lengths in elements; extra
+     * forward's bias or backwardWeight's bias gradient (C_out elements), or null. A direct layer runs
+     * its direct kernel (foldnd_conv_direct); any other the tiled pass (foldnd_conv_tiled) on all of
+     * FoldNd.threads(), OpenBLAS held to one thread meanwhile (every thread of the team calls it at
+     * once). Every length was checked against the shape; a refusal here would be a bug, and says so.
      */
-    private void direct(ConvShape s, int pass, B a, long aLength, B b, long bLength, B extra, B out, long outLength) {
-        run(s, pass, a, aLength, b, bLength, extra, out, outLength, 0, "direct kernel");
-    }
-
-    /**
-     * One tiled pass (foldnd_conv_tiled) on all of FoldNd.threads(), OpenBLAS held to one thread
-     * meanwhile (every thread of the team calls it at once); extra is forward's bias or
-     * backwardWeight's bias gradient (C_out elements), or null.
-     */
-    private void tiled(ConvShape s, int pass, B a, long aLength, B b, long bLength, B extra, B out, long outLength) {
+    private void nativePass(
+            ConvShape s, int pass, B a, long aLength, B b, long bLength, B extra, B out, long outLength) {
+        if (direct(s)) {
+            run(s, pass, a, aLength, b, bLength, extra, out, outLength, 0, "direct kernel");
+            return;
+        }
         long gemm = gemmAddress();
         Blas.run(1, () -> run(s, pass, a, aLength, b, bLength, extra, out, outLength, gemm, "tiled pass"));
     }
@@ -398,9 +404,8 @@ abstract class Convolution<B extends Buffer, A> {
             long outLength,
             long gemm,
             String what) {
-        ElementType type = elementBytes == Float.BYTES ? ElementType.FLOAT32 : ElementType.FLOAT64;
         int status = NativeContract.convolve(new NativeContract.ConvPass(
-                type,
+                elementType(),
                 pass,
                 s.columns,
                 s.outChannels,
@@ -415,13 +420,7 @@ abstract class Convolution<B extends Buffer, A> {
                 outLength,
                 gemm,
                 FoldNd.threads()));
-        if (status == OUT_OF_MEMORY) {
-            throw new OutOfMemoryError("ConvNd's " + what + " could not allocate its native scratch");
-        }
-        if (status != 0) {
-            throw new IllegalStateException(
-                    "ConvNd's " + what + " was refused checked arguments: " + NativeContract.statusName(status));
-        }
+        check(status, what);
     }
 
     /** foldnd::Status OUT_OF_MEMORY. */
@@ -429,12 +428,8 @@ abstract class Convolution<B extends Buffer, A> {
 
     final void forward(ConvShape s, B x, B weight, B bias, B y) {
         if (s.batch == 0) return; // y is empty (and BLAS refuses leading dimensions of 0)
-        if (direct(s)) {
-            direct(s, FORWARD, x, s.columns.imageLength(), weight, s.weightLength(), bias, y, s.yLength());
-            return;
-        }
-        if (tiled(s)) {
-            tiled(s, FORWARD, x, s.columns.imageLength(), weight, s.weightLength(), bias, y, s.yLength());
+        if (direct(s) || tiled(s)) {
+            nativePass(s, FORWARD, x, s.columns.imageLength(), weight, s.weightLength(), bias, y, s.yLength());
             return;
         }
         B cols = scratch(COLUMNS, s.columnLength(), COLUMN_MATRIX);
@@ -459,21 +454,8 @@ abstract class Convolution<B extends Buffer, A> {
 
     final void backwardInput(ConvShape s, B gradY, B weight, B gradX) {
         if (s.batch == 0) return; // gradX is empty
-        if (direct(s)) {
-            direct(
-                    s,
-                    BACKWARD_INPUT,
-                    gradY,
-                    s.yLength(),
-                    weight,
-                    s.weightLength(),
-                    null,
-                    gradX,
-                    s.columns.imageLength());
-            return;
-        }
-        if (tiled(s)) {
-            tiled(
+        if (direct(s) || tiled(s)) {
+            nativePass(
                     s,
                     BACKWARD_INPUT,
                     gradY,
@@ -497,21 +479,8 @@ abstract class Convolution<B extends Buffer, A> {
             if (gradBias != null) zero(gradBias, s.outChannels);
             return;
         }
-        if (direct(s)) {
-            direct(
-                    s,
-                    BACKWARD_WEIGHT,
-                    x,
-                    s.columns.imageLength(),
-                    gradY,
-                    s.yLength(),
-                    gradBias,
-                    gradWeight,
-                    s.weightLength());
-            return;
-        }
-        if (tiled(s)) {
-            tiled(
+        if (direct(s) || tiled(s)) {
+            nativePass(
                     s,
                     BACKWARD_WEIGHT,
                     x,
