@@ -66,7 +66,7 @@ import java.util.function.LongFunction;
  * arenas alive: closing a shared arena from another thread while the call runs fails with
  * {@link IllegalStateException} in the closing thread, and the call completes correctly. Heap
  * segments are used in place too, through their arrays, in critical downcalls (during which the
- * garbage collector waits) cut into parts of about 4 MiB, as foldnd's native engine does for heap
+ * garbage collector waits) cut into parts of about 16 MiB, as foldnd's native engine does for heap
  * arrays; a call that mixes heap and native segments runs that way too, each part keeping the
  * native segments' arenas alive (so there a shared arena may close between two parts, and the next
  * part then raises IllegalStateException).
