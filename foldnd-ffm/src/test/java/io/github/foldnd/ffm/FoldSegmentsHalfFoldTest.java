@@ -263,7 +263,7 @@ class FoldSegmentsHalfFoldTest {
     @MethodSource("largeCases")
     void largeHeapCallsRunInPartsAndMatch(ElementType t, Placement where) {
         Geometry g = FoldSegmentsTest.geometry(
-                new long[] {2, 4, 240, 243}, new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 0, 2, 1}, new int[] {1, 1
+                new long[] {2, 4, 480, 486}, new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 0, 2, 1}, new int[] {1, 1
                 });
         int imageLength = FoldSegmentsTest.length(g.image()), columnLength = FoldSegmentsTest.length(g.columns());
         assertTrue((long) (imageLength + columnLength) * 2 > 2 * FoldSegments.CRITICAL_BYTES);

@@ -220,7 +220,7 @@ class FoldSegmentsStreamingTest {
     void largeHeapCallsRunInPartsAndMatch(String typeName, Placement where) {
         ValueLayout type = type(typeName);
         FoldGeometry g = FoldGeometry.forUnfold(
-                new long[] {2, 4, 160, 170}, new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 1}, new int[] {1, 1});
+                new long[] {2, 4, 320, 340}, new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 1}, new int[] {1, 1});
         long half = g.blocks() / 2;
         assertTrue((g.columnLength() / 2 + g.imageLength()) * type.byteSize() > FoldSegments.CRITICAL_BYTES);
         Random rng = new Random(11);
