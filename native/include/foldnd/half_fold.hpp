@@ -605,8 +605,7 @@ inline void fold(const Geometry &g, const Half16<Format> *columns, Half16<Format
     }
     if (part.first >= part.end) return;
     const OffsetTables t(g);
-    const int64_t bands = bandsPerPlane<Half16<Format>>(g, threads);
-    const RowSource rows(g, t, plansRows(g, ceilDiv(part.end - part.first, bands), threads));
+    const RowSource rows(g, t, plansRows<Half16<Format>>(g, part, threads));
     std::unique_ptr<Rounded<Format>[]> w;
     if (weights != nullptr) {
         w.reset(new Rounded<Format>[static_cast<size_t>(g.kernelVolume)]);

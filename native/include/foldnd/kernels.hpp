@@ -1339,7 +1339,9 @@ constexpr int64_t kPlanPlanes = 4;
  * runs as parts (NativeEngine.inParts), each planning anew: 32x32/16 in 16
  * parts took 40-42 ms with plans against 17-22 without.
  */
-inline bool plansRows(const Geometry &g, int64_t planes, int threads) {
+template <typename T>
+inline bool plansRows(const Geometry &g, ItemRange part, int threads) {
+    const int64_t planes = ceilDiv(part.end - part.first, bandsPerPlane<T>(g, threads));
     return g.kernelVolume * g.rowsPerKernelOffset() <= kPlanRows || planes >= kPlanPlanes * std::max(threads, 1);
 }
 
@@ -1390,41 +1392,35 @@ inline void fold(const Geometry &g, const T *columns, T *image, Reduce reduce, c
                  ItemRange part) {
     if (part.first >= part.end) return;
     const OffsetTables t(g);
-    const int64_t bands = bandsPerPlane<T>(g, threads);
-    const RowSource rows(g, t, plansRows(g, ceilDiv(part.end - part.first, bands), threads));
+    const RowSource rows(g, t, plansRows<T>(g, part, threads));
     int64_t from = 0, to = 0;
     partRows<T>(g, threads, part, from, to);
     const std::unique_ptr<Coverage<T>> coverage(reduce == SUM ? nullptr
                                                               : new Coverage<T>(g, t, rows, weights, from, to));
     const T *map = coverage ? coverage->map.get() : nullptr;
-    std::optional<GatherMap> gathers;
-    if (usesFoldGather(g)) gathers.emplace(g, rows);
+    std::optional<GatherMap> gatherMap;
+    if (usesFoldGather(g)) gatherMap.emplace(g, rows);
+    const GatherMap *gathers = gatherMap ? &*gatherMap : nullptr;
     const bool w = weights != nullptr, mean = reduce == MEAN;
     switch (reduce) {
         case SUM:
         case MEAN:
             if (w)
-                foldPart<T, SUM, true>(g, t, rows, gathers ? &*gathers : nullptr, columns, weights, map, mean, image,
-                                       threads, part);
+                foldPart<T, SUM, true>(g, t, rows, gathers, columns, weights, map, mean, image, threads, part);
             else
-                foldPart<T, SUM, false>(g, t, rows, gathers ? &*gathers : nullptr, columns, weights, map, mean, image,
-                                        threads, part);
+                foldPart<T, SUM, false>(g, t, rows, gathers, columns, weights, map, mean, image, threads, part);
             break;
         case MAX:
             if (w)
-                foldPart<T, MAX, true>(g, t, rows, gathers ? &*gathers : nullptr, columns, weights, map, false, image,
-                                       threads, part);
+                foldPart<T, MAX, true>(g, t, rows, gathers, columns, weights, map, false, image, threads, part);
             else
-                foldPart<T, MAX, false>(g, t, rows, gathers ? &*gathers : nullptr, columns, weights, map, false, image,
-                                        threads, part);
+                foldPart<T, MAX, false>(g, t, rows, gathers, columns, weights, map, false, image, threads, part);
             break;
         case MIN:
             if (w)
-                foldPart<T, MIN, true>(g, t, rows, gathers ? &*gathers : nullptr, columns, weights, map, false, image,
-                                       threads, part);
+                foldPart<T, MIN, true>(g, t, rows, gathers, columns, weights, map, false, image, threads, part);
             else
-                foldPart<T, MIN, false>(g, t, rows, gathers ? &*gathers : nullptr, columns, weights, map, false, image,
-                                        threads, part);
+                foldPart<T, MIN, false>(g, t, rows, gathers, columns, weights, map, false, image, threads, part);
             break;
     }
 }

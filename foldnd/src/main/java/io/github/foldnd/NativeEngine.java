@@ -177,14 +177,9 @@ final class NativeEngine extends Engine {
         int run(long first, long count);
     }
 
-    /**
-     * How many of a call's items one region covers: items of equal size, totalBytes in all; a
-     * multiple of the thread count, and at least one item per thread, so that no thread of a part's
-     * team waits idle for the others.
-     */
+    /** How many of a call's items one part covers: see NativeContract.itemsPerRegion. */
     static long itemsPerRegion(long totalBytes, long items, int threads) {
-        long perItem = Math.max(1, totalBytes / Math.max(1, items)), team = Math.max(1, threads);
-        return Math.max(team, CRITICAL_BYTES / perItem / team * team);
+        return NativeContract.itemsPerRegion(totalBytes, items, threads);
     }
 
     /** The number of work items, from the native side (which also validates the descriptor). */

@@ -770,13 +770,9 @@ public final class FoldSegments {
         return items;
     }
 
-    /**
-     * How many of a call's items one part covers: items of equal size, totalBytes in all; a multiple
-     * of the thread count, at least one item per thread (see NativeEngine.itemsPerRegion).
-     */
+    /** How many of a call's items one part covers: see NativeContract.itemsPerRegion. */
     static long itemsPerRegion(long totalBytes, long items, int threads) {
-        long perItem = Math.max(1, totalBytes / Math.max(1, items)), team = Math.max(1, threads);
-        return Math.max(team, CRITICAL_BYTES / perItem / team * team);
+        return NativeContract.itemsPerRegion(totalBytes, items, threads);
     }
 
     private static long saturatedBytes(long elements, int bytes) {

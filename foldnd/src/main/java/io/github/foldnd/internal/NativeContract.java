@@ -55,6 +55,16 @@ public final class NativeContract {
      */
     public static final long CRITICAL_BYTES = 16L << 20;
 
+    /**
+     * How many of a call's work items one critical region covers: items of equal size, totalBytes in
+     * all; a multiple of the thread count, and at least one item per thread, so that no thread of a
+     * part's team waits idle for the others.
+     */
+    public static long itemsPerRegion(long totalBytes, long items, int threads) {
+        long perItem = Math.max(1, totalBytes / Math.max(1, items)), team = Math.max(1, threads);
+        return Math.max(team, CRITICAL_BYTES / perItem / team * team);
+    }
+
     private static volatile Access access;
 
     private NativeContract() {}
