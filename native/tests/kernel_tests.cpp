@@ -1356,7 +1356,7 @@ void checkConvTiled(std::mt19937 &rng, int d) {
                     T *e = p.extraIn || p.extraOut ? extra.data() : nullptr;
                     const int st = foldnd_conv_tiled(type, p.code, desc.data(), desc.size(), O, groups, p.a.data(),
                                                      p.a.size(), p.b.data(), p.b.size(), e, e == nullptr ? 0 : O,
-                                                     out.data(), n, gemm, threads);
+                                                     out.data(), n, gemm, 0, 1, nullptr, 0, threads);
                     CHECK(st == foldnd::OK, "%s pass %d status %d", label.c_str(), p.code, st);
                     CHECK(near(p.want, p.abs, out.data()), "%s pass %d tile %lld threads %d off the definition",
                           label.c_str(), p.code, (long long)tileBytes, threads);
@@ -1369,6 +1369,31 @@ void checkConvTiled(std::mt19937 &rng, int d) {
                         CHECK(sameBits(first, out.data(), n), "%s pass %d tile %lld: threads %d differ from 1",
                               label.c_str(), p.code, (long long)tileBytes, threads);
                     }
+                    // In parts, as on heap arrays (each part a critical region), the state kept between them:
+                    // the whole pass's bits, the bias gradient's too, whatever the parts and threads.
+                    const int64_t stateLength =
+                        foldnd_conv_tiled_state(type, p.code, desc.data(), desc.size(), O, groups);
+                    CHECK(stateLength >= 0, "%s pass %d state %lld", label.c_str(), p.code, (long long)stateLength);
+                    for (int64_t parts : {2, 3, 7}) {
+                        Guarded<T> partOut(n), partExtra(O), state(size_t(std::max<int64_t>(stateLength, 0)));
+                        if (p.extraIn) std::copy(bias.begin(), bias.end(), partExtra.data());
+                        T *pe = p.extraIn || p.extraOut ? partExtra.data() : nullptr;
+                        for (int64_t part = 0; part < parts; ++part) {
+                            const int pst = foldnd_conv_tiled(
+                                type, p.code, desc.data(), desc.size(), O, groups, p.a.data(), p.a.size(), p.b.data(),
+                                p.b.size(), pe, pe == nullptr ? 0 : O, partOut.data(), n, gemm, part, parts,
+                                stateLength == 0 ? nullptr : state.data(), stateLength, threads);
+                            CHECK(pst == foldnd::OK, "%s pass %d part %lld/%lld status %d", label.c_str(), p.code,
+                                  (long long)part, (long long)parts, pst);
+                        }
+                        CHECK(sameBits(first, partOut.data(), n), "%s pass %d tile %lld threads %d: %lld parts differ",
+                              label.c_str(), p.code, (long long)tileBytes, threads, (long long)parts);
+                        if (p.extraOut)
+                            CHECK(sameBits(std::vector<T>(extra.data(), extra.data() + O), partExtra.data(), O),
+                                  "%s bias gradient in %lld parts", label.c_str(), (long long)parts);
+                        CHECK(partOut.intact(n) && partExtra.intact(O) && state.intact(size_t(stateLength)),
+                              "%s pass %d: parts wrote outside their output or state", label.c_str(), p.code);
+                    }
                 }
             }
             foldnd::ConvTiling::current() = foldnd::ConvTiling{};
@@ -1376,7 +1401,7 @@ void checkConvTiled(std::mt19937 &rng, int d) {
             std::vector<T> sink(n), extra(O);
             auto run = [&](int t, const void *fn, int64_t aLen, T *ex, int64_t exLen, T *out, int64_t outLen) {
                 return foldnd_conv_tiled(t, p.code, desc.data(), desc.size(), O, groups, p.a.data(), aLen, p.b.data(),
-                                         p.b.size(), ex, exLen, out, outLen, fn, 1);
+                                         p.b.size(), ex, exLen, out, outLen, fn, 0, 1, nullptr, 0, 1);
             };
             CHECK(run(type, nullptr, p.a.size(), nullptr, 0, sink.data(), n) == foldnd::NULL_POINTER, "%s no GEMM",
                   label.c_str());
@@ -1394,6 +1419,30 @@ void checkConvTiled(std::mt19937 &rng, int d) {
                       "%s bias gradient over gy", label.c_str());
             CHECK(run(foldnd::FLOAT16, gemm, p.a.size(), nullptr, 0, sink.data(), n) == foldnd::BAD_TYPE, "%s half",
                   label.c_str());
+            // Parts: out of range, and a state that is missing, short, or over an argument.
+            const int64_t need = foldnd_conv_tiled_state(type, p.code, desc.data(), desc.size(), O, groups);
+            std::vector<T> state(size_t(need) + 1);
+            auto inParts = [&](int64_t part, int64_t parts, T *st, int64_t stLen, T *out) {
+                return foldnd_conv_tiled(type, p.code, desc.data(), desc.size(), O, groups, p.a.data(), p.a.size(),
+                                         p.b.data(), p.b.size(), nullptr, 0, out, n, gemm, part, parts, st, stLen, 1);
+            };
+            for (auto [part, parts] : {std::pair<int64_t, int64_t>{-1, 2}, {2, 2}, {0, 0}, {0, int64_t(1) << 31}})
+                CHECK(inParts(part, parts, state.data(), need, sink.data()) == foldnd::BAD_RANGE,
+                      "%s part %lld of %lld", label.c_str(), (long long)part, (long long)parts);
+            if (need > 0) {
+                CHECK(inParts(0, 2, nullptr, 0, sink.data()) == foldnd::NULL_POINTER, "%s no state", label.c_str());
+                CHECK(inParts(0, 2, state.data(), need - 1, sink.data()) == foldnd::BAD_LENGTH, "%s short state",
+                      label.c_str());
+                CHECK(inParts(0, 2, sink.data(), need, sink.data()) == foldnd::OVERLAP, "%s state over the output",
+                      label.c_str());
+                CHECK(inParts(0, 2, const_cast<T *>(p.a.data()), need, sink.data()) == foldnd::OVERLAP,
+                      "%s state over an input", label.c_str());
+            }
+            CHECK(foldnd_conv_tiled_state(foldnd::FLOAT16, p.code, desc.data(), desc.size(), O, groups) ==
+                      -foldnd::BAD_TYPE,
+                  "%s state of half", label.c_str());
+            CHECK(foldnd_conv_tiled_state(type, 3, desc.data(), desc.size(), O, groups) == -foldnd::BAD_DESCRIPTOR,
+                  "%s state of pass 3", label.c_str());
         }
     }
 }

@@ -396,6 +396,26 @@ inline int convDirectChecked(int pass, const int64_t *descriptor, int64_t descri
 }
 
 /**
+ * Checks which part of a tiled pass a call runs (ConvPart): 0 <= part < parts
+ * <= INT32_MAX, else BAD_RANGE; and its state, null for a whole pass (one
+ * part; it then allocates its own), else at least tiledStateLength elements
+ * (BAD_LENGTH; null where one is needed: NULL_POINTER) that overlap none of
+ * the pass's arrays (OVERLAP).
+ */
+template <typename T>
+inline Status convPart(const ConvLayer &c, int pass, const T *a, const T *b, const T *extra, const T *out,
+                       const ConvLengths &n, int64_t part, int64_t parts, const T *state, int64_t stateLength) {
+    if (parts < 1 || parts > std::numeric_limits<int32_t>::max() || part < 0 || part >= parts) return BAD_RANGE;
+    if (state == nullptr) return parts == 1 || tiledStateLength<T>(c, pass) == 0 ? OK : NULL_POINTER;
+    const int64_t need = tiledStateLength<T>(c, pass), nExtra = extra == nullptr ? 0 : c.outChannels;
+    if (stateLength < need) return BAD_LENGTH;
+    if (overlaps(state, need, a, n.a) || overlaps(state, need, b, n.b) || overlaps(state, need, out, n.out) ||
+        overlaps(state, need, extra, nExtra))
+        return OVERLAP;
+    return OK;
+}
+
+/**
  * A tiled convolution pass (conv_tiled.hpp) on float or double, its products
  * by gemm: validates as convDirectChecked, and extra, C_out values or null:
  * forward's bias (read) or backwardWeight's bias gradient (written, so it may
@@ -405,8 +425,8 @@ inline int convDirectChecked(int pass, const int64_t *descriptor, int64_t descri
 template <typename T>
 inline int convTiledChecked(int pass, const int64_t *descriptor, int64_t descriptorLength, int64_t outChannels,
                             int64_t groups, const T *a, int64_t aLength, const T *b, int64_t bLength, T *extra,
-                            int64_t extraLength, T *out, int64_t outLength, GemmFunction<T> gemm,
-                            int threads) noexcept {
+                            int64_t extraLength, T *out, int64_t outLength, GemmFunction<T> gemm, int64_t part,
+                            int64_t parts, T *state, int64_t stateLength, int threads) noexcept {
     return guarded([&]() -> int {
         Geometry g;
         if (const Status s = prepare(descriptor, descriptorLength, threads, g); s != OK) return s;
@@ -420,17 +440,19 @@ inline int convTiledChecked(int pass, const int64_t *descriptor, int64_t descrip
         if (n.out == 0) return OK;  // no samples (the zero gradients are the caller's)
         if (a == nullptr || b == nullptr || out == nullptr || gemm == nullptr) return NULL_POINTER;
         if (overlaps(a, n.a, o, n.out) || overlaps(b, n.b, o, n.out)) return OVERLAP;
+        if (const Status s = convPart(c, pass, a, b, extra, out, n, part, parts, state, stateLength); s != OK) return s;
+        const ConvPart<T> share{part, parts, state};
         const OffsetTables t(g);
         const RowSource rows(g, t);
         switch (pass) {
             case CONV_FORWARD:
-                tiledForward(c, rows, gemm, a, b, static_cast<const T *>(extra), out, threads);
+                tiledForward(c, rows, gemm, a, b, static_cast<const T *>(extra), out, share, threads);
                 break;
             case CONV_BACKWARD_INPUT:
-                tiledBackwardInput(c, rows, gemm, a, b, out, threads);
+                tiledBackwardInput(c, rows, gemm, a, b, out, share, threads);
                 break;
             default:
-                tiledBackwardWeight(c, rows, gemm, a, b, out, extra, threads);
+                tiledBackwardWeight(c, rows, gemm, a, b, out, extra, share, threads);
                 break;
         }
         return OK;
@@ -630,22 +652,47 @@ inline int foldnd_conv_direct(int type, int pass, const int64_t *descriptor, int
 inline int foldnd_conv_tiled(int type, int pass, const int64_t *descriptor, int64_t descriptorLength,
                              int64_t outChannels, int64_t groups, const void *a, int64_t aLength, const void *b,
                              int64_t bLength, void *extra, int64_t extraLength, void *out, int64_t outLength,
-                             const void *gemm, int threads) {
+                             const void *gemm, int64_t part, int64_t parts, void *state, int64_t stateLength,
+                             int threads) {
     switch (type) {
         case foldnd::FLOAT32:
             return foldnd::detail::convTiledChecked(
                 pass, descriptor, descriptorLength, outChannels, groups, static_cast<const float *>(a), aLength,
                 static_cast<const float *>(b), bLength, static_cast<float *>(extra), extraLength,
                 static_cast<float *>(out), outLength,
-                reinterpret_cast<foldnd::GemmFunction<float>>(const_cast<void *>(gemm)), threads);
+                reinterpret_cast<foldnd::GemmFunction<float>>(const_cast<void *>(gemm)), part, parts,
+                static_cast<float *>(state), stateLength, threads);
         case foldnd::FLOAT64:
             return foldnd::detail::convTiledChecked(
                 pass, descriptor, descriptorLength, outChannels, groups, static_cast<const double *>(a), aLength,
                 static_cast<const double *>(b), bLength, static_cast<double *>(extra), extraLength,
                 static_cast<double *>(out), outLength,
-                reinterpret_cast<foldnd::GemmFunction<double>>(const_cast<void *>(gemm)), threads);
+                reinterpret_cast<foldnd::GemmFunction<double>>(const_cast<void *>(gemm)), part, parts,
+                static_cast<double *>(state), stateLength, threads);
         default:
             return foldnd::BAD_TYPE;
+    }
+}
+
+/**
+ * The state (elements of the type) a tiled pass run in more than one part
+ * needs from its caller (foldnd::ConvPart; 0 for none), or a negative
+ * foldnd::Status where the layer is refused. Arguments as foldnd_conv_tiled.
+ */
+inline int64_t foldnd_conv_tiled_state(int type, int pass, const int64_t *descriptor, int64_t descriptorLength,
+                                       int64_t outChannels, int64_t groups) {
+    foldnd::Geometry g;
+    if (const foldnd::Status s = foldnd::decode(descriptor, descriptorLength, g); s != foldnd::OK) return -s;
+    foldnd::detail::ConvLengths n{};
+    if (const foldnd::Status s = foldnd::detail::convLayer(g, pass, outChannels, groups, n); s != foldnd::OK) return -s;
+    const foldnd::ConvLayer c{g, outChannels, groups};
+    switch (type) {
+        case foldnd::FLOAT32:
+            return foldnd::tiledStateLength<float>(c, pass);
+        case foldnd::FLOAT64:
+            return foldnd::tiledStateLength<double>(c, pass);
+        default:
+            return -foldnd::BAD_TYPE;
     }
 }
 

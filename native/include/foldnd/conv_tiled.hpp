@@ -240,6 +240,41 @@ struct TeamScratch {
 };
 
 /**
+ * Which part of a pass one call runs. A pass on the JVM's heap arrays runs in
+ * parts, each one call in its own short JNI critical region (the collector
+ * waits while one is open): part `part` of `parts`, called in order. What the
+ * parts share (backwardInput's transposed weights, the chunked
+ * backwardWeight's partial gradients) lives in `state`, caller memory of
+ * tiledStateLength elements, which part 0 fills; a whole pass (one part)
+ * without state allocates its own. Every unit runs in exactly one part and
+ * computes there what it computes in a whole pass, in the same order, so the
+ * parts' results are the whole pass's bit for bit.
+ */
+template <typename T>
+struct ConvPart {
+    int64_t part = 0, parts = 1;
+    T *state = nullptr;
+
+    bool first() const { return part == 0; }
+    bool last() const { return part == parts - 1; }
+
+    /**
+     * This part's share [begin, end) of n items: the parts' even shares, each
+     * boundary rounded up to a multiple of `multiple` (a team's size, so that
+     * no part leaves a thread idle for want of a unit) and clipped at n. Some
+     * parts may be empty.
+     */
+    ItemRange share(int64_t n, int64_t multiple) const {
+        auto bound = [&](int64_t p) {
+            if (p >= parts) return n;
+            const int64_t even = n / parts * p + n % parts * p / parts;  // n p / parts without overflow
+            return std::min(n, ceilDiv(even, multiple) * multiple);
+        };
+        return ItemRange{bound(part), bound(part + 1)};
+    }
+};
+
+/**
  * Whether a layer's columns are x itself: a 1x1 kernel at stride 1 without
  * padding reads image element l for block l, so each sample's columns (C_in,
  * L) are its image (C_in, P) and the GEMMs read x in place, with no unfold or
@@ -287,19 +322,31 @@ inline int64_t samplesPerTile(const Geometry &g, int64_t rows) {
  */
 template <typename T>
 struct TransposedWeights {
-    std::unique_ptr<T[]> copy;
-    const T *w;
+    std::unique_ptr<T[]> own;  // the copy, where the part brings no state
+    const T *copy = nullptr, *w;
     int64_t cout, depth;
 
-    TransposedWeights(const ConvLayer &c, const T *w_, int threads)
+    /** Whether the layer's weights are copied transposed: the state a pass in parts keeps (weightLength). */
+    static bool copied(const ConvLayer &c) {
+        return c.weightLength() <= ConvTiling::current().transposedWeightBytes / int64_t(sizeof(T));
+    }
+
+    /** The copy in part's state (made by part 0 only) or in memory of its own. */
+    TransposedWeights(const ConvLayer &c, const T *w_, const ConvPart<T> &part, int threads)
         : w(w_), cout(c.outPerGroup()), depth(c.inPerGroup() * c.g.kernelVolume) {
-        if (c.weightLength() > ConvTiling::current().transposedWeightBytes / int64_t(sizeof(T))) return;
-        copy.reset(new T[static_cast<size_t>(c.weightLength())]);
+        if (!copied(c)) return;
+        T *to = part.state;
+        if (to == nullptr) {
+            own.reset(new T[static_cast<size_t>(c.weightLength())]);
+            to = own.get();
+        }
+        copy = to;
+        if (part.state != nullptr && !part.first()) return;
         parallelFor(c.groups * depth, threads, cout, [&](int64_t begin, int64_t end) {
             for (int64_t row = begin; row < end; ++row) {
                 const int64_t grp = row / depth, r = row % depth;
                 const T *in = w + grp * cout * depth + r;
-                T *out = copy.get() + row * cout;
+                T *out = to + row * cout;
                 for (int64_t o = 0; o < cout; ++o) out[o] = in[o * depth];
             }
         });
@@ -310,7 +357,7 @@ struct TransposedWeights {
     int ld() const { return int(copy ? cout : depth); }
     /** W_g^T from its row r on. */
     const T *rows(int64_t grp, int64_t r) const {
-        return copy ? copy.get() + (grp * depth + r) * cout : w + grp * cout * depth + r;
+        return copy ? copy + (grp * depth + r) * cout : w + grp * cout * depth + r;
     }
 
     /** D (rows x m, ld m) = W_g^T's rows [r, r + rows) times G (cout x m, ld ldg). */
@@ -330,15 +377,15 @@ struct TransposedWeights {
  */
 template <typename T>
 inline void groupForward(const ConvLayer &c, const RowSource &rows, GemmFunction<T> gemm, const T *x, const T *w,
-                         const T *bias, T *y, int threads) {
+                         const T *bias, T *y, const ConvPart<T> &part, int threads) {
     const Geometry &g = c.g;
     const int64_t L = g.blocks, K = g.kernelVolume, cin = c.inPerGroup(), cout = c.outPerGroup();
     const int64_t rowsAll = g.channels * K, depth = cin * K, spt = samplesPerTile<T>(g, rowsAll), width = spt * L;
-    const int64_t units = ceilDiv(g.batch, spt);
-    const TeamScratch<T> scratch(threads, units, (rowsAll + c.outChannels) * width);
-    parallelFor(units, threads, rowsAll * width * cout, [&](int64_t begin, int64_t end) {
+    const ItemRange units = part.share(ceilDiv(g.batch, spt), threads);
+    const TeamScratch<T> scratch(threads, units.end - units.first, (rowsAll + c.outChannels) * width);
+    parallelFor(units.end - units.first, threads, rowsAll * width * cout, [&](int64_t begin, int64_t end) {
         T *cols = scratch.local(), *product = cols + rowsAll * width;
-        for (int64_t unit = begin; unit < end; ++unit) {
+        for (int64_t unit = units.first + begin; unit < units.first + end; ++unit) {
             const int64_t n0 = unit * spt, n1 = std::min(g.batch, n0 + spt), m = (n1 - n0) * L;
             for (int64_t n = n0; n < n1; ++n)
                 unfoldTile(g, rows, x + n * g.channels * g.imagePlane, 0, rowsAll, 0, L, cols + (n - n0) * L, m);
@@ -369,17 +416,17 @@ inline void groupForward(const ConvLayer &c, const RowSource &rows, GemmFunction
  */
 template <typename T>
 inline void groupBackwardInput(const ConvLayer &c, const RowSource &rows, GemmFunction<T> gemm, const T *gy, const T *w,
-                               T *gx, int threads) {
+                               T *gx, const ConvPart<T> &part, int threads) {
     const Geometry &g = c.g;
     const int64_t L = g.blocks, K = g.kernelVolume, P = g.imagePlane, cin = c.inPerGroup(), cout = c.outPerGroup();
     const int64_t rowsAll = g.channels * K, depth = cin * K, spt = samplesPerTile<T>(g, rowsAll), width = spt * L;
-    const int64_t units = ceilDiv(g.batch, spt);
-    const TeamScratch<T> scratch(threads, units, (rowsAll + c.outChannels) * width);
-    const TransposedWeights<T> wt(c, w, threads);
+    const ItemRange units = part.share(ceilDiv(g.batch, spt), threads);
+    const TeamScratch<T> scratch(threads, units.end - units.first, (rowsAll + c.outChannels) * width);
+    const TransposedWeights<T> wt(c, w, part, threads);
     noteConvScratch(scratch.bytesInUse() + wt.bytes() * c.groups);
-    parallelFor(units, threads, rowsAll * width * cout, [&](int64_t begin, int64_t end) {
+    parallelFor(units.end - units.first, threads, rowsAll * width * cout, [&](int64_t begin, int64_t end) {
         T *D = scratch.local(), *grads = D + rowsAll * width;
-        for (int64_t unit = begin; unit < end; ++unit) {
+        for (int64_t unit = units.first + begin; unit < units.first + end; ++unit) {
             const int64_t n0 = unit * spt, n1 = std::min(g.batch, n0 + spt), m = (n1 - n0) * L;
             for (int64_t n = n0; n < n1; ++n)
                 for (int64_t o = 0; o < c.outChannels; ++o)
@@ -397,18 +444,18 @@ inline void groupBackwardInput(const ConvLayer &c, const RowSource &rows, GemmFu
 /** y (N, C_out, L) = conv(x, w) + bias (bias: C_out values or null). Units: (sample, tile). */
 template <typename T>
 inline void tiledForward(const ConvLayer &c, const RowSource &rows, GemmFunction<T> gemm, const T *x, const T *w,
-                         const T *bias, T *y, int threads) {
+                         const T *bias, T *y, const ConvPart<T> &part, int threads) {
     const Geometry &g = c.g;
     const int64_t L = g.blocks, K = g.kernelVolume;
     const int64_t cin = c.inPerGroup(), cout = c.outPerGroup(), rowsAll = g.channels * K, depth = cin * K;
     const bool plain = plainProduct(g);
-    if (!plain && groupTiles<T>(g, rowsAll)) return groupForward(c, rows, gemm, x, w, bias, y, threads);
+    if (!plain && groupTiles<T>(g, rowsAll)) return groupForward(c, rows, gemm, x, w, bias, y, part, threads);
     const int64_t tile = convTileBlocks<T>(g, rowsAll), tiles = ceilDiv(L, tile);
-    const int64_t units = g.batch * tiles;
-    const TeamScratch<T> scratch(threads, units, plain ? 0 : rowsAll * tile);
-    parallelFor(units, threads, rowsAll * tile * cout, [&](int64_t begin, int64_t end) {
+    const ItemRange units = part.share(g.batch * tiles, threads);
+    const TeamScratch<T> scratch(threads, units.end - units.first, plain ? 0 : rowsAll * tile);
+    parallelFor(units.end - units.first, threads, rowsAll * tile * cout, [&](int64_t begin, int64_t end) {
         T *cols = scratch.local();
-        for (int64_t unit = begin; unit < end; ++unit) {
+        for (int64_t unit = units.first + begin; unit < units.first + end; ++unit) {
             const int64_t n = unit / tiles, b0 = (unit % tiles) * tile, b1 = std::min(L, b0 + tile), m = b1 - b0;
             const T *xn = x + n * g.channels * g.imagePlane;
             if (!plain) unfoldTile(g, rows, xn, 0, rowsAll, b0, b1, cols, m);
@@ -438,21 +485,21 @@ inline int64_t convChannelBlocks(const ConvLayer &c) {
 /** gx (N, C_in, *image) from gy (N, C_out, L) and w. Units: (sample, block of a group's input channels). */
 template <typename T>
 inline void tiledBackwardInput(const ConvLayer &c, const RowSource &rows, GemmFunction<T> gemm, const T *gy, const T *w,
-                               T *gx, int threads) {
+                               T *gx, const ConvPart<T> &part, int threads) {
     const Geometry &g = c.g;
     const int64_t L = g.blocks, K = g.kernelVolume;
     const int64_t P = g.imagePlane, cin = c.inPerGroup(), cout = c.outPerGroup();
     const bool plain = plainProduct(g);
-    if (!plain && groupTiles<T>(g, g.channels * K)) return groupBackwardInput(c, rows, gemm, gy, w, gx, threads);
+    if (!plain && groupTiles<T>(g, g.channels * K)) return groupBackwardInput(c, rows, gemm, gy, w, gx, part, threads);
     const int64_t blocks = convChannelBlocks(c), span = ceilDiv(cin, blocks);  // channels per block
     const int64_t tile = convTileBlocks<T>(g, span * K);
-    const int64_t units = g.batch * c.groups * blocks;
-    const TeamScratch<T> scratch(threads, units, plain ? 0 : span * K * tile);
-    const TransposedWeights<T> wt(c, w, threads);
+    const ItemRange units = part.share(g.batch * c.groups * blocks, threads);
+    const TeamScratch<T> scratch(threads, units.end - units.first, plain ? 0 : span * K * tile);
+    const TransposedWeights<T> wt(c, w, part, threads);
     noteConvScratch(scratch.bytesInUse() + wt.bytes() * c.groups);
-    parallelFor(units, threads, span * K * L * cout, [&](int64_t begin, int64_t end) {
+    parallelFor(units.end - units.first, threads, span * K * L * cout, [&](int64_t begin, int64_t end) {
         T *D = scratch.local();
-        for (int64_t unit = begin; unit < end; ++unit) {
+        for (int64_t unit = units.first + begin; unit < units.first + end; ++unit) {
             const int64_t n = unit / (c.groups * blocks), grp = unit / blocks % c.groups, b = unit % blocks;
             const int64_t c0 = std::min(cin, b * span), c1 = std::min(cin, c0 + span);
             if (c0 >= c1) continue;
@@ -494,33 +541,37 @@ inline int64_t convWeightBlocks(const ConvLayer &c) {
  */
 template <typename T>
 inline void chunkedBackwardWeight(const ConvLayer &c, const RowSource &rows, GemmFunction<T> gemm, const T *x,
-                                  const T *gy, T *gw, int64_t chunks, int threads) {
+                                  const T *gy, T *gw, int64_t chunks, const ConvPart<T> &part, int threads) {
     const Geometry &g = c.g;
     const int64_t L = g.blocks, K = g.kernelVolume, cin = c.inPerGroup(), cout = c.outPerGroup();
     const int64_t rowsAll = g.channels * K, depth = cin * K, W = c.weightLength();
     const int64_t tile = convTileBlocks<T>(g, rowsAll), tiles = ceilDiv(L, tile), items = g.batch * tiles;
     const bool plain = plainProduct(g);
-    const TeamScratch<T> scratch(threads, chunks, plain ? 0 : rowsAll * tile);
-    const std::unique_ptr<T[]> partials(new T[static_cast<size_t>(chunks * W)]);
+    const ItemRange mine = part.share(chunks, threads);
+    const TeamScratch<T> scratch(threads, mine.end - mine.first, plain ? 0 : rowsAll * tile);
+    const std::unique_ptr<T[]> own(part.state != nullptr ? nullptr : new T[static_cast<size_t>(chunks * W)]);
+    T *const partials = part.state != nullptr ? part.state : own.get();
     noteConvScratch(int64_t(sizeof(T)) *
                     (chunks * W + std::min<int64_t>(std::max(threads, 1), chunks) * scratch.perThread));
-    parallelFor(chunks, threads, items / chunks * rowsAll * tile * cout, [&](int64_t begin, int64_t end) {
-        T *cols = scratch.local();
-        for (int64_t chunk = begin; chunk < end; ++chunk) {
-            const int64_t i0 = items * chunk / chunks, i1 = items * (chunk + 1) / chunks;
-            for (int64_t item = i0; item < i1; ++item) {
-                const int64_t n = item / tiles, b0 = item % tiles * tile, b1 = std::min(L, b0 + tile), m = b1 - b0;
-                const T *xn = x + n * g.channels * g.imagePlane;
-                if (!plain) unfoldTile(g, rows, xn, 0, rowsAll, b0, b1, cols, m);
-                for (int64_t grp = 0; grp < c.groups; ++grp) {
-                    const T *in = plain ? xn + grp * depth * L + b0 : cols + grp * depth * m;
-                    gemm(kRowMajor, kNoTrans, kTrans, int(cout), int(depth), int(m), T(1),
-                         gy + (n * c.outChannels + grp * cout) * L + b0, int(L), in, int(plain ? L : m),
-                         item == i0 ? T(0) : T(1), partials.get() + chunk * W + grp * cout * depth, int(depth));
+    parallelFor(
+        mine.end - mine.first, threads, items / chunks * rowsAll * tile * cout, [&](int64_t begin, int64_t end) {
+            T *cols = scratch.local();
+            for (int64_t chunk = mine.first + begin; chunk < mine.first + end; ++chunk) {
+                const int64_t i0 = items * chunk / chunks, i1 = items * (chunk + 1) / chunks;
+                for (int64_t item = i0; item < i1; ++item) {
+                    const int64_t n = item / tiles, b0 = item % tiles * tile, b1 = std::min(L, b0 + tile), m = b1 - b0;
+                    const T *xn = x + n * g.channels * g.imagePlane;
+                    if (!plain) unfoldTile(g, rows, xn, 0, rowsAll, b0, b1, cols, m);
+                    for (int64_t grp = 0; grp < c.groups; ++grp) {
+                        const T *in = plain ? xn + grp * depth * L + b0 : cols + grp * depth * m;
+                        gemm(kRowMajor, kNoTrans, kTrans, int(cout), int(depth), int(m), T(1),
+                             gy + (n * c.outChannels + grp * cout) * L + b0, int(L), in, int(plain ? L : m),
+                             item == i0 ? T(0) : T(1), partials + chunk * W + grp * cout * depth, int(depth));
+                    }
                 }
             }
-        }
-    });
+        });
+    if (!part.last()) return;  // the partials wait in the state for the last part's chunks
     parallelFor(W, threads, chunks, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) {
             T sum = partials[i];
@@ -531,50 +582,79 @@ inline void chunkedBackwardWeight(const ConvLayer &c, const RowSource &rows, Gem
 }
 
 /**
+ * How many chunks backwardWeight's chunked form cuts the layer into, or 0
+ * where it takes the column blocks instead: a block would have fewer than
+ * kMinWeightColumns columns, and the chunks' partial gradients fit in
+ * partialBytes.
+ */
+template <typename T>
+inline int64_t weightChunks(const ConvLayer &c) {
+    const Geometry &g = c.g;
+    const int64_t span = ceilDiv(c.inPerGroup() * g.kernelVolume, convWeightBlocks(c));
+    const int64_t chunks =
+        std::min(kWeightChunks, g.batch * ceilDiv(g.blocks, convTileBlocks<T>(g, g.channels * g.kernelVolume)));
+    const bool chunked = span < kMinWeightColumns && chunks > 1 &&
+                         c.weightLength() <= ConvTiling::current().partialBytes / int64_t(sizeof(T)) / chunks;
+    return chunked ? chunks : 0;
+}
+
+/**
  * gw (C_out, C_in / groups, K) from x and gy; gradBias (C_out) too where not
  * null. Units: (group, block of the weight's columns), each summing its
- * samples and tiles in order.
+ * samples and tiles in order; a part takes a share of the samples for every
+ * unit, and the last part the bias gradient.
  */
 template <typename T>
 inline void tiledBackwardWeight(const ConvLayer &c, const RowSource &rows, GemmFunction<T> gemm, const T *x,
-                                const T *gy, T *gw, T *gradBias, int threads) {
+                                const T *gy, T *gw, T *gradBias, const ConvPart<T> &part, int threads) {
     const Geometry &g = c.g;
     const int64_t L = g.blocks, K = g.kernelVolume;
     const int64_t cin = c.inPerGroup(), cout = c.outPerGroup(), depth = cin * K;
     const int64_t blocks = convWeightBlocks(c), span = ceilDiv(depth, blocks);  // weight columns per block
-    const int64_t chunks = std::min(kWeightChunks, g.batch * ceilDiv(L, convTileBlocks<T>(g, g.channels * K)));
-    if (span < kMinWeightColumns && chunks > 1 &&
-        c.weightLength() <= ConvTiling::current().partialBytes / int64_t(sizeof(T)) / chunks) {
-        chunkedBackwardWeight(c, rows, gemm, x, gy, gw, chunks, threads);
-        biasGradient(c, gy, gradBias, threads);
+    if (const int64_t chunks = weightChunks<T>(c); chunks > 0) {
+        chunkedBackwardWeight(c, rows, gemm, x, gy, gw, chunks, part, threads);
+        if (part.last()) biasGradient(c, gy, gradBias, threads);
         return;
     }
     const int64_t tile = convTileBlocks<T>(g, span);
     const int64_t units = c.groups * blocks;
+    const ItemRange samples = part.share(g.batch, 1);
     const bool plain = plainProduct(g);
     const TeamScratch<T> scratch(threads, units, plain ? 0 : span * tile);
-    parallelFor(units, threads, g.batch * span * L * cout, [&](int64_t begin, int64_t end) {
+    parallelFor(units, threads, (samples.end - samples.first) * span * L * cout, [&](int64_t begin, int64_t end) {
         T *cols = scratch.local();
         for (int64_t unit = begin; unit < end; ++unit) {
             const int64_t grp = unit / blocks, b = unit % blocks;
             const int64_t r0 = std::min(depth, b * span), r1 = std::min(depth, r0 + span);
             if (r0 >= r1) continue;
             T *out = gw + grp * cout * depth + r0;
-            for (int64_t n = 0; n < g.batch; ++n) {
+            for (int64_t n = samples.first; n < samples.end; ++n) {
                 const T *xn = x + (n * g.channels + grp * cin) * g.imagePlane;
                 const T *yg = gy + (n * c.outChannels + grp * cout) * L;
                 for (int64_t b0 = 0; b0 < L; b0 += tile) {
                     const int64_t b1 = std::min(L, b0 + tile), m = b1 - b0;
                     if (!plain) unfoldTile(g, rows, xn, r0, r1, b0, b1, cols, m);
                     const T *in = plain ? xn + r0 * L + b0 : cols;   // rows [r0, r1) of the columns, from ld
-                    const T beta = n == 0 && b0 == 0 ? T(0) : T(1);  // the first product sets the sums
+                    const T beta = n == 0 && b0 == 0 ? T(0) : T(1);  // the first product sets the sums (in part 0)
                     gemm(kRowMajor, kNoTrans, kTrans, int(cout), int(r1 - r0), int(m), T(1), yg + b0, int(L), in,
                          int(plain ? L : m), beta, out, int(depth));
                 }
             }
         }
     });
-    biasGradient(c, gy, gradBias, threads);
+    if (part.last()) biasGradient(c, gy, gradBias, threads);
+}
+
+/**
+ * The state (elements) a pass in more than one part keeps between them (see
+ * ConvPart): backwardInput's transposed weights, the chunked backwardWeight's
+ * partial gradients; 0 where there is none.
+ */
+template <typename T>
+inline int64_t tiledStateLength(const ConvLayer &c, int pass) {
+    if (pass == CONV_BACKWARD_INPUT) return TransposedWeights<T>::copied(c) ? c.weightLength() : 0;
+    if (pass == CONV_BACKWARD_WEIGHT) return weightChunks<T>(c) * c.weightLength();
+    return 0;
 }
 
 /**

@@ -104,6 +104,10 @@ public final class FoldGeometry {
                                 p.out(),
                                 p.outLength(),
                                 p.gemm(),
+                                0,
+                                1,
+                                0,
+                                0,
                                 p.threads());
             }
 
@@ -111,43 +115,97 @@ public final class FoldGeometry {
             public int convolveArrays(NativeContract.ConvArrays p) {
                 if (!nativeAvailable()) throw new IllegalStateException("the native engine is unavailable");
                 long[] d = p.x().descriptor;
+                int type = p.type().code, pass = p.pass();
                 if (p.type() == ElementType.FLOAT32) {
                     float[] a = (float[]) p.a(), b = (float[]) p.b(), e = (float[]) p.extra(), o = (float[]) p.out();
-                    return NativeKernels.convDirect(
-                            p.type().code,
-                            p.pass(),
-                            d,
-                            d.length,
-                            p.outChannels(),
-                            p.groups(),
-                            a,
-                            a.length,
-                            b,
-                            b.length,
-                            e,
-                            e == null ? 0 : e.length,
-                            o,
-                            o.length,
-                            p.threads());
+                    int extraLength = e == null ? 0 : e.length;
+                    return p.gemm() == 0
+                            ? NativeKernels.convDirect(
+                                    type,
+                                    pass,
+                                    d,
+                                    d.length,
+                                    p.outChannels(),
+                                    p.groups(),
+                                    a,
+                                    a.length,
+                                    b,
+                                    b.length,
+                                    e,
+                                    extraLength,
+                                    o,
+                                    o.length,
+                                    p.threads())
+                            : NativeKernels.convTiled(
+                                    type,
+                                    pass,
+                                    d,
+                                    d.length,
+                                    p.outChannels(),
+                                    p.groups(),
+                                    a,
+                                    a.length,
+                                    b,
+                                    b.length,
+                                    e,
+                                    extraLength,
+                                    o,
+                                    o.length,
+                                    p.gemm(),
+                                    p.part(),
+                                    p.parts(),
+                                    p.state(),
+                                    p.stateLength(),
+                                    p.threads());
                 }
                 if (p.type() != ElementType.FLOAT64) throw new IllegalArgumentException("type: " + p.type());
                 double[] a = (double[]) p.a(), b = (double[]) p.b(), e = (double[]) p.extra(), o = (double[]) p.out();
-                return NativeKernels.convDirect(
-                        p.type().code,
-                        p.pass(),
-                        d,
-                        d.length,
-                        p.outChannels(),
-                        p.groups(),
-                        a,
-                        a.length,
-                        b,
-                        b.length,
-                        e,
-                        e == null ? 0 : e.length,
-                        o,
-                        o.length,
-                        p.threads());
+                int extraLength = e == null ? 0 : e.length;
+                return p.gemm() == 0
+                        ? NativeKernels.convDirect(
+                                type,
+                                pass,
+                                d,
+                                d.length,
+                                p.outChannels(),
+                                p.groups(),
+                                a,
+                                a.length,
+                                b,
+                                b.length,
+                                e,
+                                extraLength,
+                                o,
+                                o.length,
+                                p.threads())
+                        : NativeKernels.convTiled(
+                                type,
+                                pass,
+                                d,
+                                d.length,
+                                p.outChannels(),
+                                p.groups(),
+                                a,
+                                a.length,
+                                b,
+                                b.length,
+                                e,
+                                extraLength,
+                                o,
+                                o.length,
+                                p.gemm(),
+                                p.part(),
+                                p.parts(),
+                                p.state(),
+                                p.stateLength(),
+                                p.threads());
+            }
+
+            @Override
+            public long convTiledState(ElementType type, int pass, FoldGeometry x, long outChannels, long groups) {
+                if (!nativeAvailable()) throw new IllegalStateException("the native engine is unavailable");
+                return NativeKernels.convTiledState(
+                        type.code, pass, x.descriptor, x.descriptor.length, outChannels, groups);
             }
 
             @Override

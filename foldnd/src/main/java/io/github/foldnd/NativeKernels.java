@@ -517,7 +517,74 @@ final class NativeKernels {
             @Cast("void*") long out,
             long outLength,
             @Cast("const void*") long gemm,
+            long part,
+            long parts,
+            @Cast("void*") long state,
+            long stateLength,
             int threads);
+
+    /**
+     * foldnd_conv_tiled on heap arrays, in one critical region: one part of a pass in parts (the
+     * caller keeps each part short; state is native memory), extra may be null. Each array from
+     * index 0, its length the whole array's.
+     */
+    @CriticalRegion
+    @Name("foldnd_conv_tiled")
+    static native int convTiled(
+            int type,
+            int pass,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            long outChannels,
+            long groups,
+            @Cast("const void*") float[] a,
+            long aLength,
+            @Cast("const void*") float[] b,
+            long bLength,
+            @Cast("void*") float[] extra,
+            long extraLength,
+            @Cast("void*") float[] out,
+            long outLength,
+            @Cast("const void*") long gemm,
+            long part,
+            long parts,
+            @Cast("void*") long state,
+            long stateLength,
+            int threads);
+
+    @CriticalRegion
+    @Name("foldnd_conv_tiled")
+    static native int convTiled(
+            int type,
+            int pass,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            long outChannels,
+            long groups,
+            @Cast("const void*") double[] a,
+            long aLength,
+            @Cast("const void*") double[] b,
+            long bLength,
+            @Cast("void*") double[] extra,
+            long extraLength,
+            @Cast("void*") double[] out,
+            long outLength,
+            @Cast("const void*") long gemm,
+            long part,
+            long parts,
+            @Cast("void*") long state,
+            long stateLength,
+            int threads);
+
+    /** foldnd_conv_tiled_state: the state a tiled pass in parts keeps between them (elements), or -status. */
+    @Name("foldnd_conv_tiled_state")
+    static native long convTiledState(
+            int type,
+            int pass,
+            @Cast("const int64_t*") long[] descriptor,
+            long descriptorLength,
+            long outChannels,
+            long groups);
 
     /** foldnd_conv_scratch_peak: the most native scratch a tiled pass has held (bytes); reset != 0 clears it. */
     @Name("foldnd_conv_scratch_peak")

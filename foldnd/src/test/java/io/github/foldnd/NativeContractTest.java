@@ -115,6 +115,11 @@ class NativeContractTest {
             }
 
             @Override
+            public long convTiledState(ElementType type, int pass, FoldGeometry x, long outChannels, long groups) {
+                return 0;
+            }
+
+            @Override
             public long convScratchPeak(boolean reset) {
                 return 0;
             }

@@ -140,7 +140,7 @@ public final class ConvNd {
         return forward(x, xShape, weight, weightShape, bias, g.stride, g.padding, g.dilation, g.groups);
     }
 
-    /** forward on heap arrays of either type: staged into scratch, the result copied out. */
+    /** forward on heap arrays of either type: in place where it can (Convolution.onArrays), else staged into scratch, the result copied out. */
     private static <B extends Buffer, A> A forwardArrays(
             Convolution<B, A> ops,
             A x,
@@ -154,9 +154,9 @@ public final class ConvNd {
             int groups) {
         ConvShape s = ConvShape.of(xShape, weightShape, stride, padding, dilation, groups);
         checkArrays(x, "x", s.xLength(), weight, "weight", s.weightLength(), bias, "bias", s.outChannels);
-        if (s.batch > 0 && ops.directOnArrays(s, s.xLength() + s.weightLength() + s.outChannels + s.yLength())) {
+        if (s.batch > 0 && ops.onArrays(s, s.xLength() + s.weightLength() + s.outChannels + s.yLength())) {
             A y = ops.newArray(s.yLength());
-            ops.directArrays(s, Convolution.FORWARD, x, weight, bias, y);
+            ops.passOnArrays(s, Convolution.FORWARD, x, weight, bias, y);
             return y;
         }
         try {
@@ -256,7 +256,7 @@ public final class ConvNd {
                 gradY, gradYShape, weight, weightShape, inputSpatialSize, g.stride, g.padding, g.dilation, g.groups);
     }
 
-    /** backwardInput on heap arrays of either type: staged into scratch, the result copied out. */
+    /** backwardInput on heap arrays of either type: in place where it can (Convolution.onArrays), else staged into scratch, the result copied out. */
     private static <B extends Buffer, A> A backwardInputArrays(
             Convolution<B, A> ops,
             A gradY,
@@ -271,9 +271,9 @@ public final class ConvNd {
         ConvShape s =
                 ConvShape.forGradInput(gradYShape, weightShape, inputSpatialSize, stride, padding, dilation, groups);
         checkArrays(gradY, "gradY", s.yLength(), weight, "weight", s.weightLength(), null, "", 0);
-        if (s.batch > 0 && ops.directOnArrays(s, s.yLength() + s.weightLength() + s.xLength())) {
+        if (s.batch > 0 && ops.onArrays(s, s.yLength() + s.weightLength() + s.xLength())) {
             A gradX = ops.newArray(s.xLength());
-            ops.directArrays(s, Convolution.BACKWARD_INPUT, gradY, weight, null, gradX);
+            ops.passOnArrays(s, Convolution.BACKWARD_INPUT, gradY, weight, null, gradX);
             return gradX;
         }
         try {
@@ -350,7 +350,7 @@ public final class ConvNd {
         return backwardWeight(x, xShape, gradY, gradYShape, g.kernelSize, g.stride, g.padding, g.dilation, g.groups);
     }
 
-    /** backwardWeight on heap arrays of either type: staged into scratch, the results copied out. */
+    /** backwardWeight on heap arrays of either type: in place where it can (Convolution.onArrays), else staged into scratch, the results copied out. */
     private static <B extends Buffer, A> WeightGradients<A> backwardWeightArrays(
             Convolution<B, A> ops,
             A x,
@@ -364,9 +364,9 @@ public final class ConvNd {
             int groups) {
         ConvShape s = ConvShape.forGradWeight(xShape, gradYShape, kernelSize, stride, padding, dilation, groups);
         checkArrays(x, "x", s.xLength(), gradY, "gradY", s.yLength(), null, "", 0);
-        if (s.batch > 0 && ops.directOnArrays(s, s.xLength() + s.yLength() + s.weightLength() + s.outChannels)) {
+        if (s.batch > 0 && ops.onArrays(s, s.xLength() + s.yLength() + s.weightLength() + s.outChannels)) {
             A gradWeight = ops.newArray(s.weightLength()), gradBias = ops.newArray(s.outChannels);
-            ops.directArrays(s, Convolution.BACKWARD_WEIGHT, x, gradY, gradBias, gradWeight);
+            ops.passOnArrays(s, Convolution.BACKWARD_WEIGHT, x, gradY, gradBias, gradWeight);
             return new WeightGradients<>(gradWeight, gradBias);
         }
         try {

@@ -56,11 +56,19 @@ import org.bytedeco.javacpp.Pointer;
  */
 abstract class Convolution<B extends Buffer, A> {
     /**
-     * Scratch slots per thread: the column matrix, gradY or y reordered, and the staging copies of
-     * heap-array arguments (GEMM needs native memory). Each is taken at most once per call, grown
-     * as needed, and kept between calls within {@link #KEPT_SCRATCH_BYTES}.
+     * Scratch slots per thread: the column matrix, gradY or y reordered, the staging copies of
+     * heap-array arguments (GEMM needs native memory), and the state a tiled pass on heap arrays keeps
+     * between its parts. Each is taken at most once per call, grown as needed, and kept between calls
+     * within {@link #KEPT_SCRATCH_BYTES}.
      */
-    static final int COLUMNS = 0, REORDERED = 1, STAGE_A = 2, STAGE_B = 3, STAGE_C = 4, STAGE_OUT = 5, SLOTS = 6;
+    static final int COLUMNS = 0,
+            REORDERED = 1,
+            STAGE_A = 2,
+            STAGE_B = 3,
+            STAGE_C = 4,
+            STAGE_OUT = 5,
+            STATE = 6,
+            SLOTS = 7;
 
     /**
      * The most scratch a thread keeps between calls, in all its slots: 16 MiB. After each call the
@@ -328,25 +336,98 @@ abstract class Convolution<B extends Buffer, A> {
     }
 
     /**
-     * Whether a direct pass on heap arrays of {@code elements} elements in all (inputs and outputs)
-     * runs on the arrays in place, in one JNI critical region: when they total at most
-     * NativeContract.CRITICAL_BYTES, about a millisecond of the direct kernels' work. Staging them
-     * through native scratch instead copied x and gradY in: on the 8 x 128 x 28^2 depthwise layer the
-     * copies took longer than the kernels.
+     * Whether a pass on heap arrays of {@code elements} elements in all (inputs and outputs) runs on
+     * the arrays in place, in JNI critical regions, rather than staged through native scratch (which
+     * copies the inputs in and the output out: on the 8 x 128 x 28^2 depthwise layer the copies took
+     * longer than the kernels). A tiled pass always does, in parts ({@link #REGION_MULTIPLY_ADDS}); a
+     * direct pass when its arrays total at most NativeContract.CRITICAL_BYTES, about a millisecond of
+     * the direct kernels' work, in one region.
      */
-    final boolean directOnArrays(ConvShape s, long elements) {
-        return direct(s) && elements <= NativeContract.CRITICAL_BYTES / elementBytes;
+    final boolean onArrays(ConvShape s, long elements) {
+        return tiled(s) || direct(s) && elements <= NativeContract.CRITICAL_BYTES / elementBytes;
     }
 
     /**
-     * One direct pass on heap arrays in place (see {@link #directOnArrays}): a and b its inputs, out
-     * its output, extra forward's bias or backwardWeight's bias gradient, or null; every length was
-     * checked against the shape.
+     * One pass on heap arrays in place (see {@link #onArrays}): a and b its inputs, out its output,
+     * extra forward's bias or backwardWeight's bias gradient, or null; every length was checked
+     * against the shape.
      */
-    final void directArrays(ConvShape s, int pass, A a, A b, A extra, A out) {
-        int status = NativeContract.convolveArrays(new NativeContract.ConvArrays(
-                elementType(), pass, s.columns, s.outChannels, s.groups, a, b, extra, out, FoldNd.threads()));
-        check(status, "direct kernel");
+    final void passOnArrays(ConvShape s, int pass, A a, A b, A extra, A out) {
+        if (direct(s)) {
+            check(
+                    NativeContract.convolveArrays(NativeContract.ConvArrays.direct(
+                            elementType(),
+                            pass,
+                            s.columns,
+                            s.outChannels,
+                            s.groups,
+                            a,
+                            b,
+                            extra,
+                            out,
+                            FoldNd.threads())),
+                    "direct kernel");
+        } else {
+            tiledOnArrays(s, pass, a, b, extra, out, regionParts(s));
+        }
+    }
+
+    /**
+     * The multiply-adds of one part of a tiled pass on heap arrays: 2^25, about a millisecond of
+     * float GEMM on this machine's two cores, as NativeContract.CRITICAL_BYTES is for fold. While a
+     * thread is in a critical region the collector cannot run, so a pass as long as the 3-d layer's
+     * (16 -> 32 channels, 3^3, 32^3, batch 8: 7.2e9 multiply-adds) is cut into parts, each a native
+     * call in its own region; parts are whole rounds of units of the team (conv_tiled.hpp,
+     * ConvPart::share), and they share what part 0 computes once (backwardInput's transposed weights,
+     * the chunked backwardWeight's partials) through scratch.
+     */
+    static final long REGION_MULTIPLY_ADDS = 1L << 25;
+
+    /** The parts a tiled pass on heap arrays runs in: one per REGION_MULTIPLY_ADDS of its work, at least one. */
+    static int regionParts(ConvShape s) {
+        double multiplyAdds = (double) s.outChannels * s.rows * s.cols;
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(1, Math.ceil(multiplyAdds / REGION_MULTIPLY_ADDS)));
+    }
+
+    /**
+     * A tiled pass on heap arrays in place, in {@code parts} native calls (NativeContract.ConvArrays),
+     * each in its own critical region, OpenBLAS held to one thread meanwhile; arguments as
+     * {@link #passOnArrays}. The parts give the whole pass's result bit for bit, whatever their number.
+     */
+    final void tiledOnArrays(ConvShape s, int pass, A a, A b, A extra, A out, int parts) {
+        ElementType type = elementType();
+        long stateLength =
+                parts == 1 ? 0 : NativeContract.convTiledState(type, pass, s.columns, s.outChannels, s.groups);
+        if (stateLength < 0) check((int) -stateLength, "tiled pass's state");
+        long gemm = gemmAddress();
+        try {
+            long state =
+                    stateLength == 0 ? 0 : address(scratch(STATE, stateLength, "the state of a tiled pass's parts"));
+            Blas.run(1, () -> {
+                for (int part = 0; part < parts; part++) {
+                    check(
+                            NativeContract.convolveArrays(new NativeContract.ConvArrays(
+                                    type,
+                                    pass,
+                                    s.columns,
+                                    s.outChannels,
+                                    s.groups,
+                                    a,
+                                    b,
+                                    extra,
+                                    out,
+                                    gemm,
+                                    part,
+                                    parts,
+                                    state,
+                                    stateLength,
+                                    FoldNd.threads())),
+                            "tiled pass");
+                }
+            });
+        } finally {
+            endCall();
+        }
     }
 
     private ElementType elementType() {

@@ -57,10 +57,11 @@ class DirectConvolutionTest {
         assumeTrue(Engine.nativeEngine().isPresent(), "the direct kernels are native");
         FloatConvolution f = FloatConvolution.INSTANCE;
         ConvShape small = shape(8, 128, 128, 128, 28, 28);
-        assertTrue(f.directOnArrays(small, small.xLength() + small.yLength()), "8 x 128 x 28^2 depthwise: in place");
+        assertTrue(f.onArrays(small, small.xLength() + small.yLength()), "8 x 128 x 28^2 depthwise: in place");
         // 2 x 8 x 64 x 64^2 floats are exactly 16 MiB: with the weights, one element more is staged.
-        assertTrue(!f.directOnArrays(shape(8, 64, 64, 64, 64, 64), (8L * 64 * 64 * 64) * 2 + 1), "over 16 MiB");
-        assertTrue(!f.directOnArrays(shape(2, 64, 64, 8, 8), 10), "8 input channels per group: not direct");
+        assertTrue(!f.onArrays(shape(8, 64, 64, 64, 64, 64), (8L * 64 * 64 * 64) * 2 + 1), "over 16 MiB");
+        ConvShape tiled = shape(2, 64, 64, 8, 8);
+        assertEquals(f.tiled(tiled), f.onArrays(tiled, Long.MAX_VALUE), "8 input channels per group: tiled, in parts");
         Random rnd = new Random(2026_11_28L);
         Conv[] layers = {
             new Conv(3, 6, 12, 6, new int[] {9, 11}, new int[] {3, 3}, new int[] {1, 2}, new int[] {1, 0}, new int[] {

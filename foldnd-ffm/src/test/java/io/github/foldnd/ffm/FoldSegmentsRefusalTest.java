@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.foldnd.ElementType;
 import io.github.foldnd.FoldGeometry;
 import io.github.foldnd.Reduce;
 import io.github.foldnd.internal.NativeContract;
@@ -376,6 +377,11 @@ class FoldSegmentsRefusalTest {
 
             @Override
             public int convolveArrays(NativeContract.ConvArrays pass) {
+                return 0;
+            }
+
+            @Override
+            public long convTiledState(ElementType type, int pass, FoldGeometry x, long outChannels, long groups) {
                 return 0;
             }
 

@@ -33,8 +33,11 @@ public final class NativeContract {
         /** A convolution pass on native addresses; see {@link NativeContract#convolve}. */
         int convolve(ConvPass pass);
 
-        /** A direct convolution pass on heap arrays; see {@link NativeContract#convolveArrays}. */
+        /** A convolution pass, or a part of one, on heap arrays; see {@link NativeContract#convolveArrays}. */
         int convolveArrays(ConvArrays pass);
+
+        /** foldnd_conv_tiled_state; see {@link NativeContract#convTiledState}. */
+        long convTiledState(ElementType type, int pass, FoldGeometry x, long outChannels, long groups);
 
         /** foldnd_conv_scratch_peak; see {@link NativeContract#convScratchPeak}. */
         long convScratchPeak(boolean reset);
@@ -135,10 +138,14 @@ public final class NativeContract {
     }
 
     /**
-     * A direct convolution pass (pass codes and arguments as {@link ConvPass}) on heap arrays of the
-     * type (float[] for FLOAT32, double[] for FLOAT64) used in place, from index 0, in one JNI
-     * critical region: for passes of at most {@link #CRITICAL_BYTES} that the caller validated. extra
-     * is forward's bias or backwardWeight's bias gradient, or null.
+     * A convolution pass (pass codes and arguments as {@link ConvPass}), or one part of it, on heap
+     * arrays of the type (float[] for FLOAT32, double[] for FLOAT64) used in place, from index 0, in
+     * one JNI critical region; the caller validated them. extra is forward's bias or backwardWeight's
+     * bias gradient, or null. With gemm 0, a whole direct pass (part 0 of 1, no state): for passes of
+     * at most {@link #CRITICAL_BYTES}. Otherwise part {@code part} of {@code parts} of a tiled pass,
+     * the parts called in order, each a short region; state is the address of native memory of
+     * stateLength elements that the parts share ({@link #convTiledState} of them; 0 for a whole pass
+     * or where none is needed). The parts together compute the whole pass's result bit for bit.
      */
     public record ConvArrays(
             ElementType type,
@@ -150,6 +157,11 @@ public final class NativeContract {
             Object b,
             Object extra,
             Object out,
+            long gemm,
+            int part,
+            int parts,
+            long state,
+            long stateLength,
             int threads) {
         public ConvArrays {
             Check.notNull(type, "type");
@@ -158,11 +170,35 @@ public final class NativeContract {
             Check.notNull(b, "b");
             Check.notNull(out, "out");
         }
+
+        /** A whole direct pass (gemm 0). */
+        public static ConvArrays direct(
+                ElementType type,
+                int pass,
+                FoldGeometry x,
+                long outChannels,
+                long groups,
+                Object a,
+                Object b,
+                Object extra,
+                Object out,
+                int threads) {
+            return new ConvArrays(type, pass, x, outChannels, groups, a, b, extra, out, 0, 0, 1, 0, 0, threads);
+        }
     }
 
-    /** Runs a direct pass on heap arrays; returns the native status (0 for success). Only where {@link #nativeAvailable()}. */
+    /** Runs a pass, or a part of one, on heap arrays; returns the native status (0 for success). Only where {@link #nativeAvailable()}. */
     public static int convolveArrays(ConvArrays pass) {
         return access().convolveArrays(Check.notNull(pass, "pass"));
+    }
+
+    /**
+     * The state (elements of the type) that a tiled pass run in more than one part needs (see
+     * {@link ConvArrays}; 0 for none), or a negative native status where the layer is refused. Only
+     * where {@link #nativeAvailable()}.
+     */
+    public static long convTiledState(ElementType type, int pass, FoldGeometry x, long outChannels, long groups) {
+        return access().convTiledState(Check.notNull(type, "type"), pass, Check.notNull(x, "x"), outChannels, groups);
     }
 
     /** Runs a convolution pass; returns the native status (0 for success). Only where {@link #nativeAvailable()}. */
