@@ -1371,10 +1371,13 @@ void checkConvTiled(std::mt19937 &rng, int d) {
                     }
                     // In parts, as on heap arrays (each part a critical region), the state kept between them:
                     // the whole pass's bits, the bias gradient's too, whatever the parts and threads.
-                    const int64_t stateLength =
-                        foldnd_conv_tiled_state(type, p.code, desc.data(), desc.size(), O, groups);
-                    CHECK(stateLength >= 0, "%s pass %d state %lld", label.c_str(), p.code, (long long)stateLength);
-                    for (int64_t parts : {2, 3, 7}) {
+                    int64_t plan[2] = {-1, -1};
+                    const int pl =
+                        foldnd_conv_tiled_plan(type, p.code, desc.data(), desc.size(), O, groups, threads, plan, 2);
+                    CHECK(pl == foldnd::OK && plan[0] >= 1 && plan[1] >= 0, "%s pass %d plan %d: %lld parts, %lld",
+                          label.c_str(), p.code, pl, (long long)plan[0], (long long)plan[1]);
+                    const int64_t stateLength = plan[1];
+                    for (int64_t parts : {int64_t(2), int64_t(3), int64_t(7), plan[0]}) {
                         Guarded<T> partOut(n), partExtra(O), state(size_t(std::max<int64_t>(stateLength, 0)));
                         if (p.extraIn) std::copy(bias.begin(), bias.end(), partExtra.data());
                         T *pe = p.extraIn || p.extraOut ? partExtra.data() : nullptr;
@@ -1420,7 +1423,10 @@ void checkConvTiled(std::mt19937 &rng, int d) {
             CHECK(run(foldnd::FLOAT16, gemm, p.a.size(), nullptr, 0, sink.data(), n) == foldnd::BAD_TYPE, "%s half",
                   label.c_str());
             // Parts: out of range, and a state that is missing, short, or over an argument.
-            const int64_t need = foldnd_conv_tiled_state(type, p.code, desc.data(), desc.size(), O, groups);
+            int64_t plan[2] = {-1, -1};
+            CHECK(foldnd_conv_tiled_plan(type, p.code, desc.data(), desc.size(), O, groups, 1, plan, 2) == foldnd::OK,
+                  "%s plan", label.c_str());
+            const int64_t need = plan[1];
             std::vector<T> state(size_t(need) + 1);
             auto inParts = [&](int64_t part, int64_t parts, T *st, int64_t stLen, T *out) {
                 return foldnd_conv_tiled(type, p.code, desc.data(), desc.size(), O, groups, p.a.data(), p.a.size(),
@@ -1438,11 +1444,21 @@ void checkConvTiled(std::mt19937 &rng, int d) {
                 CHECK(inParts(0, 2, const_cast<T *>(p.a.data()), need, sink.data()) == foldnd::OVERLAP,
                       "%s state over an input", label.c_str());
             }
-            CHECK(foldnd_conv_tiled_state(foldnd::FLOAT16, p.code, desc.data(), desc.size(), O, groups) ==
-                      -foldnd::BAD_TYPE,
-                  "%s state of half", label.c_str());
-            CHECK(foldnd_conv_tiled_state(type, 3, desc.data(), desc.size(), O, groups) == -foldnd::BAD_DESCRIPTOR,
-                  "%s state of pass 3", label.c_str());
+            CHECK(foldnd_conv_tiled_plan(foldnd::FLOAT16, p.code, desc.data(), desc.size(), O, groups, 1, plan, 2) ==
+                      foldnd::BAD_TYPE,
+                  "%s plan of half", label.c_str());
+            CHECK(foldnd_conv_tiled_plan(type, 3, desc.data(), desc.size(), O, groups, 1, plan, 2) ==
+                      foldnd::BAD_DESCRIPTOR,
+                  "%s plan of pass 3", label.c_str());
+            CHECK(foldnd_conv_tiled_plan(type, p.code, desc.data(), desc.size(), O, groups, 0, plan, 2) ==
+                      foldnd::BAD_THREADS,
+                  "%s plan for 0 threads", label.c_str());
+            CHECK(foldnd_conv_tiled_plan(type, p.code, desc.data(), desc.size(), O, groups, 1, plan, 1) ==
+                      foldnd::BAD_LENGTH,
+                  "%s plan of 1 element", label.c_str());
+            CHECK(foldnd_conv_tiled_plan(type, p.code, desc.data(), desc.size(), O, groups, 1, nullptr, 2) ==
+                      foldnd::NULL_POINTER,
+                  "%s plan into null", label.c_str());
         }
     }
 }

@@ -675,24 +675,33 @@ inline int foldnd_conv_tiled(int type, int pass, const int64_t *descriptor, int6
 }
 
 /**
- * The state (elements of the type) a tiled pass run in more than one part
- * needs from its caller (foldnd::ConvPart; 0 for none), or a negative
- * foldnd::Status where the layer is refused. Arguments as foldnd_conv_tiled.
+ * How a tiled pass is cut into parts (foldnd::ConvPart), arguments as
+ * foldnd_conv_tiled: plan[0] = the most parts worth making on `threads`
+ * threads (more would be empty calls), plan[1] = the state (elements of the
+ * type) the parts need from their caller, 0 for none. Returns a
+ * foldnd::Status; plan needs 2 elements (planLength).
  */
-inline int64_t foldnd_conv_tiled_state(int type, int pass, const int64_t *descriptor, int64_t descriptorLength,
-                                       int64_t outChannels, int64_t groups) {
+inline int foldnd_conv_tiled_plan(int type, int pass, const int64_t *descriptor, int64_t descriptorLength,
+                                  int64_t outChannels, int64_t groups, int threads, int64_t *plan, int64_t planLength) {
     foldnd::Geometry g;
-    if (const foldnd::Status s = foldnd::decode(descriptor, descriptorLength, g); s != foldnd::OK) return -s;
+    if (const foldnd::Status s = foldnd::detail::prepare(descriptor, descriptorLength, threads, g); s != foldnd::OK)
+        return s;
     foldnd::detail::ConvLengths n{};
-    if (const foldnd::Status s = foldnd::detail::convLayer(g, pass, outChannels, groups, n); s != foldnd::OK) return -s;
+    if (const foldnd::Status s = foldnd::detail::convLayer(g, pass, outChannels, groups, n); s != foldnd::OK) return s;
+    if (plan == nullptr) return foldnd::NULL_POINTER;
+    if (planLength < 2) return foldnd::BAD_LENGTH;
     const foldnd::ConvLayer c{g, outChannels, groups};
     switch (type) {
         case foldnd::FLOAT32:
-            return foldnd::tiledStateLength<float>(c, pass);
+            plan[0] = foldnd::tiledParts<float>(c, pass, threads);
+            plan[1] = foldnd::tiledStateLength<float>(c, pass);
+            return foldnd::OK;
         case foldnd::FLOAT64:
-            return foldnd::tiledStateLength<double>(c, pass);
+            plan[0] = foldnd::tiledParts<double>(c, pass, threads);
+            plan[1] = foldnd::tiledStateLength<double>(c, pass);
+            return foldnd::OK;
         default:
-            return -foldnd::BAD_TYPE;
+            return foldnd::BAD_TYPE;
     }
 }
 

@@ -658,6 +658,32 @@ inline int64_t tiledStateLength(const ConvLayer &c, int pass) {
 }
 
 /**
+ * The most parts worth cutting a pass into on `threads` threads: one per
+ * round of the team's units (ConvPart::share), or per sample for
+ * backwardWeight's column blocks, whose every part runs all of them. Beyond,
+ * parts would be empty calls.
+ */
+template <typename T>
+inline int64_t tiledParts(const ConvLayer &c, int pass, int threads) {
+    const Geometry &g = c.g;
+    const int64_t K = g.kernelVolume, team = std::max(threads, 1);
+    auto rounds = [&](int64_t units) { return std::max<int64_t>(1, ceilDiv(units, team)); };
+    const bool plain = plainProduct(g);
+    if (pass == CONV_FORWARD) {
+        const int64_t rowsAll = g.channels * K;
+        if (!plain && groupTiles<T>(g, rowsAll)) return rounds(ceilDiv(g.batch, samplesPerTile<T>(g, rowsAll)));
+        return rounds(g.batch * ceilDiv(g.blocks, convTileBlocks<T>(g, rowsAll)));
+    }
+    if (pass == CONV_BACKWARD_INPUT) {
+        if (!plain && groupTiles<T>(g, g.channels * K))
+            return rounds(ceilDiv(g.batch, samplesPerTile<T>(g, g.channels * K)));
+        return rounds(g.batch * c.groups * convChannelBlocks(c));
+    }
+    const int64_t chunks = weightChunks<T>(c);
+    return chunks > 0 ? rounds(chunks) : std::max<int64_t>(1, g.batch);
+}
+
+/**
  * Whether every size a tiled pass gives the GEMM fits its int arguments: the
  * products' dimensions and leading dimensions are at most L, C_out and
  * C_in / groups x K.

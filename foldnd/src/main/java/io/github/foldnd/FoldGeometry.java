@@ -202,10 +202,25 @@ public final class FoldGeometry {
             }
 
             @Override
-            public long convTiledState(ElementType type, int pass, FoldGeometry x, long outChannels, long groups) {
+            public int convTiledPlan(
+                    ElementType type,
+                    int pass,
+                    FoldGeometry x,
+                    long outChannels,
+                    long groups,
+                    int threads,
+                    long[] plan) {
                 if (!nativeAvailable()) throw new IllegalStateException("the native engine is unavailable");
-                return NativeKernels.convTiledState(
-                        type.code, pass, x.descriptor, x.descriptor.length, outChannels, groups);
+                return NativeKernels.convTiledPlan(
+                        type.code,
+                        pass,
+                        x.descriptor,
+                        x.descriptor.length,
+                        outChannels,
+                        groups,
+                        threads,
+                        plan,
+                        plan.length);
             }
 
             @Override

@@ -576,15 +576,18 @@ final class NativeKernels {
             long stateLength,
             int threads);
 
-    /** foldnd_conv_tiled_state: the state a tiled pass in parts keeps between them (elements), or -status. */
-    @Name("foldnd_conv_tiled_state")
-    static native long convTiledState(
+    /** foldnd_conv_tiled_plan: into plan, the most parts worth making and the state they need (elements). */
+    @Name("foldnd_conv_tiled_plan")
+    static native int convTiledPlan(
             int type,
             int pass,
             @Cast("const int64_t*") long[] descriptor,
             long descriptorLength,
             long outChannels,
-            long groups);
+            long groups,
+            int threads,
+            @Cast("int64_t*") long[] plan,
+            long planLength);
 
     /** foldnd_conv_scratch_peak: the most native scratch a tiled pass has held (bytes); reset != 0 clears it. */
     @Name("foldnd_conv_scratch_peak")

@@ -115,7 +115,14 @@ class NativeContractTest {
             }
 
             @Override
-            public long convTiledState(ElementType type, int pass, FoldGeometry x, long outChannels, long groups) {
+            public int convTiledPlan(
+                    ElementType type,
+                    int pass,
+                    FoldGeometry x,
+                    long outChannels,
+                    long groups,
+                    int threads,
+                    long[] plan) {
                 return 0;
             }
 

@@ -390,15 +390,20 @@ abstract class Convolution<B extends Buffer, A> {
     }
 
     /**
-     * A tiled pass on heap arrays in place, in {@code parts} native calls (NativeContract.ConvArrays),
-     * each in its own critical region, OpenBLAS held to one thread meanwhile; arguments as
+     * A tiled pass on heap arrays in place, in up to {@code partsWanted} native calls
+     * (NativeContract.ConvArrays; fewer where the pass has fewer rounds of units for the team), each in
+     * its own critical region, OpenBLAS held to one thread meanwhile; arguments as
      * {@link #passOnArrays}. The parts give the whole pass's result bit for bit, whatever their number.
      */
-    final void tiledOnArrays(ConvShape s, int pass, A a, A b, A extra, A out, int parts) {
+    final void tiledOnArrays(ConvShape s, int pass, A a, A b, A extra, A out, int partsWanted) {
         ElementType type = elementType();
-        long stateLength =
-                parts == 1 ? 0 : NativeContract.convTiledState(type, pass, s.columns, s.outChannels, s.groups);
-        if (stateLength < 0) check((int) -stateLength, "tiled pass's state");
+        int threads = FoldNd.threads();
+        long[] plan = new long[2]; // the most parts worth making, the state they need
+        check(
+                NativeContract.convTiledPlan(type, pass, s.columns, s.outChannels, s.groups, threads, plan),
+                "tiled plan");
+        int parts = (int) Math.min(partsWanted, plan[0]);
+        long stateLength = parts == 1 ? 0 : plan[1];
         long gemm = gemmAddress();
         try {
             long state =
@@ -421,7 +426,7 @@ abstract class Convolution<B extends Buffer, A> {
                                     parts,
                                     state,
                                     stateLength,
-                                    FoldNd.threads())),
+                                    threads)),
                             "tiled pass");
                 }
             });

@@ -36,8 +36,9 @@ public final class NativeContract {
         /** A convolution pass, or a part of one, on heap arrays; see {@link NativeContract#convolveArrays}. */
         int convolveArrays(ConvArrays pass);
 
-        /** foldnd_conv_tiled_state; see {@link NativeContract#convTiledState}. */
-        long convTiledState(ElementType type, int pass, FoldGeometry x, long outChannels, long groups);
+        /** foldnd_conv_tiled_plan; see {@link NativeContract#convTiledPlan}. */
+        int convTiledPlan(
+                ElementType type, int pass, FoldGeometry x, long outChannels, long groups, int threads, long[] plan);
 
         /** foldnd_conv_scratch_peak; see {@link NativeContract#convScratchPeak}. */
         long convScratchPeak(boolean reset);
@@ -144,8 +145,8 @@ public final class NativeContract {
      * bias gradient, or null. With gemm 0, a whole direct pass (part 0 of 1, no state): for passes of
      * at most {@link #CRITICAL_BYTES}. Otherwise part {@code part} of {@code parts} of a tiled pass,
      * the parts called in order, each a short region; state is the address of native memory of
-     * stateLength elements that the parts share ({@link #convTiledState} of them; 0 for a whole pass
-     * or where none is needed). The parts together compute the whole pass's result bit for bit.
+     * stateLength elements that the parts share ({@link #convTiledPlan}; 0 for a whole pass or where
+     * none is needed). The parts together compute the whole pass's result bit for bit.
      */
     public record ConvArrays(
             ElementType type,
@@ -193,12 +194,21 @@ public final class NativeContract {
     }
 
     /**
-     * The state (elements of the type) that a tiled pass run in more than one part needs (see
-     * {@link ConvArrays}; 0 for none), or a negative native status where the layer is refused. Only
-     * where {@link #nativeAvailable()}.
+     * How a tiled pass on {@code threads} threads is cut into parts (see {@link ConvArrays}): sets
+     * plan[0] to the most parts worth making (more would be empty calls) and plan[1] to the state
+     * (elements of the type) the parts need, 0 for none; returns the native status (0 for success).
+     * Only where {@link #nativeAvailable()}.
      */
-    public static long convTiledState(ElementType type, int pass, FoldGeometry x, long outChannels, long groups) {
-        return access().convTiledState(Check.notNull(type, "type"), pass, Check.notNull(x, "x"), outChannels, groups);
+    public static int convTiledPlan(
+            ElementType type, int pass, FoldGeometry x, long outChannels, long groups, int threads, long[] plan) {
+        return access().convTiledPlan(
+                        Check.notNull(type, "type"),
+                        pass,
+                        Check.notNull(x, "x"),
+                        outChannels,
+                        groups,
+                        threads,
+                        Check.notNull(plan, "plan"));
     }
 
     /** Runs a convolution pass; returns the native status (0 for success). Only where {@link #nativeAvailable()}. */
