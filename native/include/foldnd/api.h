@@ -443,7 +443,7 @@ inline int convTiledChecked(int pass, const int64_t *descriptor, int64_t descrip
         if (const Status s = convPart(c, pass, a, b, extra, out, n, part, parts, state, stateLength); s != OK) return s;
         const ConvPart<T> share{part, parts, state};
         const OffsetTables t(g);
-        const RowSource rows(g, t);
+        const RowSource rows(g, t, true, pass == CONV_FORWARD ? forwardRows(c, share, threads) : ItemRange{0, -1});
         switch (pass) {
             case CONV_FORWARD:
                 tiledForward(c, rows, gemm, a, b, static_cast<const T *>(extra), out, share, threads);

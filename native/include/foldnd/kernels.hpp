@@ -170,6 +170,17 @@ struct KernelIndex {
 };
 
 /**
+ * A range [first, end) of a call's work items: the independent pieces its
+ * output is cut into (each output element is written by exactly one item, with
+ * the same contributions in the same order whatever the range). A whole call is
+ * [0, items); api.h lets a caller run any range, so that the Java side can cut
+ * a long heap-array call into short critical regions.
+ */
+struct ItemRange {
+    int64_t first, end;
+};
+
+/**
  * The most rows that RowSource computes ahead, in this thread's Scratch (a Row
  * is 32 bytes: 2 MiB of plan at most); a geometry with more generates its rows
  * as it visits them. The C++ tests also build with 0, so that the generating
@@ -187,16 +198,20 @@ constexpr int64_t kPlanLimit = FOLDND_PLAN_LIMIT;
  */
 class RowSource {
   public:
-    /** plan: whether to compute the rows ahead (when the geometry is small enough); else they are generated. */
-    RowSource(const Geometry &g, const OffsetTables &t, bool plan = true)
-        : g_(g), t_(t), rows_(g.rowsPerKernelOffset()) {
-        const int64_t rows = rows_;
-        if (plan && kPlanLimit > 0 && g.kernelVolume <= kPlanLimit / rows) {
+    /**
+     * plan: whether to compute the rows ahead (when the geometry is small enough); else they are
+     * generated. A caller that visits only rows [first, end) of every offset (a part of a tiled
+     * convolution) plans those alone; rows outside are generated.
+     */
+    RowSource(const Geometry &g, const OffsetTables &t, bool plan = true, ItemRange only = {0, -1})
+        : g_(g), t_(t), first_(only.first), end_(only.end < 0 ? g.rowsPerKernelOffset() : only.end) {
+        const int64_t rows = end_ - first_;
+        if (plan && kPlanLimit > 0 && rows > 0 && g.kernelVolume <= kPlanLimit / rows) {
             std::vector<Row> &store = Scratch::local().plan;
             if (store.size() < size_t(g.kernelVolume * rows)) store.resize(g.kernelVolume * rows);
             Row *plan = store.data();
             for (int64_t k = 0; k < g.kernelVolume; ++k)
-                generate(k, 0, rows, [&](int64_t q, const Row &r) { plan[k * rows + q] = r; });
+                generate(k, first_, end_, [&](int64_t q, const Row &r) { plan[k * rows + (q - first_)] = r; });
             plan_ = plan;
         }
     }
@@ -204,8 +219,8 @@ class RowSource {
     /** Calls f(q, row) for rows [begin, end) of kernel offset k, in order. */
     template <class F>
     void forRows(int64_t k, int64_t begin, int64_t end, F &&f) const {
-        if (plan_ != nullptr) {
-            const Row *rows = plan_ + k * rows_;
+        if (plan_ != nullptr && begin >= first_ && end <= end_) {
+            const Row *rows = plan_ + k * (end_ - first_) - first_;
             for (int64_t q = begin; q < end; ++q) f(q, rows[q]);
         } else {
             generate(k, begin, end, f);
@@ -214,7 +229,7 @@ class RowSource {
 
     /** Row q of kernel offset k. */
     Row row(int64_t k, int64_t q) const {
-        if (plan_ != nullptr) return plan_[k * rows_ + q];  // rows_, not a division per row
+        if (plan_ != nullptr && q >= first_ && q < end_) return plan_[k * (end_ - first_) + (q - first_)];
         Row r{};
         generate(k, q, q + 1, [&](int64_t, const Row &x) { r = x; });
         return r;
@@ -275,7 +290,7 @@ class RowSource {
 
     const Geometry &g_;
     const OffsetTables &t_;
-    const int64_t rows_;         // rows per kernel offset
+    const int64_t first_, end_;  // the planned rows of each kernel offset
     const Row *plan_ = nullptr;  // in this thread's Scratch; null: rows are generated as visited
 };
 
@@ -502,17 +517,6 @@ inline void unfoldChunkRow(const Row *rows, int64_t n, int64_t a, int64_t b, int
         for (int64_t j = ja; j < jb; ++j) dst[rows[j].column + l] = in[j * dilation];
     }
 }
-
-/**
- * A range [first, end) of a call's work items: the independent pieces its
- * output is cut into (each output element is written by exactly one item, with
- * the same contributions in the same order whatever the range). A whole call is
- * [0, items); api.h lets a caller run any range, so that the Java side can cut
- * a long heap-array call into short critical regions.
- */
-struct ItemRange {
-    int64_t first, end;
-};
 
 /**
  * Bounds of the plane map (see usesPlaneMap). kMapMaxPlane: each thread copies

@@ -373,15 +373,17 @@ abstract class Convolution<B extends Buffer, A> {
     }
 
     /**
-     * The multiply-adds of one part of a tiled pass on heap arrays: 2^25, about a millisecond of
-     * float GEMM on this machine's two cores, as NativeContract.CRITICAL_BYTES is for fold. While a
-     * thread is in a critical region the collector cannot run, so a pass as long as the 3-d layer's
-     * (16 -> 32 channels, 3^3, 32^3, batch 8: 7.2e9 multiply-adds) is cut into parts, each a native
-     * call in its own region; parts are whole rounds of units of the team (conv_tiled.hpp,
-     * ConvPart::share), and they share what part 0 computes once (backwardInput's transposed weights,
-     * the chunked backwardWeight's partials) through scratch.
+     * The multiply-adds of one part of a tiled pass on heap arrays: 2^26, about 2 ms of float GEMM on
+     * this machine's two cores. While a thread is in a critical region the collector cannot run, so a
+     * pass as long as the 3-d layer's (16 -> 32 channels, 3^3, 32^3, batch 8: 3.6e9 multiply-adds) is
+     * cut into parts, each a native call in its own region: parts are whole rounds of the team's units
+     * (conv_tiled.hpp, ConvPart::share), and they share what part 0 computes once (backwardInput's
+     * transposed weights, the chunked backwardWeight's partials) through scratch. Each part costs a
+     * team's start and a round's imbalance: in a C++ harness the 1-d layer's forward (64 channels,
+     * 4096, k 5, batch 8) took 17 ms whole, 18.6 in 10 parts and 19.5 in 20; the 3-d layer's 136 ms
+     * whole and 143 in 108 parts, once each part planned only its own rows (159-182 before).
      */
-    static final long REGION_MULTIPLY_ADDS = 1L << 25;
+    static final long REGION_MULTIPLY_ADDS = 1L << 26;
 
     /** The parts a tiled pass on heap arrays runs in: one per REGION_MULTIPLY_ADDS of its work, at least one. */
     static int regionParts(ConvShape s) {

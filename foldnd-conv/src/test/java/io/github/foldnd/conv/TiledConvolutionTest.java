@@ -175,7 +175,7 @@ class TiledConvolutionTest {
     void longPassesOnHeapArraysGiveTheBuffersBits() {
         assumeTrue(tiledHere(), "the tiled passes need the native engine and OpenBLAS");
         Conv c = new Conv(
-                2, 64, 64, 1, new int[] {32, 32}, new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 1}, new int[] {1, 1
+                4, 64, 64, 1, new int[] {32, 32}, new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 1}, new int[] {1, 1
                 });
         ConvShape s = ConvShape.of(c.xShape(), c.weightShape(), c.stride(), c.padding(), c.dilation(), c.groups());
         assertTrue(Convolution.regionParts(s) >= 3, "parts: " + Convolution.regionParts(s));
