@@ -290,6 +290,18 @@ public final class FoldGeometry {
      */
     public static FoldGeometry forUnfold(
             long[] inputShape, int[] kernelSize, int[] dilation, int[] padding, int[] stride) {
+        Memo last = LAST_UNFOLD.get();
+        if (last.holds(inputShape, null, kernelSize, dilation, padding, stride, ColumnLayout.PER_SAMPLE)) {
+            return last.geometry;
+        }
+        // Built from copies, which the memo keeps: the caller's arrays may change meanwhile.
+        long[] shape = copy(inputShape);
+        int[] k = copy(kernelSize), d = copy(dilation), p = copy(padding), s = copy(stride);
+        return last.keep(buildUnfold(shape, k, d, p, s), shape, null, k, d, p, s, ColumnLayout.PER_SAMPLE);
+    }
+
+    private static FoldGeometry buildUnfold(
+            long[] inputShape, int[] kernelSize, int[] dilation, int[] padding, int[] stride) {
         BlockParameters params = new BlockParameters(kernelSize, dilation, padding, stride);
         notNull(inputShape, "inputShape");
         int d = params.dims();
@@ -338,6 +350,85 @@ public final class FoldGeometry {
      * @throws IllegalArgumentException naming the offending argument (see {@link FoldNd})
      */
     public static FoldGeometry forFold(
+            long[] inputShape,
+            int[] outputSize,
+            int[] kernelSize,
+            int[] dilation,
+            int[] padding,
+            int[] stride,
+            ColumnLayout layout) {
+        Memo last = LAST_FOLD.get();
+        if (last.holds(inputShape, outputSize, kernelSize, dilation, padding, stride, layout)) return last.geometry;
+        long[] shape = copy(inputShape); // built from copies, which the memo keeps (see forUnfold)
+        int[] n = copy(outputSize), k = copy(kernelSize), d = copy(dilation), p = copy(padding), s = copy(stride);
+        return last.keep(buildFold(shape, n, k, d, p, s, layout), shape, n, k, d, p, s, layout);
+    }
+
+    private static long[] copy(long[] a) {
+        return a == null ? null : a.clone();
+    }
+
+    private static int[] copy(int[] a) {
+        return a == null ? null : a.clone();
+    }
+
+    /**
+     * The last geometry each thread built through forFold, and through forUnfold, with copies of the
+     * arguments it was built from: a loop of calls through FoldNd's facade validates and builds its
+     * geometry once. Building it took about as long as the tiny fold itself (TinyCallBenchmark:
+     * staticArray against javaArray, the same engine on a prebuilt geometry). The arguments are
+     * compared by value, so an array the caller changed between calls is a miss.
+     */
+    private static final ThreadLocal<Memo> LAST_FOLD = ThreadLocal.withInitial(Memo::new),
+            LAST_UNFOLD = ThreadLocal.withInitial(Memo::new);
+
+    private static final class Memo {
+        private long[] inputShape;
+        private int[] outputSize, kernelSize, dilation, padding, stride;
+        private ColumnLayout layout;
+        FoldGeometry geometry; // null until the first geometry is built
+
+        boolean holds(
+                long[] inputShape,
+                int[] outputSize,
+                int[] kernelSize,
+                int[] dilation,
+                int[] padding,
+                int[] stride,
+                ColumnLayout layout) {
+            return geometry != null
+                    && layout == this.layout
+                    && Arrays.equals(inputShape, this.inputShape)
+                    && Arrays.equals(outputSize, this.outputSize)
+                    && Arrays.equals(kernelSize, this.kernelSize)
+                    && Arrays.equals(dilation, this.dilation)
+                    && Arrays.equals(padding, this.padding)
+                    && Arrays.equals(stride, this.stride);
+        }
+
+        /** Keeps g and the arrays (its own copies; outputSize null for unfold) it was built from, and returns it. */
+        FoldGeometry keep(
+                FoldGeometry g,
+                long[] inputShape,
+                int[] outputSize,
+                int[] kernelSize,
+                int[] dilation,
+                int[] padding,
+                int[] stride,
+                ColumnLayout layout) {
+            this.inputShape = inputShape;
+            this.outputSize = outputSize;
+            this.kernelSize = kernelSize;
+            this.dilation = dilation;
+            this.padding = padding;
+            this.stride = stride;
+            this.layout = layout;
+            this.geometry = g;
+            return g;
+        }
+    }
+
+    private static FoldGeometry buildFold(
             long[] inputShape,
             int[] outputSize,
             int[] kernelSize,
