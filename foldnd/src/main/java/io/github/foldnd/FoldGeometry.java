@@ -242,6 +242,12 @@ public final class FoldGeometry {
     private final BlockParameters params;
     /** [d, N, C, layout, n..., k..., δ..., b..., s..., e...]: what the native kernels re-validate and run on. */
     private final long[] descriptor;
+    /**
+     * The Java kernels' tables (BlockCursor.Tables), made on first use and kept: with FoldNd's memo
+     * of the last geometry (see LAST_FOLD), a loop of tiny folds routed to the Java kernels makes
+     * them once. Racy single-check: the tables are immutable, so a thread that sees null makes its own.
+     */
+    private BlockCursor.Tables tables;
 
     private FoldGeometry(
             boolean batched, long batch, long channels, long[] imageSize, BlockParameters params, ColumnLayout layout) {
@@ -658,6 +664,13 @@ public final class FoldGeometry {
     /** Columns between kernel offsets k and k+1 of one plane. */
     long kernelStride() {
         return layout == ColumnLayout.PER_SAMPLE ? blocks : batch * blocks;
+    }
+
+    /** The Java kernels' tables of this geometry (only for geometries with at least one plane). */
+    BlockCursor.Tables tables() {
+        BlockCursor.Tables t = tables;
+        if (t == null) tables = t = new BlockCursor.Tables(this);
+        return t;
     }
 
     @Override

@@ -34,7 +34,7 @@ final class JavaFloatKernels {
             Reduce reduce,
             float[] weights,
             int threads) {
-        BlockCursor.Tables t = new BlockCursor.Tables(g);
+        BlockCursor.Tables t = g.tables();
         int perPlane = t.kernelVolume * t.blocks, plane = t.imagePlane; // work per plane, for the split
         float[] coverage = reduce == Reduce.SUM ? null : coverage(t, weights);
         Parallel.forRange((int) g.planes(), threads, (long) perPlane + plane, (begin, end) -> {

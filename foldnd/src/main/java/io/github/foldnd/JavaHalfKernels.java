@@ -21,7 +21,7 @@ final class JavaHalfKernels {
             Reduce reduce,
             short[] weights,
             int threads) {
-        BlockCursor.Tables t = new BlockCursor.Tables(g);
+        BlockCursor.Tables t = g.tables();
         int perPlane = t.kernelVolume * t.blocks, plane = t.imagePlane;
         short[] coverage = reduce == Reduce.SUM ? null : coverage(t, type, weights);
         Parallel.forRange((int) g.planes(), threads, (long) perPlane + plane, (begin, end) -> {

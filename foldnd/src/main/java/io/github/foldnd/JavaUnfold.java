@@ -27,7 +27,7 @@ final class JavaUnfold {
     }
 
     static void unfold(FoldGeometry g, Lanes lanes, int inBase, int outBase, int threads) {
-        BlockCursor.Tables t = new BlockCursor.Tables(g);
+        BlockCursor.Tables t = g.tables();
         int kernels = t.kernelVolume, width = t.width, plane = t.imagePlane;
         Parallel.forRange((int) g.planes() * kernels, threads, t.blocks, (begin, end) -> {
             BlockCursor c = new BlockCursor(t);
