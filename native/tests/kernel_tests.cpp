@@ -1056,6 +1056,21 @@ void checkConvDirect(std::mt19937 &rng, int d) {
                       p.code, threads);
                 CHECK(out.intact(p.expected.size()), "%s pass %d wrote outside its output", label.c_str(), p.code);
             }
+            // foldnd_conv_pass without a GEMM is this pass, whole only.
+            {
+                Guarded<T> out(p.expected.size());
+                auto pass = [&](int64_t part, int64_t parts, T *state) {
+                    return foldnd_conv_pass(type, p.code, desc.data(), desc.size(), O, groups, p.a.data(), p.a.size(),
+                                            p.b.data(), p.b.size(), nullptr, 0, out.data(), p.expected.size(), nullptr,
+                                            part, parts, state, state == nullptr ? 0 : 1, 2);
+                };
+                T one = 0;
+                CHECK(pass(0, 2, nullptr) == foldnd::BAD_RANGE && pass(1, 2, nullptr) == foldnd::BAD_RANGE &&
+                          pass(0, 1, &one) == foldnd::BAD_RANGE,
+                      "%s pass %d: a direct pass in parts", label.c_str(), p.code);
+                CHECK(pass(0, 1, nullptr) == foldnd::OK && sameBits(p.expected, out.data(), p.expected.size()),
+                      "%s pass %d through foldnd_conv_pass", label.c_str(), p.code);
+            }
             // Refusals: a short input or output, groups not dividing, an unknown pass or type, overlap.
             auto run = [&](int t, int pass, int64_t o, int64_t g, int64_t aLen, const T *out, int64_t outLen) {
                 return foldnd_conv_direct(t, pass, desc.data(), desc.size(), o, g, p.a.data(), aLen, p.b.data(),
@@ -1382,7 +1397,7 @@ void checkConvTiled(std::mt19937 &rng, int d) {
                         if (p.extraIn) std::copy(bias.begin(), bias.end(), partExtra.data());
                         T *pe = p.extraIn || p.extraOut ? partExtra.data() : nullptr;
                         for (int64_t part = 0; part < parts; ++part) {
-                            const int pst = foldnd_conv_tiled(
+                            const int pst = foldnd_conv_pass(
                                 type, p.code, desc.data(), desc.size(), O, groups, p.a.data(), p.a.size(), p.b.data(),
                                 p.b.size(), pe, pe == nullptr ? 0 : O, partOut.data(), n, gemm, part, parts,
                                 stateLength == 0 ? nullptr : state.data(), stateLength, threads);

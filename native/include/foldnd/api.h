@@ -675,6 +675,25 @@ inline int foldnd_conv_tiled(int type, int pass, const int64_t *descriptor, int6
 }
 
 /**
+ * One convolution pass for the JVM bindings, arguments as foldnd_conv_tiled:
+ * with gemm null, foldnd_conv_direct (a whole pass: part 0 of 1 and no state,
+ * else BAD_RANGE); otherwise foldnd_conv_tiled. One entry, so that each kind of
+ * memory (addresses, float[], double[]) needs one binding.
+ */
+inline int foldnd_conv_pass(int type, int pass, const int64_t *descriptor, int64_t descriptorLength,
+                            int64_t outChannels, int64_t groups, const void *a, int64_t aLength, const void *b,
+                            int64_t bLength, void *extra, int64_t extraLength, void *out, int64_t outLength,
+                            const void *gemm, int64_t part, int64_t parts, void *state, int64_t stateLength,
+                            int threads) {
+    if (gemm != nullptr)
+        return foldnd_conv_tiled(type, pass, descriptor, descriptorLength, outChannels, groups, a, aLength, b, bLength,
+                                 extra, extraLength, out, outLength, gemm, part, parts, state, stateLength, threads);
+    if (part != 0 || parts != 1 || state != nullptr) return foldnd::BAD_RANGE;
+    return foldnd_conv_direct(type, pass, descriptor, descriptorLength, outChannels, groups, a, aLength, b, bLength,
+                              extra, extraLength, out, outLength, threads);
+}
+
+/**
  * How a tiled pass is cut into parts (foldnd::ConvPart), arguments as
  * foldnd_conv_tiled: plan[0] = the most parts worth making on `threads`
  * threads (more would be empty calls), plan[1] = the state (elements of the

@@ -70,45 +70,27 @@ public final class FoldGeometry {
             public int convolve(NativeContract.ConvPass p) {
                 if (!nativeAvailable()) throw new IllegalStateException("the native engine is unavailable");
                 long[] d = p.x().descriptor;
-                int type = p.type().code;
-                return p.gemm() == 0
-                        ? NativeKernels.convDirect(
-                                type,
-                                p.pass(),
-                                d,
-                                d.length,
-                                p.outChannels(),
-                                p.groups(),
-                                p.a(),
-                                p.aLength(),
-                                p.b(),
-                                p.bLength(),
-                                p.extra(),
-                                p.extraLength(),
-                                p.out(),
-                                p.outLength(),
-                                p.threads())
-                        : NativeKernels.convTiled(
-                                type,
-                                p.pass(),
-                                d,
-                                d.length,
-                                p.outChannels(),
-                                p.groups(),
-                                p.a(),
-                                p.aLength(),
-                                p.b(),
-                                p.bLength(),
-                                p.extra(),
-                                p.extraLength(),
-                                p.out(),
-                                p.outLength(),
-                                p.gemm(),
-                                0,
-                                1,
-                                0,
-                                0,
-                                p.threads());
+                return NativeKernels.convPass(
+                        p.type().code,
+                        p.pass(),
+                        d,
+                        d.length,
+                        p.outChannels(),
+                        p.groups(),
+                        p.a(),
+                        p.aLength(),
+                        p.b(),
+                        p.bLength(),
+                        p.extra(),
+                        p.extraLength(),
+                        p.out(),
+                        p.outLength(),
+                        p.gemm(),
+                        0,
+                        1,
+                        0,
+                        0,
+                        p.threads());
             }
 
             @Override
@@ -116,89 +98,54 @@ public final class FoldGeometry {
                 if (!nativeAvailable()) throw new IllegalStateException("the native engine is unavailable");
                 long[] d = p.x().descriptor;
                 int type = p.type().code, pass = p.pass();
+                long outs = p.outChannels(), groups = p.groups(), gemm = p.gemm(), part = p.part(), parts = p.parts();
                 if (p.type() == ElementType.FLOAT32) {
                     float[] a = (float[]) p.a(), b = (float[]) p.b(), e = (float[]) p.extra(), o = (float[]) p.out();
-                    int extraLength = e == null ? 0 : e.length;
-                    return p.gemm() == 0
-                            ? NativeKernels.convDirect(
-                                    type,
-                                    pass,
-                                    d,
-                                    d.length,
-                                    p.outChannels(),
-                                    p.groups(),
-                                    a,
-                                    a.length,
-                                    b,
-                                    b.length,
-                                    e,
-                                    extraLength,
-                                    o,
-                                    o.length,
-                                    p.threads())
-                            : NativeKernels.convTiled(
-                                    type,
-                                    pass,
-                                    d,
-                                    d.length,
-                                    p.outChannels(),
-                                    p.groups(),
-                                    a,
-                                    a.length,
-                                    b,
-                                    b.length,
-                                    e,
-                                    extraLength,
-                                    o,
-                                    o.length,
-                                    p.gemm(),
-                                    p.part(),
-                                    p.parts(),
-                                    p.state(),
-                                    p.stateLength(),
-                                    p.threads());
+                    return NativeKernels.convPass(
+                            type,
+                            pass,
+                            d,
+                            d.length,
+                            outs,
+                            groups,
+                            a,
+                            a.length,
+                            b,
+                            b.length,
+                            e,
+                            e == null ? 0 : e.length,
+                            o,
+                            o.length,
+                            gemm,
+                            part,
+                            parts,
+                            p.state(),
+                            p.stateLength(),
+                            p.threads());
                 }
                 if (p.type() != ElementType.FLOAT64) throw new IllegalArgumentException("type: " + p.type());
                 double[] a = (double[]) p.a(), b = (double[]) p.b(), e = (double[]) p.extra(), o = (double[]) p.out();
-                int extraLength = e == null ? 0 : e.length;
-                return p.gemm() == 0
-                        ? NativeKernels.convDirect(
-                                type,
-                                pass,
-                                d,
-                                d.length,
-                                p.outChannels(),
-                                p.groups(),
-                                a,
-                                a.length,
-                                b,
-                                b.length,
-                                e,
-                                extraLength,
-                                o,
-                                o.length,
-                                p.threads())
-                        : NativeKernels.convTiled(
-                                type,
-                                pass,
-                                d,
-                                d.length,
-                                p.outChannels(),
-                                p.groups(),
-                                a,
-                                a.length,
-                                b,
-                                b.length,
-                                e,
-                                extraLength,
-                                o,
-                                o.length,
-                                p.gemm(),
-                                p.part(),
-                                p.parts(),
-                                p.state(),
-                                p.stateLength(),
-                                p.threads());
+                return NativeKernels.convPass(
+                        type,
+                        pass,
+                        d,
+                        d.length,
+                        outs,
+                        groups,
+                        a,
+                        a.length,
+                        b,
+                        b.length,
+                        e,
+                        e == null ? 0 : e.length,
+                        o,
+                        o.length,
+                        gemm,
+                        part,
+                        parts,
+                        p.state(),
+                        p.stateLength(),
+                        p.threads());
             }
 
             @Override

@@ -432,76 +432,13 @@ final class NativeKernels {
     static native long foldItems(
             @Cast("const int64_t*") long[] descriptor, long descriptorLength, int elementBytes, int threads);
 
-    // ---- direct convolution passes for foldnd-conv (foldnd_conv_direct; see NativeContract.convDirect):
-    // raw addresses of native memory the caller validated.
+    // ---- convolution passes for foldnd-conv (foldnd_conv_pass; see NativeContract.ConvPass and ConvArrays):
+    // a direct pass where gemm is 0, else a tiled one (or one part of it), its GEMM at address gemm
+    // (cblas_sgemm's or cblas_dgemm's signature).
 
-    @Name("foldnd_conv_direct")
-    static native int convDirect(
-            int type,
-            int pass,
-            @Cast("const int64_t*") long[] descriptor,
-            long descriptorLength,
-            long outChannels,
-            long groups,
-            @Cast("const void*") long a,
-            long aLength,
-            @Cast("const void*") long b,
-            long bLength,
-            @Cast("void*") long extra,
-            long extraLength,
-            @Cast("void*") long out,
-            long outLength,
-            int threads);
-
-    /**
-     * foldnd_conv_direct on heap arrays, in one critical region (no copy; the caller keeps the call
-     * within NativeContract.CRITICAL_BYTES); extra may be null. Each array from index 0, its
-     * length the whole array's.
-     */
-    @CriticalRegion
-    @Name("foldnd_conv_direct")
-    static native int convDirect(
-            int type,
-            int pass,
-            @Cast("const int64_t*") long[] descriptor,
-            long descriptorLength,
-            long outChannels,
-            long groups,
-            @Cast("const void*") float[] a,
-            long aLength,
-            @Cast("const void*") float[] b,
-            long bLength,
-            @Cast("void*") float[] extra,
-            long extraLength,
-            @Cast("void*") float[] out,
-            long outLength,
-            int threads);
-
-    @CriticalRegion
-    @Name("foldnd_conv_direct")
-    static native int convDirect(
-            int type,
-            int pass,
-            @Cast("const int64_t*") long[] descriptor,
-            long descriptorLength,
-            long outChannels,
-            long groups,
-            @Cast("const void*") double[] a,
-            long aLength,
-            @Cast("const void*") double[] b,
-            long bLength,
-            @Cast("void*") double[] extra,
-            long extraLength,
-            @Cast("void*") double[] out,
-            long outLength,
-            int threads);
-
-    /**
-     * foldnd_conv_tiled (see NativeContract.convTiled): a pass by tiles of unfold + GEMM, the
-     * GEMM at address gemm (cblas_sgemm's or cblas_dgemm's signature).
-     */
-    @Name("foldnd_conv_tiled")
-    static native int convTiled(
+    /** On raw addresses of native memory the caller validated. */
+    @Name("foldnd_conv_pass")
+    static native int convPass(
             int type,
             int pass,
             @Cast("const int64_t*") long[] descriptor,
@@ -524,13 +461,13 @@ final class NativeKernels {
             int threads);
 
     /**
-     * foldnd_conv_tiled on heap arrays, in one critical region: one part of a pass in parts (the
-     * caller keeps each part short; state is native memory), extra may be null. Each array from
-     * index 0, its length the whole array's.
+     * On heap arrays, in one critical region (no copy; the caller keeps the call short: a direct
+     * pass within NativeContract.CRITICAL_BYTES, a tiled one in parts); extra may be null. Each
+     * array from index 0, its length the whole array's; state is native memory.
      */
     @CriticalRegion
-    @Name("foldnd_conv_tiled")
-    static native int convTiled(
+    @Name("foldnd_conv_pass")
+    static native int convPass(
             int type,
             int pass,
             @Cast("const int64_t*") long[] descriptor,
@@ -553,8 +490,8 @@ final class NativeKernels {
             int threads);
 
     @CriticalRegion
-    @Name("foldnd_conv_tiled")
-    static native int convTiled(
+    @Name("foldnd_conv_pass")
+    static native int convPass(
             int type,
             int pass,
             @Cast("const int64_t*") long[] descriptor,
