@@ -49,10 +49,12 @@ import java.util.Arrays;
  * Each runs the positional overload with the geometry's values, so the results are the same bit for
  * bit; where it also takes weightShape, weightShape's spatial sizes must be the geometry's kernelSize.
  *
- * <p>Heap arrays are copied into per-thread native scratch, except on depthwise and small-group
- * layers whose arrays total at most 16 MiB: their direct kernels run on the arrays in place, in one
- * JNI critical region (about a millisecond of work); direct buffers (native order) are used in
- * place, results written to caller-provided outputs. Numerics: each output is a sum of products in
+ * <p>Heap arrays are used in place: a tiled pass (native engine and OpenBLAS here) in parts of about
+ * 2^26 multiply-adds, each in its own JNI critical region, so the collector never waits long; the
+ * direct kernels of depthwise and small-group layers in one region where the arrays total at most
+ * 16 MiB (about a millisecond of work). Larger direct passes, and every pass without the native
+ * engine or OpenBLAS, copy the arrays through per-thread native scratch. Direct buffers (native
+ * order) are used in place, results written to caller-provided outputs. Numerics: each output is a sum of products in
  * an order set by the GEMM, so results agree with PyTorch's to within the rounding of such sums (see
  * the tests), not bit for bit, and the same bits on any thread count (the work is cut by the
  * problem, not by the threads). Threads: FoldNd.threads(); on the tiled path each runs its own
