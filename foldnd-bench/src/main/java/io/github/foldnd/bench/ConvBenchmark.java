@@ -1,6 +1,7 @@
 package io.github.foldnd.bench;
 
 import io.github.foldnd.FoldNd;
+import io.github.foldnd.conv.ConvGeometry;
 import io.github.foldnd.conv.ConvNd;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
@@ -121,6 +122,8 @@ public class ConvBenchmark extends SuiteBenchmark {
         ByteBuffer xm, wm, bm, gym;
         FloatBuffer x, w, b, gy, y, gx, gw, gb;
         float[] xa, wa, ba, gya; // the same values on the heap, for the array API
+        float[] ya, gxa, gwa, gba; // heap outputs the into-array API writes, call after call
+        ConvGeometry geometry; // the layer, for the ConvGeometry overloads
         int[] one;
         // The layer's arguments to ConvNd, made once here rather than on every measured call.
         long[] xShape, wShape, yShape;
@@ -147,11 +150,21 @@ public class ConvBenchmark extends SuiteBenchmark {
             wa = Data.randomFloats(length(layer.wShape()), 2);
             ba = Data.randomFloats(layer.out, 3);
             gya = Data.randomFloats(length(layer.yShape()), 4);
+            ya = new float[(int) length(layer.yShape())];
+            gxa = new float[(int) length(layer.xShape())];
+            gwa = new float[(int) length(layer.wShape())];
+            gba = new float[layer.out];
             one = layer.each(1);
             stride = layer.each(layer.stride);
             padding = layer.each(layer.kernel / 2);
             inputSize = layer.each(layer.size);
             kernelSize = layer.each(layer.kernel);
+            geometry = ConvGeometry.builder()
+                    .kernelSize(kernelSize)
+                    .stride(stride)
+                    .padding(padding)
+                    .groups(layer.groups)
+                    .build();
         }
 
         static long length(long[] shape) {
@@ -286,6 +299,25 @@ public class ConvBenchmark extends SuiteBenchmark {
     public Object foldndBackwardWeightArrays(Problem p) {
         return ConvNd.backwardWeight(
                 p.xa, p.xShape, p.gya, p.yShape, p.kernelSize, p.stride, p.padding, p.one, p.layer.groups);
+    }
+
+    /** Into the caller's heap arrays (ConvGeometry overloads): the array API without the output's allocation. */
+    @Benchmark
+    public Object foldndForwardIntoArrays(Problem p) {
+        ConvNd.forward(p.xa, p.xShape, p.wa, p.wShape, p.ba, p.geometry, p.ya);
+        return p.ya;
+    }
+
+    @Benchmark
+    public Object foldndBackwardInputIntoArrays(Problem p) {
+        ConvNd.backwardInput(p.gya, p.yShape, p.wa, p.wShape, p.inputSize, p.geometry, p.gxa);
+        return p.gxa;
+    }
+
+    @Benchmark
+    public Object foldndBackwardWeightIntoArrays(Problem p) {
+        ConvNd.backwardWeight(p.xa, p.xShape, p.gya, p.yShape, p.geometry, p.gwa, p.gba);
+        return p.gwa;
     }
 
     @Benchmark

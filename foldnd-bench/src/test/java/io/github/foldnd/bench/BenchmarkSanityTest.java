@@ -239,6 +239,10 @@ class BenchmarkSanityTest {
         ConvNd.WeightGradients<?> arrays = (ConvNd.WeightGradients<?>) b.foldndBackwardWeightArrays(p);
         assertArrayEquals(read(p.gw), (float[]) arrays.weight(), layer + " gradWeight, arrays");
         assertArrayEquals(read(p.gb), (float[]) arrays.bias(), layer + " gradBias, arrays");
+        assertArrayEquals(read(p.y), (float[]) b.foldndForwardIntoArrays(p), layer + " forward, into arrays");
+        assertArrayEquals(read(p.gx), (float[]) b.foldndBackwardInputIntoArrays(p), layer + " gradInput, into arrays");
+        assertArrayEquals(read(p.gw), (float[]) b.foldndBackwardWeightIntoArrays(p), layer + " gradWeight, into");
+        assertArrayEquals(read(p.gb), p.gba, layer + " gradBias, into arrays");
         if (layer.dims != 2) return; // ND4J's conv2d is 2-d only
         ConvBenchmark.Nd4jPeer n = new ConvBenchmark.Nd4jPeer();
         n.setUp(p);

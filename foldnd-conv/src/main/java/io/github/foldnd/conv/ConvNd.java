@@ -53,8 +53,11 @@ import java.util.Arrays;
  * 2^26 multiply-adds, each in its own JNI critical region, so the collector never waits long; the
  * direct kernels of depthwise and small-group layers in one region where the arrays total at most
  * 16 MiB (about a millisecond of work). Larger direct passes, and every pass without the native
- * engine or OpenBLAS, copy the arrays through per-thread native scratch. Direct buffers (native
- * order) are used in place, results written to caller-provided outputs. Numerics: each output is a sum of products in
+ * engine or OpenBLAS, copy the arrays through per-thread native scratch. Each pass on heap arrays
+ * also writes into arrays the caller keeps (the ConvGeometry overloads ending in the outputs): a
+ * training loop then allocates no output per step, where a new array costs the JVM a zeroing pass on
+ * one thread before the kernels write it. Direct buffers (native order) are used in place, results
+ * written to caller-provided outputs. Numerics: each output is a sum of products in
  * an order set by the GEMM, so results agree with PyTorch's to within the rounding of such sums (see
  * the tests), not bit for bit, and the same bits on any thread count (the work is cut by the
  * problem, not by the threads). Threads: FoldNd.threads(); on the tiled path each runs its own
@@ -101,7 +104,17 @@ public final class ConvNd {
             int[] dilation,
             int groups) {
         return forwardArrays(
-                FloatConvolution.INSTANCE, x, xShape, weight, weightShape, bias, stride, padding, dilation, groups);
+                FloatConvolution.INSTANCE,
+                x,
+                xShape,
+                weight,
+                weightShape,
+                bias,
+                stride,
+                padding,
+                dilation,
+                groups,
+                null);
     }
 
     /** double version of {@link #forward(float[], long[], float[], long[], float[], int[], int[], int[], int)}. */
@@ -116,7 +129,17 @@ public final class ConvNd {
             int[] dilation,
             int groups) {
         return forwardArrays(
-                DoubleConvolution.INSTANCE, x, xShape, weight, weightShape, bias, stride, padding, dilation, groups);
+                DoubleConvolution.INSTANCE,
+                x,
+                xShape,
+                weight,
+                weightShape,
+                bias,
+                stride,
+                padding,
+                dilation,
+                groups,
+                null);
     }
 
     /**
@@ -142,7 +165,10 @@ public final class ConvNd {
         return forward(x, xShape, weight, weightShape, bias, g.stride, g.padding, g.dilation, g.groups);
     }
 
-    /** forward on heap arrays of either type: in place where it can (Convolution.onArrays), else staged into scratch, the result copied out. */
+    /**
+     * forward on heap arrays of either type, into {@code into} (checked here) or, where it is null, a new
+     * array: in place where it can (Convolution.onArrays), else staged into scratch, the result copied out.
+     */
     private static <B extends Buffer, A> A forwardArrays(
             Convolution<B, A> ops,
             A x,
@@ -153,23 +179,26 @@ public final class ConvNd {
             int[] stride,
             int[] padding,
             int[] dilation,
-            int groups) {
+            int groups,
+            A into) {
         ConvShape s = ConvShape.of(xShape, weightShape, stride, padding, dilation, groups);
         checkArrays(x, "x", s.xLength(), weight, "weight", s.weightLength(), bias, "bias", s.outChannels);
+        if (into != null) checkOutput(into, "y", s.yLength(), x, "x", weight, "weight", bias, "bias");
+        A y = into != null ? into : ops.newArray(s.yLength());
         if (s.batch > 0 && ops.onArrays(s, s.xLength() + s.weightLength() + s.outChannels + s.yLength())) {
-            A y = ops.newArray(s.yLength());
             ops.passOnArrays(s, Convolution.FORWARD, x, weight, bias, y);
             return y;
         }
         try {
-            B y = ops.scratch(Convolution.STAGE_OUT, s.yLength(), "the native copy of the result y");
+            B staged = ops.scratch(Convolution.STAGE_OUT, s.yLength(), "the native copy of the result y");
             ops.forward(
                     s,
                     ops.stage(Convolution.STAGE_A, x, "x"),
                     ops.stage(Convolution.STAGE_B, weight, "weight"),
                     ops.stage(Convolution.STAGE_C, bias, "bias"),
-                    y);
-            return ops.toArray(y, s.yLength());
+                    staged);
+            ops.copyOut(staged, y, s.yLength());
+            return y;
         } finally {
             Convolution.endCall();
         }
@@ -196,7 +225,8 @@ public final class ConvNd {
                 stride,
                 padding,
                 dilation,
-                groups);
+                groups,
+                null);
     }
 
     /** double version of {@link #backwardInput(float[], long[], float[], long[], int[], int[], int[], int[], int)}. */
@@ -220,7 +250,8 @@ public final class ConvNd {
                 stride,
                 padding,
                 dilation,
-                groups);
+                groups,
+                null);
     }
 
     /**
@@ -258,7 +289,11 @@ public final class ConvNd {
                 gradY, gradYShape, weight, weightShape, inputSpatialSize, g.stride, g.padding, g.dilation, g.groups);
     }
 
-    /** backwardInput on heap arrays of either type: in place where it can (Convolution.onArrays), else staged into scratch, the result copied out. */
+    /**
+     * backwardInput on heap arrays of either type, into {@code into} (checked here) or, where it is null,
+     * a new array: in place where it can (Convolution.onArrays), else staged into scratch, the result
+     * copied out.
+     */
     private static <B extends Buffer, A> A backwardInputArrays(
             Convolution<B, A> ops,
             A gradY,
@@ -269,23 +304,26 @@ public final class ConvNd {
             int[] stride,
             int[] padding,
             int[] dilation,
-            int groups) {
+            int groups,
+            A into) {
         ConvShape s =
                 ConvShape.forGradInput(gradYShape, weightShape, inputSpatialSize, stride, padding, dilation, groups);
         checkArrays(gradY, "gradY", s.yLength(), weight, "weight", s.weightLength(), null, "", 0);
+        if (into != null) checkOutput(into, "gradX", s.xLength(), gradY, "gradY", weight, "weight", null, "");
+        A gradX = into != null ? into : ops.newArray(s.xLength());
         if (s.batch > 0 && ops.onArrays(s, s.yLength() + s.weightLength() + s.xLength())) {
-            A gradX = ops.newArray(s.xLength());
             ops.passOnArrays(s, Convolution.BACKWARD_INPUT, gradY, weight, null, gradX);
             return gradX;
         }
         try {
-            B gradX = ops.scratch(Convolution.STAGE_OUT, s.xLength(), "the native copy of the result gradX");
+            B staged = ops.scratch(Convolution.STAGE_OUT, s.xLength(), "the native copy of the result gradX");
             ops.backwardInput(
                     s,
                     ops.stage(Convolution.STAGE_A, gradY, "gradY"),
                     ops.stage(Convolution.STAGE_B, weight, "weight"),
-                    gradX);
-            return ops.toArray(gradX, s.xLength());
+                    staged);
+            ops.copyOut(staged, gradX, s.xLength());
+            return gradX;
         } finally {
             Convolution.endCall();
         }
@@ -303,7 +341,18 @@ public final class ConvNd {
             int[] dilation,
             int groups) {
         return backwardWeightArrays(
-                FloatConvolution.INSTANCE, x, xShape, gradY, gradYShape, kernelSize, stride, padding, dilation, groups);
+                FloatConvolution.INSTANCE,
+                x,
+                xShape,
+                gradY,
+                gradYShape,
+                kernelSize,
+                stride,
+                padding,
+                dilation,
+                groups,
+                null,
+                null);
     }
 
     /** double version of {@link #backwardWeight(float[], long[], float[], long[], int[], int[], int[], int[], int)}. */
@@ -327,7 +376,9 @@ public final class ConvNd {
                 stride,
                 padding,
                 dilation,
-                groups);
+                groups,
+                null,
+                null);
     }
 
     /**
@@ -352,7 +403,11 @@ public final class ConvNd {
         return backwardWeight(x, xShape, gradY, gradYShape, g.kernelSize, g.stride, g.padding, g.dilation, g.groups);
     }
 
-    /** backwardWeight on heap arrays of either type: in place where it can (Convolution.onArrays), else staged into scratch, the results copied out. */
+    /**
+     * backwardWeight on heap arrays of either type, into {@code intoWeight} and {@code intoBias} (checked
+     * here; intoBias null for no bias gradient) or, where intoWeight is null, new arrays for both: in
+     * place where it can (Convolution.onArrays), else staged into scratch, the results copied out.
+     */
     private static <B extends Buffer, A> WeightGradients<A> backwardWeightArrays(
             Convolution<B, A> ops,
             A x,
@@ -363,23 +418,214 @@ public final class ConvNd {
             int[] stride,
             int[] padding,
             int[] dilation,
-            int groups) {
+            int groups,
+            A intoWeight,
+            A intoBias) {
         ConvShape s = ConvShape.forGradWeight(xShape, gradYShape, kernelSize, stride, padding, dilation, groups);
         checkArrays(x, "x", s.xLength(), gradY, "gradY", s.yLength(), null, "", 0);
+        A gradWeight = intoWeight, gradBias = intoBias;
+        if (intoWeight == null) {
+            gradWeight = ops.newArray(s.weightLength());
+            gradBias = ops.newArray(s.outChannels);
+        } else {
+            checkOutput(intoWeight, "gradWeight", s.weightLength(), x, "x", gradY, "gradY", intoBias, "gradBias");
+            if (intoBias != null) checkOutput(intoBias, "gradBias", s.outChannels, x, "x", gradY, "gradY", null, "");
+        }
         if (s.batch > 0 && ops.onArrays(s, s.xLength() + s.yLength() + s.weightLength() + s.outChannels)) {
-            A gradWeight = ops.newArray(s.weightLength()), gradBias = ops.newArray(s.outChannels);
             ops.passOnArrays(s, Convolution.BACKWARD_WEIGHT, x, gradY, gradBias, gradWeight);
             return new WeightGradients<>(gradWeight, gradBias);
         }
         try {
             B gw = ops.scratch(Convolution.STAGE_OUT, s.weightLength(), "the native copy of the result gradWeight");
-            B gb = ops.scratch(Convolution.STAGE_C, s.outChannels, "the native copy of the result gradBias");
+            B gb = gradBias == null
+                    ? null
+                    : ops.scratch(Convolution.STAGE_C, s.outChannels, "the native copy of the result gradBias");
             ops.backwardWeight(
                     s, ops.stage(Convolution.STAGE_A, x, "x"), ops.stage(Convolution.STAGE_B, gradY, "gradY"), gw, gb);
-            return new WeightGradients<>(ops.toArray(gw, s.weightLength()), ops.toArray(gb, s.outChannels));
+            ops.copyOut(gw, gradWeight, s.weightLength());
+            if (gb != null) ops.copyOut(gb, gradBias, s.outChannels);
+            return new WeightGradients<>(gradWeight, gradBias);
         } finally {
             Convolution.endCall();
         }
+    }
+
+    // ---- heap arrays, caller-provided outputs ---------------------------------------------------
+    // The allocating overloads' work into arrays the caller keeps from step to step: no allocation per
+    // call. A new output array costs the JVM a zeroing pass on one thread before the kernels write it
+    // (the stem's 25.7 MB y took 2.7-8 ms to allocate here, against a 29 ms forward). Only the
+    // ConvGeometry form: a new signature need not repeat the positional (stride, padding, dilation).
+
+    /**
+     * forward into a caller's array: writes y (N, C_out, *geometry.outputSize(n)) from index 0 of
+     * {@code y}, which must hold at least that many elements (any beyond are left untouched) and must
+     * not be x, weight or bias; otherwise as {@link #forward(float[], long[], float[], long[], float[],
+     * ConvGeometry)}, bit for bit.
+     *
+     * @throws NullPointerException if y (or geometry, x, xShape, weight, weightShape) is null
+     * @throws IllegalArgumentException if y is too short or is an input, or as the allocating overload
+     */
+    public static void forward(
+            float[] x,
+            long[] xShape,
+            float[] weight,
+            long[] weightShape,
+            float[] bias,
+            ConvGeometry geometry,
+            float[] y) {
+        ConvGeometry g = withKernelOf(geometry, weightShape);
+        forwardArrays(
+                FloatConvolution.INSTANCE,
+                x,
+                xShape,
+                weight,
+                weightShape,
+                bias,
+                g.stride,
+                g.padding,
+                g.dilation,
+                g.groups,
+                Check.notNull(y, "y"));
+    }
+
+    /** double version of {@link #forward(float[], long[], float[], long[], float[], ConvGeometry, float[])}. */
+    public static void forward(
+            double[] x,
+            long[] xShape,
+            double[] weight,
+            long[] weightShape,
+            double[] bias,
+            ConvGeometry geometry,
+            double[] y) {
+        ConvGeometry g = withKernelOf(geometry, weightShape);
+        forwardArrays(
+                DoubleConvolution.INSTANCE,
+                x,
+                xShape,
+                weight,
+                weightShape,
+                bias,
+                g.stride,
+                g.padding,
+                g.dilation,
+                g.groups,
+                Check.notNull(y, "y"));
+    }
+
+    /**
+     * backwardInput into a caller's array: writes gradX (N, C_in, *inputSpatialSize) from index 0 of
+     * {@code gradX}, which must hold at least that many elements (any beyond are left untouched) and
+     * must not be gradY or weight; otherwise as {@link #backwardInput(float[], long[], float[], long[],
+     * int[], ConvGeometry)}, bit for bit.
+     *
+     * @throws NullPointerException if gradX (or geometry, gradY, gradYShape, weight, weightShape) is null
+     * @throws IllegalArgumentException if gradX is too short or is an input, or as the allocating overload
+     */
+    public static void backwardInput(
+            float[] gradY,
+            long[] gradYShape,
+            float[] weight,
+            long[] weightShape,
+            int[] inputSpatialSize,
+            ConvGeometry geometry,
+            float[] gradX) {
+        ConvGeometry g = withKernelOf(geometry, weightShape);
+        backwardInputArrays(
+                FloatConvolution.INSTANCE,
+                gradY,
+                gradYShape,
+                weight,
+                weightShape,
+                inputSpatialSize,
+                g.stride,
+                g.padding,
+                g.dilation,
+                g.groups,
+                Check.notNull(gradX, "gradX"));
+    }
+
+    /** double version of {@link #backwardInput(float[], long[], float[], long[], int[], ConvGeometry, float[])}. */
+    public static void backwardInput(
+            double[] gradY,
+            long[] gradYShape,
+            double[] weight,
+            long[] weightShape,
+            int[] inputSpatialSize,
+            ConvGeometry geometry,
+            double[] gradX) {
+        ConvGeometry g = withKernelOf(geometry, weightShape);
+        backwardInputArrays(
+                DoubleConvolution.INSTANCE,
+                gradY,
+                gradYShape,
+                weight,
+                weightShape,
+                inputSpatialSize,
+                g.stride,
+                g.padding,
+                g.dilation,
+                g.groups,
+                Check.notNull(gradX, "gradX"));
+    }
+
+    /**
+     * backwardWeight into a caller's arrays: writes dL/dweight (C_out, C_in / groups, *kernelSize) from
+     * index 0 of {@code gradWeight} and, unless {@code gradBias} is null, dL/dbias (C_out) from index 0
+     * of gradBias. Each must hold at least its result's elements (any beyond are left untouched), and
+     * neither may be x, gradY or the other; otherwise as {@link #backwardWeight(float[], long[],
+     * float[], long[], ConvGeometry)}, bit for bit.
+     *
+     * @throws NullPointerException if gradWeight (or geometry, x, xShape, gradY, gradYShape) is null
+     * @throws IllegalArgumentException if an output is too short or is another argument, or as the
+     *     allocating overload
+     */
+    public static void backwardWeight(
+            float[] x,
+            long[] xShape,
+            float[] gradY,
+            long[] gradYShape,
+            ConvGeometry geometry,
+            float[] gradWeight,
+            float[] gradBias) {
+        ConvGeometry g = Check.notNull(geometry, "geometry");
+        backwardWeightArrays(
+                FloatConvolution.INSTANCE,
+                x,
+                xShape,
+                gradY,
+                gradYShape,
+                g.kernelSize,
+                g.stride,
+                g.padding,
+                g.dilation,
+                g.groups,
+                Check.notNull(gradWeight, "gradWeight"),
+                gradBias);
+    }
+
+    /** double version of {@link #backwardWeight(float[], long[], float[], long[], ConvGeometry, float[], float[])}. */
+    public static void backwardWeight(
+            double[] x,
+            long[] xShape,
+            double[] gradY,
+            long[] gradYShape,
+            ConvGeometry geometry,
+            double[] gradWeight,
+            double[] gradBias) {
+        ConvGeometry g = Check.notNull(geometry, "geometry");
+        backwardWeightArrays(
+                DoubleConvolution.INSTANCE,
+                x,
+                xShape,
+                gradY,
+                gradYShape,
+                g.kernelSize,
+                g.stride,
+                g.padding,
+                g.dilation,
+                g.groups,
+                Check.notNull(gradWeight, "gradWeight"),
+                gradBias);
     }
 
     // ---- direct buffers, caller-provided outputs ------------------------------------------------
@@ -795,6 +1041,35 @@ public final class ConvNd {
         Check.length(aName, java.lang.reflect.Array.getLength(Check.notNull(a, aName)), aLength);
         Check.length(bName, java.lang.reflect.Array.getLength(Check.notNull(b, bName)), bLength);
         if (bias != null) Check.length(biasName, java.lang.reflect.Array.getLength(bias), biasLength);
+    }
+
+    /**
+     * A caller's output array: not the same array as any of the others (nulls skipped), since the
+     * kernels do not work in place and a result written over an input would corrupt the rest of the
+     * pass; and at least {@code length} elements.
+     */
+    private static void checkOutput(
+            Object out,
+            String name,
+            long length,
+            Object a,
+            String aName,
+            Object b,
+            String bName,
+            Object c,
+            String cName) {
+        Object[] others = {a, b, c};
+        String[] names = {aName, bName, cName};
+        for (int i = 0; i < others.length; i++) {
+            if (out == others[i]) {
+                throw Check.fail(
+                        "%s must not be the same array as %s: the convolution does not work in place", name, names[i]);
+            }
+        }
+        int have = java.lang.reflect.Array.getLength(out);
+        if (have < length) {
+            throw Check.fail("%s must hold at least %d elements (the result's), got %d", name, length, have);
+        }
     }
 
     /**

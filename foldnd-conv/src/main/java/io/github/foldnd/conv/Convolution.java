@@ -107,8 +107,8 @@ abstract class Convolution<B extends Buffer, A> {
     /** A staging copy of heap array {@code name} in scratch slot; null stays null. */
     abstract B stage(int slot, A values, String name);
 
-    /** The n elements of b from its position, as a new heap array. */
-    abstract A toArray(B b, long n);
+    /** Copies the n elements of b from its position into {@code into} from index 0. */
+    abstract void copyOut(B b, A into, long n);
 
     /** A new heap array of n elements. */
     abstract A newArray(long n);

@@ -46,10 +46,8 @@ final class FloatConvolution extends Convolution<FloatBuffer, float[]> {
     }
 
     @Override
-    float[] toArray(FloatBuffer b, long n) {
-        float[] out = new float[(int) n];
-        b.get(b.position(), out);
-        return out;
+    void copyOut(FloatBuffer b, float[] into, long n) {
+        b.get(b.position(), into, 0, (int) n);
     }
 
     @Override
