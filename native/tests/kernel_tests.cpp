@@ -578,10 +578,48 @@ void edgeCases(std::mt19937 &rng) {
         {1, {5, 6}, {3, 2}, {1, 2}, {0, 3}, {2, 1}, 1, foldnd::PER_SAMPLE, {2, 0}},     // ONNX pads: begin 0 3, end 2 0
         {2, {9}, {4}, {1}, {3}, {2}, 1, foldnd::PER_SAMPLE, {0}},                       // padding at the start only
         {2, {24, 200}, {3, 4}, {1, 1}, {0, 0}, {1, 2}, 1, foldnd::PER_SAMPLE, {2, 3}},  // paired offsets, end padding
+        // Phased permutations (stride = kernel, 2 in the last dimension, written without a fill) and near misses
+        {2, {6, 40}, {2, 2}, {1, 1}, {0, 0}, {2, 2}},                                 // 2x2/2, rows of 20 blocks
+        {1, {4, 6, 36}, {2, 3, 2}, {1, 1, 1}, {0, 0, 0}, {2, 3, 2}},                  // 3-d
+        {4, {6, 40}, {2, 2}, {1, 1}, {0, 0}, {2, 2}, 2, foldnd::BATCH_FUSED},         // batch-fused columns
+        {2, {6, 41}, {2, 2}, {1, 1}, {0, 0}, {2, 2}},                                 // the last column uncovered
+        {1, {6, 40}, {2, 2}, {1, 1}, {0, 0}, {2, 2}, 1, foldnd::PER_SAMPLE, {0, 2}},  // blocks into end padding
+        {3, {8, 40}, {2, 2}, {3, 1}, {0, 0}, {2, 2}},                                 // dilation: rows overlap
+        {2, {7, 40}, {1, 2}, {1, 1}, {0, 0}, {1, 2}},                                 // kernel 1 in dimension 0
     };
     for (size_t i = 0; i < cases.size(); ++i) {
         checkShape<float>(cases[i], rng, "edge float #" + std::to_string(i));
         checkShape<double>(cases[i], rng, "edge double #" + std::to_string(i));
+    }
+}
+
+/**
+ * A phased permutation (kernels.hpp, phasedPermutation) writes each element as
+ * +0.0 plus its one value, as PyTorch's col2im sums from a zeroed image: where
+ * that value is -0.0 the result is +0.0, bit for bit, for sums and means,
+ * weighted or not, and on every path of the row (vectors and ends).
+ */
+template <typename T>
+void permutationSumsFromZero(std::mt19937 &rng) {
+    const Shape s{3, {4, 44}, {2, 2}, {1, 1}, {0, 0}, {2, 2}};
+    const auto desc = s.descriptor();
+    RandomData<T> data(s, rng);
+    for (size_t i = 0; i < data.cols.size(); i += 2) data.cols[i] = T(-0.0);
+    for (auto &x : data.w) x = std::abs(x);  // w * -0.0 is -0.0
+    for (int r : {foldnd::SUM, foldnd::MEAN}) {
+        for (const T *weights : {static_cast<const T *>(nullptr), static_cast<const T *>(data.w.data())}) {
+            Guarded<T> img(data.image.size());
+            const int st = foldnd_fold(data.cols.data(), data.cols.size(), img.data(), data.image.size(), desc.data(),
+                                       desc.size(), r, weights, weights ? 4 : 0, 0, kAll, 2);
+            const std::vector<T> expected = refFold(s, data.cols, r, weights);
+            int64_t positiveZeros = 0;
+            for (size_t i = 0; i < expected.size(); ++i)
+                positiveZeros += expected[i] == 0 && !std::signbit(expected[i]);
+            CHECK(st == foldnd::OK && sameBits(expected, img.data(), expected.size()) && img.intact(expected.size()),
+                  "permutation from zero, %zu-byte, reduce=%d weighted=%d", sizeof(T), r, weights != nullptr);
+            CHECK(positiveZeros * 2 >= int64_t(expected.size()), "the reference sums -0.0 from +0.0: %lld of %zu",
+                  static_cast<long long>(positiveZeros), expected.size());
+        }
     }
 }
 
@@ -1494,6 +1532,8 @@ int main() {
     cTypedUnfold(rng);
     cTypedFold(rng);
     edgeCases(rng);
+    permutationSumsFromZero<float>(rng);
+    permutationSumsFromZero<double>(rng);
     for (int d = 1; d <= 3; ++d) {
         checkConvDirect<float>(rng, d);
         checkConvDirect<double>(rng, d);

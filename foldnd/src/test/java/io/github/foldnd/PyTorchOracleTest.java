@@ -2,6 +2,7 @@ package io.github.foldnd;
 
 import static io.github.foldnd.Harness.assertBitwise;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -107,6 +108,37 @@ class PyTorchOracleTest {
                             s.stride()),
                     Harness.fold(engine, type, memory, fg, columns, Reduce.SUM, null),
                     "fold vs torch " + what);
+        }
+    }
+
+    /**
+     * Folds where every image element is exactly one block's (stride = kernel, no padding, the grid
+     * covering the image): a permutation, which the native engine writes without zeroing the image
+     * first. PyTorch sums into a zeroed image, so a -0.0 column value comes out +0.0; half of these
+     * columns are -0.0, and every engine and memory kind must give PyTorch's bits.
+     */
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @MethodSource("combos")
+    void permutationFoldsMatchPyTorchBitForBit(Engine engine, DType type, Memory memory) {
+        Random rnd = new Random(2026_11_28L);
+        int[][][] cases = { // size, kernel = stride
+            {{8, 40}, {2, 2}}, {{6, 44}, {3, 2}}, {{7, 34}, {1, 2}}, {{4, 4}, {2, 2}}
+        };
+        for (int[][] c : cases) {
+            Reference.Shape s = new Reference.Shape(2, 3, c[0], c[1], new int[] {1, 1}, new int[] {0, 0}, c[1]);
+            FoldGeometry g = Harness.foldGeometry(s, true);
+            double[] columns = Harness.random(rnd, type, (int) g.columnLength());
+            for (int i = 0; i < columns.length; i += 2) columns[i] = -0.0;
+            double[] expected = torchFold(
+                    type, columns, g.columnShape(), s.size(), s.kernel(), s.dilation(), s.padding(), s.stride());
+            long positiveZeros = Arrays.stream(expected)
+                    .filter(v -> Double.doubleToRawLongBits(v) == 0)
+                    .count();
+            assertTrue(positiveZeros >= columns.length / 2, "PyTorch sums -0.0 from +0.0: " + positiveZeros);
+            assertBitwise(
+                    expected,
+                    Harness.fold(engine, type, memory, g, columns, Reduce.SUM, null),
+                    "permutation fold vs torch " + engine + " " + type + " " + memory + " " + g);
         }
     }
 
