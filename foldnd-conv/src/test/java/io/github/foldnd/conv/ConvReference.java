@@ -25,6 +25,22 @@ final class ConvReference {
             return size.length;
         }
 
+        /** The sizes themselves (a record prints its arrays as [I@...), for the tests' failure messages. */
+        @Override
+        public String toString() {
+            return String.format(
+                    "Conv[batch %d, %d -> %d channels, groups %d, size %s, kernel %s, stride %s, padding %s, dilation %s]",
+                    batch,
+                    inChannels,
+                    outChannels,
+                    groups,
+                    java.util.Arrays.toString(size),
+                    java.util.Arrays.toString(kernel),
+                    java.util.Arrays.toString(stride),
+                    java.util.Arrays.toString(padding),
+                    java.util.Arrays.toString(dilation));
+        }
+
         /** Padding after dimension i: padding has d values (symmetric) or 2d (ONNX pads: every begin, then every end). */
         int end(int i) {
             return padding[padding.length == 2 * dims() ? dims() + i : i];
