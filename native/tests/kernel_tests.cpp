@@ -1094,20 +1094,47 @@ void checkConvDirect(std::mt19937 &rng, int d) {
                       p.code, threads);
                 CHECK(out.intact(p.expected.size()), "%s pass %d wrote outside its output", label.c_str(), p.code);
             }
-            // foldnd_conv_pass without a GEMM is this pass, whole only.
+            // foldnd_conv_pass without a GEMM: this pass, whole or in parts (each a share of its items, bias and
+            // bias gradient included), the parts in order giving the whole pass's bits; parts share no state.
             {
-                Guarded<T> out(p.expected.size());
-                auto pass = [&](int64_t part, int64_t parts, T *state) {
+                const int64_t nExtra = p.code == foldnd::CONV_BACKWARD_INPUT ? 0 : O;
+                std::vector<T> bias(nExtra);
+                for (auto &v : bias) v = T(std::uniform_real_distribution<double>(-1, 1)(rng));
+                auto pass = [&](int64_t part, int64_t parts, T *state, T *out, T *extra) {
+                    T *e = p.code == foldnd::CONV_FORWARD ? bias.data() : extra;
                     return foldnd_conv_pass(type, p.code, desc.data(), desc.size(), O, groups, p.a.data(), p.a.size(),
-                                            p.b.data(), p.b.size(), nullptr, 0, out.data(), p.expected.size(), nullptr,
-                                            part, parts, state, state == nullptr ? 0 : 1, 2);
+                                            p.b.data(), p.b.size(), nExtra == 0 ? nullptr : e, nExtra, out,
+                                            p.expected.size(), nullptr, part, parts, state, state == nullptr ? 0 : 1,
+                                            2);
                 };
-                T one = 0;
-                CHECK(pass(0, 2, nullptr) == foldnd::BAD_RANGE && pass(1, 2, nullptr) == foldnd::BAD_RANGE &&
-                          pass(0, 1, &one) == foldnd::BAD_RANGE,
-                      "%s pass %d: a direct pass in parts", label.c_str(), p.code);
-                CHECK(pass(0, 1, nullptr) == foldnd::OK && sameBits(p.expected, out.data(), p.expected.size()),
+                Guarded<T> whole(p.expected.size()), wholeExtra(nExtra);
+                CHECK(pass(0, 1, nullptr, whole.data(), wholeExtra.data()) == foldnd::OK &&
+                          (p.code == foldnd::CONV_FORWARD || sameBits(p.expected, whole.data(), p.expected.size())),
                       "%s pass %d through foldnd_conv_pass", label.c_str(), p.code);
+                for (int64_t parts : {2, 3, 7}) {
+                    Guarded<T> out(p.expected.size()), extra(nExtra);
+                    bool ok = true;
+                    for (int64_t part = 0; part < parts; ++part)
+                        ok = ok && pass(part, parts, nullptr, out.data(), extra.data()) == foldnd::OK;
+                    CHECK(ok &&
+                              sameBits(std::vector<T>(whole.data(), whole.data() + p.expected.size()), out.data(),
+                                       p.expected.size()) &&
+                              out.intact(p.expected.size()),
+                          "%s pass %d in %lld direct parts", label.c_str(), p.code, static_cast<long long>(parts));
+                    if (p.code == foldnd::CONV_BACKWARD_WEIGHT)
+                        CHECK(sameBits(std::vector<T>(wholeExtra.data(), wholeExtra.data() + nExtra), extra.data(),
+                                       nExtra) &&
+                                  extra.intact(nExtra),
+                              "%s bias gradient in %lld direct parts", label.c_str(), static_cast<long long>(parts));
+                }
+                Guarded<T> out(p.expected.size()), extra(nExtra);
+                T one = 0;
+                CHECK(pass(2, 2, nullptr, out.data(), extra.data()) == foldnd::BAD_RANGE &&
+                          pass(-1, 2, nullptr, out.data(), extra.data()) == foldnd::BAD_RANGE &&
+                          pass(0, 0, nullptr, out.data(), extra.data()) == foldnd::BAD_RANGE &&
+                          pass(0, 1, &one, out.data(), extra.data()) == foldnd::BAD_RANGE,
+                      "%s pass %d: a direct part out of range, or with a state", label.c_str(), p.code);
+                CHECK(out.intact(0) && extra.intact(0), "%s refused parts wrote nothing around", label.c_str());
             }
             // Refusals: a short input or output, groups not dividing, an unknown pass or type, overlap.
             auto run = [&](int t, int pass, int64_t o, int64_t g, int64_t aLen, const T *out, int64_t outLen) {

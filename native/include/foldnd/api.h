@@ -371,14 +371,16 @@ inline Status convExtra(int pass, int64_t outChannels, const T *a, const T *b, c
 }
 
 /**
- * A direct convolution pass (conv_direct.hpp) on float or double: validates
- * the layer (convLayer), every length against it, that out overlaps
- * neither input and extra (convExtra), then runs it.
+ * A direct convolution pass (conv_direct.hpp) on float or double, or part
+ * `part` of `parts` of one (DirectPart; 0 <= part < parts <= INT32_MAX, else
+ * BAD_RANGE): validates the layer (convLayer), every length against it, that
+ * out overlaps neither input and extra (convExtra), then runs it.
  */
 template <typename T>
 inline int convDirectChecked(int pass, const int64_t *descriptor, int64_t descriptorLength, int64_t outChannels,
                              int64_t groups, const T *a, int64_t aLength, const T *b, int64_t bLength, T *extra,
-                             int64_t extraLength, T *out, int64_t outLength, int threads) noexcept {
+                             int64_t extraLength, T *out, int64_t outLength, int threads, int64_t part = 0,
+                             int64_t parts = 1) noexcept {
     return guarded([&]() -> int {
         Geometry g;
         if (const Status s = prepare(descriptor, descriptorLength, threads, g); s != OK) return s;
@@ -387,12 +389,34 @@ inline int convDirectChecked(int pass, const int64_t *descriptor, int64_t descri
         if (aLength < n.a || bLength < n.b || outLength < n.out) return BAD_LENGTH;
         const T *o = out;
         if (const Status s = convExtra<T>(pass, outChannels, a, b, extra, extraLength, o, n); s != OK) return s;
+        if (parts < 1 || parts > std::numeric_limits<int32_t>::max() || part < 0 || part >= parts) return BAD_RANGE;
         if (n.out == 0) return OK;  // no samples: nothing to write (backwardWeight's zeros are the caller's)
         if (a == nullptr || b == nullptr || out == nullptr) return NULL_POINTER;
         if (overlaps(a, n.a, o, n.out) || overlaps(b, n.b, o, n.out)) return OVERLAP;
-        convDirect(ConvLayer{g, outChannels, groups}, pass, a, b, extra, out, threads);
+        convDirect(ConvLayer{g, outChannels, groups}, pass, a, b, extra, out, threads, DirectPart{part, parts});
         return OK;
     });
+}
+
+/** convDirectChecked on the element type `type` (FLOAT32 or FLOAT64; else BAD_TYPE), from untyped pointers. */
+inline int convDirectTyped(int type, int pass, const int64_t *descriptor, int64_t descriptorLength, int64_t outChannels,
+                           int64_t groups, const void *a, int64_t aLength, const void *b, int64_t bLength, void *extra,
+                           int64_t extraLength, void *out, int64_t outLength, int threads, int64_t part,
+                           int64_t parts) {
+    switch (type) {
+        case FLOAT32:
+            return convDirectChecked(pass, descriptor, descriptorLength, outChannels, groups,
+                                     static_cast<const float *>(a), aLength, static_cast<const float *>(b), bLength,
+                                     static_cast<float *>(extra), extraLength, static_cast<float *>(out), outLength,
+                                     threads, part, parts);
+        case FLOAT64:
+            return convDirectChecked(pass, descriptor, descriptorLength, outChannels, groups,
+                                     static_cast<const double *>(a), aLength, static_cast<const double *>(b), bLength,
+                                     static_cast<double *>(extra), extraLength, static_cast<double *>(out), outLength,
+                                     threads, part, parts);
+        default:
+            return BAD_TYPE;
+    }
 }
 
 /**
@@ -626,20 +650,8 @@ inline int foldnd_conv_direct(int type, int pass, const int64_t *descriptor, int
                               int64_t outChannels, int64_t groups, const void *a, int64_t aLength, const void *b,
                               int64_t bLength, void *extra, int64_t extraLength, void *out, int64_t outLength,
                               int threads) {
-    switch (type) {
-        case foldnd::FLOAT32:
-            return foldnd::detail::convDirectChecked(
-                pass, descriptor, descriptorLength, outChannels, groups, static_cast<const float *>(a), aLength,
-                static_cast<const float *>(b), bLength, static_cast<float *>(extra), extraLength,
-                static_cast<float *>(out), outLength, threads);
-        case foldnd::FLOAT64:
-            return foldnd::detail::convDirectChecked(
-                pass, descriptor, descriptorLength, outChannels, groups, static_cast<const double *>(a), aLength,
-                static_cast<const double *>(b), bLength, static_cast<double *>(extra), extraLength,
-                static_cast<double *>(out), outLength, threads);
-        default:
-            return foldnd::BAD_TYPE;
-    }
+    return foldnd::detail::convDirectTyped(type, pass, descriptor, descriptorLength, outChannels, groups, a, aLength, b,
+                                           bLength, extra, extraLength, out, outLength, threads, 0, 1);
 }
 
 /**
@@ -676,9 +688,10 @@ inline int foldnd_conv_tiled(int type, int pass, const int64_t *descriptor, int6
 
 /**
  * One convolution pass for the JVM bindings, arguments as foldnd_conv_tiled:
- * with gemm null, foldnd_conv_direct (a whole pass: part 0 of 1 and no state,
- * else BAD_RANGE); otherwise foldnd_conv_tiled. One entry, so that each kind of
- * memory (addresses, float[], double[]) needs one binding.
+ * with gemm null, the direct kernels (as foldnd_conv_direct), part `part` of
+ * `parts` of the pass (foldnd::DirectPart: parts share nothing, so state must
+ * be null, else BAD_RANGE); otherwise foldnd_conv_tiled. One entry, so that
+ * each kind of memory (addresses, float[], double[]) needs one binding.
  */
 inline int foldnd_conv_pass(int type, int pass, const int64_t *descriptor, int64_t descriptorLength,
                             int64_t outChannels, int64_t groups, const void *a, int64_t aLength, const void *b,
@@ -688,9 +701,9 @@ inline int foldnd_conv_pass(int type, int pass, const int64_t *descriptor, int64
     if (gemm != nullptr)
         return foldnd_conv_tiled(type, pass, descriptor, descriptorLength, outChannels, groups, a, aLength, b, bLength,
                                  extra, extraLength, out, outLength, gemm, part, parts, state, stateLength, threads);
-    if (part != 0 || parts != 1 || state != nullptr) return foldnd::BAD_RANGE;
-    return foldnd_conv_direct(type, pass, descriptor, descriptorLength, outChannels, groups, a, aLength, b, bLength,
-                              extra, extraLength, out, outLength, threads);
+    if (state != nullptr) return foldnd::BAD_RANGE;  // direct parts share nothing
+    return foldnd::detail::convDirectTyped(type, pass, descriptor, descriptorLength, outChannels, groups, a, aLength, b,
+                                           bLength, extra, extraLength, out, outLength, threads, part, parts);
 }
 
 /**

@@ -61,6 +61,27 @@ struct Vector16<double> {
     typedef double type __attribute__((vector_size(16)));
 };
 
+/**
+ * Part `part` of `parts` of a direct pass: each kernel below runs the same
+ * share of its items, [first, end) with first = part q + min(part, r) (q, r:
+ * items / parts and its remainder), so that consecutive parts cover every item
+ * once. An item computes what it computes in a whole pass, so the parts give
+ * the whole pass's bits; Java runs a long pass on heap arrays as parts, each
+ * in its own short JNI critical region.
+ */
+struct DirectPart {
+    int64_t part = 0, parts = 1;
+
+    /** Runs body(begin, end) on the team over this part's share of n items, work per item as parallelFor. */
+    template <class Body>
+    void forItems(int64_t n, int threads, int64_t workPerItem, Body &&body) const {
+        const int64_t q = n / parts, r = n % parts;
+        const int64_t first = part * q + std::min(part, r), end = first + q + (part < r ? 1 : 0);
+        parallelFor(end - first, threads, workPerItem,
+                    [&](int64_t begin, int64_t stop) { body(first + begin, first + stop); });
+    }
+};
+
 /** Lanes of a bias gradient's sums (biasGradient). */
 constexpr int kBiasLanes = 16;
 
@@ -75,12 +96,12 @@ constexpr int kBiasLanes = 16;
  * thread count; foldnd-conv's Java engine sums in the same order.
  */
 template <typename T>
-inline void biasGradient(const ConvLayer &c, const T *gy, T *gradBias, int threads) {
+inline void biasGradient(const ConvLayer &c, const T *gy, T *gradBias, int threads, const DirectPart &part = {}) {
     if (gradBias == nullptr) return;
     using Vec = typename Vector16<T>::type;
     constexpr int W = 16 / sizeof(T), N = kBiasLanes / W;
     const int64_t L = c.g.blocks;
-    parallelFor(c.outChannels, threads, c.g.batch * L, [&](int64_t begin, int64_t end) {
+    part.forItems(c.outChannels, threads, c.g.batch * L, [&](int64_t begin, int64_t end) {
         for (int64_t o = begin; o < end; ++o) {
             Vec acc[N];
             for (int m = 0; m < N; ++m) acc[m] = Vec{};
@@ -110,11 +131,11 @@ inline void biasGradient(const ConvLayer &c, const T *gy, T *gradBias, int threa
  */
 template <typename T>
 inline void convForward(const ConvLayer &c, const RowSource &rows, const T *x, const T *w, const T *bias, T *y,
-                        int threads) {
+                        int threads, const DirectPart &part = {}) {
     const Geometry &g = c.g;
     const int64_t L = g.blocks, P = g.imagePlane, K = g.kernelVolume, R = g.rowsPerKernelOffset();
     const int64_t width = g.lastGrid(), s = g.stride[g.dims - 1], cin = c.inPerGroup();
-    parallelFor(g.batch * c.outChannels, threads, cin * K * L, [&](int64_t begin, int64_t end) {
+    part.forItems(g.batch * c.outChannels, threads, cin * K * L, [&](int64_t begin, int64_t end) {
         for (int64_t item = begin; item < end; ++item) {
             const int64_t n = item / c.outChannels, o = item % c.outChannels, first = (o / c.outPerGroup()) * cin;
             T *yp = y + item * L;
@@ -148,11 +169,12 @@ inline void convForward(const ConvLayer &c, const RowSource &rows, const T *x, c
  * spread back over the elements it read. Items are input planes (n, c).
  */
 template <typename T>
-inline void convBackwardInput(const ConvLayer &c, const RowSource &rows, const T *gy, const T *w, T *gx, int threads) {
+inline void convBackwardInput(const ConvLayer &c, const RowSource &rows, const T *gy, const T *w, T *gx, int threads,
+                              const DirectPart &part = {}) {
     const Geometry &g = c.g;
     const int64_t L = g.blocks, P = g.imagePlane, K = g.kernelVolume, R = g.rowsPerKernelOffset();
     const int64_t width = g.lastGrid(), s = g.stride[g.dims - 1], cin = c.inPerGroup(), cout = c.outPerGroup();
-    parallelFor(g.planes, threads, cout * K * L, [&](int64_t begin, int64_t end) {
+    part.forItems(g.planes, threads, cout * K * L, [&](int64_t begin, int64_t end) {
         for (int64_t item = begin; item < end; ++item) {
             const int64_t n = item / g.channels, ch = item % g.channels, ci = ch % cin;
             const int64_t firstOut = (ch / cin) * cout;
@@ -190,7 +212,8 @@ inline void convBackwardInput(const ConvLayer &c, const RowSource &rows, const T
  * -0).
  */
 template <typename T>
-inline void convBackwardWeight(const ConvLayer &c, const RowSource &rows, const T *x, const T *gy, T *gw, int threads) {
+inline void convBackwardWeight(const ConvLayer &c, const RowSource &rows, const T *x, const T *gy, T *gw, int threads,
+                               const DirectPart &part = {}) {
     const Geometry &g = c.g;
     const int64_t L = g.blocks, P = g.imagePlane, K = g.kernelVolume, R = g.rowsPerKernelOffset();
     const int64_t width = g.lastGrid(), s = g.stride[g.dims - 1], cin = c.inPerGroup();
@@ -198,7 +221,7 @@ inline void convBackwardWeight(const ConvLayer &c, const RowSource &rows, const 
     // This thread's (threadIndex) columns, allocated before any output is written.
     const int64_t team = std::min<int64_t>(std::max(threads, 1), c.outChannels * cin);
     const std::unique_ptr<T[]> allColumns(new T[static_cast<size_t>(team * perGroup * width)]);
-    parallelFor(c.outChannels * cin, threads, g.batch * K * L, [&](int64_t begin, int64_t end) {
+    part.forItems(c.outChannels * cin, threads, g.batch * K * L, [&](int64_t begin, int64_t end) {
         T *columns = allColumns.get() + threadIndex() * perGroup * width;
         for (int64_t item = begin; item < end; ++item) {
             const int64_t o = item / cin, ci = item % cin, ch = (o / c.outPerGroup()) * cin + ci;
@@ -337,7 +360,8 @@ inline void offsetSums(T *col, int64_t colStride, const T *out, int64_t width, c
  * infinite gy there gives NaN, as the GEMM of unfolded columns does).
  */
 template <typename T>
-inline void convBackwardWeight2d(const ConvLayer &c, const T *x, const T *gy, T *gw, int threads) {
+inline void convBackwardWeight2d(const ConvLayer &c, const T *x, const T *gy, T *gw, int threads,
+                                 const DirectPart &part = {}) {
     const Geometry &g = c.g;
     const int64_t H = g.image[0], W = g.image[1], R = g.grid[0], width = g.grid[1], L = g.blocks;
     const int64_t kh = g.kernel[0], kw = g.kernel[1], K = g.kernelVolume, P = g.imagePlane, cin = c.inPerGroup();
@@ -353,7 +377,7 @@ inline void convBackwardWeight2d(const ConvLayer &c, const T *x, const T *gy, T 
     const int64_t perThread = Hp * Wp + K * lanes;
     const int64_t team = std::min<int64_t>(std::max(threads, 1), c.outChannels * cin);
     const std::unique_ptr<T[]> all(new T[static_cast<size_t>(team * perThread)]);
-    parallelFor(c.outChannels * cin, threads, g.batch * K * L, [&](int64_t begin, int64_t end) {
+    part.forItems(c.outChannels * cin, threads, g.batch * K * L, [&](int64_t begin, int64_t end) {
         T *xpad = all.get() + threadIndex() * perThread, *columns = xpad + Hp * Wp;
         std::fill(xpad, xpad + Hp * Wp, T(0));
         for (int64_t item = begin; item < end; ++item) {
@@ -402,28 +426,29 @@ inline void convBackwardWeight2d(const ConvLayer &c, const T *x, const T *gy, T 
 }
 
 /**
- * One direct pass: a and b are its inputs (x and w, gy and w, x and gy), out
- * its output; extra forward's bias (read) or backwardWeight's bias gradient
- * (written), or null.
+ * One direct pass, or part of one (DirectPart): a and b are its inputs (x and
+ * w, gy and w, x and gy), out its output; extra forward's bias (read) or
+ * backwardWeight's bias gradient (written), or null.
  */
 template <typename T>
-inline void convDirect(const ConvLayer &c, int pass, const T *a, const T *b, T *extra, T *out, int threads) {
+inline void convDirect(const ConvLayer &c, int pass, const T *a, const T *b, T *extra, T *out, int threads,
+                       const DirectPart &part = {}) {
     const OffsetTables t(c.g);
     const RowSource rows(c.g, t);
     switch (pass) {
         case CONV_FORWARD:
-            convForward(c, rows, a, b, static_cast<const T *>(extra), out, threads);
+            convForward(c, rows, a, b, static_cast<const T *>(extra), out, threads, part);
             break;
         case CONV_BACKWARD_INPUT:
-            convBackwardInput(c, rows, a, b, out, threads);
+            convBackwardInput(c, rows, a, b, out, threads, part);
             break;
         default:
             if (paddedBackwardWeight(c.g)) {
-                convBackwardWeight2d(c, a, b, out, threads);
+                convBackwardWeight2d(c, a, b, out, threads, part);
             } else {
-                convBackwardWeight(c, rows, a, b, out, threads);
+                convBackwardWeight(c, rows, a, b, out, threads, part);
             }
-            biasGradient(c, b, extra, threads);
+            biasGradient(c, b, extra, threads, part);
             break;
     }
 }

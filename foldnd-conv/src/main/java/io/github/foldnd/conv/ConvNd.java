@@ -51,9 +51,9 @@ import java.util.Arrays;
  *
  * <p>Heap arrays are used in place: a tiled pass (native engine and OpenBLAS here) in parts of about
  * 2^26 multiply-adds, each in its own JNI critical region, so the collector never waits long; the
- * direct kernels of depthwise and small-group layers in one region where the arrays total at most
- * 16 MiB (about a millisecond of work). Larger direct passes, and every pass without the native
- * engine or OpenBLAS, copy the arrays through per-thread native scratch. Each pass on heap arrays
+ * direct kernels of depthwise and small-group layers in parts of about 16 MiB of arrays (about a
+ * millisecond of work), each a share of the kernels' items. Passes without the native engine (and
+ * GEMM layers without OpenBLAS) copy the arrays through per-thread native scratch. Each pass on heap arrays
  * also writes into arrays the caller keeps (the ConvGeometry overloads ending in the outputs): a
  * training loop then allocates no output per step, where a new array costs the JVM a zeroing pass on
  * one thread before the kernels write it. Direct buffers (native order) are used in place, results
@@ -185,8 +185,9 @@ public final class ConvNd {
         checkArrays(x, "x", s.xLength(), weight, "weight", s.weightLength(), bias, "bias", s.outChannels);
         if (into != null) checkOutput(into, "y", s.yLength(), x, "x", weight, "weight", bias, "bias");
         A y = into != null ? into : ops.newArray(s.yLength());
-        if (s.batch > 0 && ops.onArrays(s, s.xLength() + s.weightLength() + s.outChannels + s.yLength())) {
-            ops.passOnArrays(s, Convolution.FORWARD, x, weight, bias, y);
+        if (s.batch > 0 && ops.onArrays(s)) {
+            ops.passOnArrays(
+                    s, Convolution.FORWARD, x, weight, bias, y, s.xLength() + s.weightLength() + s.outChannels + s.yLength());
             return y;
         }
         try {
@@ -311,8 +312,9 @@ public final class ConvNd {
         checkArrays(gradY, "gradY", s.yLength(), weight, "weight", s.weightLength(), null, "", 0);
         if (into != null) checkOutput(into, "gradX", s.xLength(), gradY, "gradY", weight, "weight", null, "");
         A gradX = into != null ? into : ops.newArray(s.xLength());
-        if (s.batch > 0 && ops.onArrays(s, s.yLength() + s.weightLength() + s.xLength())) {
-            ops.passOnArrays(s, Convolution.BACKWARD_INPUT, gradY, weight, null, gradX);
+        if (s.batch > 0 && ops.onArrays(s)) {
+            ops.passOnArrays(
+                    s, Convolution.BACKWARD_INPUT, gradY, weight, null, gradX, s.yLength() + s.weightLength() + s.xLength());
             return gradX;
         }
         try {
@@ -431,8 +433,15 @@ public final class ConvNd {
             checkOutput(intoWeight, "gradWeight", s.weightLength(), x, "x", gradY, "gradY", intoBias, "gradBias");
             if (intoBias != null) checkOutput(intoBias, "gradBias", s.outChannels, x, "x", gradY, "gradY", null, "");
         }
-        if (s.batch > 0 && ops.onArrays(s, s.xLength() + s.yLength() + s.weightLength() + s.outChannels)) {
-            ops.passOnArrays(s, Convolution.BACKWARD_WEIGHT, x, gradY, gradBias, gradWeight);
+        if (s.batch > 0 && ops.onArrays(s)) {
+            ops.passOnArrays(
+                    s,
+                    Convolution.BACKWARD_WEIGHT,
+                    x,
+                    gradY,
+                    gradBias,
+                    gradWeight,
+                    s.xLength() + s.yLength() + s.weightLength() + s.outChannels);
             return new WeightGradients<>(gradWeight, gradBias);
         }
         try {

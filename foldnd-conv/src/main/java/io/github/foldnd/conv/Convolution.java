@@ -336,24 +336,49 @@ abstract class Convolution<B extends Buffer, A> {
     }
 
     /**
-     * Whether a pass on heap arrays of {@code elements} elements in all (inputs and outputs) runs on
-     * the arrays in place, in JNI critical regions, rather than staged through native scratch (which
-     * copies the inputs in and the output out: on the 8 x 128 x 28^2 depthwise layer the copies took
-     * longer than the kernels). A tiled pass always does, in parts ({@link #REGION_MULTIPLY_ADDS}); a
-     * direct pass when its arrays total at most NativeContract.CRITICAL_BYTES, about a millisecond of
-     * the direct kernels' work, in one region.
+     * Whether a pass on heap arrays runs on the arrays in place, in JNI critical regions, rather than
+     * staged through native scratch (which copies the inputs in and the output out: on the 8 x 128 x
+     * 28^2 depthwise layer the copies took longer than the kernels): where the native engine runs it,
+     * a tiled pass in parts of {@link #REGION_MULTIPLY_ADDS}, a direct pass in parts of
+     * {@link #directParts}.
      */
-    final boolean onArrays(ConvShape s, long elements) {
-        return tiled(s) || direct(s) && elements <= NativeContract.CRITICAL_BYTES / elementBytes;
+    final boolean onArrays(ConvShape s) {
+        return tiled(s) || direct(s);
     }
 
     /**
      * One pass on heap arrays in place (see {@link #onArrays}): a and b its inputs, out its output,
-     * extra forward's bias or backwardWeight's bias gradient, or null; every length was checked
-     * against the shape.
+     * extra forward's bias or backwardWeight's bias gradient, or null; {@code elements} their lengths'
+     * sum; every length was checked against the shape.
      */
-    final void passOnArrays(ConvShape s, int pass, A a, A b, A extra, A out) {
+    final void passOnArrays(ConvShape s, int pass, A a, A b, A extra, A out, long elements) {
         if (direct(s)) {
+            directOnArrays(s, pass, a, b, extra, out, directParts(elements * elementBytes));
+        } else {
+            tiledOnArrays(s, pass, a, b, extra, out, regionParts(s));
+        }
+    }
+
+    /**
+     * The parts a direct pass on heap arrays of {@code bytes} bytes in all runs in: one per
+     * NativeContract.CRITICAL_BYTES, about a millisecond of the direct kernels' work (the 8 x 128 x
+     * 28^2 depthwise layer, 3.2 MB in and 3.2 MB out, took 1.1-1.9 ms per pass on 2 threads here).
+     */
+    static int directParts(long bytes) {
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(1, ceilDiv(bytes, NativeContract.CRITICAL_BYTES)));
+    }
+
+    private static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+
+    /**
+     * A direct pass on heap arrays in place in {@code parts} native calls, each in its own critical
+     * region and a share of every kernel's items (conv_direct.hpp, DirectPart): the parts share
+     * nothing, and together give the whole pass's bits.
+     */
+    final void directOnArrays(ConvShape s, int pass, A a, A b, A extra, A out, int parts) {
+        for (int part = 0; part < parts; part++) {
             check(
                     NativeContract.convolveArrays(NativeContract.ConvArrays.direct(
                             elementType(),
@@ -365,10 +390,10 @@ abstract class Convolution<B extends Buffer, A> {
                             b,
                             extra,
                             out,
+                            part,
+                            parts,
                             FoldNd.threads())),
                     "direct kernel");
-        } else {
-            tiledOnArrays(s, pass, a, b, extra, out, regionParts(s));
         }
     }
 

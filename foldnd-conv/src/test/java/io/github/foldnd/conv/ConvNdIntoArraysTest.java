@@ -20,8 +20,8 @@ import org.junit.jupiter.api.function.Executable;
 
 /**
  * ConvNd's overloads that write into a caller's heap arrays: the allocating overloads' bits on every
- * path a heap array takes (a tiled pass in parts, a direct pass in one critical region, a direct
- * pass staged through scratch), nothing written past the result, inputs unchanged, bad outputs
+ * path a heap array takes (a tiled pass in parts, a direct pass in one critical region or in
+ * parts; staged through scratch without the native engine), nothing written past the result, inputs unchanged, bad outputs
  * refused before anything is written, and no output allocated per call.
  */
 class ConvNdIntoArraysTest {
@@ -41,7 +41,7 @@ class ConvNdIntoArraysTest {
         layers.add(conv(4, 64, 64, 1, 32, 3, 1, 1));
         // depthwise: a direct pass in one critical region (about 3 MiB in all) ...
         layers.add(conv(8, 64, 64, 64, 28, 3, 1, 1));
-        // ... and one over NativeContract.CRITICAL_BYTES (x and y 8 MiB each in float), staged
+        // ... and one over NativeContract.CRITICAL_BYTES (x and y 8 MiB each in float), in parts
         layers.add(conv(4, 128, 128, 128, 64, 3, 1, 1));
         for (Conv c : layers) {
             for (DType type : DType.values()) {

@@ -477,32 +477,41 @@ class ConvNdSafetyTest {
 
     /**
      * After a call whose scratch exceeds the cap, the thread keeps at most 16 MiB; it used to keep all
-     * of it for good. Calls after the trim still compute the same. The layer is depthwise with x and y
-     * of 8 MiB each: past the direct kernels' in-place limit, so staged through 16 MiB of scratch and
-     * more (without the native engine: a 72 MiB column matrix).
+     * of it for good. The staging scratch is asked for directly (slots of 12 and 8 MiB, as a staged
+     * depthwise layer with x and y of 8 MiB each took), then a layer: in place where the native engine
+     * runs it (the direct kernels in parts, no scratch at all), else staged through more than the cap
+     * (without the native engine: a 72 MiB column matrix), and the same values after the trim.
      */
     @Test
     void aThreadKeepsAtMostTheCapOfScratchBetweenCalls() {
         ConvNd.releaseScratch();
         assertEquals(0, ConvNd.retainedScratchBytes());
-        long[] xs = {1, 32, 256, 256}, ws = {32, 1, 3, 3};
-        int[] one = {1, 1}, pad = {1, 1};
-        Random rnd = new Random(17);
-        float[] x = new float[32 * 256 * 256], w = new float[32 * 9];
-        for (int i = 0; i < x.length; i++) x[i] = rnd.nextFloat();
-        for (int i = 0; i < w.length; i++) w[i] = rnd.nextFloat();
         try {
-            float[] first = ConvNd.forward(x, xs, w, ws, null, one, pad, one, 32);
+            FloatConvolution.INSTANCE.scratch(Convolution.STAGE_A, 3L << 20, "a test block of 12 MiB");
+            FloatConvolution.INSTANCE.scratch(Convolution.STAGE_OUT, 2L << 20, "a test block of 8 MiB");
+            Convolution.endCall();
             long kept = ConvNd.retainedScratchBytes();
+            assertTrue(kept > 0 && kept <= Convolution.KEPT_SCRATCH_BYTES, "kept " + kept + " bytes of 20 MiB");
+            ConvNd.releaseScratch();
+
+            long[] xs = {1, 32, 256, 256}, ws = {32, 1, 3, 3};
+            int[] one = {1, 1}, pad = {1, 1};
+            Random rnd = new Random(17);
+            float[] x = new float[32 * 256 * 256], w = new float[32 * 9];
+            for (int i = 0; i < x.length; i++) x[i] = rnd.nextFloat();
+            for (int i = 0; i < w.length; i++) w[i] = rnd.nextFloat();
+            boolean inPlace = FloatConvolution.INSTANCE.onArrays(ConvShape.of(xs, ws, one, pad, one, 32));
+            float[] first = ConvNd.forward(x, xs, w, ws, null, one, pad, one, 32);
+            kept = ConvNd.retainedScratchBytes();
             assertTrue(kept <= Convolution.KEPT_SCRATCH_BYTES, "kept " + kept + " bytes, more than the cap");
-            assertTrue(kept > 0, "the small blocks (x, weight, y copies) are kept for the next call");
+            assertTrue(inPlace ? kept == 0 : kept > 0, (inPlace ? "in place: " : "staged: ") + kept + " bytes kept");
             assertArrayEquals(first, ConvNd.forward(x, xs, w, ws, null, one, pad, one, 32), "a call after the trim");
             assertTrue(ConvNd.retainedScratchBytes() <= Convolution.KEPT_SCRATCH_BYTES);
             // A small call keeps all it used: reuse, not a fresh allocation, on the next call. Where it runs on
             // the arrays in place (the native engine's tiled passes), it uses none.
             ConvNd.releaseScratch();
             ConvNd.forward(new float[20], X, new float[24], W, null, ONE, ZERO, ONE, 1);
-            if (FloatConvolution.INSTANCE.onArrays(ConvShape.of(X, W, ONE, ZERO, ONE, 1), 20 + 24 + 24)) {
+            if (FloatConvolution.INSTANCE.onArrays(ConvShape.of(X, W, ONE, ZERO, ONE, 1))) {
                 assertEquals(0, ConvNd.retainedScratchBytes(), "in place: no scratch");
             } else {
                 assertTrue(ConvNd.retainedScratchBytes() > 0, "the staging copies are kept");

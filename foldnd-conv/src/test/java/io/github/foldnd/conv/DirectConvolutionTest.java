@@ -48,27 +48,28 @@ class DirectConvolutionTest {
     }
 
     /**
-     * Heap arrays of at most 16 MiB in all go to the direct kernels in place (one critical region,
-     * no staging copies), larger ones through native scratch; both give the buffers' bits, and the
-     * inputs are left as they were.
+     * Heap arrays go to the direct kernels in place (no staging copies), in parts of about 16 MiB of
+     * arrays, each its own critical region (one part for the 8 x 128 x 28^2 layer's 6.4 MB, two for
+     * 8 x 64 x 64^2's 16.8 MB): the buffers' bits, and the inputs left as they were.
      */
     @Test
-    void heapArraysRunInPlaceUpTo16MiBAndMatchTheBuffers() {
+    void heapArraysRunInPlaceInPartsAndMatchTheBuffers() {
         assumeTrue(Engine.nativeEngine().isPresent(), "the direct kernels are native");
         FloatConvolution f = FloatConvolution.INSTANCE;
-        ConvShape small = shape(8, 128, 128, 128, 28, 28);
-        assertTrue(f.onArrays(small, small.xLength() + small.yLength()), "8 x 128 x 28^2 depthwise: in place");
-        // 2 x 8 x 64 x 64^2 floats are exactly 16 MiB: with the weights, one element more is staged.
-        assertTrue(!f.onArrays(shape(8, 64, 64, 64, 64, 64), (8L * 64 * 64 * 64) * 2 + 1), "over 16 MiB");
+        assertTrue(f.onArrays(shape(8, 128, 128, 128, 28, 28)), "8 x 128 x 28^2 depthwise: in place");
+        assertTrue(f.onArrays(shape(8, 64, 64, 64, 64, 64)), "8 x 64 x 64^2 depthwise: in place too");
+        assertEquals(1, Convolution.directParts(16L << 20), "16 MiB: one region");
+        assertEquals(2, Convolution.directParts((16L << 20) + 1), "a byte more: two");
+        assertEquals(2, Convolution.directParts(4L * (2 * 8 * 64 * 64 * 64 + 64 * 9)), "x and y of 8 MiB each, w");
         ConvShape tiled = shape(2, 64, 64, 8, 8);
-        assertEquals(f.tiled(tiled), f.onArrays(tiled, Long.MAX_VALUE), "8 input channels per group: tiled, in parts");
+        assertEquals(f.tiled(tiled), f.onArrays(tiled), "8 input channels per group: tiled, in parts");
         Random rnd = new Random(2026_11_28L);
         Conv[] layers = {
             new Conv(3, 6, 12, 6, new int[] {9, 11}, new int[] {3, 3}, new int[] {1, 2}, new int[] {1, 0}, new int[] {
                 1, 1
             }),
             new Conv(2, 8, 8, 4, new int[] {13}, new int[] {5}, new int[] {1}, new int[] {2}, new int[] {2}),
-            // x and y of 8 x 64 x 64^2 floats each: 16 MiB and more, so staged
+            // x and y of 8 x 64 x 64^2 floats each: 16 MiB and more, so in two parts
             new Conv(
                     8, 64, 64, 64, new int[] {64, 64}, new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 1}, new int[] {
                         1, 1
@@ -88,6 +89,52 @@ class DirectConvolutionTest {
                 assertArrayEquals(expected[1], actual[1], "gradBias " + what);
                 assertArrayEquals(v.x(), x, "x unchanged");
                 assertArrayEquals(v.gy(), gy, "gradY unchanged");
+            }
+        }
+    }
+
+    /**
+     * A direct pass on heap arrays in any number of parts (1, 2, 3, 7 and more parts than some
+     * kernels have items) gives the whole pass's bits: y, gradX, gradWeight and gradBias, float and
+     * double, bias included.
+     */
+    @Test
+    void directPassesInPartsGiveTheWholePassesBits() {
+        assumeTrue(Engine.nativeEngine().isPresent(), "the direct kernels are native");
+        Random rnd = new Random(7);
+        Conv[] layers = {
+            new Conv(3, 6, 12, 6, new int[] {9, 11}, new int[] {3, 3}, new int[] {1, 2}, new int[] {1, 0}, new int[] {
+                1, 1
+            }),
+            new Conv(2, 8, 8, 4, new int[] {13}, new int[] {5}, new int[] {1}, new int[] {2}, new int[] {2}),
+            new Conv(1, 4, 4, 4, new int[] {5, 6, 7}, new int[] {3, 3, 3}, new int[] {1, 1, 1}, new int[] {1, 1, 1
+            }, new int[] {1, 1, 1})
+        };
+        for (Conv c : layers) {
+            ConvShape s = ConvShape.of(c.xShape(), c.weightShape(), c.stride(), c.padding(), c.dilation(), c.groups());
+            assertTrue(Convolution.direct(s), c + " runs direct");
+            ConvHarness.Data v = ConvHarness.Data.random(rnd, Harness.DType.FLOAT, c, true);
+            float[] x = Harness.toFloat(v.x()), w = Harness.toFloat(v.w()), b = Harness.toFloat(v.b());
+            float[] gy = Harness.toFloat(v.gy());
+            float[] y1 = null, gx1 = null, gw1 = null, gb1 = null;
+            for (int parts : new int[] {1, 2, 3, 7, 40}) {
+                float[] y = new float[gy.length], gx = new float[x.length], gw = new float[w.length];
+                float[] gb = new float[b.length];
+                FloatConvolution.INSTANCE.directOnArrays(s, Convolution.FORWARD, x, w, b, y, parts);
+                FloatConvolution.INSTANCE.directOnArrays(s, Convolution.BACKWARD_INPUT, gy, w, null, gx, parts);
+                FloatConvolution.INSTANCE.directOnArrays(s, Convolution.BACKWARD_WEIGHT, x, gy, gb, gw, parts);
+                if (y1 == null) {
+                    y1 = y;
+                    gx1 = gx;
+                    gw1 = gw;
+                    gb1 = gb;
+                    continue;
+                }
+                String what = c + " in " + parts + " parts";
+                assertArrayEquals(y1, y, "y " + what);
+                assertArrayEquals(gx1, gx, "gradX " + what);
+                assertArrayEquals(gw1, gw, "gradWeight " + what);
+                assertArrayEquals(gb1, gb, "gradBias " + what);
             }
         }
     }

@@ -142,11 +142,12 @@ public final class NativeContract {
      * A convolution pass (pass codes and arguments as {@link ConvPass}), or one part of it, on heap
      * arrays of the type (float[] for FLOAT32, double[] for FLOAT64) used in place, from index 0, in
      * one JNI critical region; the caller validated them. extra is forward's bias or backwardWeight's
-     * bias gradient, or null. With gemm 0, a whole direct pass (part 0 of 1, no state): for passes of
-     * at most {@link #CRITICAL_BYTES}. Otherwise part {@code part} of {@code parts} of a tiled pass,
-     * the parts called in order, each a short region; state is the address of native memory of
-     * stateLength elements that the parts share ({@link #convTiledPlan}; 0 for a whole pass or where
-     * none is needed). The parts together compute the whole pass's result bit for bit.
+     * bias gradient, or null. Part {@code part} of {@code parts} of the pass, the parts called in
+     * order, each a short region. With gemm 0 the direct kernels, each part a share of every kernel's
+     * items (conv_direct.hpp, DirectPart), sharing nothing (state 0). Otherwise a tiled pass; state is
+     * the address of native memory of stateLength elements that the parts share
+     * ({@link #convTiledPlan}; 0 for a whole pass or where none is needed). The parts together
+     * compute the whole pass's result bit for bit.
      */
     public record ConvArrays(
             ElementType type,
@@ -172,7 +173,7 @@ public final class NativeContract {
             Check.notNull(out, "out");
         }
 
-        /** A whole direct pass (gemm 0). */
+        /** Part {@code part} of {@code parts} of a direct pass (gemm 0, no state). */
         public static ConvArrays direct(
                 ElementType type,
                 int pass,
@@ -183,8 +184,10 @@ public final class NativeContract {
                 Object b,
                 Object extra,
                 Object out,
+                int part,
+                int parts,
                 int threads) {
-            return new ConvArrays(type, pass, x, outChannels, groups, a, b, extra, out, 0, 0, 1, 0, 0, threads);
+            return new ConvArrays(type, pass, x, outChannels, groups, a, b, extra, out, 0, part, parts, 0, 0, threads);
         }
     }
 
