@@ -2,7 +2,6 @@ package io.github.foldnd;
 
 import static io.github.foldnd.Harness.assertBitwise;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

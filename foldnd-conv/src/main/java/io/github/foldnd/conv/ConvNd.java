@@ -187,7 +187,13 @@ public final class ConvNd {
         A y = into != null ? into : ops.newArray(s.yLength());
         if (s.batch > 0 && ops.onArrays(s)) {
             ops.passOnArrays(
-                    s, Convolution.FORWARD, x, weight, bias, y, s.xLength() + s.weightLength() + s.outChannels + s.yLength());
+                    s,
+                    Convolution.FORWARD,
+                    x,
+                    weight,
+                    bias,
+                    y,
+                    s.xLength() + s.weightLength() + s.outChannels + s.yLength());
             return y;
         }
         try {
@@ -314,7 +320,13 @@ public final class ConvNd {
         A gradX = into != null ? into : ops.newArray(s.xLength());
         if (s.batch > 0 && ops.onArrays(s)) {
             ops.passOnArrays(
-                    s, Convolution.BACKWARD_INPUT, gradY, weight, null, gradX, s.yLength() + s.weightLength() + s.xLength());
+                    s,
+                    Convolution.BACKWARD_INPUT,
+                    gradY,
+                    weight,
+                    null,
+                    gradX,
+                    s.yLength() + s.weightLength() + s.xLength());
             return gradX;
         }
         try {

@@ -115,34 +115,45 @@ class ConvNdIntoArraysTest {
         float[][] inputs = {x.clone(), w.clone(), b.clone(), gy.clone()};
 
         refused(NullPointerException.class, "y", () -> ConvNd.forward(x, xs, w, ws, b, g, (float[]) null));
-        refused("y must hold at least " + ny + " elements (the result's), got " + (ny - 1), () ->
-                ConvNd.forward(x, xs, w, ws, b, g, shortY));
+        refused(
+                "y must hold at least " + ny + " elements (the result's), got " + (ny - 1),
+                () -> ConvNd.forward(x, xs, w, ws, b, g, shortY));
         refused("y must not be the same array as x", () -> ConvNd.forward(x, xs, w, ws, b, g, x));
         refused("y must not be the same array as weight", () -> ConvNd.forward(x, xs, w, ws, b, g, w));
         refused("y must not be the same array as bias", () -> ConvNd.forward(x, xs, w, ws, b, g, b));
 
-        refused(NullPointerException.class, "gradX", () ->
-                ConvNd.backwardInput(gy, ys, w, ws, c.size(), g, (float[]) null));
-        refused("gradX must hold at least " + nx + " elements (the result's), got " + (nx - 1), () ->
-                ConvNd.backwardInput(gy, ys, w, ws, c.size(), g, shortGx));
-        refused("gradX must not be the same array as gradY", () ->
-                ConvNd.backwardInput(gy, ys, w, ws, c.size(), g, gy));
-        refused("gradX must not be the same array as weight", () ->
-                ConvNd.backwardInput(gy, ys, w, ws, c.size(), g, w));
+        refused(
+                NullPointerException.class,
+                "gradX",
+                () -> ConvNd.backwardInput(gy, ys, w, ws, c.size(), g, (float[]) null));
+        refused(
+                "gradX must hold at least " + nx + " elements (the result's), got " + (nx - 1),
+                () -> ConvNd.backwardInput(gy, ys, w, ws, c.size(), g, shortGx));
+        refused(
+                "gradX must not be the same array as gradY",
+                () -> ConvNd.backwardInput(gy, ys, w, ws, c.size(), g, gy));
+        refused(
+                "gradX must not be the same array as weight",
+                () -> ConvNd.backwardInput(gy, ys, w, ws, c.size(), g, w));
 
-        refused(NullPointerException.class, "gradWeight", () ->
-                ConvNd.backwardWeight(x, xs, gy, ys, g, (float[]) null, null));
-        refused("gradWeight must hold at least " + nw + " elements (the result's), got " + (nw - 1), () ->
-                ConvNd.backwardWeight(x, xs, gy, ys, g, shortGw, null));
-        refused("gradBias must hold at least " + c.outChannels() + " elements (the result's), got 5", () ->
-                ConvNd.backwardWeight(x, xs, gy, ys, g, gw, shortGb));
-        refused("gradWeight must not be the same array as gradBias", () ->
-                ConvNd.backwardWeight(x, xs, gy, ys, g, gw, gw));
+        refused(
+                NullPointerException.class,
+                "gradWeight",
+                () -> ConvNd.backwardWeight(x, xs, gy, ys, g, (float[]) null, null));
+        refused(
+                "gradWeight must hold at least " + nw + " elements (the result's), got " + (nw - 1),
+                () -> ConvNd.backwardWeight(x, xs, gy, ys, g, shortGw, null));
+        refused(
+                "gradBias must hold at least " + c.outChannels() + " elements (the result's), got 5",
+                () -> ConvNd.backwardWeight(x, xs, gy, ys, g, gw, shortGb));
+        refused(
+                "gradWeight must not be the same array as gradBias",
+                () -> ConvNd.backwardWeight(x, xs, gy, ys, g, gw, gw));
         refused("gradWeight must not be the same array as x", () -> ConvNd.backwardWeight(x, xs, gy, ys, g, x, null));
-        refused("gradWeight must not be the same array as gradY", () ->
-                ConvNd.backwardWeight(x, xs, gy, ys, g, gy, null));
-        refused("gradBias must not be the same array as gradY", () ->
-                ConvNd.backwardWeight(x, xs, gy, ys, g, gw, gy));
+        refused(
+                "gradWeight must not be the same array as gradY",
+                () -> ConvNd.backwardWeight(x, xs, gy, ys, g, gy, null));
+        refused("gradBias must not be the same array as gradY", () -> ConvNd.backwardWeight(x, xs, gy, ys, g, gw, gy));
         refused("gradBias must not be the same array as x", () -> ConvNd.backwardWeight(x, xs, gy, ys, g, gw, x));
         // the inputs are checked first, and named as the allocating overloads name them
         refused("x", () -> ConvNd.forward(Arrays.copyOf(x, nx - 1), xs, w, ws, b, g, new float[ny]));

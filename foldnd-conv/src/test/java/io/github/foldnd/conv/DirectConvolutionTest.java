@@ -107,8 +107,16 @@ class DirectConvolutionTest {
                 1, 1
             }),
             new Conv(2, 8, 8, 4, new int[] {13}, new int[] {5}, new int[] {1}, new int[] {2}, new int[] {2}),
-            new Conv(1, 4, 4, 4, new int[] {5, 6, 7}, new int[] {3, 3, 3}, new int[] {1, 1, 1}, new int[] {1, 1, 1
-            }, new int[] {1, 1, 1})
+            new Conv(
+                    1,
+                    4,
+                    4,
+                    4,
+                    new int[] {5, 6, 7},
+                    new int[] {3, 3, 3},
+                    new int[] {1, 1, 1},
+                    new int[] {1, 1, 1},
+                    new int[] {1, 1, 1})
         };
         for (Conv c : layers) {
             ConvShape s = ConvShape.of(c.xShape(), c.weightShape(), c.stride(), c.padding(), c.dilation(), c.groups());
