@@ -75,10 +75,9 @@ struct DirectPart {
     /** Runs body(begin, end) on the team over this part's share of n items, work per item as parallelFor. */
     template <class Body>
     void forItems(int64_t n, int threads, int64_t workPerItem, Body &&body) const {
-        const int64_t q = n / parts, r = n % parts;
-        const int64_t first = part * q + std::min(part, r), end = first + q + (part < r ? 1 : 0);
-        parallelFor(end - first, threads, workPerItem,
-                    [&](int64_t begin, int64_t stop) { body(first + begin, first + stop); });
+        const ItemRange mine = partShare(n, part, parts, 1);
+        parallelFor(mine.end - mine.first, threads, workPerItem,
+                    [&](int64_t begin, int64_t stop) { body(mine.first + begin, mine.first + stop); });
     }
 };
 

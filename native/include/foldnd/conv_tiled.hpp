@@ -258,20 +258,8 @@ struct ConvPart {
     bool first() const { return part == 0; }
     bool last() const { return part == parts - 1; }
 
-    /**
-     * This part's share [begin, end) of n items: the parts' even shares, each
-     * boundary rounded up to a multiple of `multiple` (a team's size, so that
-     * no part leaves a thread idle for want of a unit) and clipped at n. Some
-     * parts may be empty.
-     */
-    ItemRange share(int64_t n, int64_t multiple) const {
-        auto bound = [&](int64_t p) {
-            if (p >= parts) return n;
-            const int64_t even = n / parts * p + n % parts * p / parts;  // n p / parts without overflow
-            return std::min(n, ceilDiv(even, multiple) * multiple);
-        };
-        return ItemRange{bound(part), bound(part + 1)};
-    }
+    /** This part's share of n items, its boundaries multiples of `multiple` (partShare). */
+    ItemRange share(int64_t n, int64_t multiple) const { return partShare(n, part, parts, multiple); }
 };
 
 /**

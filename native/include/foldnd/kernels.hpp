@@ -182,6 +182,23 @@ struct ItemRange {
 };
 
 /**
+ * Share `part` of `parts` (0 <= part < parts) of n items: the parts' even
+ * shares, [n p / parts, n (p + 1) / parts), each boundary rounded up to a
+ * multiple of `multiple` (a team's size, so that no part leaves a thread idle
+ * for want of an item) and clipped at n. Some parts may be empty. A pass run in
+ * parts (ConvPart, DirectPart) cuts its items here, so that every item runs in
+ * exactly one part.
+ */
+inline ItemRange partShare(int64_t n, int64_t part, int64_t parts, int64_t multiple) {
+    auto bound = [&](int64_t p) {
+        if (p >= parts) return n;
+        const int64_t even = n / parts * p + n % parts * p / parts;  // n p / parts without overflow
+        return std::min(n, ceilDiv(even, multiple) * multiple);
+    };
+    return ItemRange{bound(part), bound(part + 1)};
+}
+
+/**
  * The most rows that RowSource computes ahead, in this thread's Scratch (a Row
  * is 32 bytes: 2 MiB of plan at most); a geometry with more generates its rows
  * as it visits them. The C++ tests also build with 0, so that the generating
