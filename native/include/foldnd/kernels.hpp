@@ -1169,8 +1169,8 @@ struct PhasedPairs<double, Weighted, N, Fresh> {
 constexpr int64_t kMaxPhasedRun = 32;
 
 /**
- * Whether fold is a permutation that phased rows write without a fill before
- * them (foldPhasedRow's Fresh): 2-d or more, and every image element is one
+ * Whether fold is a permutation that PermutationBand writes image row by image
+ * row, without a fill before: 2-d or more, and every image element is one
  * block's, once (in every dimension stride = kernel, dilation 1 where the
  * kernel is wider than 1, no padding before, and the grid covering the image
  * exactly), with stride 2 in the last dimension. Each element is then +0.0 plus
@@ -1179,8 +1179,8 @@ constexpr int64_t kMaxPhasedRun = 32;
  * touches it once. Measured (C++ harness, float, 2 threads, best of 60, three
  * alternated runs, on a machine whose 300 MB L3 held the whole problem): the
  * 2x2/2 fold of 64x32x32^2 1.03-1.18 ms (before the phased rows), 1.07-1.24
- * (phased rows with the fill), 0.97-1.06 (without it); what is left is the
- * rows' setup, 16 pairs to a row.
+ * (phased rows with the fill), 0.97-1.06 (phased rows without it); see
+ * PermutationBand for the rows in image order.
  */
 inline bool phasedPermutation(const Geometry &g) {
     if (g.dims < 2 || g.stride[g.dims - 1] != 2) return false;
@@ -1205,11 +1205,10 @@ inline bool phasedPermutation(const Geometry &g) {
  * the row per offset. N > 0: n = N, unrolled. Measured (C++ harness, float, 2
  * threads, best of 40, runs alternated on a noisy machine): the stem's fold
  * (7x7/2, 8x3x224^2) 2.3-3.2 ms -> 1.4-1.9; 3x3/2 on 16x128x56^2 4.3-8.7 ->
- * 3.6-7.6; 2x2/2 on 64x32x32^2 1.2-1.3 -> 1.0-1.3. Fresh: every element of
- * the row receives exactly one value (phasedPermutation), written as +0.0 plus
- * it over whatever the row held.
+ * 3.6-7.6; 2x2/2 on 64x32x32^2 1.2-1.3 -> 1.0-1.3 (permutations now go
+ * through PermutationBand).
  */
-template <typename T, bool Weighted, int64_t N, bool Fresh>
+template <typename T, bool Weighted, int64_t N>
 inline void foldPhasedRow(const Source<T, Weighted> &src, const Row *rows, const T *w, int64_t runtimeN, T *out) {
     const int64_t n = N > 0 ? N : runtimeN;
     constexpr int64_t V = 16 / sizeof(T);
@@ -1225,9 +1224,7 @@ inline void foldPhasedRow(const Source<T, Weighted> &src, const Row *rows, const
     auto single = [&](int64_t j, int64_t from, int64_t to) {
         const Row &r = rows[j];
         for (int64_t l = std::max(from, r.lo); l < std::min(to, r.hi); ++l) {
-            T &e = o[2 * l + j];
-            if (Fresh) e = Merge<SUM>::template init<T>();
-            Merge<SUM>::apply(e, local.value(r.column + l, w[j]));
+            Merge<SUM>::apply(o[2 * l + j], local.value(r.column + l, w[j]));
         }
     };
     if (mA >= mB) {
@@ -1237,7 +1234,7 @@ inline void foldPhasedRow(const Source<T, Weighted> &src, const Row *rows, const
     const int64_t mEnd = mA + (mB - mA) / V * V;                        // pairs [mA, mEnd) in vectors
     for (int64_t j = 0; j < n; ++j) single(j, rows[j].lo, mA - j / 2);  // elements before 2 mA
     for (int64_t m = mA; m < mEnd; m += V)
-        PhasedPairs<T, Weighted, N, Fresh>::apply(local.columns, rows, w, n, m, o + 2 * m);
+        PhasedPairs<T, Weighted, N, false>::apply(local.columns, rows, w, n, m, o + 2 * m);
     for (int64_t j = 0; j < n; ++j) single(j, mEnd - j / 2, rows[j].hi);  // elements from 2 mEnd on
 }
 
@@ -1281,7 +1278,6 @@ struct RowRun<T, SUM, Source<T, Weighted>> {
         T w[kMaxPhasedRun];
         Row run[kMaxPhasedRun];
         for (int64_t j = 0; j < n; ++j) w[j] = src.weight(k + j);
-        if (phasedPermutation(g)) return phasedRowsOf<2, true>(rows, src, k, n, w, run, qBegin, qEnd, out);
         switch (n) {  // the usual kernel widths, unrolled: a loop over n per vector cost as much as the old path
             case 2:
                 return phasedRowsOf<2>(rows, src, k, n, w, run, qBegin, qEnd, out);
@@ -1298,12 +1294,12 @@ struct RowRun<T, SUM, Source<T, Weighted>> {
         }
     }
 
-    template <int64_t N, bool Fresh = false>
+    template <int64_t N>
     static void phasedRowsOf(const RowSource &rows, const Src &src, int64_t k, int64_t n, const T *w, Row *run,
                              int64_t qBegin, int64_t qEnd, T *out) {
         for (int64_t q = qBegin; q < qEnd; ++q) {
             rows.chunk(k, n, q, run);
-            foldPhasedRow<T, Weighted, N, Fresh>(src, run, w, n, out);
+            foldPhasedRow<T, Weighted, N>(src, run, w, n, out);
         }
     }
 
@@ -1326,18 +1322,63 @@ struct RowRun<T, SUM, Source<T, Weighted>> {
 #endif
 
 /**
- * Whether foldBand's rows write every element of the band once, from the
- * merge's identity, so that the band needs no fill first: never, in general;
- * float and double sums of a phased permutation (phasedPermutation) below.
+ * foldBand's bands of a fold that is a permutation: never, in general (applies
+ * is false and foldBand fills and folds the band offset by offset); float and
+ * double sums of a phased permutation (phasedPermutation) below.
  */
 template <typename T, Reduce Rule, class Src>
-struct FreshBand {
+struct PermutationBand {
     static bool applies(const Geometry &) { return false; }
+    static void fold(const Geometry &, const Src &, int64_t, int64_t, T *) {}
 };
 #ifdef FOLDND_TILES
+/**
+ * A phased permutation's band (phasedPermutation: each image element is one
+ * block's, and image row pairs interleave two offsets' blocks), written image
+ * row by image row in order, each element once as +0.0 plus its value: no fill,
+ * no read of the output and no row plan. Image row (y_0, ..., y_{d-2}) is block
+ * row (y_i / kernel_i) of kernel offset (y_i mod kernel_i, 0) and the next
+ * offset (last index 1), element 2 m + j from block m of offset j. Going offset
+ * by offset instead writes every other image row, then the rows between, each
+ * row after its setup (RowSource::chunk, foldPhasedRow's common blocks): the
+ * 2x2/2 fold of 64x32x32^2 took 0.73-0.74 ms that way against 0.41 for a
+ * memcpy-like loop in image order and 0.33-0.35 for a memcpy of its size (C++
+ * harness, float, 2 threads, best of 200, Intel Xeon, whole problem in L3).
+ */
 template <typename T, bool Weighted>
-struct FreshBand<T, SUM, Source<T, Weighted>> {
+struct PermutationBand<T, SUM, Source<T, Weighted>> {
     static bool applies(const Geometry &g) { return kTiledSums<T> && phasedPermutation(g); }
+    static void fold(const Geometry &g, const Source<T, Weighted> &src, int64_t bandBegin, int64_t bandEnd, T *out) {
+        if constexpr (kTiledSums<T>) {
+            constexpr int64_t V = 16 / sizeof(T);
+            const int last = g.dims - 1;
+            const int64_t pairs = g.grid[last], width = g.image[last], vectored = pairs / V * V;
+            const int64_t rowsPerY0 = g.imageStride[0] / width;  // image rows per dimension-0 coordinate
+            const Source<T, Weighted> local = src;
+            for (int64_t r = bandBegin * rowsPerY0; r < bandEnd * rowsPerY0; ++r) {
+                int64_t rest = r, k = 0, q = 0, kScale = g.kernel[last], qScale = pairs;
+                for (int i = last - 1; i >= 0; --i) {  // image row r's coordinates, to offset k and block row q
+                    const int64_t y = i == 0 ? rest : rest % g.image[i];
+                    rest /= g.image[i];
+                    k += y % g.kernel[i] * kScale;
+                    q += y / g.kernel[i] * qScale;
+                    kScale *= g.kernel[i];
+                    qScale *= g.grid[i];
+                }
+                const Row run[2] = {{k * g.kernelStride + q, 0, 0, pairs}, {(k + 1) * g.kernelStride + q, 0, 0, pairs}};
+                const T w[2] = {local.weight(k), local.weight(k + 1)};
+                T *o = out + r * width;
+                for (int64_t m = 0; m < vectored; m += V)
+                    PhasedPairs<T, Weighted, 2, true>::apply(local.columns, run, w, 2, m, o + 2 * m);
+                for (int64_t m = vectored; m < pairs; ++m)
+                    for (int64_t j = 0; j < 2; ++j) {
+                        T &e = o[2 * m + j];
+                        e = Merge<SUM>::template init<T>();
+                        Merge<SUM>::apply(e, local.value(run[j].column + m, w[j]));
+                    }
+            }
+        }
+    }
 };
 #endif
 
@@ -1351,8 +1392,9 @@ template <typename T, Reduce Rule, class Src>
 inline void foldBand(const Geometry &g, const OffsetTables &t, const RowSource &rows, const Src &src, int64_t bandBegin,
                      int64_t bandEnd, T *out) {
     const int64_t slice = g.imageStride[0];  // elements per dimension-0 coordinate (1 in 1-d)
-    if (!FreshBand<T, Rule, Src>::applies(g))
-        std::fill(out + bandBegin * slice, out + bandEnd * slice, Merge<Rule>::template init<T>());
+    if (PermutationBand<T, Rule, Src>::applies(g))
+        return PermutationBand<T, Rule, Src>::fold(g, src, bandBegin, bandEnd, out);
+    std::fill(out + bandBegin * slice, out + bandEnd * slice, Merge<Rule>::template init<T>());
     const Band band{bandBegin, bandEnd};
     if (g.dims == 1) {
         const int64_t perChunk = chunkSize<T>(g);
