@@ -22,6 +22,16 @@ final class BlockCursor {
         final int[] kernel, grid, first;
         final long[] stride, imageStride, origin;
         final int[] lo, hi;
+        /**
+         * For geometries of at most {@link #TARGET_LIMIT} blocks times offsets: the plane's image
+         * index that block l of kernel offset k adds to, at {@code k * blocks + l}, or -1 where it
+         * lies in the padding; else null. A tiny fold (the calls that {@code Engine.selected()}
+         * sends to Java) spent most of its time on each row's setup, 12 rows of 3 blocks for the
+         * (1, 4, 9) -> 4x4 case: {@code FoldNd.fold(float[] ...)} on it took 317-404 ns a call
+         * with the row walk and 177-234 with the table (JavaFloatKernels.foldPlaneByTargets; a
+         * loop of 2 million calls, 8 rounds, JDK 17, Intel Xeon, 2026-11-28).
+         */
+        final int[] targets;
 
         /** Only for geometries with at least one plane, whose sizes then all fit in an int. */
         Tables(FoldGeometry g) {
@@ -67,8 +77,29 @@ final class BlockCursor {
                     hi[first[i] + kk] = (int) b;
                 }
             }
+            targets = (long) kernelVolume * blocks <= TARGET_LIMIT ? targets() : null;
+        }
+
+        /** The target table: the cursor's walk, written down (every row, valid or not, in order). */
+        private int[] targets() {
+            int[] map = new int[kernelVolume * blocks];
+            Arrays.fill(map, -1);
+            BlockCursor c = new BlockCursor(this);
+            c.seekKernel(0);
+            for (int k = 0; k < kernelVolume; k++, c.nextKernel()) {
+                c.beginRows();
+                while (c.nextRow()) {
+                    if (!c.valid) continue;
+                    int at = k * blocks + c.row * width;
+                    for (int j = c.lo, x = c.start; j < c.hi; j++, x += c.step) map[at + j] = x;
+                }
+            }
+            return map;
         }
     }
+
+    /** The most blocks times kernel offsets for which {@link Tables#targets} is kept (4 KiB of table). */
+    static final int TARGET_LIMIT = 1024;
 
     /** Where plane p starts in the columns; an int because the columns fit in an array or buffer. */
     static int columnBase(Tables t, int p) {

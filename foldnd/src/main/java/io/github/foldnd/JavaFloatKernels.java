@@ -72,6 +72,10 @@ final class JavaFloatKernels {
                 outBase,
                 t.imagePlane,
                 reduce == Reduce.MAX ? Float.NEGATIVE_INFINITY : reduce == Reduce.MIN ? Float.POSITIVE_INFINITY : 0f);
+        if (t.targets != null) {
+            foldPlaneByTargets(t, in, inBase, out, outBase, reduce, weights);
+            return;
+        }
         c.seekKernel(0);
         for (int k = 0; k < t.kernelVolume; k++, c.nextKernel()) {
             float w = weights == null ? 1f : weights[k];
@@ -101,6 +105,41 @@ final class JavaFloatKernels {
                             float v = value(in, s + j, w, weights);
                             if (v < out.get(x) || v != v) out.put(x, v);
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * foldPlane on a small geometry, from its target table ({@link BlockCursor.Tables#targets}):
+     * offsets in increasing order, so every element takes its contributions in the row walk's
+     * order, with the same operations.
+     */
+    private static void foldPlaneByTargets(
+            BlockCursor.Tables t,
+            FloatBuffer in,
+            int inBase,
+            FloatBuffer out,
+            int outBase,
+            Reduce reduce,
+            float[] weights) {
+        int[] targets = t.targets;
+        for (int k = 0, blocks = t.blocks; k < t.kernelVolume; k++) {
+            float w = weights == null ? 1f : weights[k];
+            int src = inBase + k * t.kernelStride, at = k * blocks;
+            for (int l = 0; l < blocks; l++) {
+                int x = targets[at + l];
+                if (x < 0) continue;
+                x += outBase;
+                float v = value(in, src + l, w, weights), prev = out.get(x);
+                switch (reduce) {
+                    case SUM, MEAN -> out.put(x, prev + v);
+                    case MAX -> {
+                        if (v > prev || v != v) out.put(x, v); // NaN wins
+                    }
+                    case MIN -> {
+                        if (v < prev || v != v) out.put(x, v);
                     }
                 }
             }
