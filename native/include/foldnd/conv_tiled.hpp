@@ -98,6 +98,19 @@ constexpr int64_t kWeightChunks = 16, kPartialBytes = int64_t(4) << 20;
  */
 constexpr int64_t kMinWeightColumns = 64;
 
+/**
+ * The most output channels per group for which forward computes each tile's
+ * outputs transposed, (blocks, C_out) = columns^T w^T, and copies them into y:
+ * OpenBLAS runs that product faster when C_out is small. One thread, tiles of
+ * 1024-2048 blocks: 32 channels from 432 columns took 8.9-13.6 ms, the copy
+ * included, against 12.9-22.1; 64 from 320 10.0-10.5 against 11.5-11.7, but
+ * the whole 1-d pass of that shape (64 -> 64, k = 5) was no faster (13.1-17.7
+ * ms against 12.4-15.3, three alternated runs); the 3-d pass (16 -> 32, 3^3 on
+ * 8 x 32^3) took 98.7-99.8 ms against 105-121 (C++ harness, 2 threads, best of
+ * 8; OpenBLAS 0.3.31, Intel Xeon).
+ */
+constexpr int64_t kTransposedForwardChannels = 32;
+
 /** The largest weights backwardInput copies transposed (bytes): the copy counts as scratch. */
 constexpr int64_t kTransposedWeightBytes = int64_t(4) << 20;
 
@@ -459,9 +472,11 @@ inline void tiledForward(const ConvLayer &c, const RowSource &rows, GemmFunction
     if (!plain && groupTiles<T>(g, rowsAll)) return groupForward(c, rows, gemm, x, w, bias, y, part, threads);
     const int64_t tile = convTileBlocks<T>(g, rowsAll), tiles = ceilDiv(L, tile);
     const ItemRange units = part.share(g.batch * tiles, threads);
-    const TeamScratch<T> scratch(threads, units.end - units.first, plain ? 0 : rowsAll * tile);
+    const bool transposed = !plain && cout <= kTransposedForwardChannels;
+    const TeamScratch<T> scratch(threads, units.end - units.first,
+                                 plain ? 0 : rowsAll * tile + (transposed ? tile * cout : 0));
     parallelFor(units.end - units.first, threads, rowsAll * tile * cout, [&](int64_t begin, int64_t end) {
-        T *cols = scratch.local();
+        T *cols = scratch.local(), *yt = cols + rowsAll * tile;
         for (int64_t unit = units.first + begin; unit < units.first + end; ++unit) {
             const int64_t n = unit / tiles, b0 = (unit % tiles) * tile, b1 = std::min(L, b0 + tile), m = b1 - b0;
             const T *xn = x + n * g.channels * g.imagePlane;
@@ -469,8 +484,15 @@ inline void tiledForward(const ConvLayer &c, const RowSource &rows, GemmFunction
             for (int64_t grp = 0; grp < c.groups; ++grp) {
                 T *out = y + (n * c.outChannels + grp * cout) * L + b0;
                 const T *in = plain ? xn + grp * depth * L + b0 : cols + grp * depth * m;  // (depth, m) from ld
-                gemm(kRowMajor, kNoTrans, kNoTrans, int(cout), int(m), int(depth), T(1), w + grp * cout * depth,
-                     int(depth), in, int(plain ? L : m), T(0), out, int(L));
+                if (transposed) {  // yt (m, cout) = in^T w^T, then y's rows from its columns
+                    gemm(kRowMajor, kTrans, kTrans, int(m), int(cout), int(depth), T(1), in, int(m),
+                         w + grp * cout * depth, int(depth), T(0), yt, int(cout));
+                    for (int64_t o = 0; o < cout; ++o)
+                        for (int64_t j = 0; j < m; ++j) out[o * L + j] = yt[j * cout + o];
+                } else {
+                    gemm(kRowMajor, kNoTrans, kNoTrans, int(cout), int(m), int(depth), T(1), w + grp * cout * depth,
+                         int(depth), in, int(plain ? L : m), T(0), out, int(L));
+                }
             }
             if (bias != nullptr) {
                 for (int64_t o = 0; o < c.outChannels; ++o) {
