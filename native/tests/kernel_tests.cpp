@@ -579,8 +579,9 @@ void edgeCases(std::mt19937 &rng) {
         {2, {9}, {4}, {1}, {3}, {2}, 1, foldnd::PER_SAMPLE, {0}},                       // padding at the start only
         {2, {24, 200}, {3, 4}, {1, 1}, {0, 0}, {1, 2}, 1, foldnd::PER_SAMPLE, {2, 3}},  // paired offsets, end padding
         // Phased permutations (stride = kernel, 2 in the last dimension, written without a fill) and near misses
-        {2, {6, 40}, {2, 2}, {1, 1}, {0, 0}, {2, 2}},                                 // 2x2/2, rows of 20 blocks
-        {1, {4, 6, 36}, {2, 3, 2}, {1, 1, 1}, {0, 0, 0}, {2, 3, 2}},                  // 3-d
+        {2, {6, 40}, {2, 2}, {1, 1}, {0, 0}, {2, 2}},                 // 2x2/2, rows of 20 blocks
+        {2, {66, 600}, {2, 2}, {1, 1}, {0, 0}, {2, 2}},               // in several fold bands, some from odd rows
+        {1, {4, 6, 36}, {2, 3, 2}, {1, 1, 1}, {0, 0, 0}, {2, 3, 2}},  // 3-d
         {4, {6, 40}, {2, 2}, {1, 1}, {0, 0}, {2, 2}, 2, foldnd::BATCH_FUSED},         // batch-fused columns
         {2, {6, 41}, {2, 2}, {1, 1}, {0, 0}, {2, 2}},                                 // the last column uncovered
         {1, {6, 40}, {2, 2}, {1, 1}, {0, 0}, {2, 2}, 1, foldnd::PER_SAMPLE, {0, 2}},  // blocks into end padding

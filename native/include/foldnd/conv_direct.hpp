@@ -63,9 +63,8 @@ struct Vector16<double> {
 
 /**
  * Part `part` of `parts` of a direct pass: each kernel below runs the same
- * share of its items, [first, end) with first = part q + min(part, r) (q, r:
- * items / parts and its remainder), so that consecutive parts cover every item
- * once. An item computes what it computes in a whole pass, so the parts give
+ * share of its items, partShare(items, part, parts, 1), so that consecutive
+ * parts cover every item once. An item computes what it computes in a whole pass, so the parts give
  * the whole pass's bits; Java runs a long pass on heap arrays as parts, each
  * in its own short JNI critical region.
  */

@@ -1116,7 +1116,7 @@ struct ChunkRow<T, SUM, Source<T, Weighted>> {
  * on, at p = o + 2 m: the even elements' sums and the odd ones' in two vectors,
  * offset j added to the even (j even) or odd ones from blocks m - j / 2 on, in
  * increasing j; each lane does the scalar sum's operations. Fresh: the sums
- * start from +0.0 rather than from p's elements (see phasedPermutation).
+ * start from +0.0 rather than from p's elements (PermutationBand).
  */
 template <typename T, bool Weighted, int64_t N, bool Fresh>
 struct PhasedPairs;

@@ -14,7 +14,8 @@ import java.util.Arrays;
 final class BlockCursor {
     /**
      * Per dimension i and kernel index k in [0, kernel[i]): the image coordinate of block 0 and the
-     * range of blocks inside the image. Separable: sum(kernel) entries, not prod(kernel).
+     * range of blocks inside the image. Separable: sum(kernel) entries, not prod(kernel); only
+     * the target table of small geometries ({@link #targets}) has an entry per offset and block.
      */
     static final class Tables {
         final int dims, kernelVolume, blocks, width, rows, imagePlane, kernelStride;

@@ -56,7 +56,7 @@ final class JavaFloatKernels {
 
     /**
      * Folds one plane. With {@code in == null} every contribution is the offset's weight alone,
-     * which is how the coverage map is built by the very same walk.
+     * which is how the coverage map is built by the very same walk (or the same target table).
      */
     private static void foldPlane(
             BlockCursor.Tables t,
