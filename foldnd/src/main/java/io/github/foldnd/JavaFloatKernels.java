@@ -132,16 +132,21 @@ final class JavaFloatKernels {
                 int x = targets[at + l];
                 if (x < 0) continue;
                 x += outBase;
-                float v = value(in, src + l, w, weights), prev = out.get(x);
-                switch (reduce) {
-                    case SUM, MEAN -> out.put(x, prev + v);
-                    case MAX -> {
-                        if (v > prev || v != v) out.put(x, v); // NaN wins
-                    }
-                    case MIN -> {
-                        if (v < prev || v != v) out.put(x, v);
-                    }
-                }
+                merge(out, x, value(in, src + l, w, weights), reduce);
+            }
+        }
+    }
+
+    /** Merges one contribution v into element x: added (SUM, MEAN), or kept if larger (MAX) or smaller (MIN), NaN winning. */
+    private static void merge(FloatBuffer out, int x, float v, Reduce reduce) {
+        float prev = out.get(x);
+        switch (reduce) {
+            case SUM, MEAN -> out.put(x, prev + v);
+            case MAX -> {
+                if (v > prev || v != v) out.put(x, v); // NaN wins
+            }
+            case MIN -> {
+                if (v < prev || v != v) out.put(x, v);
             }
         }
     }
@@ -246,17 +251,7 @@ final class JavaFloatKernels {
                 int o = (int) (outBase + at + x0), src = (int) (inBase + kk * kernelStride + q * width - first);
                 for (long j = lo; j < hi; j++) {
                     int x = (int) (o + j * step);
-                    float v = in == null ? w : weights == null ? in.get(src + (int) j) : w * in.get(src + (int) j);
-                    float prev = out.get(x);
-                    switch (reduce) {
-                        case SUM, MEAN -> out.put(x, prev + v);
-                        case MAX -> {
-                            if (v > prev || v != v) out.put(x, v); // NaN wins
-                        }
-                        case MIN -> {
-                            if (v < prev || v != v) out.put(x, v);
-                        }
-                    }
+                    merge(out, x, value(in, src + (int) j, w, weights), reduce);
                 }
             }
         }
