@@ -1342,8 +1342,9 @@ struct PermutationBand {
  * by offset instead writes every other image row, then the rows between, each
  * row after its setup (RowSource::chunk, foldPhasedRow's common blocks): the
  * 2x2/2 fold of 64x32x32^2 took 0.73-0.74 ms that way against 0.41 for a
- * memcpy-like loop in image order and 0.33-0.35 for a memcpy of its size (C++
- * harness, float, 2 threads, best of 200, Intel Xeon, whole problem in L3).
+ * memcpy-like loop in image order and 0.33-0.35 for a memcpy of its size, and
+ * 0.43-0.59 this way (C++ harness, float, 2 threads, best of 200, three
+ * alternated runs, Intel Xeon, whole problem in L3).
  */
 template <typename T, bool Weighted>
 struct PermutationBand<T, SUM, Source<T, Weighted>> {
