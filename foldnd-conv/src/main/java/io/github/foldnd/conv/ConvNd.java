@@ -186,14 +186,7 @@ public final class ConvNd {
         if (into != null) checkOutput(into, "y", s.yLength(), x, "x", weight, "weight", bias, "bias");
         A y = into != null ? into : ops.newArray(s.yLength());
         if (s.batch > 0 && ops.onArrays(s)) {
-            ops.passOnArrays(
-                    s,
-                    Convolution.FORWARD,
-                    x,
-                    weight,
-                    bias,
-                    y,
-                    s.xLength() + s.weightLength() + s.outChannels + s.yLength());
+            ops.passOnArrays(s, Convolution.FORWARD, x, weight, bias, y);
             return y;
         }
         try {
@@ -319,14 +312,7 @@ public final class ConvNd {
         if (into != null) checkOutput(into, "gradX", s.xLength(), gradY, "gradY", weight, "weight", null, "");
         A gradX = into != null ? into : ops.newArray(s.xLength());
         if (s.batch > 0 && ops.onArrays(s)) {
-            ops.passOnArrays(
-                    s,
-                    Convolution.BACKWARD_INPUT,
-                    gradY,
-                    weight,
-                    null,
-                    gradX,
-                    s.yLength() + s.weightLength() + s.xLength());
+            ops.passOnArrays(s, Convolution.BACKWARD_INPUT, gradY, weight, null, gradX);
             return gradX;
         }
         try {
@@ -446,14 +432,7 @@ public final class ConvNd {
             if (intoBias != null) checkOutput(intoBias, "gradBias", s.outChannels, x, "x", gradY, "gradY", null, "");
         }
         if (s.batch > 0 && ops.onArrays(s)) {
-            ops.passOnArrays(
-                    s,
-                    Convolution.BACKWARD_WEIGHT,
-                    x,
-                    gradY,
-                    gradBias,
-                    gradWeight,
-                    s.xLength() + s.yLength() + s.weightLength() + s.outChannels);
+            ops.passOnArrays(s, Convolution.BACKWARD_WEIGHT, x, gradY, gradBias, gradWeight);
             return new WeightGradients<>(gradWeight, gradBias);
         }
         try {

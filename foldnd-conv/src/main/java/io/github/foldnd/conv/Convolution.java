@@ -348,11 +348,13 @@ abstract class Convolution<B extends Buffer, A> {
 
     /**
      * One pass on heap arrays in place (see {@link #onArrays}): a and b its inputs, out its output,
-     * extra forward's bias or backwardWeight's bias gradient, or null; {@code elements} their lengths'
-     * sum; every length was checked against the shape.
+     * extra forward's bias or backwardWeight's bias gradient, or null; every length was checked
+     * against the shape.
      */
-    final void passOnArrays(ConvShape s, int pass, A a, A b, A extra, A out, long elements) {
+    final void passOnArrays(ConvShape s, int pass, A a, A b, A extra, A out) {
         if (direct(s)) {
+            // x, y and the weights, and the bias or its gradient where the pass has one
+            long elements = s.xLength() + s.yLength() + s.weightLength() + (pass == BACKWARD_INPUT ? 0 : s.outChannels);
             directOnArrays(s, pass, a, b, extra, out, directParts(elements * elementBytes));
         } else {
             tiledOnArrays(s, pass, a, b, extra, out, regionParts(s));
@@ -365,11 +367,8 @@ abstract class Convolution<B extends Buffer, A> {
      * 28^2 depthwise layer, 3.2 MB in and 3.2 MB out, took 1.1-1.9 ms per pass on 2 threads here).
      */
     static int directParts(long bytes) {
-        return (int) Math.min(Integer.MAX_VALUE, Math.max(1, ceilDiv(bytes, NativeContract.CRITICAL_BYTES)));
-    }
-
-    private static long ceilDiv(long a, long b) {
-        return (a + b - 1) / b;
+        long parts = (bytes + NativeContract.CRITICAL_BYTES - 1) / NativeContract.CRITICAL_BYTES;
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(1, parts));
     }
 
     /**
