@@ -575,7 +575,8 @@ void edgeCases(std::mt19937 &rng) {
         {2, {24, 200}, {3, 4}, {1, 1}, {1, 2}, {1, 2}},                // paired offsets in
                                                                        // several fold bands
         {3, {6000}, {48}, {2}, {24}, {16}},                            // 1-d chunks in several fold bands
-        {2, {300}, {40}, {1}, {0}, {8}},  // double: chunks of 16 offsets at stride 8 share elements (downward tiles)
+        {2, {300}, {40}, {1}, {0}, {8}},     // double: chunks of 16 offsets at stride 8 share elements (downward tiles)
+        {2, {16400}, {32}, {1}, {8}, {16}},  // column rows 4100 (8200) bytes apart: unfold in spans of a line
         {1, {5, 6}, {3, 2}, {1, 2}, {0, 3}, {2, 1}, 1, foldnd::PER_SAMPLE, {2, 0}},     // ONNX pads: begin 0 3, end 2 0
         {2, {9}, {4}, {1}, {3}, {2}, 1, foldnd::PER_SAMPLE, {0}},                       // padding at the start only
         {2, {24, 200}, {3, 4}, {1, 1}, {0, 0}, {1, 2}, 1, foldnd::PER_SAMPLE, {2, 3}},  // paired offsets, end padding

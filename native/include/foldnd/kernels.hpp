@@ -462,6 +462,57 @@ inline void unfoldRow(const Row &r, int64_t a, int64_t b, int64_t step, const T 
 
 #ifdef FOLDND_TILES
 /**
+ * Whether unfoldTiles writes a whole cache line of every column row of a
+ * group before the next group (spans of 64 bytes of blocks), rather than tile
+ * by tile: where consecutive offsets' column rows lie a multiple of 4 KiB
+ * apart, give or take less than a line (kernelStride * sizeof(T)), all the
+ * chunk's rows map to the same one or two L1 sets, and each tile's stores
+ * evicted the lines the tile before had begun. Only where the span's image
+ * reads stay close together (a step of at most 256 bytes); at a step of 4 KiB
+ * they map to one set themselves. 1-d frames of 64 at hop 32 over 4 x 2^20
+ * samples (column rows 131068 bytes apart, 4 short of 32 x 4 KiB): 3.70-4.37
+ * ms to 2.58-2.69 (C++ harness, float, 2 threads, four alternated runs, Xeon),
+ * where hop 31 took 1.91-2.02; spans everywhere cost 32x32/16 and 16x16/8
+ * about 8%, and frames 4096/1024 (whose steps are 4 KiB) 30%.
+ */
+template <typename T>
+inline bool lineSpans(const Row *rows, int64_t n, int64_t step) {
+    if (n < 2 || step * int64_t(sizeof(T)) > 256) return false;
+    const int64_t apart = ((rows[1].column - rows[0].column) * int64_t(sizeof(T))) % 4096;
+    return std::min(apart, 4096 - apart) < kCacheLineBytes;
+}
+
+/**
+ * unfoldTiles over spans of S blocks (S a multiple of W, a compile-time
+ * constant: as a run-time one, or in a lambda reading the caller's variables
+ * by reference, frames 4096/1024 took twice as long), each span group by
+ * group, each group tile by tile.
+ */
+template <typename T, int64_t S>
+inline void unfoldSpans(const Row *rows, int64_t n, int64_t a, int64_t b, int64_t step, const T *base, T *dst) {
+    constexpr int W = 16 / sizeof(T);
+    const int64_t tiled = n / W * W;
+    for (int64_t span = a; span < b; span += S) {
+        const int64_t spanEnd = std::min(span + S, b);
+        for (int64_t j0 = 0; j0 < tiled; j0 += W) {
+            const Row *group = rows + j0;
+            for (int64_t next = span; next < spanEnd; next += W) {
+                // The last tile ends at b, overlapping the one before it: it writes the same values again.
+                const int64_t l = std::min(next, b - W);
+                __m128i v[W];
+                for (int i = 0; i < W; ++i)
+                    v[i] = _mm_loadu_si128(reinterpret_cast<const __m128i *>(base + (l + i) * step + j0));
+                transposeTile<sizeof(T)>(v);
+                for (int j = 0; j < W; ++j)
+                    _mm_storeu_si128(reinterpret_cast<__m128i *>(dst + group[j].column + l), v[j]);
+            }
+        }
+        for (int64_t j = tiled; j < n; ++j)
+            for (int64_t i = span; i < spanEnd; ++i) dst[rows[j].column + i] = base[i * step + j];
+    }
+}
+
+/**
  * unfold of blocks [a, b) of a chunk row (unfoldChunkRow) that every one of
  * its n offsets reaches, at dilation 1: offset j of block
  * l is image element base[l * step + j], and goes to dst[rows[j].column + l].
@@ -473,21 +524,10 @@ template <typename T>
 inline void unfoldTiles(const Row *rows, int64_t n, int64_t a, int64_t b, int64_t step, const T *base, T *dst) {
     constexpr int W = 16 / sizeof(T);
     n = std::min(n, kMaxChunk);  // (as every chunk is)
-    const int64_t tiled = n / W * W;
-    for (int64_t next = a; next < b; next += W) {
-        // The last tile ends at b, overlapping the one before it: it writes the same values again.
-        const int64_t l = std::min(next, b - W);
-        for (int64_t j0 = 0; j0 < tiled; j0 += W) {
-            __m128i v[W];
-            for (int i = 0; i < W; ++i)
-                v[i] = _mm_loadu_si128(reinterpret_cast<const __m128i *>(base + (l + i) * step + j0));
-            transposeTile<sizeof(T)>(v);
-            const Row *group = rows + j0;
-            for (int j = 0; j < W; ++j) _mm_storeu_si128(reinterpret_cast<__m128i *>(dst + group[j].column + l), v[j]);
-        }
-        for (int64_t j = tiled; j < n; ++j)
-            for (int64_t i = l; i < l + W; ++i) dst[rows[j].column + i] = base[i * step + j];
-    }
+    if (lineSpans<T>(rows, n, step))
+        unfoldSpans<T, kCacheLineBytes / int64_t(sizeof(T))>(rows, n, a, b, step, base, dst);
+    else
+        unfoldSpans<T, W>(rows, n, a, b, step, base, dst);
 }
 
 #endif
@@ -1114,12 +1154,13 @@ inline void foldGroupsRow(const Source<T, Weighted> &src, const Row *rows, const
         foldChunkRow<T, SUM>(src, rows, w, n, step, 1, out);
         return;
     }
-    T *o = out + rows[0].image;       // offset j's element of block l: o[l * step + j]
-    auto tile = [&](int64_t first) {  // the W blocks from first, every group in turn
+    T *o = out + rows[0].image;  // offset j's element of block l: o[l * step + j]
+    const T *columns = src.columns;
+    auto tile = [columns, rows, w, n, step, o](int64_t first) {  // the W blocks from first, every group in turn
         for (int64_t j0 = 0; j0 < n; j0 += W) {
             __m128i v[W];
             for (int i = 0; i < W; ++i)
-                v[i] = _mm_loadu_si128(reinterpret_cast<const __m128i *>(src.columns + rows[j0 + i].column + first));
+                v[i] = _mm_loadu_si128(reinterpret_cast<const __m128i *>(columns + rows[j0 + i].column + first));
             transposeTile<sizeof(T)>(v);  // v[i]: the W offsets of block first + i
             for (int i = 0; i < W; ++i) addTileRow<Weighted>(o + (first + i) * step + j0, v[i], w + j0);
         }
