@@ -5,7 +5,7 @@ import io.github.foldnd.FoldGeometry;
 /**
  * The problems the benchmarks run: convolution layers of common networks, large images with large
  * blocks (at stride 1, at half the block, and 9x9 at stride 4 with padding), blocks that do not
- * overlap, 1-d overlap-add frames and a 3-d volume. Each 2-d or 1-d case also has a 2-d form (a 1-d
+ * overlap, 1-d overlap-add frames (short, medium and long) and a 3-d volume. Each 2-d or 1-d case also has a 2-d form (a 1-d
  * signal as a 1 x n image) for the peers, whose fold/unfold are 2-d only; 3-d has no peer.
  * Column matrices are about 15 M elements (60 MB in float32), far beyond the last-level cache; those
  * of the three cases issue 10 added are 2-4 M (8-16 MB).
@@ -40,6 +40,16 @@ public enum Case {
     IMAGE_9X9S4P4(1, 3, new int[] {512, 512}, new int[] {9, 9}, new int[] {4, 4}, new int[] {4, 4}, new int[] {1, 1}),
     /** 1-d overlap-add: 1024-sample frames at hop 256 over a 2^20-sample signal. */
     FRAMES_1D(1, 1, new int[] {1 << 20}, new int[] {1024}, new int[] {256}, new int[] {0}, new int[] {1}),
+    /**
+     * Long frames: 4096 samples at hop 1024 over 4 signals of 2^20, so a fold band holds few blocks and
+     * each offset's column run in it is a few cache lines.
+     */
+    FRAMES_4096_HOP1024(4, 1, new int[] {1 << 20}, new int[] {4096}, new int[] {1024}, new int[] {0}, new int[] {1}),
+    /**
+     * Short frames: 64 samples at hop 32 over 4 signals of 2^20, whose 32767 blocks put consecutive
+     * offsets' column rows 4 bytes short of a multiple of 4 KiB apart.
+     */
+    FRAMES_64_HOP32(4, 1, new int[] {1 << 20}, new int[] {64}, new int[] {32}, new int[] {0}, new int[] {1}),
     /** A 3-d volume: 3x3x3 on 8 channels of 32^3, batch 2 (no peer has 3-d fold). */
     VOLUME_3D(2, 8, new int[] {32, 32, 32}, new int[] {3, 3, 3}, new int[] {1, 1, 1}, new int[] {1, 1, 1}, new int[] {
         1, 1, 1

@@ -31,7 +31,9 @@ public class Problem {
         "NO_OVERLAP_2X2S2",
         "IMAGE_16X16S8",
         "IMAGE_9X9S4P4",
-        "FRAMES_1D"
+        "FRAMES_1D",
+        "FRAMES_4096_HOP1024",
+        "FRAMES_64_HOP32"
     })
     public Case shape;
 
