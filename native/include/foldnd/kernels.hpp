@@ -367,6 +367,12 @@ inline void parallelFor(int64_t n, int threads, int64_t workPerItem, Body &&body
 constexpr int64_t kCacheLineBytes = 64;
 
 /**
+ * One way of the L1 data cache (64 sets of 64-byte lines on current x86-64
+ * cores): addresses this far apart compete for the same set.
+ */
+constexpr int64_t kL1WayBytes = 4096;
+
+/**
  * The most offsets in one chunk (chunkSize): bounds the stack arrays that hold
  * a chunk's rows and weights (unfoldItem, foldOffsets1d).
  */
@@ -478,8 +484,8 @@ inline void unfoldRow(const Row &r, int64_t a, int64_t b, int64_t step, const T 
 template <typename T>
 inline bool lineSpans(const Row *rows, int64_t n, int64_t step) {
     if (n < 2 || step * int64_t(sizeof(T)) > 256) return false;
-    const int64_t apart = ((rows[1].column - rows[0].column) * int64_t(sizeof(T))) % 4096;
-    return std::min(apart, 4096 - apart) < kCacheLineBytes;
+    const int64_t apart = ((rows[1].column - rows[0].column) * int64_t(sizeof(T))) % kL1WayBytes;
+    return std::min(apart, kL1WayBytes - apart) < kCacheLineBytes;
 }
 
 /**
