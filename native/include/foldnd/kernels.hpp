@@ -803,11 +803,10 @@ inline void unfold(const Geometry &g, const T *image, T *columns, int threads, I
         return;
     }
     const int64_t kLast = g.kernel[g.dims - 1], rowsPerOffset = g.rowsPerKernelOffset(), width = g.lastGrid();
-    const int64_t perPlane = w.runs * w.chunksPerRun * w.pieces;
+    const int64_t chunks = w.runs * w.chunksPerRun, perPlane = chunks * w.pieces;
     parallelFor(part.end - part.first, threads, g.blocks * w.chunk / w.pieces, [&](int64_t begin, int64_t end) {
         for (int64_t item = part.first + begin; item < part.first + end; ++item) {
             const int64_t p = item / perPlane, rest = item % perPlane;
-            const int64_t chunks = perPlane / w.pieces;
             const int64_t c = w.piecesOuter ? rest % chunks : rest / w.pieces;
             const int64_t piece = w.piecesOuter ? rest / chunks : rest % w.pieces;
             const int64_t k0 = (c / w.chunksPerRun) * kLast + (c % w.chunksPerRun) * w.chunk;
