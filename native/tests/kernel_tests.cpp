@@ -508,6 +508,9 @@ void checkShape(const Shape &s, std::mt19937 &rng, const std::string &label) {
     RandomData<T> data(s, rng);
     auto &image = data.image, &cols = data.cols, &w = data.w;
     for (int threads : {1, 2, 3}) {
+        // Two threads run the baseline kernels (cpu.hpp), one and three the AVX2 ones where the processor
+        // has them: every shape reaches both, against the same definition.
+        foldnd_force_baseline(threads == 2);
         Guarded<T> out(cols.size());
         int st = foldnd_unfold(image.data(), image.size(), out.data(), cols.size(), desc.data(), desc.size(), 0, kAll,
                                threads);
@@ -526,6 +529,7 @@ void checkShape(const Shape &s, std::mt19937 &rng, const std::string &label) {
             }
         }
     }
+    foldnd_force_baseline(0);
     checkParts<T>(s, image, cols, w, rng, label);
     checkBlocks<T>(s, cols, w, rng, label);
     if (sizeof(T) == 4) {  // once per shape

@@ -747,7 +747,8 @@ inline int64_t foldnd_conv_scratch_peak(int reset) {
 
 /**
  * With on != 0, every runtime-dispatched path (cpu.hpp: the F16C loops of
- * half_fold.hpp) gives way to its baseline twin, which computes the same bits;
+ * half_fold.hpp, the AVX2 fold bands of kernels.hpp) gives way to its baseline
+ * twin, which computes the same bits;
  * 0 restores the processor's paths. For tests; FOLDND_BASELINE=1 in the
  * environment sets it at startup.
  */
