@@ -1326,6 +1326,23 @@ void foldGatherPaths(std::mt19937 &rng) {
         checkShape<float>(s, rng, label);
         checkShape<double>(s, rng, label);
     }
+    // Fewer planes than a large team's items: each plane is cut into bands, which gather one plane at a
+    // time over their elements (foldPart), where whole planes gather in groups.
+    Shape s{pick(16, 31), {7, 7, 7}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}};
+    const auto desc = s.descriptor();
+    const int64_t K = product(s.k);
+    RandomData<float> data(s, rng);
+    for (int r = foldnd::SUM; r <= foldnd::MIN; ++r) {
+        for (const float *weights : {static_cast<const float *>(nullptr), static_cast<const float *>(data.w.data())}) {
+            Guarded<float> img(data.image.size());
+            const int st = foldnd_fold(data.cols.data(), data.cols.size(), img.data(), data.image.size(), desc.data(),
+                                       desc.size(), r, weights, weights ? K : 0, 0, kAll, 8);
+            CHECK(st == foldnd::OK, "fold gather bands status %d", st);
+            CHECK(sameBits(refFold(s, data.cols, r, weights), img.data(), data.image.size()),
+                  "fold gather bands reduce=%d weighted=%d", r, weights != nullptr);
+            CHECK(img.intact(data.image.size()), "fold gather bands wrote outside its output");
+        }
+    }
 }
 
 /**

@@ -3,10 +3,10 @@
 // the platform; a path that needs more (F16C, AVX2) lives in a function of its
 // own, compiled for that target, and runs only where Cpu says the processor
 // has it (half_fold.hpp's 16-bit loops; kernels.hpp's foldBandAvx2, the whole
-// fold band compiled again for AVX2). Every such path has a baseline twin giving the same bits, and
-// FOLDND_BASELINE=1 in the environment (read once) or Cpu::forceBaseline (the
-// C++ tests, foldnd_force_baseline) turns the wider paths off, so that both
-// are tested on any machine.
+// fold band compiled again for AVX2). Every such path has a baseline twin
+// giving the same bits, and FOLDND_BASELINE=1 in the environment (read once)
+// or Cpu::forceBaseline (the C++ tests, foldnd_force_baseline) turns the wider
+// paths off, so that both are tested on any machine.
 #ifndef FOLDND_CPU_HPP
 #define FOLDND_CPU_HPP
 

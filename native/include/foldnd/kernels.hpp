@@ -1728,26 +1728,17 @@ struct GatherMap {
     void gatherPlanes(const Geometry &g, const T *columns, const T *weights, int64_t p0, int64_t p1, T *image) const {
         int64_t p = p0;
         for (; p + kGatherGroup <= p1; p += kGatherGroup)
-            gatherGroup<T, Rule, Weighted, kGatherGroup>(g, columns, weights, p, image);
-        for (; p < p1; ++p) gatherGroup<T, Rule, Weighted, 1>(g, columns, weights, p, image);
+            gather<T, Rule, Weighted, kGatherGroup>(g, columns, weights, p, 0, g.imagePlane, image);
+        for (; p < p1; ++p) gather<T, Rule, Weighted, 1>(g, columns, weights, p, 0, g.imagePlane, image);
     }
 
-    /** out[x] for x in [from, to): src's entries of x merged, in order, from the identity. */
-    template <typename T, Reduce Rule, class Src>
-    void gather(const Src &src, int64_t from, int64_t to, T *out) const {
-        const int32_t *s = start, *c = column, *k = offset;
-        const Src local = src;  // in registers: nothing the loop stores can change them
-        for (int64_t x = from; x < to; ++x) {
-            T acc = Merge<Rule>::template init<T>();
-            for (int32_t e = s[x]; e < s[x + 1]; ++e) Merge<Rule>::apply(acc, local.value(c[e], local.weight(k[e])));
-            out[x] = acc;
-        }
-    }
-
-  private:
-    /** Planes [p, p + G) of gatherPlanes. */
+    /**
+     * Elements [from, to) of planes [p, p + G): each output element its
+     * entries merged in order from the identity.
+     */
     template <typename T, Reduce Rule, bool Weighted, int G>
-    void gatherGroup(const Geometry &g, const T *columns, const T *weights, int64_t p, T *image) const {
+    void gather(const Geometry &g, const T *columns, const T *weights, int64_t p, int64_t from, int64_t to,
+                T *image) const {
         Source<T, Weighted> src[G];
         T *out[G];
         for (int j = 0; j < G; ++j) {
@@ -1755,7 +1746,7 @@ struct GatherMap {
             out[j] = image + (p + j) * g.imagePlane;
         }
         const int32_t *s = start, *c = column, *k = offset;
-        for (int64_t x = 0; x < g.imagePlane; ++x) {
+        for (int64_t x = from; x < to; ++x) {
             T acc[G];
             for (int j = 0; j < G; ++j) acc[j] = Merge<Rule>::template init<T>();
             for (int32_t e = s[x]; e < s[x + 1]; ++e) {
@@ -1822,7 +1813,7 @@ inline void foldPart(const Geometry &g, const OffsetTables &t, const RowSource &
             T *out = image + p * P;
             const Source<T, Weighted> src{columns + g.columnBase(p), weights};
             if (gathers != nullptr)
-                gathers->gather<T, Rule>(src, b0 * slice, b1 * slice, out);
+                gathers->gather<T, Rule, Weighted, 1>(g, columns, weights, p, b0 * slice, b1 * slice, image);
             else
                 foldBandOf(g, t, rows, src, b0, b1, out);
             if (map != nullptr) finish(map, divide, b0 * slice, b1 * slice, out);
