@@ -1368,8 +1368,8 @@ void definitionGemm(int, int transA, int transB, int m, int n, int k, T alpha, c
  * computed in double: within the rounding of sums of that many terms (their
  * order is the GEMM's), 1x1 layers whose products read x in place among them. Whole
  * samples, one block and a few blocks per tile, and groups of whole samples;
- * each gives the
- * same bits on 1, 2 and 3 threads. Refusals of bad arguments.
+ * each on the processor's widest kernels and on the baseline, and each gives
+ * the same bits on 1, 2 and 3 threads. Refusals of bad arguments.
  */
 template <typename T>
 void checkConvTiled(std::mt19937 &rng, int d) {
@@ -1450,9 +1450,17 @@ void checkConvTiled(std::mt19937 &rng, int d) {
                                                   {1, 1 << 20, 1 << 30, 0},
                                                   {1, 1 << 20, 2000, 0, 0},
                                                   {200, 1, 1, 1 << 20, 0}};
-            for (const foldnd::ConvTiling &tiling : tilings) {
+            // Each tiling on the widest kernels this processor has (float backwardWeight's products on foldnd's
+            // own where it has AVX2 with FMA or AVX-512), on the AVX2 ones (the same where it has no AVX-512) and
+            // on the baseline (the GEMM passed in).
+            const foldnd::ProductWidth widths[] = {foldnd::ProductWidth::AVX512, foldnd::ProductWidth::AVX2,
+                                                   foldnd::ProductWidth::NONE};
+            for (int tried = 0; tried < 3 * int(std::size(tilings)); ++tried) {
+                const foldnd::ConvTiling &tiling = tilings[tried / 3];
+                foldnd::productWidthCap() = widths[tried % 3];
                 foldnd::ConvTiling::current() = tiling;
                 const long long tileBytes = tiling.tileBytes * 1000 + tiling.groupTileBytes;  // for the messages
+                const char *kernels = tried % 3 == 0 ? "widest kernels" : tried % 3 == 1 ? "AVX2 or less" : "baseline";
                 std::vector<T> first;
                 for (int threads : {1, 2, 3}) {
                     Guarded<T> out(n), extra(O);
@@ -1462,16 +1470,16 @@ void checkConvTiled(std::mt19937 &rng, int d) {
                                                      p.a.size(), p.b.data(), p.b.size(), e, e == nullptr ? 0 : O,
                                                      out.data(), n, gemm, 0, 1, nullptr, 0, threads);
                     CHECK(st == foldnd::OK, "%s pass %d status %d", label.c_str(), p.code, st);
-                    CHECK(near(p.want, p.abs, out.data()), "%s pass %d tile %lld threads %d off the definition",
-                          label.c_str(), p.code, (long long)tileBytes, threads);
+                    CHECK(near(p.want, p.abs, out.data()), "%s pass %d tile %lld %s threads %d off the definition",
+                          label.c_str(), p.code, (long long)tileBytes, kernels, threads);
                     if (p.extraOut) CHECK(near(gb, gba, extra.data()), "%s bias gradient", label.c_str());
                     CHECK(out.intact(n) && extra.intact(O), "%s pass %d wrote outside its output", label.c_str(),
                           p.code);
                     if (first.empty()) {
                         first.assign(out.data(), out.data() + n);
                     } else {
-                        CHECK(sameBits(first, out.data(), n), "%s pass %d tile %lld: threads %d differ from 1",
-                              label.c_str(), p.code, (long long)tileBytes, threads);
+                        CHECK(sameBits(first, out.data(), n), "%s pass %d tile %lld %s: threads %d differ from 1",
+                              label.c_str(), p.code, (long long)tileBytes, kernels, threads);
                     }
                     // In parts, as on heap arrays (each part a critical region), the state kept between them:
                     // the whole pass's bits, the bias gradient's too, whatever the parts and threads.
@@ -1493,8 +1501,9 @@ void checkConvTiled(std::mt19937 &rng, int d) {
                             CHECK(pst == foldnd::OK, "%s pass %d part %lld/%lld status %d", label.c_str(), p.code,
                                   (long long)part, (long long)parts, pst);
                         }
-                        CHECK(sameBits(first, partOut.data(), n), "%s pass %d tile %lld threads %d: %lld parts differ",
-                              label.c_str(), p.code, (long long)tileBytes, threads, (long long)parts);
+                        CHECK(sameBits(first, partOut.data(), n),
+                              "%s pass %d tile %lld %s threads %d: %lld parts differ", label.c_str(), p.code,
+                              (long long)tileBytes, kernels, threads, (long long)parts);
                         if (p.extraOut)
                             CHECK(sameBits(std::vector<T>(extra.data(), extra.data() + O), partExtra.data(), O),
                                   "%s bias gradient in %lld parts", label.c_str(), (long long)parts);
@@ -1503,6 +1512,7 @@ void checkConvTiled(std::mt19937 &rng, int d) {
                     }
                 }
             }
+            foldnd::productWidthCap() = foldnd::ProductWidth::AVX512;
             foldnd::ConvTiling::current() = foldnd::ConvTiling{};
             // Refusals: no GEMM, a short input, output or bias, a bias for backwardInput, overlap, another type.
             std::vector<T> sink(n), extra(O);
@@ -1567,6 +1577,64 @@ void checkConvTiled(std::mt19937 &rng, int d) {
     }
 }
 
+/**
+ * products.hpp's kernels on every width this processor has (AVX-512, AVX2
+ * with FMA), on sizes that reach each block shape, the last rows fewer than a
+ * block, channel counts across the 16-, 32-, 48- and 64-channel kernels and
+ * past 64, the eight-by-eight transposes and their scalar edges: each element
+ * of P is exactly the chain of fused multiply-adds in block order (std::fma)
+ * from its old value, or from 0 on a first product; nothing outside P's rows
+ * and channels is written, and the inputs are untouched.
+ */
+void productKernels(std::mt19937 &rng) {
+    auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+    std::uniform_real_distribution<float> u(-1, 1);
+    const struct {
+        foldnd::ProductWidth width;
+        const char *name;
+    } widths[] = {{foldnd::ProductWidth::AVX512, "AVX-512"}, {foldnd::ProductWidth::AVX2, "AVX2"}};
+    for (const auto &w : widths) {
+        foldnd::productWidthCap() = w.width;
+        if (foldnd::productWidth<float>() != w.width) {
+            std::printf("product kernels: this processor has no %s, not tested here\n", w.name);
+            continue;
+        }
+        for (int trial = 0; trial < 60; ++trial) {
+            const int64_t rows = pick(1, 40), cout = trial < 20 ? pick(1, 20) : pick(1, 150), m = pick(1, 50);
+            const int64_t lda = m + pick(0, 3), ldb = m + pick(0, 3), ldp = cout + pick(0, 3);
+            const bool first = trial % 3 == 0;
+            std::vector<float> a(rows * lda), b(cout * ldb);
+            for (auto *v : {&a, &b})
+                for (auto &e : *v) e = u(rng);
+            const std::vector<float> a0 = a, b0 = b;
+            Guarded<float> p(rows * ldp);
+            for (int64_t i = 0; i < rows * ldp; ++i) p.data()[i] = i % ldp < cout ? u(rng) : float(kSentinel);
+            const std::vector<float> old(p.data(), p.data() + rows * ldp);
+            std::vector<float> bt(m * foldnd::productRow(cout), float(kSentinel));
+            foldnd::accumulateProducts(w.width, a.data(), lda, rows, b.data(), ldb, cout, m, p.data(), ldp, first,
+                                       bt.data());
+            bool exact = true, kept = true;
+            for (int64_t r = 0; r < rows; ++r)
+                for (int64_t o = 0; o < ldp; ++o) {
+                    const float got = p.data()[r * ldp + o];
+                    if (o >= cout) {
+                        kept = kept && got == float(kSentinel);
+                        continue;
+                    }
+                    float want = first ? 0.0f : old[r * ldp + o];
+                    for (int64_t l = 0; l < m; ++l) want = std::fma(a[r * lda + l], b[o * ldb + l], want);
+                    exact = exact && std::memcmp(&got, &want, sizeof(float)) == 0;
+                }
+            CHECK(exact, "%s products %lld x %lld, %lld deep (first %d): not the chains of fused multiply-adds", w.name,
+                  (long long)rows, (long long)cout, (long long)m, int(first));
+            CHECK(kept && p.intact(rows * ldp) && a == a0 && b == b0,
+                  "%s products %lld x %lld, %lld deep: wrote outside P or into its inputs", w.name, (long long)rows,
+                  (long long)cout, (long long)m);
+        }
+    }
+    foldnd::productWidthCap() = foldnd::ProductWidth::AVX512;
+}
+
 int main() {
     std::mt19937 rng(12345);
     refusals();
@@ -1575,6 +1643,7 @@ int main() {
     halfVectorPaths(rng);
     narrowUnfoldPaths(rng);
     foldGatherPaths(rng);
+    productKernels(rng);
     CHECK(foldnd_c_api_version() == FOLDND_C_API_VERSION, "C API version %d", foldnd_c_api_version());
     cEntryPoints<float>(rng, foldnd_unfold_f32, foldnd_fold_f32, foldnd_fold_blocks_f32, foldnd_finish_blocks_f32,
                         "C float");

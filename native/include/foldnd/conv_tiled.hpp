@@ -47,6 +47,7 @@
 #include "conv_direct.hpp"
 #include "geometry.hpp"
 #include "kernels.hpp"
+#include "products.hpp"
 
 namespace foldnd {
 
@@ -188,7 +189,18 @@ inline void forTileRows(const Geometry &g, const RowSource &rows, int64_t k, int
 template <typename T>
 inline void unfoldTile(const Geometry &g, const RowSource &rows, const T *x, int64_t r0, int64_t r1, int64_t b0,
                        int64_t b1, T *dst, int64_t ld) {
-    const int64_t K = g.kernelVolume, P = g.imagePlane, s = g.stride[g.dims - 1];
+    const int64_t K = g.kernelVolume, P = g.imagePlane, s = g.stride[g.dims - 1], width = g.lastGrid();
+    if (s == 1 && b0 % width == 0 && b1 % width == 0) {
+        // Whole rows at stride 1: as unfold's, rows that continue one another in the image (a "same"
+        // convolution's) joined into one copy. Short rows cost their setup more than their copy: the 3-d
+        // layer's (32 blocks) took a third of its backwardWeight pass one memcpy per row.
+        for (int64_t r = r0; r < r1; ++r) {
+            const int64_t k = r % K;  // row q of offset k is at column k * kernelStride + q * width of a plane
+            unfoldJoinedRows(g, rows, k, b0 / width, b1 / width, width, x + (r / K) * P,
+                             dst + (r - r0) * ld - (k * g.kernelStride + b0));
+        }
+        return;
+    }
     for (int64_t r = r0; r < r1; ++r) {
         T *__restrict out = dst + (r - r0) * ld;
         const T *xp = x + (r / K) * P;
@@ -584,15 +596,18 @@ inline void chunkedBackwardWeight(const ConvLayer &c, const RowSource &rows, Gem
     const int64_t rowsAll = g.channels * K, depth = cin * K, W = c.weightLength();
     const int64_t tile = convTileBlocks<T>(g, rowsAll), tiles = ceilDiv(L, tile), items = g.batch * tiles;
     const bool plain = plainProduct(g);
+    const ProductWidth width = productWidth<T>();  // asked once: the whole pass on the same kernels
     const ItemRange mine = part.share(chunks, threads);
-    const TeamScratch<T> scratch(threads, mine.end - mine.first, plain ? 0 : rowsAll * tile);
+    const int64_t transposed =
+        width != ProductWidth::NONE ? tile * productRow(cout) : 0;  // gy's tile transposed, for the own products
+    const TeamScratch<T> scratch(threads, mine.end - mine.first, (plain ? 0 : rowsAll * tile) + transposed);
     const std::unique_ptr<T[]> own(part.state != nullptr ? nullptr : new T[static_cast<size_t>(chunks * W)]);
     T *const partials = part.state != nullptr ? part.state : own.get();
     noteConvScratch(int64_t(sizeof(T)) *
                     (chunks * W + std::min<int64_t>(std::max(threads, 1), chunks) * scratch.perThread));
     parallelFor(
         mine.end - mine.first, threads, items / chunks * rowsAll * tile * cout, [&](int64_t begin, int64_t end) {
-            T *cols = scratch.local();
+            T *cols = scratch.local(), *bt = cols + (plain ? 0 : rowsAll * tile);
             for (int64_t chunk = mine.first + begin; chunk < mine.first + end; ++chunk) {
                 const int64_t i0 = items * chunk / chunks, i1 = items * (chunk + 1) / chunks;
                 for (int64_t item = i0; item < i1; ++item) {
@@ -601,39 +616,55 @@ inline void chunkedBackwardWeight(const ConvLayer &c, const RowSource &rows, Gem
                     if (!plain) unfoldTile(g, rows, xn, 0, rowsAll, b0, b1, cols, m);
                     for (int64_t grp = 0; grp < c.groups; ++grp) {
                         const T *in = plain ? xn + grp * depth * L + b0 : cols + grp * depth * m;
+                        const T *y = gy + (n * c.outChannels + grp * cout) * L + b0;
+                        T *sums = partials + chunk * W + grp * cout * depth;
+                        if constexpr (std::is_same<T, float>::value) {
+                            if (width != ProductWidth::NONE) {
+                                accumulateProducts(width, in, plain ? L : m, depth, y, L, cout, m, sums, cout,
+                                                   item == i0, bt);
+                                continue;
+                            }
+                        }
                         gemm(kRowMajor, kNoTrans, kTrans, int(depth), int(cout), int(m), T(1), in, int(plain ? L : m),
-                             gy + (n * c.outChannels + grp * cout) * L + b0, int(L), item == i0 ? T(0) : T(1),
-                             partials + chunk * W + grp * cout * depth, int(cout));
+                             y, int(L), item == i0 ? T(0) : T(1), sums, int(cout));
                     }
                 }
             }
         });
     if (!part.last()) return;  // the partials wait in the state for the last part's chunks
+    // gw[grp][o][r] from partials[chunk][grp][r][o], visited in the partials' order: the chunks' reads are then
+    // sequential streams and only the writes stride (gw's order cost a quarter of a 64 -> 128 layer's pass).
     parallelFor(W, threads, chunks, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) {  // gw[grp][o][r] from partials[chunk][grp][r][o]
-            const int64_t grp = i / (cout * depth), o = i / depth % cout, r = i % depth;
-            const int64_t at = grp * cout * depth + r * cout + o;
+        for (int64_t at = begin; at < end; ++at) {
+            const int64_t grp = at / (cout * depth), r = at / cout % depth, o = at % cout;
             T sum = partials[at];
             for (int64_t chunk = 1; chunk < chunks; ++chunk) sum += partials[chunk * W + at];
-            gw[i] = sum;
+            gw[grp * cout * depth + o * depth + r] = sum;
         }
     });
 }
 
 /**
  * How many chunks backwardWeight's chunked form cuts the layer into, or 0
- * where it takes the column blocks instead: a block would have fewer than
- * kMinWeightColumns columns, and the chunks' partial gradients fit in
- * partialBytes.
+ * where it takes the column blocks instead. Chunked: where foldnd's own
+ * product kernels run (ownProducts: they read each tile whole, so the column
+ * blocks would unfold and transpose gy's tiles once per block), or a block
+ * would have fewer than kMinWeightColumns columns; and at least two chunks'
+ * partial gradients fit in partialBytes. As many chunks as fit, up to
+ * kWeightChunks and the (sample, tile) items, in multiples of 4 above 4 so
+ * that teams of 2 and 4 get equal shares. Whole passes, own kernels against
+ * OpenBLAS's column blocks (C++ harness, 2 threads, best of 20, alternated,
+ * Intel Xeon): 64 -> 64, 3x3 on 8 x 56^2 16.2-18.2 ms -> 14.2-15.0.
  */
 template <typename T>
 inline int64_t weightChunks(const ConvLayer &c) {
     const Geometry &g = c.g;
     const int64_t span = ceilDiv(c.inPerGroup() * g.kernelVolume, convWeightBlocks(c));
-    const int64_t chunks =
-        std::min(kWeightChunks, g.batch * ceilDiv(g.blocks, convTileBlocks<T>(g, g.channels * g.kernelVolume)));
-    const bool chunked = span < kMinWeightColumns && chunks > 1 &&
-                         c.weightLength() <= ConvTiling::current().partialBytes / int64_t(sizeof(T)) / chunks;
+    const int64_t items = g.batch * ceilDiv(g.blocks, convTileBlocks<T>(g, g.channels * g.kernelVolume));
+    const int64_t fit = ConvTiling::current().partialBytes / int64_t(sizeof(T)) / c.weightLength();
+    int64_t chunks = std::min({kWeightChunks, items, fit});
+    if (chunks > 4) chunks -= chunks % 4;
+    const bool chunked = (span < kMinWeightColumns || ownProducts<T>()) && chunks > 1;
     return chunked ? chunks : 0;
 }
 

@@ -3,8 +3,10 @@
 // the platform; a path that needs more (F16C, AVX2) lives in a function of its
 // own, compiled for that target, and runs only where Cpu says the processor
 // has it (half_fold.hpp's 16-bit loops; kernels.hpp's foldBandAvx2, the whole
-// fold band compiled again for AVX2). Every such path has a baseline twin
-// giving the same bits, and FOLDND_BASELINE=1 in the environment (read once)
+// fold band compiled again for AVX2; products.hpp's AVX2 and AVX-512 product
+// kernels for the convolution's weight gradient). Every fold and unfold path
+// has a baseline twin giving the same bits (the product kernels' twin is the
+// caller's BLAS: the same sums to within rounding), and FOLDND_BASELINE=1 in the environment (read once)
 // or Cpu::forceBaseline (the C++ tests, foldnd_force_baseline) turns the wider
 // paths off, so that both are tested on any machine.
 #ifndef FOLDND_CPU_HPP
@@ -33,6 +35,12 @@ class Cpu {
      */
     static bool avx2() { return !baseline().load(std::memory_order_relaxed) && hasAvx2(); }
 
+    /** True when AVX2 and FMA may be used (products.hpp's 8-wide kernels). */
+    static bool avx2Fma() { return avx2() && hasFma(); }
+
+    /** True when AVX-512 Foundation may be used (products.hpp's 16-wide kernels). */
+    static bool avx512() { return !baseline().load(std::memory_order_relaxed) && hasAvx512(); }
+
     static void forceBaseline(bool on) { baseline().store(on, std::memory_order_relaxed); }
     static bool baselineForced() { return baseline().load(std::memory_order_relaxed); }
 
@@ -47,6 +55,22 @@ class Cpu {
     static bool hasAvx2() {
 #ifdef FOLDND_X86_DISPATCH
         static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+        return has;
+#else
+        return false;
+#endif
+    }
+    static bool hasFma() {
+#ifdef FOLDND_X86_DISPATCH
+        static const bool has = __builtin_cpu_supports("fma");
+        return has;
+#else
+        return false;
+#endif
+    }
+    static bool hasAvx512() {
+#ifdef FOLDND_X86_DISPATCH
+        static const bool has = __builtin_cpu_supports("avx512f");
         return has;
 #else
         return false;
