@@ -1579,12 +1579,13 @@ void checkConvTiled(std::mt19937 &rng, int d) {
 
 /**
  * products.hpp's kernels on every width this processor has (AVX-512, AVX2
- * with FMA), on sizes that reach each block shape, the last rows fewer than a
- * block, channel counts across the 16-, 32-, 48- and 64-channel kernels and
- * past 64, the eight-by-eight transposes and their scalar edges: each element
- * of P is exactly the chain of fused multiply-adds in block order (std::fma)
- * from its old value, or from 0 on a first product; nothing outside P's rows
- * and channels is written, and the inputs are untouched.
+ * with FMA). backwardWeight's, on sizes that reach each block shape, the last
+ * rows fewer than a block, channel counts across the 16-, 32-, 48- and
+ * 64-channel kernels and past 64, the eight-by-eight transposes and their
+ * scalar edges: each element of P is exactly the chain of fused multiply-adds
+ * in block order (std::fma) from its old value, or from 0 on a first product.
+ * Forward's packed products likewise from 0, in depth order. Nothing outside
+ * the outputs' rows and columns is written, and the inputs are untouched.
  */
 void productKernels(std::mt19937 &rng) {
     auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
@@ -1630,6 +1631,37 @@ void productKernels(std::mt19937 &rng) {
             CHECK(kept && p.intact(rows * ldp) && a == a0 && b == b0,
                   "%s products %lld x %lld, %lld deep: wrote outside P or into its inputs", w.name, (long long)rows,
                   (long long)cout, (long long)m);
+        }
+        // forward's: c = a b, a packed (packRows), b read in place; rows across whole and partial blocks,
+        // columns across whole panels, single vectors and a masked last one.
+        for (int trial = 0; trial < 60; ++trial) {
+            const int64_t rows = pick(1, 30), depth = pick(1, 40), n = trial < 20 ? pick(1, 20) : pick(1, 120);
+            const int64_t lda = depth + pick(0, 3), ldb = n + pick(0, 3), ldc = n + pick(0, 3);
+            std::vector<float> a(rows * lda), b(depth * ldb), ap(rows * depth);
+            for (auto *v : {&a, &b})
+                for (auto &e : *v) e = u(rng);
+            const std::vector<float> a0 = a, b0 = b;
+            foldnd::packRows(w.width, a.data(), lda, rows, depth, ap.data());
+            Guarded<float> c(rows * ldc);
+            for (int64_t i = 0; i < rows * ldc; ++i) c.data()[i] = float(kSentinel);
+            foldnd::multiplyPacked(w.width, ap.data(), rows, depth, b.data(), ldb, n, c.data(), ldc);
+            bool exact = true, kept = true;
+            for (int64_t r = 0; r < rows; ++r)
+                for (int64_t j = 0; j < ldc; ++j) {
+                    const float got = c.data()[r * ldc + j];
+                    if (j >= n) {
+                        kept = kept && got == float(kSentinel);
+                        continue;
+                    }
+                    float want = 0.0f;
+                    for (int64_t k = 0; k < depth; ++k) want = std::fma(a[r * lda + k], b[k * ldb + j], want);
+                    exact = exact && std::memcmp(&got, &want, sizeof(float)) == 0;
+                }
+            CHECK(exact, "%s packed product %lld x %lld, %lld deep: not the chains of fused multiply-adds", w.name,
+                  (long long)rows, (long long)n, (long long)depth);
+            CHECK(kept && c.intact(rows * ldc) && a == a0 && b == b0,
+                  "%s packed product %lld x %lld, %lld deep: wrote outside c or into its inputs", w.name,
+                  (long long)rows, (long long)n, (long long)depth);
         }
     }
     foldnd::productWidthCap() = foldnd::ProductWidth::AVX512;

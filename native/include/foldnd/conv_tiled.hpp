@@ -108,7 +108,10 @@ constexpr int64_t kMinWeightColumns = 64;
  * the whole 1-d pass of that shape (64 -> 64, k = 5) was no faster (13.1-17.7
  * ms against 12.4-15.3, three alternated runs); the 3-d pass (16 -> 32, 3^3 on
  * 8 x 32^3) took 98.7-99.8 ms against 105-121 (C++ harness, 2 threads, best of
- * 8; OpenBLAS 0.3.31, Intel Xeon).
+ * 8; OpenBLAS 0.3.31, Intel Xeon). Only on the baseline: foldnd's own
+ * kernels (products.hpp) read the columns in place, and took that pass from
+ * 99-142 ms to 63-65 (C++ harness, 2 threads, best of 10, four alternated
+ * pairs of runs; 64 -> 64, 3x3 on 8 x 56^2: 16.3-21.2 -> 11.4-12.4).
  */
 constexpr int64_t kTransposedForwardChannels = 32;
 
@@ -484,9 +487,19 @@ inline void tiledForward(const ConvLayer &c, const RowSource &rows, GemmFunction
     if (!plain && groupTiles<T>(g, rowsAll)) return groupForward(c, rows, gemm, x, w, bias, y, part, threads);
     const int64_t tile = convTileBlocks<T>(g, rowsAll), tiles = ceilDiv(L, tile);
     const ItemRange units = part.share(g.batch * tiles, threads);
-    const bool transposed = !plain && cout <= kTransposedForwardChannels;
+    const ProductWidth width = productWidth<T>();  // asked once: the whole pass on the same kernels
+    const bool transposed = width == ProductWidth::NONE && !plain && cout <= kTransposedForwardChannels;
     const TeamScratch<T> scratch(threads, units.end - units.first,
                                  plain ? 0 : rowsAll * tile + (transposed ? tile * cout : 0));
+    // The own kernels' weights, packed once for every thread (packRows): C_out x depth per group.
+    const std::unique_ptr<T[]> packed(width == ProductWidth::NONE ? nullptr : new T[size_t(c.weightLength())]);
+    if constexpr (std::is_same<T, float>::value) {
+        if (packed != nullptr) {
+            for (int64_t grp = 0; grp < c.groups; ++grp)
+                packRows(width, w + grp * cout * depth, depth, cout, depth, packed.get() + grp * cout * depth);
+            noteConvScratch(scratch.bytesInUse() + c.weightLength() * int64_t(sizeof(T)));
+        }
+    }
     parallelFor(units.end - units.first, threads, rowsAll * tile * cout, [&](int64_t begin, int64_t end) {
         T *cols = scratch.local(), *yt = cols + rowsAll * tile;
         for (int64_t unit = units.first + begin; unit < units.first + end; ++unit) {
@@ -496,6 +509,13 @@ inline void tiledForward(const ConvLayer &c, const RowSource &rows, GemmFunction
             for (int64_t grp = 0; grp < c.groups; ++grp) {
                 T *out = y + (n * c.outChannels + grp * cout) * L + b0;
                 const T *in = plain ? xn + grp * depth * L + b0 : cols + grp * depth * m;  // (depth, m) from ld
+                if constexpr (std::is_same<T, float>::value) {
+                    if (packed != nullptr) {  // the columns read in place, no BLAS packing (products.hpp)
+                        multiplyPacked(width, packed.get() + grp * cout * depth, cout, depth, in, plain ? L : m, m, out,
+                                       L);
+                        continue;
+                    }
+                }
                 if (transposed) {  // yt (m, cout) = in^T w^T, then y's rows from its columns
                     gemm(kRowMajor, kTrans, kTrans, int(m), int(cout), int(depth), T(1), in, int(m),
                          w + grp * cout * depth, int(depth), T(0), yt, int(cout));

@@ -1,25 +1,31 @@
-// foldnd/products.hpp: the weight gradient's products on kernels of foldnd's
-// own, where the processor has AVX2 with FMA or AVX-512.
+// foldnd/products.hpp: the convolution's products on kernels of foldnd's
+// own, where the processor has AVX2 with FMA or AVX-512, reading the tiles of
+// columns where unfold wrote them. Through cblas_sgemm the BLAS packs its
+// operands again on every call: on the 3-d layer (16 -> 32, 3^3 on 8 x 32^3)
+// OpenBLAS 0.3.31 spent 34% of forward packing the tile (its kernel 26%), and
+// 17% + 3% of backwardWeight (its kernel 35%) (perf, Intel Xeon).
 //
-// backwardWeight's chunked form (conv_tiled.hpp) sums, for each (sample, tile)
-// item, the products of a tile of columns (depth rows of m blocks, as unfold
-// wrote them) with the matching rows of gy (C_out rows of the same m blocks):
+// backwardWeight (accumulateProducts): for each (sample, tile) item of the
+// chunked form, the products of a tile of columns (depth rows of m blocks)
+// with the matching rows of gy (C_out rows of the same m blocks):
 //   P[r][o] += sum over l of cols[r][l] gy[o][l]
-// Through cblas_sgemm (NoTrans x Trans) the BLAS packs both operands again on
-// every call: on the 3-d layer (16 -> 32, 3^3 on 8 x 32^3) OpenBLAS 0.3.31
-// spent 17% + 3% of the pass packing beside 35% in its kernel (perf, Intel
-// Xeon). Here the columns are read where unfold wrote them. Each kernel call
-// holds an MR x (NV vectors) block of P in registers for the whole tile: per
-// block l it broadcasts MR column elements (one per row, MR streams) and
-// multiplies them by gy's values for NV vectors of output channels, read from
-// gy transposed (bt, m x C_out rounded up to whole vectors: the one copy made
-// per item, C_out x m elements against the depth x C_out x m products).
+// Each kernel call holds an MR x (NV vectors) block of P in registers for the
+// whole tile: per block l it broadcasts MR column elements (one per row, MR
+// streams) and multiplies them by gy's values for NV vectors of output
+// channels, read from gy transposed (bt, m x C_out rounded up to whole
+// vectors: the one copy made per item, C_out x m elements against the depth x
+// C_out x m products).
 //
-// Each element of P is one chain of fused multiply-adds in block order, from
-// its old value (or 0 on an item's first product): the same operations on any
-// team, so results stay independent of the thread count. They differ from a
-// BLAS's by rounding only (its kernel also sums in its own order), within the
-// bound the tests hold every pass to.
+// forward (packRows, multiplyPacked): y[o][l] = sum over r of w[o][r]
+// cols[r][l], the weights packed once per pass in blocks of MR rows (one
+// stream of broadcasts), the columns read in place NV vectors of blocks at a
+// time.
+//
+// Each output element is one chain of fused multiply-adds in the order of the
+// sum (blocks, or the depth), from its old value or 0: the same operations on
+// any team, so results stay independent of the thread count. They differ from
+// a BLAS's by rounding only (its kernel also sums in its own order), within
+// the bound the tests hold every pass to.
 #ifndef FOLDND_PRODUCTS_HPP
 #define FOLDND_PRODUCTS_HPP
 
@@ -197,8 +203,174 @@ __attribute__((target("avx2"))) inline void transposeRows(const float *b, int64_
     }
 }
 
+/**
+ * c (MR rows of 16 NV, ldc) = ap b: ap packed (depth rows of MR), b depth
+ * rows (ldb) read in place; with Tail, the last vector's lanes past `tail`
+ * are neither read from b nor written.
+ */
+template <int MR, int NV, bool Tail>
+__attribute__((target("avx512f"))) inline void packedBlock16(const float *ap, const float *b, int64_t ldb,
+                                                             int64_t depth, float *c, int64_t ldc, __mmask16 tail) {
+    __m512 acc[MR][NV];
+    for (int i = 0; i < MR; ++i)
+        for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
+    for (int64_t k = 0; k < depth; ++k) {
+        __m512 x[NV];
+        for (int v = 0; v < NV; ++v)
+            x[v] = Tail && v == NV - 1 ? _mm512_maskz_loadu_ps(tail, b + k * ldb + 16 * v)
+                                       : _mm512_loadu_ps(b + k * ldb + 16 * v);
+        for (int i = 0; i < MR; ++i) {
+            const __m512 a = _mm512_set1_ps(ap[k * MR + i]);
+            for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(a, x[v], acc[i][v]);
+        }
+    }
+    for (int i = 0; i < MR; ++i)
+        for (int v = 0; v < NV; ++v) {
+            if (Tail && v == NV - 1)
+                _mm512_mask_storeu_ps(c + i * ldc + 16 * v, tail, acc[i][v]);
+            else
+                _mm512_storeu_ps(c + i * ldc + 16 * v, acc[i][v]);
+        }
+}
+
+/** The AVX2 twin of packedBlock16: 8-float vectors, the last one's first `left` lanes with Tail. */
+template <int MR, int NV, bool Tail>
+__attribute__((target("avx2,fma"))) inline void packedBlock8(const float *ap, const float *b, int64_t ldb,
+                                                             int64_t depth, float *c, int64_t ldc, int left) {
+    const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(left), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    __m256 acc[MR][NV];
+    for (int i = 0; i < MR; ++i)
+        for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_setzero_ps();
+    for (int64_t k = 0; k < depth; ++k) {
+        __m256 x[NV];
+        for (int v = 0; v < NV; ++v)
+            x[v] = Tail && v == NV - 1 ? _mm256_maskload_ps(b + k * ldb + 8 * v, tail)
+                                       : _mm256_loadu_ps(b + k * ldb + 8 * v);
+        for (int i = 0; i < MR; ++i) {
+            const __m256 a = _mm256_broadcast_ss(ap + k * MR + i);
+            for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_fmadd_ps(a, x[v], acc[i][v]);
+        }
+    }
+    for (int i = 0; i < MR; ++i)
+        for (int v = 0; v < NV; ++v) {
+            if (Tail && v == NV - 1)
+                _mm256_maskstore_ps(c + i * ldc + 8 * v, tail, acc[i][v]);
+            else
+                _mm256_storeu_ps(c + i * ldc + 8 * v, acc[i][v]);
+        }
+}
+
+/**
+ * One block of rows (h <= MR of them, packed as h-wide rows) against every
+ * column of b: panels of NV full vectors, then the columns left, in panels of
+ * fewer vectors and one masked.
+ */
+template <int MR, int NV, int Lanes>
+inline void packedRows(const float *ap, const float *b, int64_t ldb, int64_t depth, int64_t n, float *c, int64_t ldc) {
+    constexpr int64_t panel = int64_t(NV) * Lanes;
+    int64_t j = 0;
+    auto block = [&](auto vectors, auto tail, int64_t left) {
+        if constexpr (Lanes == 16)
+            packedBlock16<MR, decltype(vectors)::value, decltype(tail)::value>(ap, b + j, ldb, depth, c + j, ldc,
+                                                                               __mmask16((1u << left) - 1));
+        else
+            packedBlock8<MR, decltype(vectors)::value, decltype(tail)::value>(ap, b + j, ldb, depth, c + j, ldc,
+                                                                              int(left));
+    };
+    for (; j + panel <= n; j += panel) block(std::integral_constant<int, NV>(), std::false_type(), Lanes);
+    while (j < n) {  // fewer than a panel: whole vectors, then one masked
+        const int64_t rest = n - j;
+        if (rest >= Lanes) {
+            block(std::integral_constant<int, 1>(), std::false_type(), Lanes);
+            j += Lanes;
+        } else {
+            block(std::integral_constant<int, 1>(), std::true_type(), rest);
+            j = n;
+        }
+    }
+}
+
 }  // namespace product_kernels
 #endif
+
+/** Rows per block of packRows for the kernels of `width`: 8 on AVX-512, 4 on AVX2 (NV = 3 vectors wide). */
+inline int64_t packedRowBlock(ProductWidth width) { return width == ProductWidth::AVX512 ? 8 : 4; }
+
+/**
+ * ap = a (rows x depth, lda) packed for multiplyPacked: blocks of
+ * packedRowBlock(width) rows (the last one fewer), each stored depth x (its
+ * rows), so that a kernel's broadcasts read one stream. rows * depth floats.
+ */
+inline void packRows(ProductWidth width, const float *a, int64_t lda, int64_t rows, int64_t depth, float *ap) {
+    const int64_t mr = packedRowBlock(width);
+    for (int64_t r0 = 0; r0 < rows; r0 += mr) {
+        const int64_t h = std::min(mr, rows - r0);
+        float *block = ap + r0 * depth;
+        for (int64_t k = 0; k < depth; ++k)
+            for (int64_t i = 0; i < h; ++i) block[k * h + i] = a[(r0 + i) * lda + k];
+    }
+}
+
+/**
+ * c (rows x n, ldc) = a b: a packed by packRows (the same width), b depth x n
+ * (ldb) read in place. Each element of c is one chain of fused multiply-adds
+ * in depth order from 0, on any team.
+ */
+inline void multiplyPacked(ProductWidth width, const float *ap, int64_t rows, int64_t depth, const float *b,
+                           int64_t ldb, int64_t n, float *c, int64_t ldc) {
+#ifdef FOLDND_X86_DISPATCH
+    using namespace product_kernels;
+    const int64_t mr = packedRowBlock(width);
+    for (int64_t r0 = 0; r0 < rows; r0 += mr) {
+        const int64_t h = std::min(mr, rows - r0);
+        const float *block = ap + r0 * depth;
+        float *out = c + r0 * ldc;
+        if (width == ProductWidth::AVX512) {
+            switch (h) {
+                case 8:
+                    packedRows<8, 3, 16>(block, b, ldb, depth, n, out, ldc);
+                    break;
+                case 7:
+                    packedRows<7, 3, 16>(block, b, ldb, depth, n, out, ldc);
+                    break;
+                case 6:
+                    packedRows<6, 3, 16>(block, b, ldb, depth, n, out, ldc);
+                    break;
+                case 5:
+                    packedRows<5, 3, 16>(block, b, ldb, depth, n, out, ldc);
+                    break;
+                case 4:
+                    packedRows<4, 3, 16>(block, b, ldb, depth, n, out, ldc);
+                    break;
+                case 3:
+                    packedRows<3, 3, 16>(block, b, ldb, depth, n, out, ldc);
+                    break;
+                case 2:
+                    packedRows<2, 3, 16>(block, b, ldb, depth, n, out, ldc);
+                    break;
+                default:
+                    packedRows<1, 3, 16>(block, b, ldb, depth, n, out, ldc);
+            }
+        } else {
+            switch (h) {
+                case 4:
+                    packedRows<4, 3, 8>(block, b, ldb, depth, n, out, ldc);
+                    break;
+                case 3:
+                    packedRows<3, 3, 8>(block, b, ldb, depth, n, out, ldc);
+                    break;
+                case 2:
+                    packedRows<2, 3, 8>(block, b, ldb, depth, n, out, ldc);
+                    break;
+                default:
+                    packedRows<1, 3, 8>(block, b, ldb, depth, n, out, ldc);
+            }
+        }
+    }
+#else
+    (void)width, (void)ap, (void)rows, (void)depth, (void)b, (void)ldb, (void)n, (void)c, (void)ldc;
+#endif
+}
 
 /**
  * P (rows x cout, ldp) = (first ? 0 : P) + a b^T: a is rows x m (lda), b is
