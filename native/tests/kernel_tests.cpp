@@ -1641,7 +1641,14 @@ void productKernels(std::mt19937 &rng) {
             for (auto *v : {&a, &b})
                 for (auto &e : *v) e = u(rng);
             const std::vector<float> a0 = a, b0 = b;
-            foldnd::packRows(w.width, a.data(), lda, rows, depth, ap.data());
+            if (trial % 2 == 0) {
+                foldnd::packRows(w.width, a.data(), lda, 1, rows, depth, ap.data());
+            } else {  // the same rows read transposed: a^T's columns (backwardInput's W^T)
+                std::vector<float> at(depth * rows);
+                for (int64_t r = 0; r < rows; ++r)
+                    for (int64_t k = 0; k < depth; ++k) at[k * rows + r] = a[r * lda + k];
+                foldnd::packRows(w.width, at.data(), 1, rows, rows, depth, ap.data());
+            }
             Guarded<float> c(rows * ldc);
             for (int64_t i = 0; i < rows * ldc; ++i) c.data()[i] = float(kSentinel);
             foldnd::multiplyPacked(w.width, ap.data(), rows, depth, b.data(), ldb, n, c.data(), ldc);

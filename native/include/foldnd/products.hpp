@@ -297,17 +297,19 @@ inline void packedRows(const float *ap, const float *b, int64_t ldb, int64_t dep
 inline int64_t packedRowBlock(ProductWidth width) { return width == ProductWidth::AVX512 ? 8 : 4; }
 
 /**
- * ap = a (rows x depth, lda) packed for multiplyPacked: blocks of
- * packedRowBlock(width) rows (the last one fewer), each stored depth x (its
- * rows), so that a kernel's broadcasts read one stream. rows * depth floats.
+ * ap = a (rows x depth; a[r][k] at a + r rowStride + k depthStride) packed
+ * for multiplyPacked: blocks of packedRowBlock(width) rows (the last one
+ * fewer), each stored depth x (its rows), so that a kernel's broadcasts read
+ * one stream. rows * depth floats.
  */
-inline void packRows(ProductWidth width, const float *a, int64_t lda, int64_t rows, int64_t depth, float *ap) {
+inline void packRows(ProductWidth width, const float *a, int64_t rowStride, int64_t depthStride, int64_t rows,
+                     int64_t depth, float *ap) {
     const int64_t mr = packedRowBlock(width);
     for (int64_t r0 = 0; r0 < rows; r0 += mr) {
         const int64_t h = std::min(mr, rows - r0);
         float *block = ap + r0 * depth;
         for (int64_t k = 0; k < depth; ++k)
-            for (int64_t i = 0; i < h; ++i) block[k * h + i] = a[(r0 + i) * lda + k];
+            for (int64_t i = 0; i < h; ++i) block[k * h + i] = a[(r0 + i) * rowStride + k * depthStride];
     }
 }
 
