@@ -535,11 +535,13 @@ inline void tiledForward(const ConvLayer &c, const RowSource &rows, GemmFunction
     const int64_t tile = convTileBlocks<T>(g, rowsAll), tiles = ceilDiv(L, tile);
     const ItemRange units = part.share(g.batch * tiles, threads);
     const ProductWidth width = productWidth<T>();  // asked once: the whole pass on the same kernels
-    const bool transposed = width == ProductWidth::NONE && !plain && cout <= kTransposedForwardChannels;
+    const bool packs = width != ProductWidth::NONE && TransposedWeights<T>::copied(c);  // see packed below
+    const bool transposed = !packs && !plain && cout <= kTransposedForwardChannels;
     const TeamScratch<T> scratch(threads, units.end - units.first,
                                  plain ? 0 : rowsAll * tile + (transposed ? tile * cout : 0));
-    // The own kernels' weights, packed once for every thread (packRows): C_out x depth per group.
-    const std::unique_ptr<T[]> packed(width == ProductWidth::NONE ? nullptr : new T[size_t(c.weightLength())]);
+    // The own kernels' weights, packed once for every thread (packRows): C_out x depth per group, where they
+    // take no more scratch than backwardInput's transposed copy may (larger layers stay on the BLAS).
+    const std::unique_ptr<T[]> packed(packs ? new T[size_t(c.weightLength())] : nullptr);
     if constexpr (std::is_same<T, float>::value) {
         if (packed != nullptr) {
             for (int64_t grp = 0; grp < c.groups; ++grp)
@@ -723,9 +725,13 @@ inline void chunkedBackwardWeight(const ConvLayer &c, const RowSource &rows, Gem
  * would have fewer than kMinWeightColumns columns; and at least two chunks'
  * partial gradients fit in partialBytes. As many chunks as fit, up to
  * kWeightChunks and the (sample, tile) items, in multiples of 4 above 4 so
- * that teams of 2 and 4 get equal shares. Whole passes, own kernels against
- * OpenBLAS's column blocks (C++ harness, 2 threads, best of 20, alternated,
- * Intel Xeon): 64 -> 64, 3x3 on 8 x 56^2 16.2-18.2 ms -> 14.2-15.0.
+ * that teams of 2 and 4 get equal shares. Whole passes, chunked on the own
+ * kernels against OpenBLAS's column blocks or chunks (C++ harness, 2 threads,
+ * best of 10-40, three alternated pairs in a quiet phase, Intel Xeon; the
+ * joined-row unfold of whole-row tiles included): 64 -> 64, 3x3 on 8 x 56^2
+ * 11.7-15.0 ms -> 8.6-11.5; 64 -> 128 at stride 2 5.4 -> 4.5; the stem 14.1-14.4
+ * -> 11.7-12.0; 3-d 52-68 -> 38-51; 1-d 6.8-6.9 -> 5.8-6.0; batch 1 1.43 ->
+ * 1.17-1.24.
  */
 template <typename T>
 inline int64_t weightChunks(const ConvLayer &c) {
