@@ -338,6 +338,9 @@ inline int64_t convChannelBlocks(const ConvLayer &c) {
     return std::max<int64_t>(1, std::min(c.inPerGroup(), perGroup));
 }
 
+/** Input channels per block of backwardInput (convChannelBlocks), the last block fewer. */
+inline int64_t convChannelSpan(const ConvLayer &c) { return ceilDiv(c.inPerGroup(), convChannelBlocks(c)); }
+
 /**
  * backwardInput's left operand, W_g^T: each group's weights transposed into a
  * copy, (C_in / groups x K, C_out / groups), where they take at most
@@ -373,7 +376,7 @@ struct TransposedWeights {
           cout(c.outPerGroup()),
           depth(c.inPerGroup() * c.g.kernelVolume),
           width(copied(c) && ownKernels ? productWidth<T>() : ProductWidth::NONE),
-          blockRows(ceilDiv(c.inPerGroup(), convChannelBlocks(c)) * c.g.kernelVolume) {
+          blockRows(convChannelSpan(c) * c.g.kernelVolume) {
         if (!copied(c)) return;
         T *to = part.state;
         if (to == nullptr) {
@@ -599,13 +602,15 @@ inline void tiledBackwardInput(const ConvLayer &c, const RowSource &rows, GemmFu
     const int64_t P = g.imagePlane, cin = c.inPerGroup(), cout = c.outPerGroup();
     const bool plain = plainProduct(g);
     if (!plain && groupTiles<T>(g, g.channels * K)) return groupBackwardInput(c, rows, gemm, gy, w, gx, part, threads);
-    const int64_t blocks = convChannelBlocks(c), span = ceilDiv(cin, blocks);  // channels per block
+    const int64_t blocks = convChannelBlocks(c), span = convChannelSpan(c);
     const int64_t tile = convTileBlocks<T>(g, span * K);
     const ItemRange units = part.share(g.batch * c.groups * blocks, threads);
     const TransposedWeights<T> wt(c, w, part, threads, true);
     // On the own kernels, gy's tile is copied together first (rows m apart): read in place, its rows lie
     // L apart, a power of two in the 1-d and 3-d layers, and the kernels' loads of one panel met in
-    // one set of the L1.
+    // one set of the L1. Packing b in panels inside multiplyPacked instead (128 rows of 3 vectors, in
+    // L1) measured slower on forward, which shares the kernel (64 -> 64: 8.1-10.8 ms -> 9.7-12.7; C++
+    // harness, alternated), and no faster in the sample-group form.
     const bool gather = wt.width != ProductWidth::NONE && !plain;
     const TeamScratch<T> scratch(threads, units.end - units.first,
                                  (plain ? 0 : span * K * tile) + (gather ? cout * tile : 0));
@@ -754,6 +759,13 @@ inline void chunkedBackwardWeight(const ConvLayer &c, const RowSource &rows, Gem
  * 11.7-15.0 ms -> 8.6-11.5; 64 -> 128 at stride 2 5.4 -> 4.5; the stem 14.1-14.4
  * -> 11.7-12.0; 3-d 52-68 -> 38-51; 1-d 6.8-6.9 -> 5.8-6.0; batch 1 1.43 ->
  * 1.17-1.24.
+ *
+ * The count, and so the state a pass in parts keeps (tiledStateLength),
+ * depends on the processor and FOLDND_BASELINE through ownProducts. Both are
+ * fixed for a process (the flag is read once; no Java binding calls
+ * foldnd_force_baseline), so every part of a pass, and the caller that sized
+ * the state between them, see the same count; only the C++ tests change the
+ * baseline switch and the kernels' cap, between passes.
  */
 template <typename T>
 inline int64_t weightChunks(const ConvLayer &c) {
