@@ -26,6 +26,11 @@
 // any team, so results stay independent of the thread count. They differ from
 // a BLAS's by rounding only (its kernel also sums in its own order), within
 // the bound the tests hold every pass to.
+//
+// Each kernel is written once, as a template over the vectors it runs on
+// (Avx512Floats: 16 floats, tails masked by a mask register; Avx2Floats: 8
+// floats with FMA, tails masked by a vector), and compiled for that target
+// through the vectors' run (product_kernels' first comment says how).
 #ifndef FOLDND_PRODUCTS_HPP
 #define FOLDND_PRODUCTS_HPP
 
@@ -75,95 +80,240 @@ inline bool ownProducts() {
 #ifdef FOLDND_X86_DISPATCH
 namespace product_kernels {
 
+// How one template becomes a kernel compiled for AVX-512 or for AVX2. The
+// kernels below (block, packedBlock and their pieces) take the vectors as a
+// template parameter V (Avx512Floats, Avx2Floats) and carry no target of
+// their own: a template cannot take its target attribute from a parameter.
+// They are called only through V::run, which carries V's target and flatten:
+// GCC inlines into it every call, the kernel's and, through the kernel, V's
+// members (each compiled for the target), so that each instantiation is one
+// function of that target, its loops unrolled and its accumulators in
+// registers, as the hand-written twins of each kernel were before (GCC 12
+// -O3: the same inner loops, FMA for FMA and load for load).
+//
+// GCC also optimises each kernel's body on its own, without the target,
+// before inlining it into run. There it would refuse, with an error
+// ("target specific option mismatch"), to inline always_inline members, so
+// the members are plain inline: calls there, inlined once inside run. And a
+// vector passed or returned by value between that body and a member would
+// cross two ABIs (GCC's -Wpsabi), so vectors pass by reference: a kernel
+// body left out of line would be slow, never wrong. The kernels and their
+// pieces are always_inline (they need no target), so that a compiler whose
+// flatten inlines only the calls written in the function itself (clang 14)
+// still inlines them all into run, and the members, a few instructions each,
+// by its own measure.
+#define FOLDND_AVX512 __attribute__((target("avx512f")))
+#define FOLDND_AVX2_FMA __attribute__((target("avx2,fma")))
+
+/** The kernels' operations on AVX-512 floats: 16 lanes, a tail's lanes chosen by a mask register. */
+struct Avx512Floats {
+    using Vec = __m512;
+    using Mask = __mmask16;
+    static constexpr int kLanes = 16;
+    /**
+     * Accumulators a block holds: 24 of the 32 registers, the others for the
+     * row of up to 4 vectors it multiplies by and the broadcast element.
+     */
+    static constexpr int kAccumulators = 24;
+    /** Vectors of output channels the weight gradient's blocks span (blocks of 6 rows). */
+    static constexpr int kChannelVectors = 4;
+
+    /** The first `left` lanes (1 to 16). */
+    FOLDND_AVX512 static void tail(Mask &mask, int left) { mask = Mask((1u << left) - 1); }
+    /** 0 in every lane. */
+    FOLDND_AVX512 static void zero(Vec &v) { v = _mm512_setzero_ps(); }
+    /** kLanes floats from `from` (no alignment needed). */
+    FOLDND_AVX512 static void load(Vec &v, const float *from) { v = _mm512_loadu_ps(from); }
+    /** The lanes of `mask` loaded, the others zero: nothing read past them. */
+    FOLDND_AVX512 static void loadMasked(Vec &v, const Mask &mask, const float *from) {
+        v = _mm512_maskz_loadu_ps(mask, from);
+    }
+    /** kLanes floats to `to` (no alignment needed). */
+    FOLDND_AVX512 static void store(float *to, const Vec &v) { _mm512_storeu_ps(to, v); }
+    /** The lanes of `mask` stored: nothing written past them. */
+    FOLDND_AVX512 static void storeMasked(float *to, const Mask &mask, const Vec &v) {
+        _mm512_mask_storeu_ps(to, mask, v);
+    }
+    /** *from in every lane (a vbroadcastss from memory, or folded into the FMA). */
+    FOLDND_AVX512 static void broadcast(Vec &v, const float *from) { v = _mm512_set1_ps(*from); }
+    /** sum = a b + sum, rounded once: one link of each lane's chain. */
+    FOLDND_AVX512 static void fma(Vec &sum, const Vec &a, const Vec &b) { sum = _mm512_fmadd_ps(a, b, sum); }
+
+    /**
+     * Kernel(args...) compiled for AVX-512, everything it calls inlined (see
+     * above); reached only where productWidth<float>() is AVX512.
+     */
+    template <auto Kernel, class... Args>
+    __attribute__((target("avx512f"), flatten)) static void run(Args... args) {
+        Kernel(args...);
+    }
+};
+
+/**
+ * The kernels' operations on AVX2 floats with FMA: 8 lanes, a tail's lanes
+ * chosen by a vector (all ones in them); each member as Avx512Floats' of
+ * the same name. Nothing here may need AVX-512: these run on processors
+ * without it.
+ */
+struct Avx2Floats {
+    using Vec = __m256;
+    using Mask = __m256i;
+    static constexpr int kLanes = 8;
+    /**
+     * Accumulators a block holds: 12 of the 16 registers, the others for the
+     * row of up to 3 vectors it multiplies by and the broadcast element.
+     */
+    static constexpr int kAccumulators = 12;
+    /** Vectors of output channels the weight gradient's blocks span (blocks of 6 rows). */
+    static constexpr int kChannelVectors = 2;
+
+    /** The first `left` lanes (1 to 8). */
+    FOLDND_AVX2_FMA static void tail(Mask &mask, int left) {
+        mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(left), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    }
+    FOLDND_AVX2_FMA static void zero(Vec &v) { v = _mm256_setzero_ps(); }
+    FOLDND_AVX2_FMA static void load(Vec &v, const float *from) { v = _mm256_loadu_ps(from); }
+    FOLDND_AVX2_FMA static void loadMasked(Vec &v, const Mask &mask, const float *from) {
+        v = _mm256_maskload_ps(from, mask);
+    }
+    FOLDND_AVX2_FMA static void store(float *to, const Vec &v) { _mm256_storeu_ps(to, v); }
+    FOLDND_AVX2_FMA static void storeMasked(float *to, const Mask &mask, const Vec &v) {
+        _mm256_maskstore_ps(to, mask, v);
+    }
+    FOLDND_AVX2_FMA static void broadcast(Vec &v, const float *from) { v = _mm256_broadcast_ss(from); }
+    FOLDND_AVX2_FMA static void fma(Vec &sum, const Vec &a, const Vec &b) { sum = _mm256_fmadd_ps(a, b, sum); }
+
+    /**
+     * Kernel(args...) compiled for AVX2 with FMA, everything it calls inlined;
+     * reached only where productWidth<float>() is AVX2.
+     */
+    template <auto Kernel, class... Args>
+    __attribute__((target("avx2,fma"), flatten)) static void run(Args... args) {
+        Kernel(args...);
+    }
+};
+
+#undef FOLDND_AVX512
+#undef FOLDND_AVX2_FMA
+
+/** Vectors of columns forward's packed blocks span, on both widths (rows of 8 and 4: kPackedRows). */
+constexpr int kPackedVectors = 3;
+
+/** Rows per packed block for the vectors V: as many as its accumulators allow (packedRowBlock). */
+template <class V>
+constexpr int kPackedRows = V::kAccumulators / kPackedVectors;
+
+/**
+ * f(std::integral_constant<int, N>()) for the N in [1, Max] equal to n (1 <=
+ * n <= Max): a count known at run time turned into the template argument of
+ * a kernel compiled for each.
+ */
+template <int Max, class F>
+inline void withCount(int64_t n, const F &f) {
+    if constexpr (Max > 1) {
+        if (n < Max) return withCount<Max - 1>(n, f);
+    }
+    f(std::integral_constant<int, Max>());
+}
+
+/** NV vectors from `from`, the last one only in the lanes of `tail` where MaskLast. */
+template <class V, int NV, bool MaskLast>
+__attribute__((always_inline)) inline void loadRow(typename V::Vec (&row)[NV], const float *from,
+                                                   const typename V::Mask &tail) {
+    for (int v = 0; v < NV; ++v) {
+        if (MaskLast && v == NV - 1)
+            V::loadMasked(row[v], tail, from + V::kLanes * v);
+        else
+            V::load(row[v], from + V::kLanes * v);
+    }
+}
+
+/** NV vectors to `to`, the last one only in the lanes of `tail` where MaskLast. */
+template <class V, int NV, bool MaskLast>
+__attribute__((always_inline)) inline void storeRow(float *to, const typename V::Vec (&row)[NV],
+                                                    const typename V::Mask &tail) {
+    for (int v = 0; v < NV; ++v) {
+        if (MaskLast && v == NV - 1)
+            V::storeMasked(to + V::kLanes * v, tail, row[v]);
+        else
+            V::store(to + V::kLanes * v, row[v]);
+    }
+}
+
+/**
+ * acc[i][v] += a[i * step] row[v] for MR rows, one fused multiply-add per
+ * accumulator: one step of every chain, row i's element broadcast once.
+ */
+template <class V, int MR, int NV>
+__attribute__((always_inline)) inline void multiplyAdd(typename V::Vec (&acc)[MR][NV], const float *a, int64_t step,
+                                                       const typename V::Vec (&row)[NV]) {
+    for (int i = 0; i < MR; ++i) {
+        typename V::Vec x;
+        V::broadcast(x, a + i * step);
+        for (int v = 0; v < NV; ++v) V::fma(acc[i][v], x, row[v]);
+    }
+}
+
 /**
  * P (MR rows, ldp) = (first ? 0 : P) + a (MR rows of m, lda) bt (m rows of
- * NV vectors, ldb): 16-float vectors; the last vector's lanes past `tail` are
- * neither read from P nor written.
+ * NV vectors, ldb): the last vector's lanes past `left` are neither read from
+ * P nor written (bt's are, its rows padded to whole vectors).
  */
-template <int MR, int NV>
-__attribute__((target("avx512f"))) inline void block16(const float *a, int64_t lda, const float *bt, int64_t ldb,
-                                                       int64_t m, float *p, int64_t ldp, bool first, __mmask16 tail) {
-    __m512 acc[MR][NV];
-    for (int i = 0; i < MR; ++i)
-        for (int v = 0; v < NV; ++v)
-            acc[i][v] = first ? _mm512_setzero_ps()
-                              : _mm512_maskz_loadu_ps(v == NV - 1 ? tail : __mmask16(0xFFFF), p + i * ldp + 16 * v);
+template <class V, int MR, int NV>
+__attribute__((always_inline)) inline void block(const float *a, int64_t lda, const float *bt, int64_t ldb, int64_t m,
+                                                 float *p, int64_t ldp, bool first, int left) {
+    typename V::Mask tail;
+    V::tail(tail, left);
+    typename V::Vec acc[MR][NV], b[NV];
+    for (int i = 0; i < MR; ++i) {
+        if (first)
+            for (int v = 0; v < NV; ++v) V::zero(acc[i][v]);
+        else
+            loadRow<V, NV, true>(acc[i], p + i * ldp, tail);
+    }
     for (int64_t l = 0; l < m; ++l) {
-        __m512 b[NV];
-        for (int v = 0; v < NV; ++v) b[v] = _mm512_loadu_ps(bt + l * ldb + 16 * v);
-        for (int i = 0; i < MR; ++i) {
-            const __m512 x = _mm512_set1_ps(a[i * lda + l]);
-            for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(x, b[v], acc[i][v]);
-        }
+        loadRow<V, NV, false>(b, bt + l * ldb, tail);
+        multiplyAdd<V>(acc, a + l, lda, b);
     }
-    for (int i = 0; i < MR; ++i)
-        for (int v = 0; v < NV; ++v)
-            _mm512_mask_storeu_ps(p + i * ldp + 16 * v, v == NV - 1 ? tail : __mmask16(0xFFFF), acc[i][v]);
+    for (int i = 0; i < MR; ++i) storeRow<V, NV, true>(p + i * ldp, acc[i], tail);
 }
 
-/** block16 for the last rows (fewer than a block's MR): R of them, then fewer. */
-template <int NV, int R>
-__attribute__((target("avx512f"))) inline void lastRows16(int64_t rows, const float *a, int64_t lda, const float *bt,
-                                                          int64_t ldb, int64_t m, float *p, int64_t ldp, bool first,
-                                                          __mmask16 tail) {
-    if constexpr (R > 0) {
-        if (rows == R) return block16<R, NV>(a, lda, bt, ldb, m, p, ldp, first, tail);
-        lastRows16<NV, R - 1>(rows, a, lda, bt, ldb, m, p, ldp, first, tail);
-    }
-}
-
-/** All rows for NV vectors of channels: blocks of 24 / NV rows (24 accumulators of the 32 registers). */
-template <int NV>
-__attribute__((target("avx512f"))) inline void rows16(const float *a, int64_t lda, int64_t rows, const float *bt,
-                                                      int64_t ldb, int64_t m, float *p, int64_t ldp, bool first,
-                                                      __mmask16 tail) {
-    constexpr int MR = 24 / NV;
+/**
+ * All rows for NV vectors of channels: blocks of V::kAccumulators / NV rows,
+ * then the last rows (fewer) in one block of their own.
+ */
+template <class V, int NV>
+inline void rowBlocks(const float *a, int64_t lda, int64_t rows, const float *bt, int64_t ldb, int64_t m, float *p,
+                      int64_t ldp, bool first, int left) {
+    constexpr int MR = V::kAccumulators / NV;
     int64_t r = 0;
-    for (; r + MR <= rows; r += MR) block16<MR, NV>(a + r * lda, lda, bt, ldb, m, p + r * ldp, ldp, first, tail);
-    lastRows16<NV, MR - 1>(rows - r, a + r * lda, lda, bt, ldb, m, p + r * ldp, ldp, first, tail);
-}
-
-/** The AVX2 twin of block16: 8-float vectors, the last one's first `left` lanes read and written. */
-template <int MR, int NV>
-__attribute__((target("avx2,fma"))) inline void block8(const float *a, int64_t lda, const float *bt, int64_t ldb,
-                                                       int64_t m, float *p, int64_t ldp, bool first, int left) {
-    const __m256i all = _mm256_set1_epi32(-1);
-    const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(left), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    __m256 acc[MR][NV];
-    for (int i = 0; i < MR; ++i)
-        for (int v = 0; v < NV; ++v)
-            acc[i][v] = first ? _mm256_setzero_ps() : _mm256_maskload_ps(p + i * ldp + 8 * v, v == NV - 1 ? tail : all);
-    for (int64_t l = 0; l < m; ++l) {
-        __m256 b[NV];
-        for (int v = 0; v < NV; ++v) b[v] = _mm256_loadu_ps(bt + l * ldb + 8 * v);
-        for (int i = 0; i < MR; ++i) {
-            const __m256 x = _mm256_broadcast_ss(a + i * lda + l);
-            for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_fmadd_ps(x, b[v], acc[i][v]);
-        }
-    }
-    for (int i = 0; i < MR; ++i)
-        for (int v = 0; v < NV; ++v) _mm256_maskstore_ps(p + i * ldp + 8 * v, v == NV - 1 ? tail : all, acc[i][v]);
-}
-
-template <int NV, int R>
-__attribute__((target("avx2,fma"))) inline void lastRows8(int64_t rows, const float *a, int64_t lda, const float *bt,
-                                                          int64_t ldb, int64_t m, float *p, int64_t ldp, bool first,
-                                                          int left) {
-    if constexpr (R > 0) {
-        if (rows == R) return block8<R, NV>(a, lda, bt, ldb, m, p, ldp, first, left);
-        lastRows8<NV, R - 1>(rows, a, lda, bt, ldb, m, p, ldp, first, left);
+    for (; r + MR <= rows; r += MR)
+        V::template run<block<V, MR, NV>>(a + r * lda, lda, bt, ldb, m, p + r * ldp, ldp, first, left);
+    if constexpr (MR > 1) {
+        if (r < rows)
+            withCount<MR - 1>(rows - r, [&](auto h) {
+                V::template run<block<V, decltype(h)::value, NV>>(a + r * lda, lda, bt, ldb, m, p + r * ldp, ldp, first,
+                                                                  left);
+            });
     }
 }
 
-/** All rows for NV vectors of channels: blocks of 12 / NV rows (12 accumulators of the 16 registers). */
-template <int NV>
-__attribute__((target("avx2,fma"))) inline void rows8(const float *a, int64_t lda, int64_t rows, const float *bt,
-                                                      int64_t ldb, int64_t m, float *p, int64_t ldp, bool first,
-                                                      int left) {
-    constexpr int MR = 12 / NV;
-    int64_t r = 0;
-    for (; r + MR <= rows; r += MR) block8<MR, NV>(a + r * lda, lda, bt, ldb, m, p + r * ldp, ldp, first, left);
-    lastRows8<NV, MR - 1>(rows - r, a + r * lda, lda, bt, ldb, m, p + r * ldp, ldp, first, left);
+/**
+ * P (rows x cout, ldp) = (first ? 0 : P) + a bt on the vectors V: bt (m rows
+ * of cout, ldt) as transposeRows leaves it; V::kChannelVectors vectors of
+ * channels at a time, the last ones fewer.
+ */
+template <class V>
+inline void accumulate(const float *a, int64_t lda, int64_t rows, const float *bt, int64_t ldt, int64_t cout, int64_t m,
+                       float *p, int64_t ldp, bool first) {
+    constexpr int64_t panel = int64_t(V::kChannelVectors) * V::kLanes;
+    for (int64_t o0 = 0; o0 < cout; o0 += panel) {
+        const int64_t n = std::min(panel, cout - o0), vectors = (n + V::kLanes - 1) / V::kLanes;
+        const int left = int(n - (vectors - 1) * V::kLanes);
+        withCount<V::kChannelVectors>(vectors, [&](auto nv) {
+            rowBlocks<V, decltype(nv)::value>(a, lda, rows, bt + o0, ldt, m, p + o0, ldp, first, left);
+        });
+    }
 }
 
 /** d[j * ldd + i] = s[i * lds + j] for i, j < 8: eight rows in, eight columns out. */
@@ -204,97 +354,64 @@ __attribute__((target("avx2"))) inline void transposeRows(const float *b, int64_
 }
 
 /**
- * c (MR rows of 16 NV, ldc) = ap b: ap packed (depth rows of MR), b depth
- * rows (ldb) read in place; with Tail, the last vector's lanes past `tail`
- * are neither read from b nor written.
+ * c (MR rows of NV vectors, ldc) = ap b: ap packed (depth rows of MR), b
+ * depth rows (ldb) read in place; with Tail, the last vector's lanes past
+ * `left` are neither read from b nor written.
  */
-template <int MR, int NV, bool Tail>
-__attribute__((target("avx512f"))) inline void packedBlock16(const float *ap, const float *b, int64_t ldb,
-                                                             int64_t depth, float *c, int64_t ldc, __mmask16 tail) {
-    __m512 acc[MR][NV];
+template <class V, int MR, int NV, bool Tail>
+__attribute__((always_inline)) inline void packedBlock(const float *ap, const float *b, int64_t ldb, int64_t depth,
+                                                       float *c, int64_t ldc, int left) {
+    typename V::Mask tail;
+    V::tail(tail, left);
+    typename V::Vec acc[MR][NV], x[NV];
     for (int i = 0; i < MR; ++i)
-        for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
+        for (int v = 0; v < NV; ++v) V::zero(acc[i][v]);
     for (int64_t k = 0; k < depth; ++k) {
-        __m512 x[NV];
-        for (int v = 0; v < NV; ++v)
-            x[v] = Tail && v == NV - 1 ? _mm512_maskz_loadu_ps(tail, b + k * ldb + 16 * v)
-                                       : _mm512_loadu_ps(b + k * ldb + 16 * v);
-        for (int i = 0; i < MR; ++i) {
-            const __m512 a = _mm512_set1_ps(ap[k * MR + i]);
-            for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(a, x[v], acc[i][v]);
-        }
+        loadRow<V, NV, Tail>(x, b + k * ldb, tail);
+        multiplyAdd<V>(acc, ap + k * MR, 1, x);
     }
-    for (int i = 0; i < MR; ++i)
-        for (int v = 0; v < NV; ++v) {
-            if (Tail && v == NV - 1)
-                _mm512_mask_storeu_ps(c + i * ldc + 16 * v, tail, acc[i][v]);
-            else
-                _mm512_storeu_ps(c + i * ldc + 16 * v, acc[i][v]);
-        }
-}
-
-/** The AVX2 twin of packedBlock16: 8-float vectors, the last one's first `left` lanes with Tail. */
-template <int MR, int NV, bool Tail>
-__attribute__((target("avx2,fma"))) inline void packedBlock8(const float *ap, const float *b, int64_t ldb,
-                                                             int64_t depth, float *c, int64_t ldc, int left) {
-    const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(left), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    __m256 acc[MR][NV];
-    for (int i = 0; i < MR; ++i)
-        for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_setzero_ps();
-    for (int64_t k = 0; k < depth; ++k) {
-        __m256 x[NV];
-        for (int v = 0; v < NV; ++v)
-            x[v] = Tail && v == NV - 1 ? _mm256_maskload_ps(b + k * ldb + 8 * v, tail)
-                                       : _mm256_loadu_ps(b + k * ldb + 8 * v);
-        for (int i = 0; i < MR; ++i) {
-            const __m256 a = _mm256_broadcast_ss(ap + k * MR + i);
-            for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_fmadd_ps(a, x[v], acc[i][v]);
-        }
-    }
-    for (int i = 0; i < MR; ++i)
-        for (int v = 0; v < NV; ++v) {
-            if (Tail && v == NV - 1)
-                _mm256_maskstore_ps(c + i * ldc + 8 * v, tail, acc[i][v]);
-            else
-                _mm256_storeu_ps(c + i * ldc + 8 * v, acc[i][v]);
-        }
+    for (int i = 0; i < MR; ++i) storeRow<V, NV, Tail>(c + i * ldc, acc[i], tail);
 }
 
 /**
- * One block of rows (h <= MR of them, packed as h-wide rows) against every
- * column of b: panels of NV full vectors, then the columns left, in panels of
- * fewer vectors and one masked.
+ * One block of rows (MR of them, packed as MR-wide rows) against every column
+ * of b: panels of kPackedVectors vectors, then the columns left in single
+ * vectors, the last one masked.
  */
-template <int MR, int NV, int Lanes>
+template <class V, int MR>
 inline void packedRows(const float *ap, const float *b, int64_t ldb, int64_t depth, int64_t n, float *c, int64_t ldc) {
-    constexpr int64_t panel = int64_t(NV) * Lanes;
+    constexpr int64_t panel = int64_t(kPackedVectors) * V::kLanes;
     int64_t j = 0;
-    auto block = [&](auto vectors, auto tail, int64_t left) {
-        if constexpr (Lanes == 16)
-            packedBlock16<MR, decltype(vectors)::value, decltype(tail)::value>(ap, b + j, ldb, depth, c + j, ldc,
-                                                                               __mmask16((1u << left) - 1));
-        else
-            packedBlock8<MR, decltype(vectors)::value, decltype(tail)::value>(ap, b + j, ldb, depth, c + j, ldc,
-                                                                              int(left));
-    };
-    for (; j + panel <= n; j += panel) block(std::integral_constant<int, NV>(), std::false_type(), Lanes);
-    while (j < n) {  // fewer than a panel: whole vectors, then one masked
-        const int64_t rest = n - j;
-        if (rest >= Lanes) {
-            block(std::integral_constant<int, 1>(), std::false_type(), Lanes);
-            j += Lanes;
-        } else {
-            block(std::integral_constant<int, 1>(), std::true_type(), rest);
-            j = n;
-        }
+    for (; j + panel <= n; j += panel)
+        V::template run<packedBlock<V, MR, kPackedVectors, false>>(ap, b + j, ldb, depth, c + j, ldc, V::kLanes);
+    for (; j + V::kLanes <= n; j += V::kLanes)
+        V::template run<packedBlock<V, MR, 1, false>>(ap, b + j, ldb, depth, c + j, ldc, V::kLanes);
+    if (j < n) V::template run<packedBlock<V, MR, 1, true>>(ap, b + j, ldb, depth, c + j, ldc, int(n - j));
+}
+
+/**
+ * c (rows x n, ldc) = a b on the vectors V: a packed by packRows in blocks of
+ * kPackedRows<V> rows (the last one fewer), b read in place.
+ */
+template <class V>
+inline void multiply(const float *ap, int64_t rows, int64_t depth, const float *b, int64_t ldb, int64_t n, float *c,
+                     int64_t ldc) {
+    constexpr int MR = kPackedRows<V>;
+    for (int64_t r0 = 0; r0 < rows; r0 += MR) {
+        withCount<MR>(std::min<int64_t>(MR, rows - r0), [&](auto h) {
+            packedRows<V, decltype(h)::value>(ap + r0 * depth, b, ldb, depth, n, c + r0 * ldc, ldc);
+        });
     }
 }
 
 }  // namespace product_kernels
 #endif
 
-/** Rows per block of packRows for the kernels of `width`: 8 on AVX-512, 4 on AVX2 (NV = 3 vectors wide). */
-inline int64_t packedRowBlock(ProductWidth width) { return width == ProductWidth::AVX512 ? 8 : 4; }
+/**
+ * Rows per block of packRows for the kernels of `width`: 8 on AVX-512, 4 on
+ * AVX2 (product_kernels::kPackedRows: kPackedVectors = 3 vectors wide).
+ */
+constexpr int64_t packedRowBlock(ProductWidth width) { return width == ProductWidth::AVX512 ? 8 : 4; }
 
 /**
  * ap = a (rows x depth; a[r][k] at a + r rowStride + k depthStride) packed
@@ -322,53 +439,12 @@ inline void multiplyPacked(ProductWidth width, const float *ap, int64_t rows, in
                            int64_t ldb, int64_t n, float *c, int64_t ldc) {
 #ifdef FOLDND_X86_DISPATCH
     using namespace product_kernels;
-    const int64_t mr = packedRowBlock(width);
-    for (int64_t r0 = 0; r0 < rows; r0 += mr) {
-        const int64_t h = std::min(mr, rows - r0);
-        const float *block = ap + r0 * depth;
-        float *out = c + r0 * ldc;
-        if (width == ProductWidth::AVX512) {
-            switch (h) {
-                case 8:
-                    packedRows<8, 3, 16>(block, b, ldb, depth, n, out, ldc);
-                    break;
-                case 7:
-                    packedRows<7, 3, 16>(block, b, ldb, depth, n, out, ldc);
-                    break;
-                case 6:
-                    packedRows<6, 3, 16>(block, b, ldb, depth, n, out, ldc);
-                    break;
-                case 5:
-                    packedRows<5, 3, 16>(block, b, ldb, depth, n, out, ldc);
-                    break;
-                case 4:
-                    packedRows<4, 3, 16>(block, b, ldb, depth, n, out, ldc);
-                    break;
-                case 3:
-                    packedRows<3, 3, 16>(block, b, ldb, depth, n, out, ldc);
-                    break;
-                case 2:
-                    packedRows<2, 3, 16>(block, b, ldb, depth, n, out, ldc);
-                    break;
-                default:
-                    packedRows<1, 3, 16>(block, b, ldb, depth, n, out, ldc);
-            }
-        } else {
-            switch (h) {
-                case 4:
-                    packedRows<4, 3, 8>(block, b, ldb, depth, n, out, ldc);
-                    break;
-                case 3:
-                    packedRows<3, 3, 8>(block, b, ldb, depth, n, out, ldc);
-                    break;
-                case 2:
-                    packedRows<2, 3, 8>(block, b, ldb, depth, n, out, ldc);
-                    break;
-                default:
-                    packedRows<1, 3, 8>(block, b, ldb, depth, n, out, ldc);
-            }
-        }
-    }
+    static_assert(packedRowBlock(ProductWidth::AVX512) == kPackedRows<Avx512Floats> &&
+                  packedRowBlock(ProductWidth::AVX2) == kPackedRows<Avx2Floats>);
+    if (width == ProductWidth::AVX512)
+        multiply<Avx512Floats>(ap, rows, depth, b, ldb, n, c, ldc);
+    else
+        multiply<Avx2Floats>(ap, rows, depth, b, ldb, n, c, ldc);
 #else
     (void)width, (void)ap, (void)rows, (void)depth, (void)b, (void)ldb, (void)n, (void)c, (void)ldc;
 #endif
@@ -385,35 +461,10 @@ inline void accumulateProducts(ProductWidth width, const float *a, int64_t lda, 
     using namespace product_kernels;
     const int64_t ldt = productRow(cout);
     transposeRows(b, ldb, cout, m, bt, ldt);
-    if (width == ProductWidth::AVX512) {
-        for (int64_t o0 = 0; o0 < cout; o0 += 64) {  // 4 vectors of channels at a time, the last ones fewer
-            const int64_t n = std::min<int64_t>(64, cout - o0), vectors = (n + 15) / 16, left = n - (vectors - 1) * 16;
-            const __mmask16 tail = __mmask16((1u << left) - 1);
-            const float *bo = bt + o0;
-            float *po = p + o0;
-            switch (vectors) {
-                case 1:
-                    rows16<1>(a, lda, rows, bo, ldt, m, po, ldp, first, tail);
-                    break;
-                case 2:
-                    rows16<2>(a, lda, rows, bo, ldt, m, po, ldp, first, tail);
-                    break;
-                case 3:
-                    rows16<3>(a, lda, rows, bo, ldt, m, po, ldp, first, tail);
-                    break;
-                default:
-                    rows16<4>(a, lda, rows, bo, ldt, m, po, ldp, first, tail);
-            }
-        }
-        return;
-    }
-    for (int64_t o0 = 0; o0 < cout; o0 += 16) {  // 2 vectors of channels at a time, the last ones fewer
-        const int64_t n = std::min<int64_t>(16, cout - o0), vectors = (n + 7) / 8, left = n - (vectors - 1) * 8;
-        if (vectors == 1)
-            rows8<1>(a, lda, rows, bt + o0, ldt, m, p + o0, ldp, first, int(left));
-        else
-            rows8<2>(a, lda, rows, bt + o0, ldt, m, p + o0, ldp, first, int(left));
-    }
+    if (width == ProductWidth::AVX512)
+        accumulate<Avx512Floats>(a, lda, rows, bt, ldt, cout, m, p, ldp, first);
+    else
+        accumulate<Avx2Floats>(a, lda, rows, bt, ldt, cout, m, p, ldp, first);
 #else
     (void)width, (void)a, (void)lda, (void)rows, (void)b, (void)ldb, (void)cout, (void)m, (void)p, (void)ldp,
         (void)first, (void)bt;
