@@ -593,6 +593,21 @@ void edgeCases(std::mt19937 &rng) {
         {1, {6, 40}, {2, 2}, {1, 1}, {0, 0}, {2, 2}, 1, foldnd::PER_SAMPLE, {0, 2}},  // blocks into end padding
         {3, {8, 40}, {2, 2}, {3, 1}, {0, 0}, {2, 2}},                                 // dilation: rows overlap
         {2, {7, 40}, {1, 2}, {1, 1}, {0, 0}, {1, 2}},                                 // kernel 1 in dimension 0
+        // Gathered stride-2 bands (kernels.hpp, GatheredBand, where the processor has AVX-512), and near misses
+        {3, {12, 57}, {3, 3}, {1, 1}, {1, 1}, {2, 2}},                 // 3x3/2, odd width, masked ends
+        {2, {30, 70}, {7, 7}, {1, 1}, {3, 3}, {2, 2}},                 // the stem's 7x7/2: 4 runs of 7 per row
+        {2, {9, 11, 23}, {3, 2, 3}, {1, 1, 1}, {1, 0, 1}, {2, 1, 2}},  // 3-d: runs from two dimensions
+        {1, {5, 2300}, {2, 3}, {1, 1}, {0, 1}, {1, 2}},                // rows of more than 32 steps
+        {3, {6, 40}, {1, 6}, {3, 1}, {0, 2}, {1, 2}},                  // kernel 1 dilated in dimension 0; width 6
+        {2, {7, 3}, {2, 3}, {1, 1}, {1, 1}, {3, 2}},                   // rows no block covers, 2-element rows
+        {2, {10, 31}, {3, 5}, {1, 1}, {2, 4}, {2, 2}, 1, foldnd::PER_SAMPLE, {0, 1}},  // asymmetric padding
+        {4, {9, 21}, {3, 3}, {1, 1}, {1, 1}, {2, 2}, 2, foldnd::BATCH_FUSED},          // batch-fused columns
+        {2, {300, 90}, {3, 3}, {1, 1}, {1, 1}, {2, 2}},                                // several fold bands
+        {2, {8, 45}, {2, 4}, {1, 1}, {0, 3}, {2, 2}},                                  // kernel 4 in the last
+        {2, {8, 45}, {3, 5}, {1, 1}, {1, 2}, {1, 2}},                                  // kernel 5 in the last
+        {1, {20, 40}, {8, 8}, {1, 1}, {3, 3}, {1, 2}},  // 64 offsets meet in a row: the most gathered
+        {1, {20, 40}, {9, 8}, {1, 1}, {3, 3}, {1, 2}},  // 72: RowRun's phased rows
+        {2, {6, 40}, {3, 6}, {2, 1}, {1, 2}, {1, 2}},   // dilation 2 in dimension 0: RowRun's phased rows
     };
     for (size_t i = 0; i < cases.size(); ++i) {
         checkShape<float>(cases[i], rng, "edge float #" + std::to_string(i));
@@ -601,29 +616,32 @@ void edgeCases(std::mt19937 &rng) {
 }
 
 /**
- * A phased permutation (kernels.hpp, phasedPermutation) writes each element as
- * +0.0 plus its one value, as PyTorch's col2im sums from a zeroed image: where
- * that value is -0.0 the result is +0.0, bit for bit, for sums and means,
- * weighted or not, and on every path of the row (vectors and ends).
+ * Paths that write each element without a fill before (kernels.hpp's
+ * PermutationBand: +0.0 plus its one value; GatheredBand: its values added to
+ * +0.0 in a register) sum from +0.0, as PyTorch's col2im sums into a zeroed
+ * image: where the values are -0.0 the result is +0.0, bit for bit, for sums
+ * and means, weighted or not, and on every path of the row (vectors and
+ * ends). In the permutation every other value is -0.0; in the gathered shape
+ * (3x3/2, every element the sum of 1 to 4 values) all are.
  */
 template <typename T>
-void permutationSumsFromZero(std::mt19937 &rng) {
-    const Shape s{3, {4, 44}, {2, 2}, {1, 1}, {0, 0}, {2, 2}};
+void sumsFromZero(const Shape &s, size_t every, std::mt19937 &rng) {
     const auto desc = s.descriptor();
     RandomData<T> data(s, rng);
-    for (size_t i = 0; i < data.cols.size(); i += 2) data.cols[i] = T(-0.0);
+    for (size_t i = 0; i < data.cols.size(); i += every) data.cols[i] = T(-0.0);
     for (auto &x : data.w) x = std::abs(x);  // w * -0.0 is -0.0
     for (int r : {foldnd::SUM, foldnd::MEAN}) {
         for (const T *weights : {static_cast<const T *>(nullptr), static_cast<const T *>(data.w.data())}) {
             Guarded<T> img(data.image.size());
             const int st = foldnd_fold(data.cols.data(), data.cols.size(), img.data(), data.image.size(), desc.data(),
-                                       desc.size(), r, weights, weights ? 4 : 0, 0, kAll, 2);
+                                       desc.size(), r, weights, weights ? int64_t(data.w.size()) : 0, 0, kAll, 2);
             const std::vector<T> expected = refFold(s, data.cols, r, weights);
             int64_t positiveZeros = 0;
             for (size_t i = 0; i < expected.size(); ++i)
                 positiveZeros += expected[i] == 0 && !std::signbit(expected[i]);
             CHECK(st == foldnd::OK && sameBits(expected, img.data(), expected.size()) && img.intact(expected.size()),
-                  "permutation from zero, %zu-byte, reduce=%d weighted=%d", sizeof(T), r, weights != nullptr);
+                  "sums from zero, %zu-byte, every %zu, reduce=%d weighted=%d", sizeof(T), every, r,
+                  weights != nullptr);
             CHECK(positiveZeros * 2 >= int64_t(expected.size()), "the reference sums -0.0 from +0.0: %lld of %zu",
                   static_cast<long long>(positiveZeros), expected.size());
         }
@@ -1691,8 +1709,12 @@ int main() {
     cTypedUnfold(rng);
     cTypedFold(rng);
     edgeCases(rng);
-    permutationSumsFromZero<float>(rng);
-    permutationSumsFromZero<double>(rng);
+    const Shape permutation{3, {4, 44}, {2, 2}, {1, 1}, {0, 0}, {2, 2}},
+        gathered{3, {9, 45}, {3, 3}, {1, 1}, {1, 1}, {2, 2}};
+    sumsFromZero<float>(permutation, 2, rng);
+    sumsFromZero<double>(permutation, 2, rng);
+    sumsFromZero<float>(gathered, 1, rng);
+    sumsFromZero<double>(gathered, 1, rng);
     for (int d = 1; d <= 3; ++d) {
         checkConvDirect<float>(rng, d);
         checkConvDirect<double>(rng, d);

@@ -1497,6 +1497,312 @@ struct PermutationBand<T, SUM, Source<T, Weighted>> {
 #endif
 
 /**
+ * foldBand's bands gathered image row by image row in AVX-512 vectors: never,
+ * in general (applies is false); float and double sums at stride 2 in the last
+ * dimension (phasedGather) where the processor has AVX-512, below.
+ */
+template <typename T, Reduce Rule, class Src, class = void>
+struct GatheredBand {
+    static bool applies(const Geometry &) { return false; }
+    static void fold(const Geometry &, const OffsetTables &, const Src &, int64_t, int64_t, T *) {}
+};
+#ifdef FOLDND_X86_DISPATCH
+/** The most offsets that meet in one image row of a GatheredBand (their column indices live on the stack). */
+constexpr int64_t kMaxGatheredRows = 64;
+
+/**
+ * Whether GatheredBand takes a fold's bands (float and double sums, where the
+ * processor has AVX-512): 2-d or more, stride 2 and dilation 1 in the last
+ * dimension with a kernel of 2 to kMaxPhasedRun there, not a phased
+ * permutation (PermutationBand writes those), dilation 1 in every other
+ * dimension where the kernel is wider than 1 (the kernel indices that cover
+ * a coordinate are then one residue class modulo the stride), and at most
+ * kMaxGatheredRows offsets meeting in one image row.
+ */
+inline bool phasedGather(const Geometry &g) {
+    const int last = g.dims - 1;
+    if (g.dims < 2 || g.stride[last] != 2 || g.dilation[last] != 1 || g.kernel[last] < 2 ||
+        g.kernel[last] > kMaxPhasedRun || phasedPermutation(g))
+        return false;
+    int64_t meeting = g.kernel[last];
+    for (int i = 0; i < last; ++i) {
+        if (g.kernel[i] > 1 && g.dilation[i] != 1) return false;
+        meeting *= ceilDiv(g.kernel[i], g.stride[i]);  // at most this many indices cover one coordinate
+        if (meeting > kMaxGatheredRows) return false;
+    }
+    return true;
+}
+
+#define FOLDND_AVX512 __attribute__((target("avx512f")))
+/**
+ * GatheredBand's operations on AVX-512 vectors of T: kLanes element pairs per
+ * step (the even elements' sums in one vector, the odd ones' in another),
+ * lanes chosen by a mask register, nothing read or written in the others.
+ * Vectors pass by reference (see products.hpp: no vector crosses between
+ * code of two targets by value).
+ */
+template <typename T>
+struct WidePairs;
+template <>
+struct WidePairs<float> {
+    using Vec = __m512;
+    static constexpr int kLanes = 16;
+    FOLDND_AVX512 static void zero(Vec &v) { v = _mm512_setzero_ps(); }
+    FOLDND_AVX512 static void add(Vec &sum, const float *from, float w, bool weighted) {
+        __m512 x = _mm512_loadu_ps(from);
+        if (weighted) x = _mm512_mul_ps(_mm512_set1_ps(w), x);
+        sum = _mm512_add_ps(sum, x);
+    }
+    /** sum += x in the lanes of k only (the others keep their bits), x read in those lanes only. */
+    FOLDND_AVX512 static void add(Vec &sum, __mmask16 k, const float *from, float w, bool weighted) {
+        __m512 x = _mm512_maskz_loadu_ps(k, from);
+        if (weighted) x = _mm512_mul_ps(_mm512_set1_ps(w), x);
+        sum = _mm512_mask_add_ps(sum, k, sum, x);
+    }
+    /** The 2 kLanes elements even[0], odd[0], even[1], ... to `to`, those of mask[0] and mask[1] alone. */
+    FOLDND_AVX512 static void store(float *to, const Vec &even, const Vec &odd, const __mmask16 *mask) {
+        const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+        const __m512 a = _mm512_permutex2var_ps(even, lo, odd), b = _mm512_permutex2var_ps(even, hi, odd);
+        if ((mask[0] & mask[1]) == 0xFFFF) {
+            _mm512_storeu_ps(to, a);
+            _mm512_storeu_ps(to + kLanes, b);
+        } else {
+            _mm512_mask_storeu_ps(to, mask[0], a);
+            _mm512_mask_storeu_ps(to + kLanes, mask[1], b);
+        }
+    }
+};
+template <>
+struct WidePairs<double> {
+    using Vec = __m512d;
+    static constexpr int kLanes = 8;
+    FOLDND_AVX512 static void zero(Vec &v) { v = _mm512_setzero_pd(); }
+    FOLDND_AVX512 static void add(Vec &sum, const double *from, double w, bool weighted) {
+        __m512d x = _mm512_loadu_pd(from);
+        if (weighted) x = _mm512_mul_pd(_mm512_set1_pd(w), x);
+        sum = _mm512_add_pd(sum, x);
+    }
+    FOLDND_AVX512 static void add(Vec &sum, __mmask16 k, const double *from, double w, bool weighted) {
+        __m512d x = _mm512_maskz_loadu_pd(__mmask8(k), from);
+        if (weighted) x = _mm512_mul_pd(_mm512_set1_pd(w), x);
+        sum = _mm512_mask_add_pd(sum, __mmask8(k), sum, x);
+    }
+    FOLDND_AVX512 static void store(double *to, const Vec &even, const Vec &odd, const __mmask16 *mask) {
+        const __m512i lo = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11),
+                      hi = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
+        const __m512d a = _mm512_permutex2var_pd(even, lo, odd), b = _mm512_permutex2var_pd(even, hi, odd);
+        if ((mask[0] & mask[1] & 0xFF) == 0xFF) {
+            _mm512_storeu_pd(to, a);
+            _mm512_storeu_pd(to + kLanes, b);
+        } else {
+            _mm512_mask_storeu_pd(to, __mmask8(mask[0]), a);
+            _mm512_mask_storeu_pd(to + kLanes, __mmask8(mask[1]), b);
+        }
+    }
+};
+#undef FOLDND_AVX512
+
+/** Lanes [a, b) of `lanes` (at most 16), clipped to [0, lanes): a mask register's bits. */
+inline __mmask16 laneRange(int64_t a, int64_t b, int lanes) {
+    a = std::min<int64_t>(std::max<int64_t>(a, 0), lanes);
+    b = std::min<int64_t>(std::max<int64_t>(b, 0), lanes);
+    return a >= b ? __mmask16(0) : __mmask16(((1u << b) - 1) & ~((1u << a) - 1));
+}
+
+/**
+ * A band of a float or double sum at stride 2 in the last dimension
+ * (phasedGather), written image row by image row in AVX-512 vectors, each
+ * element once: no fill before, no read of the output, and no scalar loop at
+ * the ends of a row (masked lanes there). For each image row, the kernel
+ * indices of the other dimensions whose blocks cover it, in increasing order,
+ * each with the run of the last dimension's n offsets: all summed in one pass
+ * over the row, in steps of kLanes element pairs. Offset j puts block l on
+ * element 2 l + j (from the row's origin), so pair m's even element receives
+ * the even offsets j from blocks m - j / 2, its odd element the odd ones:
+ * each lane sums its element's offsets in increasing order from +0.0, as
+ * PyTorch's col2im adds them into a zeroed image (a lane an offset does not
+ * reach keeps its bits: masked adds). Where RowRun instead fills the band and
+ * reads and writes each image row once per run of offsets that covers it,
+ * with a scalar loop at each row's ends: the 3x3/2 fold of 16x128x56^2 and
+ * the stem's (7x7/2 on 8x3x224^2), measured in the commit that added this.
+ */
+template <typename T, bool Weighted>
+struct GatheredBand<T, SUM, Source<T, Weighted>, std::enable_if_t<kTiledSums<T>>> {
+    using Src = Source<T, Weighted>;
+    using V = WidePairs<T>;
+    static constexpr int kLanes = V::kLanes;
+
+    static bool applies(const Geometry &g) { return Cpu::avx512() && phasedGather(g); }
+    static void fold(const Geometry &g, const OffsetTables &t, const Src &src, int64_t bandBegin, int64_t bandEnd,
+                     T *out) {
+        switch (g.kernel[g.dims - 1]) {  // the usual widths unrolled, as in RowRun
+            case 2:
+                return rows<2>(g, t, src, bandBegin, bandEnd, out);
+            case 3:
+                return rows<3>(g, t, src, bandBegin, bandEnd, out);
+            case 4:
+                return rows<4>(g, t, src, bandBegin, bandEnd, out);
+            case 5:
+                return rows<5>(g, t, src, bandBegin, bandEnd, out);
+            case 7:
+                return rows<7>(g, t, src, bandBegin, bandEnd, out);
+            default:
+                return rows<0>(g, t, src, bandBegin, bandEnd, out);
+        }
+    }
+
+  private:
+    /**
+     * The current row's coordinate y in one dimension before the last, with
+     * c = y + padding split into c mod stride (the first kernel index that
+     * covers y) and c / stride (that index's block): index residue + i stride
+     * covers y from block block - i. Carried from row to row: no division.
+     */
+    struct Coordinate {
+        int64_t y, residue, block;
+        void set(const Geometry &g, int d, int64_t to) {
+            y = to;
+            residue = (to + g.padding[d]) % g.stride[d];
+            block = (to + g.padding[d]) / g.stride[d];
+        }
+        void next(const Geometry &g, int d) {
+            ++y;
+            if (++residue == g.stride[d]) {
+                residue = 0;
+                ++block;
+            }
+        }
+    };
+
+    /** Moves the coordinates to the next image row (row-major: the dimension before the last fastest). */
+    static void advance(const Geometry &g, Coordinate *at) {
+        for (int d = g.dims - 2; d >= 0; --d) {
+            at[d].next(g, d);
+            if (d == 0 || at[d].y < g.image[d]) return;
+            at[d].set(g, d, 0);
+        }
+    }
+
+    /**
+     * The runs of offsets that cover the current row, in increasing offset
+     * order: run i starts at flat offset kernel[i] (last kernel index 0) and
+     * reads the blocks from column index block[i] (its row of blocks times the
+     * last dimension's blocks). Returns their count, 0 where no block covers
+     * the row.
+     */
+    static int64_t covering(const Geometry &g, const Coordinate *at, const int64_t *kScale, const int64_t *qScale,
+                            int64_t *kernel, int64_t *block) {
+        int64_t runs = 1;
+        kernel[0] = 0;
+        block[0] = 0;
+        for (int d = 0; d < g.dims - 1; ++d) {  // each run so far, times this dimension's covering indices
+            int64_t ks[kMaxGatheredRows], bs[kMaxGatheredRows], count = 0;
+            for (int64_t k = at[d].residue, b = at[d].block; k < g.kernel[d] && b >= 0; k += g.stride[d], --b) {
+                if (b >= g.grid[d]) continue;
+                ks[count] = k * kScale[d];
+                bs[count++] = b * qScale[d];
+            }
+            if (count == 0) return 0;
+            for (int64_t e = runs - 1; e >= 0; --e)  // in place from the end: run e becomes runs e count + c
+                for (int64_t c = count - 1; c >= 0; --c) {
+                    kernel[e * count + c] = kernel[e] + ks[c];
+                    block[e * count + c] = block[e] + bs[c];
+                }
+            runs *= count;
+        }
+        return runs;
+    }
+
+    /**
+     * The masks of one step of a row, from pair m0: mask[j] the lanes (pairs)
+     * whose block of offset j lies in [lo[j], hi[j]), mask[n] and mask[n + 1]
+     * the elements of the step's two stores that lie in the row.
+     */
+    static void stepMasks(int64_t m0, int64_t n, const int64_t *lo, const int64_t *hi, int64_t origin, int64_t width,
+                          __mmask16 *mask) {
+        for (int64_t j = 0; j < n; ++j) mask[j] = laneRange(lo[j] + j / 2 - m0, hi[j] + j / 2 - m0, kLanes);
+        const int64_t from = -origin - 2 * m0, to = width - origin - 2 * m0;  // the row, from the step's first element
+        mask[n] = laneRange(from, to, kLanes);
+        mask[n + 1] = laneRange(from - kLanes, to - kLanes, kLanes);
+    }
+
+    /** The masks of the first kMaskedSteps steps of a row are computed once per band; later ones per row. */
+    static constexpr int64_t kMaskedSteps = 32;
+
+    template <int64_t N>
+    __attribute__((target("avx512f"))) static void rows(const Geometry &g, const OffsetTables &t, const Src &src,
+                                                        int64_t bandBegin, int64_t bandEnd, T *out) {
+        const int last = g.dims - 1;
+        const int64_t n = N > 0 ? N : g.kernel[last], width = g.image[last];
+        int64_t lo[kMaxPhasedRun], hi[kMaxPhasedRun];              // offset j's blocks in the last dimension
+        int64_t mA = 0, mB = std::numeric_limits<int64_t>::max();  // the pairs every offset reaches
+        for (int64_t j = 0; j < n; ++j) {
+            lo[j] = t.lo[t.at(last, j)];
+            hi[j] = t.hi[t.at(last, j)];
+            mA = std::max(mA, lo[j] + j / 2);
+            mB = std::min(mB, hi[j] + j / 2);
+        }
+        const int64_t origin = t.origin[t.at(last, 0)];  // offset j's element of block l: origin + 2 l + j
+        const int64_t p0 = -origin / 2, p1 = (width - origin + 1) / 2;  // the pairs that hold the row's elements
+        const int64_t steps = ceilDiv(p1 - p0, kLanes);
+        __mmask16 masks[kMaskedSteps * (kMaxPhasedRun + 2)];
+        for (int64_t s = 0; s < std::min(steps, kMaskedSteps); ++s)
+            stepMasks(p0 + s * kLanes, n, lo, hi, origin, width, masks + s * (n + 2));
+        __mmask16 all[kMaxPhasedRun + 2];  // a step inside the row that every offset reaches
+        std::fill(all, all + n + 2, __mmask16(0xFFFF));
+        int64_t kScale[kMaxDims], qScale[kMaxDims];  // row-major scales of the kernel and block indices
+        Coordinate at[kMaxDims];
+        for (int d = last - 1; d >= 0; --d) {
+            kScale[d] = d == last - 1 ? n : kScale[d + 1] * g.kernel[d + 1];
+            qScale[d] = d == last - 1 ? g.grid[last] : qScale[d + 1] * g.grid[d + 1];
+            at[d].set(g, d, 0);
+        }
+        at[0].set(g, 0, bandBegin);
+        const Src local = src;  // in registers: nothing the loop stores can change them
+        const int64_t rowsPerY0 = g.imageStride[0] / width;
+        for (int64_t r = bandBegin * rowsPerY0; r < bandEnd * rowsPerY0; ++r, advance(g, at)) {
+            int64_t kernel[kMaxGatheredRows], block[kMaxGatheredRows];
+            const int64_t runs = covering(g, at, kScale, qScale, kernel, block);
+            int64_t column[kMaxGatheredRows];  // run i's offset j: column index column[i n + j], weight w[i n + j]
+            T w[kMaxGatheredRows];
+            for (int64_t i = 0; i < runs; ++i)
+                for (int64_t j = 0; j < n; ++j) {
+                    column[i * n + j] = (kernel[i] + j) * g.kernelStride + block[i];
+                    w[i * n + j] = local.weight(kernel[i] + j);
+                }
+            T *const o = out + r * width + origin;
+            __mmask16 late[kMaxPhasedRun + 2];
+            for (int64_t s = 0; s < steps; ++s) {
+                const int64_t m0 = p0 + s * kLanes;
+                const bool inner = m0 >= mA && m0 + kLanes <= mB;  // every offset reaches every lane
+                typename V::Vec even, odd;
+                V::zero(even);
+                V::zero(odd);
+                const __mmask16 *mask = masks + s * (n + 2);
+                if (s >= kMaskedSteps) {  // (s > 0: the step starts inside the row)
+                    if (!inner || 2 * (m0 + kLanes) > width - origin) stepMasks(m0, n, lo, hi, origin, width, late);
+                    mask = inner && 2 * (m0 + kLanes) <= width - origin ? all : late;
+                }
+                if (inner) {
+                    for (int64_t i = 0; i < runs; ++i)
+                        for (int64_t j = 0; j < n; ++j)
+                            V::add(j & 1 ? odd : even, local.columns + column[i * n + j] + m0 - j / 2, w[i * n + j],
+                                   Weighted);
+                } else {
+                    for (int64_t i = 0; i < runs; ++i)
+                        for (int64_t j = 0; j < n; ++j)
+                            V::add(j & 1 ? odd : even, mask[j], local.columns + column[i * n + j] + m0 - j / 2,
+                                   w[i * n + j], Weighted);
+                }
+                V::store(o + 2 * m0, even, odd, mask + n);
+            }
+        }
+    }
+};
+#endif
+
+/**
  * Folds the part of one plane whose dimension-0 coordinate lies in [bandBegin,
  * bandEnd) into out (the plane's output), offsets in increasing order for every
  * element: in 1-d a chunk of offsets at a time (chunkSize; 1-d is the only
@@ -1508,6 +1814,8 @@ inline void foldBand(const Geometry &g, const OffsetTables &t, const RowSource &
     const int64_t slice = g.imageStride[0];  // elements per dimension-0 coordinate (1 in 1-d)
     if (PermutationBand<T, Rule, Src>::applies(g))
         return PermutationBand<T, Rule, Src>::fold(g, src, bandBegin, bandEnd, out);
+    if (GatheredBand<T, Rule, Src>::applies(g))
+        return GatheredBand<T, Rule, Src>::fold(g, t, src, bandBegin, bandEnd, out);
     std::fill(out + bandBegin * slice, out + bandEnd * slice, Merge<Rule>::template init<T>());
     const Band band{bandBegin, bandEnd};
     if (g.dims == 1) {
