@@ -38,7 +38,9 @@
 // spans a cache line, consecutive offsets are applied together block by block
 // ("chunks"); at stride 2, float and double sums fold each row of a run of
 // offsets in one pass, the even and odd elements' sums in vectors
-// (foldPhasedRow), and the other merges apply offsets k and k+1 as a pair; unfold of small planes gathers through a
+// (foldPhasedRow), or, where the processor has AVX-512, each image row from
+// every run that covers it in one pass (GatheredBand), and the other merges
+// apply offsets k and k+1 as a pair; unfold of small planes gathers through a
 // precomputed index map; unfold joins stride-1 rows that continue in both the
 // image and the columns into one copy; unfold at strides of 4 and more moves
 // chunks of consecutive offsets as transposed 16-byte tiles (tiles.hpp), in
