@@ -508,9 +508,11 @@ void checkShape(const Shape &s, std::mt19937 &rng, const std::string &label) {
     RandomData<T> data(s, rng);
     auto &image = data.image, &cols = data.cols, &w = data.w;
     for (int threads : {1, 2, 3}) {
-        // Two threads run the baseline kernels (cpu.hpp), one and three the AVX2 ones where the processor
-        // has them: every shape reaches both, against the same definition.
+        // Two threads run the baseline kernels (cpu.hpp), one the widest the processor has (AVX-512 or
+        // AVX2), three at most AVX2: every shape reaches each path the processor has, against the same
+        // definition.
         foldnd_force_baseline(threads == 2);
+        foldnd::Cpu::forceAvx2(threads == 3);
         Guarded<T> out(cols.size());
         int st = foldnd_unfold(image.data(), image.size(), out.data(), cols.size(), desc.data(), desc.size(), 0, kAll,
                                threads);
@@ -530,6 +532,7 @@ void checkShape(const Shape &s, std::mt19937 &rng, const std::string &label) {
         }
     }
     foldnd_force_baseline(0);
+    foldnd::Cpu::forceAvx2(false);
     checkParts<T>(s, image, cols, w, rng, label);
     checkBlocks<T>(s, cols, w, rng, label);
     if (sizeof(T) == 4) {  // once per shape
@@ -1713,8 +1716,12 @@ int main() {
         gathered{3, {9, 45}, {3, 3}, {1, 1}, {1, 1}, {2, 2}};
     sumsFromZero<float>(permutation, 2, rng);
     sumsFromZero<double>(permutation, 2, rng);
-    sumsFromZero<float>(gathered, 1, rng);
-    sumsFromZero<double>(gathered, 1, rng);
+    for (bool avx2 : {false, true}) {  // GatheredBand on the widest vectors, then on AVX2
+        foldnd::Cpu::forceAvx2(avx2);
+        sumsFromZero<float>(gathered, 1, rng);
+        sumsFromZero<double>(gathered, 1, rng);
+    }
+    foldnd::Cpu::forceAvx2(false);
     for (int d = 1; d <= 3; ++d) {
         checkConvDirect<float>(rng, d);
         checkConvDirect<double>(rng, d);

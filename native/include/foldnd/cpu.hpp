@@ -39,13 +39,22 @@ class Cpu {
     /** True when AVX2 and FMA may be used (products.hpp's 8-wide kernels). */
     static bool avx2Fma() { return avx2() && hasFma(); }
 
-    /** True when AVX-512 Foundation may be used (products.hpp's 16-wide kernels). */
-    static bool avx512() { return !baseline().load(std::memory_order_relaxed) && hasAvx512(); }
+    /** True when AVX-512 Foundation may be used (products.hpp's 16-wide kernels, kernels.hpp's GatheredBand). */
+    static bool avx512() {
+        return !baseline().load(std::memory_order_relaxed) && !narrowed().load(std::memory_order_relaxed) &&
+               hasAvx512();
+    }
 
     static void forceBaseline(bool on) { baseline().store(on, std::memory_order_relaxed); }
     static bool baselineForced() { return baseline().load(std::memory_order_relaxed); }
+    /** Hides AVX-512 alone, so that the C++ tests reach the AVX2 paths on a processor that has both. */
+    static void forceAvx2(bool on) { narrowed().store(on, std::memory_order_relaxed); }
 
   private:
+    static std::atomic<bool> &narrowed() {
+        static std::atomic<bool> on{false};
+        return on;
+    }
     static std::atomic<bool> &baseline() {
         static std::atomic<bool> forced{[] {
             const char *v = std::getenv("FOLDND_BASELINE");

@@ -1499,9 +1499,9 @@ struct PermutationBand<T, SUM, Source<T, Weighted>> {
 #endif
 
 /**
- * foldBand's bands gathered image row by image row in AVX-512 vectors: never,
- * in general (applies is false); float and double sums at stride 2 in the last
- * dimension (phasedGather) where the processor has AVX-512, below.
+ * foldBand's bands gathered image row by image row in wide vectors: never, in
+ * general (applies is false); float and double sums at stride 2 in the last
+ * dimension (gatheredRows) where the processor has AVX-512 or AVX2, below.
  */
 template <typename T, Reduce Rule, class Src, class = void>
 struct GatheredBand {
@@ -1513,40 +1513,55 @@ struct GatheredBand {
 constexpr int64_t kMaxGatheredRows = 64;
 
 /**
- * Whether GatheredBand takes a fold's bands (float and double sums, where the
- * processor has AVX-512): 2-d or more, stride 2 and dilation 1 in the last
- * dimension with a kernel of 2 to kMaxPhasedRun there, not a phased
- * permutation (PermutationBand writes those), dilation 1 in every other
- * dimension where the kernel is wider than 1 (the kernel indices that cover
- * a coordinate are then one residue class modulo the stride), and at most
- * kMaxGatheredRows offsets meeting in one image row.
+ * The most offsets that meet in one image row where GatheredBand may take a
+ * fold's bands (float and double sums), else 0: 2-d or more, stride 2 and
+ * dilation 1 in the last dimension with a kernel of 2 to kMaxPhasedRun there,
+ * not a phased permutation (PermutationBand writes those), dilation 1 in every
+ * other dimension where the kernel is wider than 1 (the kernel indices that
+ * cover a coordinate are then one residue class modulo the stride), and at
+ * most kMaxGatheredRows offsets meeting in a row.
  */
-inline bool phasedGather(const Geometry &g) {
+inline int64_t gatheredRows(const Geometry &g) {
     const int last = g.dims - 1;
     if (g.dims < 2 || g.stride[last] != 2 || g.dilation[last] != 1 || g.kernel[last] < 2 ||
         g.kernel[last] > kMaxPhasedRun || phasedPermutation(g))
-        return false;
+        return 0;
     int64_t meeting = g.kernel[last];
     for (int i = 0; i < last; ++i) {
-        if (g.kernel[i] > 1 && g.dilation[i] != 1) return false;
+        if (g.kernel[i] > 1 && g.dilation[i] != 1) return 0;
         meeting *= ceilDiv(g.kernel[i], g.stride[i]);  // at most this many indices cover one coordinate
-        if (meeting > kMaxGatheredRows) return false;
+        if (meeting > kMaxGatheredRows) return 0;
     }
-    return true;
+    return meeting;
 }
 
+/**
+ * The most offsets meeting in a row that GatheredBand sums on AVX2 (it takes up
+ * to kMaxGatheredRows on AVX-512). Measured on an Intel Xeon with AVX-512, the
+ * AVX2 kernels forced (C++ harness, float, one thread, data in L3, best of
+ * 200, three alternated runs, against RowRun's phased rows): 3x3/2 on 256
+ * planes of 56^2 (6 offsets) 0.80-0.84 ms -> 0.66-0.70, 4x4/2 with padding 1
+ * on 64 of 112^2 (8) 0.83-0.86 -> 0.63-0.72, 5x5/2 (15) 1.15-1.75 -> 0.89-1.11,
+ * but the stem's 7x7/2 (28) 0.66-0.85 -> 0.70-0.85, and on the full stem
+ * (2 threads) slower in 2 of 3 runs.
+ */
+constexpr int64_t kMaxGatheredRowsAvx2 = 16;
+
 #define FOLDND_AVX512 __attribute__((target("avx512f")))
+#define FOLDND_AVX2 __attribute__((target("avx2")))
 /**
  * GatheredBand's operations on AVX-512 vectors of T: kLanes element pairs per
  * step (the even elements' sums in one vector, the odd ones' in another),
- * lanes chosen by a mask register, nothing read or written in the others.
- * Vectors pass by reference (see products.hpp: no vector crosses between
- * code of two targets by value).
+ * lanes chosen by a mask's bits (laneRange), nothing read or written in the
+ * others. As in products.hpp, the kernel (GatheredBand::rows) is a template
+ * over these vectors with no target of its own, compiled for the target only
+ * through run (target and flatten: everything inlined into it), and vectors
+ * pass by reference.
  */
 template <typename T>
-struct WidePairs;
+struct Avx512Pairs;
 template <>
-struct WidePairs<float> {
+struct Avx512Pairs<float> {
     using Vec = __m512;
     static constexpr int kLanes = 16;
     FOLDND_AVX512 static void zero(Vec &v) { v = _mm512_setzero_ps(); }
@@ -1556,13 +1571,13 @@ struct WidePairs<float> {
         sum = _mm512_add_ps(sum, x);
     }
     /** sum += x in the lanes of k only (the others keep their bits), x read in those lanes only. */
-    FOLDND_AVX512 static void add(Vec &sum, __mmask16 k, const float *from, float w, bool weighted) {
+    FOLDND_AVX512 static void add(Vec &sum, uint16_t k, const float *from, float w, bool weighted) {
         __m512 x = _mm512_maskz_loadu_ps(k, from);
         if (weighted) x = _mm512_mul_ps(_mm512_set1_ps(w), x);
         sum = _mm512_mask_add_ps(sum, k, sum, x);
     }
     /** The 2 kLanes elements even[0], odd[0], even[1], ... to `to`, those of mask[0] and mask[1] alone. */
-    FOLDND_AVX512 static void store(float *to, const Vec &even, const Vec &odd, const __mmask16 *mask) {
+    FOLDND_AVX512 static void store(float *to, const Vec &even, const Vec &odd, const uint16_t *mask) {
         const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
         const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
         const __m512 a = _mm512_permutex2var_ps(even, lo, odd), b = _mm512_permutex2var_ps(even, hi, odd);
@@ -1574,9 +1589,14 @@ struct WidePairs<float> {
             _mm512_mask_storeu_ps(to + kLanes, mask[1], b);
         }
     }
+    /** Kernel(args...) compiled for AVX-512; reached only where Cpu::avx512() holds. */
+    template <auto Kernel, class... Args>
+    __attribute__((target("avx512f"), flatten)) static void run(Args... args) {
+        Kernel(args...);
+    }
 };
 template <>
-struct WidePairs<double> {
+struct Avx512Pairs<double> {
     using Vec = __m512d;
     static constexpr int kLanes = 8;
     FOLDND_AVX512 static void zero(Vec &v) { v = _mm512_setzero_pd(); }
@@ -1585,12 +1605,12 @@ struct WidePairs<double> {
         if (weighted) x = _mm512_mul_pd(_mm512_set1_pd(w), x);
         sum = _mm512_add_pd(sum, x);
     }
-    FOLDND_AVX512 static void add(Vec &sum, __mmask16 k, const double *from, double w, bool weighted) {
+    FOLDND_AVX512 static void add(Vec &sum, uint16_t k, const double *from, double w, bool weighted) {
         __m512d x = _mm512_maskz_loadu_pd(__mmask8(k), from);
         if (weighted) x = _mm512_mul_pd(_mm512_set1_pd(w), x);
         sum = _mm512_mask_add_pd(sum, __mmask8(k), sum, x);
     }
-    FOLDND_AVX512 static void store(double *to, const Vec &even, const Vec &odd, const __mmask16 *mask) {
+    FOLDND_AVX512 static void store(double *to, const Vec &even, const Vec &odd, const uint16_t *mask) {
         const __m512i lo = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11),
                       hi = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
         const __m512d a = _mm512_permutex2var_pd(even, lo, odd), b = _mm512_permutex2var_pd(even, hi, odd);
@@ -1602,19 +1622,116 @@ struct WidePairs<double> {
             _mm512_mask_storeu_pd(to + kLanes, __mmask8(mask[1]), b);
         }
     }
+    template <auto Kernel, class... Args>
+    __attribute__((target("avx512f"), flatten)) static void run(Args... args) {
+        Kernel(args...);
+    }
+};
+
+/**
+ * The same operations on AVX2 vectors of T (each member as Avx512Pairs' of
+ * the same name): a mask's bits become a vector of all-ones lanes, masked
+ * loads (vmaskmov: nothing read in the other lanes), a blend for the masked
+ * add, and the pairs interleaved within each 128-bit half, then the halves
+ * put in order. Nothing here may need AVX-512.
+ */
+template <typename T>
+struct Avx2Pairs;
+template <>
+struct Avx2Pairs<float> {
+    using Vec = __m256;
+    static constexpr int kLanes = 8;
+    FOLDND_AVX2 static void lanes(__m256i &v, uint16_t k) {
+        const __m256i bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+        v = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(k), bit), bit);
+    }
+    FOLDND_AVX2 static void zero(Vec &v) { v = _mm256_setzero_ps(); }
+    FOLDND_AVX2 static void add(Vec &sum, const float *from, float w, bool weighted) {
+        __m256 x = _mm256_loadu_ps(from);
+        if (weighted) x = _mm256_mul_ps(_mm256_set1_ps(w), x);
+        sum = _mm256_add_ps(sum, x);
+    }
+    FOLDND_AVX2 static void add(Vec &sum, uint16_t k, const float *from, float w, bool weighted) {
+        __m256i m;
+        lanes(m, k);
+        __m256 x = _mm256_maskload_ps(from, m);
+        if (weighted) x = _mm256_mul_ps(_mm256_set1_ps(w), x);
+        sum = _mm256_blendv_ps(sum, _mm256_add_ps(sum, x), _mm256_castsi256_ps(m));
+    }
+    FOLDND_AVX2 static void store(float *to, const Vec &even, const Vec &odd, const uint16_t *mask) {
+        const __m256 lo = _mm256_unpacklo_ps(even, odd), hi = _mm256_unpackhi_ps(even, odd);
+        const __m256 a = _mm256_permute2f128_ps(lo, hi, 0x20), b = _mm256_permute2f128_ps(lo, hi, 0x31);
+        if ((mask[0] & mask[1] & 0xFF) == 0xFF) {
+            _mm256_storeu_ps(to, a);
+            _mm256_storeu_ps(to + kLanes, b);
+        } else {
+            __m256i m0, m1;
+            lanes(m0, mask[0]);
+            lanes(m1, mask[1]);
+            _mm256_maskstore_ps(to, m0, a);
+            _mm256_maskstore_ps(to + kLanes, m1, b);
+        }
+    }
+    /** Kernel(args...) compiled for AVX2; reached only where Cpu::avx2() holds. */
+    template <auto Kernel, class... Args>
+    __attribute__((target("avx2"), flatten)) static void run(Args... args) {
+        Kernel(args...);
+    }
+};
+template <>
+struct Avx2Pairs<double> {
+    using Vec = __m256d;
+    static constexpr int kLanes = 4;
+    FOLDND_AVX2 static void lanes(__m256i &v, uint16_t k) {
+        const __m256i bit = _mm256_setr_epi64x(1, 2, 4, 8);
+        v = _mm256_cmpeq_epi64(_mm256_and_si256(_mm256_set1_epi64x(k), bit), bit);
+    }
+    FOLDND_AVX2 static void zero(Vec &v) { v = _mm256_setzero_pd(); }
+    FOLDND_AVX2 static void add(Vec &sum, const double *from, double w, bool weighted) {
+        __m256d x = _mm256_loadu_pd(from);
+        if (weighted) x = _mm256_mul_pd(_mm256_set1_pd(w), x);
+        sum = _mm256_add_pd(sum, x);
+    }
+    FOLDND_AVX2 static void add(Vec &sum, uint16_t k, const double *from, double w, bool weighted) {
+        __m256i m;
+        lanes(m, k);
+        __m256d x = _mm256_maskload_pd(from, m);
+        if (weighted) x = _mm256_mul_pd(_mm256_set1_pd(w), x);
+        sum = _mm256_blendv_pd(sum, _mm256_add_pd(sum, x), _mm256_castsi256_pd(m));
+    }
+    FOLDND_AVX2 static void store(double *to, const Vec &even, const Vec &odd, const uint16_t *mask) {
+        const __m256d lo = _mm256_unpacklo_pd(even, odd), hi = _mm256_unpackhi_pd(even, odd);
+        const __m256d a = _mm256_permute2f128_pd(lo, hi, 0x20), b = _mm256_permute2f128_pd(lo, hi, 0x31);
+        if ((mask[0] & mask[1] & 0xF) == 0xF) {
+            _mm256_storeu_pd(to, a);
+            _mm256_storeu_pd(to + kLanes, b);
+        } else {
+            __m256i m0, m1;
+            lanes(m0, mask[0]);
+            lanes(m1, mask[1]);
+            _mm256_maskstore_pd(to, m0, a);
+            _mm256_maskstore_pd(to + kLanes, m1, b);
+        }
+    }
+    template <auto Kernel, class... Args>
+    __attribute__((target("avx2"), flatten)) static void run(Args... args) {
+        Kernel(args...);
+    }
 };
 #undef FOLDND_AVX512
+#undef FOLDND_AVX2
 
-/** Lanes [a, b) of `lanes` (at most 16), clipped to [0, lanes): a mask register's bits. */
-inline __mmask16 laneRange(int64_t a, int64_t b, int lanes) {
+/** Lanes [a, b) of `lanes` (at most 16), clipped to [0, lanes), as bits (lane i: bit i). */
+inline uint16_t laneRange(int64_t a, int64_t b, int lanes) {
     a = std::min<int64_t>(std::max<int64_t>(a, 0), lanes);
     b = std::min<int64_t>(std::max<int64_t>(b, 0), lanes);
-    return a >= b ? __mmask16(0) : __mmask16(((1u << b) - 1) & ~((1u << a) - 1));
+    return a >= b ? uint16_t(0) : uint16_t(((1u << b) - 1) & ~((1u << a) - 1));
 }
 
 /**
  * A band of a float or double sum at stride 2 in the last dimension
- * (phasedGather), written image row by image row in AVX-512 vectors, each
+ * (gatheredRows), written image row by image row in AVX-512 vectors (AVX2
+ * where at most kMaxGatheredRowsAvx2 offsets meet in a row), each
  * element once: no fill before, no read of the output, and no scalar loop at
  * the ends of a row (masked lanes there). For each image row, the kernel
  * indices of the other dimensions whose blocks cover it, in increasing order,
@@ -1626,35 +1743,56 @@ inline __mmask16 laneRange(int64_t a, int64_t b, int lanes) {
  * PyTorch's col2im adds them into a zeroed image (a lane an offset does not
  * reach keeps its bits: masked adds). Where RowRun instead fills the band and
  * reads and writes each image row once per run of offsets that covers it,
- * with a scalar loop at each row's ends: the 3x3/2 fold of 16x128x56^2 and
- * the stem's (7x7/2 on 8x3x224^2), measured in the commit that added this.
+ * with a scalar loop at each row's ends. Measured against RowRun (C++
+ * harness, float, 2 threads, best of 30, seven alternated runs, Intel Xeon in
+ * a slow phase, AVX-512): 3x3/2 on 16x128x56^2 3.3-7.5 ms -> 2.6-6.9 (6 of 7
+ * faster), the stem (7x7/2 on 8x3x224^2) 1.36-1.88 -> 1.29-1.57 (6 of 7).
+ * The same gather on 16-byte vectors (SSE, with a fill of the rows' ends) was
+ * slower than RowRun on data in cache (3x3/2, 256 planes, one thread:
+ * 0.87-0.92 ms against 0.81), so the baseline keeps RowRun.
  */
 template <typename T, bool Weighted>
 struct GatheredBand<T, SUM, Source<T, Weighted>, std::enable_if_t<kTiledSums<T>>> {
     using Src = Source<T, Weighted>;
-    using V = WidePairs<T>;
-    static constexpr int kLanes = V::kLanes;
 
-    static bool applies(const Geometry &g) { return Cpu::avx512() && phasedGather(g); }
+    static bool applies(const Geometry &g) {
+        const int64_t meeting = gatheredRows(g);
+        return meeting > 0 && (Cpu::avx512() || (Cpu::avx2() && meeting <= kMaxGatheredRowsAvx2));
+    }
     static void fold(const Geometry &g, const OffsetTables &t, const Src &src, int64_t bandBegin, int64_t bandEnd,
                      T *out) {
-        switch (g.kernel[g.dims - 1]) {  // the usual widths unrolled, as in RowRun
-            case 2:
-                return rows<2>(g, t, src, bandBegin, bandEnd, out);
-            case 3:
-                return rows<3>(g, t, src, bandBegin, bandEnd, out);
-            case 4:
-                return rows<4>(g, t, src, bandBegin, bandEnd, out);
-            case 5:
-                return rows<5>(g, t, src, bandBegin, bandEnd, out);
-            case 7:
-                return rows<7>(g, t, src, bandBegin, bandEnd, out);
-            default:
-                return rows<0>(g, t, src, bandBegin, bandEnd, out);
-        }
+        if (Cpu::avx512()) return folder<Avx512Pairs<T>>(g)(&g, &t, &src, bandBegin, bandEnd, out);
+        return folder<Avx2Pairs<T>>(g)(&g, &t, &src, bandBegin, bandEnd, out);
     }
 
   private:
+    using Rows = void (*)(const Geometry *, const OffsetTables *, const Src *, int64_t, int64_t, T *);
+
+    /** rows on V's vectors, for the kernel's last size: the usual widths unrolled, as in RowRun. */
+    template <class V>
+    static Rows folder(const Geometry &g) {
+        switch (g.kernel[g.dims - 1]) {
+            case 2:
+                return &V::template run<&rows<V, 2>, const Geometry *, const OffsetTables *, const Src *, int64_t,
+                                        int64_t, T *>;
+            case 3:
+                return &V::template run<&rows<V, 3>, const Geometry *, const OffsetTables *, const Src *, int64_t,
+                                        int64_t, T *>;
+            case 4:
+                return &V::template run<&rows<V, 4>, const Geometry *, const OffsetTables *, const Src *, int64_t,
+                                        int64_t, T *>;
+            case 5:
+                return &V::template run<&rows<V, 5>, const Geometry *, const OffsetTables *, const Src *, int64_t,
+                                        int64_t, T *>;
+            case 7:
+                return &V::template run<&rows<V, 7>, const Geometry *, const OffsetTables *, const Src *, int64_t,
+                                        int64_t, T *>;
+            default:
+                return &V::template run<&rows<V, 0>, const Geometry *, const OffsetTables *, const Src *, int64_t,
+                                        int64_t, T *>;
+        }
+    }
+
     /**
      * The current row's coordinate y in one dimension before the last, with
      * c = y + padding split into c mod stride (the first kernel index that
@@ -1721,8 +1859,9 @@ struct GatheredBand<T, SUM, Source<T, Weighted>, std::enable_if_t<kTiledSums<T>>
      * whose block of offset j lies in [lo[j], hi[j]), mask[n] and mask[n + 1]
      * the elements of the step's two stores that lie in the row.
      */
+    template <int kLanes>
     static void stepMasks(int64_t m0, int64_t n, const int64_t *lo, const int64_t *hi, int64_t origin, int64_t width,
-                          __mmask16 *mask) {
+                          uint16_t *mask) {
         for (int64_t j = 0; j < n; ++j) mask[j] = laneRange(lo[j] + j / 2 - m0, hi[j] + j / 2 - m0, kLanes);
         const int64_t from = -origin - 2 * m0, to = width - origin - 2 * m0;  // the row, from the step's first element
         mask[n] = laneRange(from, to, kLanes);
@@ -1732,9 +1871,15 @@ struct GatheredBand<T, SUM, Source<T, Weighted>, std::enable_if_t<kTiledSums<T>>
     /** The masks of the first kMaskedSteps steps of a row are computed once per band; later ones per row. */
     static constexpr int64_t kMaskedSteps = 32;
 
-    template <int64_t N>
-    __attribute__((target("avx512f"))) static void rows(const Geometry &g, const OffsetTables &t, const Src &src,
-                                                        int64_t bandBegin, int64_t bandEnd, T *out) {
+    /** The band's rows on V's vectors (reached through V::run only); N > 0: the kernel's last size, unrolled. */
+    template <class V, int64_t N>
+    __attribute__((always_inline)) static inline void rows(const Geometry *geometry, const OffsetTables *tables,
+                                                           const Src *source, int64_t bandBegin, int64_t bandEnd,
+                                                           T *out) {
+        constexpr int kLanes = V::kLanes;
+        const Geometry &g = *geometry;
+        const OffsetTables &t = *tables;
+        const Src &src = *source;
         const int last = g.dims - 1;
         const int64_t n = N > 0 ? N : g.kernel[last], width = g.image[last];
         int64_t lo[kMaxPhasedRun], hi[kMaxPhasedRun];              // offset j's blocks in the last dimension
@@ -1748,12 +1893,12 @@ struct GatheredBand<T, SUM, Source<T, Weighted>, std::enable_if_t<kTiledSums<T>>
         const int64_t origin = t.origin[t.at(last, 0)];  // offset j's element of block l: origin + 2 l + j
         const int64_t p0 = -origin / 2, p1 = (width - origin + 1) / 2;  // the pairs that hold the row's elements
         const int64_t steps = ceilDiv(p1 - p0, kLanes);
-        __mmask16 masks[kMaskedSteps * (kMaxPhasedRun + 2)];
+        uint16_t masks[kMaskedSteps * (kMaxPhasedRun + 2)];
         for (int64_t s = 0; s < std::min(steps, kMaskedSteps); ++s)
-            stepMasks(p0 + s * kLanes, n, lo, hi, origin, width, masks + s * (n + 2));
-        __mmask16 all[kMaxPhasedRun + 2];  // a step inside the row that every offset reaches
-        std::fill(all, all + n + 2, __mmask16(0xFFFF));
-        int64_t kScale[kMaxDims], qScale[kMaxDims];  // row-major scales of the kernel and block indices
+            stepMasks<kLanes>(p0 + s * kLanes, n, lo, hi, origin, width, masks + s * (n + 2));
+        uint16_t all[kMaxPhasedRun + 2];                // a step inside the row that every offset reaches
+        std::fill(all, all + n + 2, uint16_t(0xFFFF));  // (the traits compare only their lanes)
+        int64_t kScale[kMaxDims], qScale[kMaxDims];     // row-major scales of the kernel and block indices
         Coordinate at[kMaxDims];
         for (int d = last - 1; d >= 0; --d) {
             kScale[d] = d == last - 1 ? n : kScale[d + 1] * g.kernel[d + 1];
@@ -1774,16 +1919,17 @@ struct GatheredBand<T, SUM, Source<T, Weighted>, std::enable_if_t<kTiledSums<T>>
                     w[i * n + j] = local.weight(kernel[i] + j);
                 }
             T *const o = out + r * width + origin;
-            __mmask16 late[kMaxPhasedRun + 2];
+            uint16_t late[kMaxPhasedRun + 2];
             for (int64_t s = 0; s < steps; ++s) {
                 const int64_t m0 = p0 + s * kLanes;
                 const bool inner = m0 >= mA && m0 + kLanes <= mB;  // every offset reaches every lane
                 typename V::Vec even, odd;
                 V::zero(even);
                 V::zero(odd);
-                const __mmask16 *mask = masks + s * (n + 2);
+                const uint16_t *mask = masks + s * (n + 2);
                 if (s >= kMaskedSteps) {  // (s > 0: the step starts inside the row)
-                    if (!inner || 2 * (m0 + kLanes) > width - origin) stepMasks(m0, n, lo, hi, origin, width, late);
+                    if (!inner || 2 * (m0 + kLanes) > width - origin)
+                        stepMasks<kLanes>(m0, n, lo, hi, origin, width, late);
                     mask = inner && 2 * (m0 + kLanes) <= width - origin ? all : late;
                 }
                 if (inner) {
