@@ -3,8 +3,8 @@
 // the platform; a path that needs more (F16C, AVX2) lives in a function of its
 // own, compiled for that target, and runs only where Cpu says the processor
 // has it (half_fold.hpp's 16-bit loops; kernels.hpp's foldBandAvx2, the whole
-// fold band compiled again for AVX2, and GatheredBand's AVX-512 stride-2
-// rows; products.hpp's AVX2 and AVX-512 product
+// fold band compiled again for AVX2, and GatheredBand's AVX-512 and AVX2
+// stride-2 rows; products.hpp's AVX2 and AVX-512 product
 // kernels for the convolution's weight gradient). Every fold and unfold path
 // has a baseline twin giving the same bits (the product kernels' twin is the
 // caller's BLAS: the same sums to within rounding), and FOLDND_BASELINE=1 in the environment (read once)

@@ -38,8 +38,9 @@
 // spans a cache line, consecutive offsets are applied together block by block
 // ("chunks"); at stride 2, float and double sums fold each row of a run of
 // offsets in one pass, the even and odd elements' sums in vectors
-// (foldPhasedRow), or, where the processor has AVX-512, each image row from
-// every run that covers it in one pass (GatheredBand), and the other merges
+// (foldPhasedRow), or, where the processor has AVX-512 (AVX2 for rows of few
+// offsets), each image row from every run that covers it in one pass
+// (GatheredBand), and the other merges
 // apply offsets k and k+1 as a pair; unfold of small planes gathers through a
 // precomputed index map; unfold joins stride-1 rows that continue in both the
 // image and the columns into one copy; unfold at strides of 4 and more moves
@@ -1741,7 +1742,7 @@ inline uint16_t laneRange(int64_t a, int64_t b, int lanes) {
  * the even offsets j from blocks m - j / 2, its odd element the odd ones:
  * each lane sums its element's offsets in increasing order from +0.0, as
  * PyTorch's col2im adds them into a zeroed image (a lane an offset does not
- * reach keeps its bits: masked adds). Where RowRun instead fills the band and
+ * reach keeps its bits: masked adds). RowRun instead fills the band, then
  * reads and writes each image row once per run of offsets that covers it,
  * with a scalar loop at each row's ends. Measured against RowRun (C++
  * harness, float, 2 threads, best of 30, seven alternated runs, Intel Xeon in
