@@ -611,6 +611,21 @@ void edgeCases(std::mt19937 &rng) {
         {1, {20, 40}, {8, 8}, {1, 1}, {3, 3}, {1, 2}},  // 64 offsets meet in a row: the most gathered
         {1, {20, 40}, {9, 8}, {1, 1}, {3, 3}, {1, 2}},  // 72: RowRun's phased rows
         {2, {6, 40}, {3, 6}, {2, 1}, {1, 2}, {1, 2}},   // dilation 2 in dimension 0: RowRun's phased rows
+        // Bands gathered a hop at a time (kernels.hpp, HopBand, where the processor has AVX-512: last stride and
+        // kernel whole vectors, 16 floats or 8 doubles), and near misses
+        {2, {300}, {64}, {1}, {5}, {32}},                                                 // 1-d frames, padding 5
+        {3, {20000}, {64}, {1}, {16}, {32}},                                              // 1-d, several fold bands
+        {2, {20, 70}, {3, 32}, {1, 1}, {1, 3}, {2, 16}},                                  // 2-d, 32 at stride 16
+        {2, {9, 100}, {2, 16}, {1, 1}, {0, 0}, {1, 32}},                                  // kernel below the stride
+        {1, {4, 100}, {1, 16}, {1, 1}, {0, 0}, {1, 32}},                                  // elements no block covers
+        {1, {4, 5, 90}, {2, 3, 32}, {1, 1, 1}, {0, 1, 7}, {1, 2, 16}},                    // 3-d
+        {2, {10, 75}, {2, 32}, {1, 1}, {0, 4}, {1, 16}, 1, foldnd::PER_SAMPLE, {0, 20}},  // end padding
+        {4, {5, 80}, {2, 16}, {1, 1}, {1, 0}, {2, 16}, 2, foldnd::BATCH_FUSED},           // batch-fused columns
+        {2, {300, 64}, {3, 32}, {1, 1}, {1, 0}, {2, 16}},                                 // several fold bands
+        {1, {20, 40}, {8, 16}, {1, 1}, {3, 0}, {1, 16}},                                  // 8 runs meet in a row
+        {2, {100}, {16}, {1}, {3}, {8}},                                                  // double only (8 lanes)
+        {2, {10, 64}, {3, 16}, {2, 1}, {1, 0}, {1, 16}},  // dilation 2 in dimension 0: not gathered
+        {2, {10, 64}, {2, 24}, {1, 1}, {1, 0}, {1, 16}},  // kernel 24 (float), stride 24 (double): not gathered
     };
     for (size_t i = 0; i < cases.size(); ++i) {
         checkShape<float>(cases[i], rng, "edge float #" + std::to_string(i));
@@ -620,12 +635,12 @@ void edgeCases(std::mt19937 &rng) {
 
 /**
  * Paths that write each element without a fill before (kernels.hpp's
- * PermutationBand: +0.0 plus its one value; GatheredBand: its values added to
+ * PermutationBand: +0.0 plus its one value; GatheredBand and HopBand: their values added to
  * +0.0 in a register) sum from +0.0, as PyTorch's col2im sums into a zeroed
  * image: where the values are -0.0 the result is +0.0, bit for bit, for sums
  * and means, weighted or not, and on every path of the row (vectors and
- * ends). In the permutation every other value is -0.0; in the gathered shape
- * (3x3/2, every element the sum of 1 to 4 values) all are.
+ * ends). In the permutation every other value is -0.0; in the gathered shapes
+ * (3x3/2, every element the sum of 1 to 4 values; 2x32 at stride 16, 1 to 4) all are.
  */
 template <typename T>
 void sumsFromZero(const Shape &s, size_t every, std::mt19937 &rng) {
@@ -1713,9 +1728,11 @@ int main() {
     cTypedFold(rng);
     edgeCases(rng);
     const Shape permutation{3, {4, 44}, {2, 2}, {1, 1}, {0, 0}, {2, 2}},
-        gathered{3, {9, 45}, {3, 3}, {1, 1}, {1, 1}, {2, 2}};
+        gathered{3, {9, 45}, {3, 3}, {1, 1}, {1, 1}, {2, 2}}, hop{2, {6, 100}, {2, 32}, {1, 1}, {1, 3}, {1, 16}};
     sumsFromZero<float>(permutation, 2, rng);
     sumsFromZero<double>(permutation, 2, rng);
+    sumsFromZero<float>(hop, 1, rng);  // HopBand where the processor has AVX-512
+    sumsFromZero<double>(hop, 1, rng);
     for (bool avx2 : {false, true}) {  // GatheredBand on the widest vectors, then on AVX2
         foldnd::Cpu::forceAvx2(avx2);
         sumsFromZero<float>(gathered, 1, rng);

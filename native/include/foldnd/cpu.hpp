@@ -39,7 +39,8 @@ class Cpu {
     /** True when AVX2 and FMA may be used (products.hpp's 8-wide kernels). */
     static bool avx2Fma() { return avx2() && hasFma(); }
 
-    /** True when AVX-512 Foundation may be used (products.hpp's 16-wide kernels, kernels.hpp's GatheredBand). */
+    /** True when AVX-512 Foundation may be used (products.hpp's 16-wide kernels, kernels.hpp's GatheredBand and
+     * HopBand). */
     static bool avx512() {
         return !baseline().load(std::memory_order_relaxed) && !narrowed().load(std::memory_order_relaxed) &&
                hasAvx512();

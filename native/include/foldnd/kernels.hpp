@@ -41,7 +41,9 @@
 // (foldPhasedRow), or, where the processor has AVX-512 (AVX2 for rows of few
 // offsets), each image row from every run that covers it in one pass
 // (GatheredBand), and the other merges
-// apply offsets k and k+1 as a pair; unfold of small planes gathers through a
+// apply offsets k and k+1 as a pair; float and double sums whose last stride
+// and kernel are whole AVX-512 vectors gather each piece of a hop from
+// transposed column tiles (HopBand); unfold of small planes gathers through a
 // precomputed index map; unfold joins stride-1 rows that continue in both the
 // image and the columns into one copy; unfold at strides of 4 and more moves
 // chunks of consecutive offsets as transposed 16-byte tiles (tiles.hpp), in
@@ -1719,8 +1721,209 @@ struct Avx2Pairs<double> {
         Kernel(args...);
     }
 };
+
+/**
+ * HopBand's operations on AVX-512 vectors of T: kLanes rows of kLanes
+ * elements loaded (lanes chosen by a mask's bits, nothing read in the others,
+ * which hold +0.0), transposed in registers, added and stored. Same pattern as
+ * Avx512Pairs: the kernel compiles for the target through run alone.
+ */
+template <typename T>
+struct Avx512Hops;
+template <>
+struct Avx512Hops<float> {
+    using Vec = __m512;
+    static constexpr int kLanes = 16;
+    FOLDND_AVX512 static void zero(Vec &v) { v = _mm512_setzero_ps(); }
+    FOLDND_AVX512 static void load(Vec &v, uint16_t k, const float *from) { v = _mm512_maskz_loadu_ps(k, from); }
+    /**
+     * v[i] lane j becomes v[j] lane i: pairs of rows interleaved, then pairs of
+     * pairs, then the 128-bit quarters put in order in two rounds (each a
+     * two-source permute: GCC 12's unpack and shuffle intrinsics read an
+     * undefined vector that -Werror=maybe-uninitialized refuses).
+     */
+    FOLDND_AVX512 static void transpose(Vec *v) {
+        const __m512i lo1 = _mm512_setr_epi32(0, 16, 1, 17, 4, 20, 5, 21, 8, 24, 9, 25, 12, 28, 13, 29),
+                      hi1 = _mm512_setr_epi32(2, 18, 3, 19, 6, 22, 7, 23, 10, 26, 11, 27, 14, 30, 15, 31),
+                      lo2 = _mm512_setr_epi32(0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29),
+                      hi2 = _mm512_setr_epi32(2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31),
+                      halfLo = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23),
+                      halfHi = _mm512_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31),
+                      even = _mm512_setr_epi32(0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27),
+                      odd = _mm512_setr_epi32(4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
+        __m512 a[16];
+        for (int i = 0; i < 16; i += 2) {  // quarter q: rows i, i + 1 at columns 4 q, 4 q + 1 (a[i]), 4 q + 2, 4 q + 3
+            a[i] = _mm512_permutex2var_ps(v[i], lo1, v[i + 1]);
+            a[i + 1] = _mm512_permutex2var_ps(v[i], hi1, v[i + 1]);
+        }
+        for (int i = 0; i < 16; i += 4) {  // v[i + c], quarter q: column 4 q + c of rows i to i + 3
+            v[i] = _mm512_permutex2var_ps(a[i], lo2, a[i + 2]);
+            v[i + 1] = _mm512_permutex2var_ps(a[i], hi2, a[i + 2]);
+            v[i + 2] = _mm512_permutex2var_ps(a[i + 1], lo2, a[i + 3]);
+            v[i + 3] = _mm512_permutex2var_ps(a[i + 1], hi2, a[i + 3]);
+        }
+        for (int c = 0; c < 4; ++c) {  // column 4 q + c: quarter q of v[c], v[4 + c], v[8 + c], v[12 + c]
+            const __m512 e0 = _mm512_permutex2var_ps(v[c], halfLo, v[4 + c]),
+                         e1 = _mm512_permutex2var_ps(v[c], halfHi, v[4 + c]),
+                         e2 = _mm512_permutex2var_ps(v[8 + c], halfLo, v[12 + c]),
+                         e3 = _mm512_permutex2var_ps(v[8 + c], halfHi, v[12 + c]);
+            a[c] = _mm512_permutex2var_ps(e0, even, e2);
+            a[4 + c] = _mm512_permutex2var_ps(e0, odd, e2);
+            a[8 + c] = _mm512_permutex2var_ps(e1, even, e3);
+            a[12 + c] = _mm512_permutex2var_ps(e1, odd, e3);
+        }
+        for (int i = 0; i < 16; ++i) v[i] = a[i];
+    }
+    /** sum += x, or sum += w[lane] x where weighted: the scalar sum's operations, lane by lane. */
+    FOLDND_AVX512 static void add(Vec &sum, const Vec &x, const float *w, bool weighted) {
+        sum = _mm512_add_ps(sum, weighted ? _mm512_mul_ps(_mm512_loadu_ps(w), x) : x);
+    }
+    FOLDND_AVX512 static void store(float *to, const Vec &v, uint16_t k) {
+        if (k == 0xFFFF)
+            _mm512_storeu_ps(to, v);
+        else
+            _mm512_mask_storeu_ps(to, k, v);
+    }
+    template <auto Kernel, class... Args>
+    __attribute__((target("avx512f"), flatten)) static void run(Args... args) {
+        Kernel(args...);
+    }
+};
+template <>
+struct Avx512Hops<double> {
+    using Vec = __m512d;
+    static constexpr int kLanes = 8;
+    FOLDND_AVX512 static void zero(Vec &v) { v = _mm512_setzero_pd(); }
+    FOLDND_AVX512 static void load(Vec &v, uint16_t k, const double *from) {
+        v = _mm512_maskz_loadu_pd(__mmask8(k), from);
+    }
+    /** As the float transpose, with one round of interleaves: 128-bit quarters hold 2 doubles. */
+    FOLDND_AVX512 static void transpose(Vec *v) {
+        const __m512i lo = _mm512_setr_epi64(0, 8, 2, 10, 4, 12, 6, 14),
+                      hi = _mm512_setr_epi64(1, 9, 3, 11, 5, 13, 7, 15),
+                      halfLo = _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11),
+                      halfHi = _mm512_setr_epi64(4, 5, 6, 7, 12, 13, 14, 15),
+                      even = _mm512_setr_epi64(0, 1, 4, 5, 8, 9, 12, 13),
+                      odd = _mm512_setr_epi64(2, 3, 6, 7, 10, 11, 14, 15);
+        __m512d a[8];
+        for (int i = 0; i < 8; i += 2) {  // a[i + c], quarter q: column 2 q + c of rows i, i + 1
+            a[i] = _mm512_permutex2var_pd(v[i], lo, v[i + 1]);
+            a[i + 1] = _mm512_permutex2var_pd(v[i], hi, v[i + 1]);
+        }
+        for (int c = 0; c < 2; ++c) {  // column 2 q + c: quarter q of a[c], a[2 + c], a[4 + c], a[6 + c]
+            const __m512d e0 = _mm512_permutex2var_pd(a[c], halfLo, a[2 + c]),
+                          e1 = _mm512_permutex2var_pd(a[c], halfHi, a[2 + c]),
+                          e2 = _mm512_permutex2var_pd(a[4 + c], halfLo, a[6 + c]),
+                          e3 = _mm512_permutex2var_pd(a[4 + c], halfHi, a[6 + c]);
+            v[c] = _mm512_permutex2var_pd(e0, even, e2);
+            v[2 + c] = _mm512_permutex2var_pd(e0, odd, e2);
+            v[4 + c] = _mm512_permutex2var_pd(e1, even, e3);
+            v[6 + c] = _mm512_permutex2var_pd(e1, odd, e3);
+        }
+    }
+    FOLDND_AVX512 static void add(Vec &sum, const Vec &x, const double *w, bool weighted) {
+        sum = _mm512_add_pd(sum, weighted ? _mm512_mul_pd(_mm512_loadu_pd(w), x) : x);
+    }
+    FOLDND_AVX512 static void store(double *to, const Vec &v, uint16_t k) {
+        if ((k & 0xFF) == 0xFF)
+            _mm512_storeu_pd(to, v);
+        else
+            _mm512_mask_storeu_pd(to, __mmask8(k), v);
+    }
+    template <auto Kernel, class... Args>
+    __attribute__((target("avx512f"), flatten)) static void run(Args... args) {
+        Kernel(args...);
+    }
+};
 #undef FOLDND_AVX512
 #undef FOLDND_AVX2
+
+/**
+ * The image rows of a fold band, one after another (row-major, the dimension
+ * before the last fastest), each with the runs of kernel offsets whose blocks
+ * cover it: the walk of GatheredBand and HopBand (2-d and up; dilation 1
+ * wherever the kernel is wider than 1, so that the kernel indices covering a
+ * coordinate are one residue class modulo the stride; at most
+ * kMaxGatheredRows runs). n: the kernel's last size.
+ */
+class RowCover {
+  public:
+    RowCover(const Geometry &g, int64_t n, int64_t bandBegin) : g_(g) {
+        const int last = g.dims - 1;
+        for (int d = last - 1; d >= 0; --d) {
+            kScale_[d] = d == last - 1 ? n : kScale_[d + 1] * g.kernel[d + 1];
+            qScale_[d] = d == last - 1 ? g.grid[last] : qScale_[d + 1] * g.grid[d + 1];
+            at_[d].set(g, d, 0);
+        }
+        at_[0].set(g, 0, bandBegin);
+    }
+
+    /**
+     * The runs of offsets that cover the current row, in increasing offset
+     * order: run i starts at flat offset kernel[i] (last kernel index 0) and
+     * reads the blocks from column index block[i] (its row of blocks times the
+     * last dimension's blocks). Returns their count, 0 where no block covers
+     * the row.
+     */
+    int64_t runs(int64_t *kernel, int64_t *block) const {
+        const Geometry &g = g_;
+        int64_t runs = 1;
+        kernel[0] = 0;
+        block[0] = 0;
+        for (int d = 0; d < g.dims - 1; ++d) {  // each run so far, times this dimension's covering indices
+            int64_t ks[kMaxGatheredRows], bs[kMaxGatheredRows], count = 0;
+            for (int64_t k = at_[d].residue, b = at_[d].block; k < g.kernel[d] && b >= 0; k += g.stride[d], --b) {
+                if (b >= g.grid[d]) continue;
+                ks[count] = k * kScale_[d];
+                bs[count++] = b * qScale_[d];
+            }
+            if (count == 0) return 0;
+            for (int64_t e = runs - 1; e >= 0; --e)  // in place from the end: run e becomes runs e count + c
+                for (int64_t c = count - 1; c >= 0; --c) {
+                    kernel[e * count + c] = kernel[e] + ks[c];
+                    block[e * count + c] = block[e] + bs[c];
+                }
+            runs *= count;
+        }
+        return runs;
+    }
+
+    /** Moves to the next image row. */
+    void next() {
+        for (int d = g_.dims - 2; d >= 0; --d) {
+            at_[d].next(g_, d);
+            if (d == 0 || at_[d].y < g_.image[d]) return;
+            at_[d].set(g_, d, 0);
+        }
+    }
+
+  private:
+    /**
+     * The current row's coordinate y in one dimension before the last, with
+     * c = y + padding split into c mod stride (the first kernel index that
+     * covers y) and c / stride (that index's block): index residue + i stride
+     * covers y from block block - i. Carried from row to row: no division.
+     */
+    struct Coordinate {
+        int64_t y, residue, block;
+        void set(const Geometry &g, int d, int64_t to) {
+            y = to;
+            residue = (to + g.padding[d]) % g.stride[d];
+            block = (to + g.padding[d]) / g.stride[d];
+        }
+        void next(const Geometry &g, int d) {
+            ++y;
+            if (++residue == g.stride[d]) {
+                residue = 0;
+                ++block;
+            }
+        }
+    };
+
+    const Geometry &g_;
+    int64_t kScale_[kMaxDims], qScale_[kMaxDims];  // row-major scales of the kernel and block indices
+    Coordinate at_[kMaxDims];
+};
 
 /** Lanes [a, b) of `lanes` (at most 16), clipped to [0, lanes), as bits (lane i: bit i). */
 inline uint16_t laneRange(int64_t a, int64_t b, int lanes) {
@@ -1795,67 +1998,6 @@ struct GatheredBand<T, SUM, Source<T, Weighted>, std::enable_if_t<kTiledSums<T>>
     }
 
     /**
-     * The current row's coordinate y in one dimension before the last, with
-     * c = y + padding split into c mod stride (the first kernel index that
-     * covers y) and c / stride (that index's block): index residue + i stride
-     * covers y from block block - i. Carried from row to row: no division.
-     */
-    struct Coordinate {
-        int64_t y, residue, block;
-        void set(const Geometry &g, int d, int64_t to) {
-            y = to;
-            residue = (to + g.padding[d]) % g.stride[d];
-            block = (to + g.padding[d]) / g.stride[d];
-        }
-        void next(const Geometry &g, int d) {
-            ++y;
-            if (++residue == g.stride[d]) {
-                residue = 0;
-                ++block;
-            }
-        }
-    };
-
-    /** Moves the coordinates to the next image row (row-major: the dimension before the last fastest). */
-    static void advance(const Geometry &g, Coordinate *at) {
-        for (int d = g.dims - 2; d >= 0; --d) {
-            at[d].next(g, d);
-            if (d == 0 || at[d].y < g.image[d]) return;
-            at[d].set(g, d, 0);
-        }
-    }
-
-    /**
-     * The runs of offsets that cover the current row, in increasing offset
-     * order: run i starts at flat offset kernel[i] (last kernel index 0) and
-     * reads the blocks from column index block[i] (its row of blocks times the
-     * last dimension's blocks). Returns their count, 0 where no block covers
-     * the row.
-     */
-    static int64_t covering(const Geometry &g, const Coordinate *at, const int64_t *kScale, const int64_t *qScale,
-                            int64_t *kernel, int64_t *block) {
-        int64_t runs = 1;
-        kernel[0] = 0;
-        block[0] = 0;
-        for (int d = 0; d < g.dims - 1; ++d) {  // each run so far, times this dimension's covering indices
-            int64_t ks[kMaxGatheredRows], bs[kMaxGatheredRows], count = 0;
-            for (int64_t k = at[d].residue, b = at[d].block; k < g.kernel[d] && b >= 0; k += g.stride[d], --b) {
-                if (b >= g.grid[d]) continue;
-                ks[count] = k * kScale[d];
-                bs[count++] = b * qScale[d];
-            }
-            if (count == 0) return 0;
-            for (int64_t e = runs - 1; e >= 0; --e)  // in place from the end: run e becomes runs e count + c
-                for (int64_t c = count - 1; c >= 0; --c) {
-                    kernel[e * count + c] = kernel[e] + ks[c];
-                    block[e * count + c] = block[e] + bs[c];
-                }
-            runs *= count;
-        }
-        return runs;
-    }
-
-    /**
      * The masks of one step of a row, from pair m0: mask[j] the lanes (pairs)
      * whose block of offset j lies in [lo[j], hi[j]), mask[n] and mask[n + 1]
      * the elements of the step's two stores that lie in the row.
@@ -1899,19 +2041,12 @@ struct GatheredBand<T, SUM, Source<T, Weighted>, std::enable_if_t<kTiledSums<T>>
             stepMasks<kLanes>(p0 + s * kLanes, n, lo, hi, origin, width, masks + s * (n + 2));
         uint16_t all[kMaxPhasedRun + 2];                // a step inside the row that every offset reaches
         std::fill(all, all + n + 2, uint16_t(0xFFFF));  // (the traits compare only their lanes)
-        int64_t kScale[kMaxDims], qScale[kMaxDims];     // row-major scales of the kernel and block indices
-        Coordinate at[kMaxDims];
-        for (int d = last - 1; d >= 0; --d) {
-            kScale[d] = d == last - 1 ? n : kScale[d + 1] * g.kernel[d + 1];
-            qScale[d] = d == last - 1 ? g.grid[last] : qScale[d + 1] * g.grid[d + 1];
-            at[d].set(g, d, 0);
-        }
-        at[0].set(g, 0, bandBegin);
+        RowCover cover(g, n, bandBegin);
         const Src local = src;  // in registers: nothing the loop stores can change them
         const int64_t rowsPerY0 = g.imageStride[0] / width;
-        for (int64_t r = bandBegin * rowsPerY0; r < bandEnd * rowsPerY0; ++r, advance(g, at)) {
+        for (int64_t r = bandBegin * rowsPerY0; r < bandEnd * rowsPerY0; ++r, cover.next()) {
             int64_t kernel[kMaxGatheredRows], block[kMaxGatheredRows];
-            const int64_t runs = covering(g, at, kScale, qScale, kernel, block);
+            const int64_t runs = cover.runs(kernel, block);
             int64_t column[kMaxGatheredRows];  // run i's offset j: column index column[i n + j], weight w[i n + j]
             T w[kMaxGatheredRows];
             for (int64_t i = 0; i < runs; ++i)
@@ -1952,6 +2087,139 @@ struct GatheredBand<T, SUM, Source<T, Weighted>, std::enable_if_t<kTiledSums<T>>
 #endif
 
 /**
+ * foldBand's bands gathered a hop at a time: never, in general (applies is
+ * false); float and double sums whose last stride and kernel are whole
+ * vectors (hopRuns) where the processor has AVX-512, below.
+ */
+template <typename T, Reduce Rule, class Src, class = void>
+struct HopBand {
+    static bool applies(const Geometry &) { return false; }
+    static void fold(const Geometry &, const OffsetTables &, const Src &, int64_t, int64_t, T *) {}
+};
+#ifdef FOLDND_X86_DISPATCH
+/**
+ * The most runs of offsets that meet in one image row where HopBand may take a
+ * fold's bands of `lanes`-element vectors, else 0: dilation 1, and a stride and
+ * a kernel that are multiples of `lanes`, in the last dimension; dilation 1
+ * in every other dimension where the kernel is wider than 1 (RowCover), and
+ * at most kMaxGatheredRows runs meeting in a row.
+ */
+inline int64_t hopRuns(const Geometry &g, int64_t lanes) {
+    const int last = g.dims - 1;
+    if (g.dilation[last] != 1 || g.stride[last] % lanes != 0 || g.kernel[last] % lanes != 0) return 0;
+    int64_t meeting = 1;
+    for (int i = 0; i < last; ++i) {
+        if (g.kernel[i] > 1 && g.dilation[i] != 1) return 0;
+        meeting *= ceilDiv(g.kernel[i], g.stride[i]);  // at most this many indices cover one coordinate
+        if (meeting > kMaxGatheredRows) return 0;
+    }
+    return meeting;
+}
+
+/**
+ * A band of a float or double sum whose last stride s and kernel are whole
+ * vectors of kLanes elements (hopRuns), on AVX-512: each image element
+ * written once, from +0.0, no fill and no read of the output. With c = x +
+ * padding an element's coordinate along the last dimension, c = q s + r, it
+ * receives offset j s + r (for each j with j s + r below the kernel) of block
+ * q - j, in increasing j, from each run of offsets that covers its row
+ * (RowCover), in increasing order: the scalar sum's order. A "piece" is
+ * kLanes elements of one hop (r from a multiple r0 of kLanes): kLanes pieces
+ * of consecutive hops (q0 to q0 + kLanes - 1) read, for each run and j, the
+ * same kLanes column rows (offsets j s + r0 to j s + r0 + kLanes - 1) at
+ * kLanes consecutive blocks (q0 - j on), one vector each, and a transpose
+ * turns them into the pieces' addends. Blocks outside the grid are masked out
+ * of the loads, and their pieces out of the adds; pieces outside the band or
+ * the image out of the stores. The other paths add 16-byte tiles of 4 offsets
+ * (float) into the band, a read and a write of the output per offset.
+ */
+template <typename T, bool Weighted>
+struct HopBand<T, SUM, Source<T, Weighted>, std::enable_if_t<kTiledSums<T>>> {
+    using Src = Source<T, Weighted>;
+    using V = Avx512Hops<T>;
+
+    static bool applies(const Geometry &g) { return Cpu::avx512() && hopRuns(g, V::kLanes) > 0; }
+    static void fold(const Geometry &g, const OffsetTables &, const Src &src, int64_t bandBegin, int64_t bandEnd,
+                     T *out) {
+        V::template run<&rows, const Geometry *, const Src *, int64_t, int64_t, T *>(&g, &src, bandBegin, bandEnd, out);
+    }
+
+  private:
+    /** The band's rows (reached through V::run only): in 1-d the band is a piece of the one row. */
+    __attribute__((always_inline)) static inline void rows(const Geometry *geometry, const Src *source,
+                                                           int64_t bandBegin, int64_t bandEnd, T *out) {
+        const Geometry &g = *geometry;
+        const Src local = *source;  // in registers: nothing the loop stores can change them
+        const int last = g.dims - 1;
+        const int64_t width = g.image[last], pad = g.padding[last];
+        if (g.dims == 1) {
+            const int64_t kernel = 0, block = 0;
+            return row(g, local, &kernel, &block, 1, bandBegin + pad, bandEnd + pad, out - pad);
+        }
+        RowCover cover(g, g.kernel[last], bandBegin);
+        const int64_t rowsPerY0 = g.imageStride[0] / width;
+        for (int64_t r = bandBegin * rowsPerY0; r < bandEnd * rowsPerY0; ++r, cover.next()) {
+            int64_t kernel[kMaxGatheredRows], block[kMaxGatheredRows];
+            const int64_t runs = cover.runs(kernel, block);
+            row(g, local, kernel, block, runs, pad, width + pad, out + r * width - pad);
+        }
+    }
+
+    /**
+     * Coordinates [c0, c1) of one image row, o[c] the element at coordinate
+     * c, from the runs (RowCover::runs) that cover it: the pieces from r0 = 0
+     * up, each the hops' pieces kLanes at a time.
+     */
+    __attribute__((always_inline)) static inline void row(const Geometry &g, const Src &src, const int64_t *kernel,
+                                                          const int64_t *block, int64_t runs, int64_t c0, int64_t c1,
+                                                          T *o) {
+        constexpr int W = V::kLanes;
+        const int last = g.dims - 1;
+        const int64_t s = g.stride[last], n = g.kernel[last], grid = g.grid[last], step = g.kernelStride;
+        for (int64_t r0 = 0; r0 < s; r0 += W) {
+            const int64_t qa = floorDiv(c0 - r0 - W, s) + 1, qb = ceilDiv(c1 - r0, s);  // hops with a piece in [c0, c1)
+            const int64_t hops = ceilDiv(n - r0, s);                  // the j with j s + r0 in the kernel
+            const int64_t qaNext = floorDiv(c0 - r0 - 2 * W, s) + 1;  // qa of the next pieces (r0 + W)
+            for (int64_t q0 = qa; q0 < qb; q0 += W) {
+                // Each column row is read in runs of a band's hops, too short for the hardware prefetchers:
+                // the next tile's rows (or those of the next pieces' first tile) are asked for now.
+                const int64_t ahead = q0 + W < qb ? W : r0 + W < s ? W * step + qaNext - q0 : 0;
+                typename V::Vec sum[W];
+                for (int e = 0; e < W; ++e) V::zero(sum[e]);
+                for (int64_t i = 0; i < runs; ++i)
+                    for (int64_t j = 0; j < hops; ++j) {
+                        const uint16_t valid = laneRange(j - q0, grid + j - q0, W);  // piece e: block q0 + e - j
+                        if (valid == 0) continue;
+                        const int64_t k = kernel[i] + j * s + r0;  // the first of the W offsets
+                        const T *from = src.columns + k * step + block[i] + q0 - j;
+                        typename V::Vec x[W];
+                        for (int e = 0; e < W; ++e) {
+                            V::load(x[e], valid, from + e * step);
+                            if (ahead != 0) {  // both lines the row's W elements may span
+                                __builtin_prefetch(from + e * step + ahead);
+                                __builtin_prefetch(from + e * step + ahead + W - 1);
+                            }
+                        }
+                        V::transpose(x);  // x[e]: piece e's W addends
+                        const T *w = Weighted ? src.weights + k : nullptr;
+                        if (valid == uint16_t((1u << W) - 1)) {
+                            for (int e = 0; e < W; ++e) V::add(sum[e], x[e], w, Weighted);
+                        } else {
+                            for (int e = 0; e < W; ++e)
+                                if (valid >> e & 1) V::add(sum[e], x[e], w, Weighted);
+                        }
+                    }
+                for (int e = 0; e < W && q0 + e < qb; ++e) {
+                    const int64_t c = (q0 + e) * s + r0;
+                    V::store(o + c, sum[e], laneRange(c0 - c, c1 - c, W));
+                }
+            }
+        }
+    }
+};
+#endif
+
+/**
  * Folds the part of one plane whose dimension-0 coordinate lies in [bandBegin,
  * bandEnd) into out (the plane's output), offsets in increasing order for every
  * element: in 1-d a chunk of offsets at a time (chunkSize; 1-d is the only
@@ -1965,6 +2233,7 @@ inline void foldBand(const Geometry &g, const OffsetTables &t, const RowSource &
         return PermutationBand<T, Rule, Src>::fold(g, src, bandBegin, bandEnd, out);
     if (GatheredBand<T, Rule, Src>::applies(g))
         return GatheredBand<T, Rule, Src>::fold(g, t, src, bandBegin, bandEnd, out);
+    if (HopBand<T, Rule, Src>::applies(g)) return HopBand<T, Rule, Src>::fold(g, t, src, bandBegin, bandEnd, out);
     std::fill(out + bandBegin * slice, out + bandEnd * slice, Merge<Rule>::template init<T>());
     const Band band{bandBegin, bandEnd};
     if (g.dims == 1) {
