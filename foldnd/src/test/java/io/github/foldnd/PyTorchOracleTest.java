@@ -141,6 +141,38 @@ class PyTorchOracleTest {
         }
     }
 
+    /**
+     * Folds whose last stride and kernel are whole vectors (16 floats, 8 doubles), which the native
+     * engine gathers a hop at a time where the processor has AVX-512 (HopBand in kernels.hpp): long
+     * 1-d frames, 32-wide blocks at stride 16, blocks narrower than their stride, padding that is not
+     * a multiple of the vector; a quarter of the columns -0.0, which PyTorch sums from +0.0. The
+     * random geometries above never reach these strides.
+     */
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @MethodSource("combos")
+    void hopGatheredFoldsMatchPyTorchBitForBit(Engine engine, DType type, Memory memory) {
+        Random rnd = new Random(2026_11_29L);
+        int[][][] cases = { // size, kernel, stride, padding
+            {{6, 100}, {2, 32}, {1, 16}, {1, 3}},
+            {{1, 300}, {1, 64}, {1, 32}, {0, 5}},
+            {{9, 100}, {2, 16}, {1, 32}, {0, 0}},
+            {{5, 80}, {3, 16}, {2, 16}, {1, 0}},
+            {{3, 90}, {1, 24}, {1, 8}, {0, 4}}
+        };
+        for (int[][] c : cases) {
+            Reference.Shape s = new Reference.Shape(2, 3, c[0], c[1], new int[] {1, 1}, c[3], c[2]);
+            FoldGeometry g = Harness.foldGeometry(s, true);
+            double[] columns = Harness.random(rnd, type, (int) g.columnLength());
+            for (int i = 0; i < columns.length; i += 4) columns[i] = -0.0;
+            double[] expected = torchFold(
+                    type, columns, g.columnShape(), s.size(), s.kernel(), s.dilation(), s.padding(), s.stride());
+            assertBitwise(
+                    expected,
+                    Harness.fold(engine, type, memory, g, columns, Reduce.SUM, null),
+                    "hop-gathered fold vs torch " + engine + " " + type + " " + memory + " " + g);
+        }
+    }
+
     /** at::col2im on half or bfloat16 bits (their Tensor dtype Half or BFloat16); the result's bits. */
     static short[] torchFold16(
             ElementType t, short[] columns, long[] shape, int[] size, int[] k, int[] d, int[] p, int[] s) {
