@@ -1977,24 +1977,25 @@ struct GatheredBand<T, SUM, Source<T, Weighted>, std::enable_if_t<kTiledSums<T>>
     static Rows folder(const Geometry &g) {
         switch (g.kernel[g.dims - 1]) {
             case 2:
-                return &V::template run<&rows<V, 2>, const Geometry *, const OffsetTables *, const Src *, int64_t,
-                                        int64_t, T *>;
+                return compiled<V, 2>();
             case 3:
-                return &V::template run<&rows<V, 3>, const Geometry *, const OffsetTables *, const Src *, int64_t,
-                                        int64_t, T *>;
+                return compiled<V, 3>();
             case 4:
-                return &V::template run<&rows<V, 4>, const Geometry *, const OffsetTables *, const Src *, int64_t,
-                                        int64_t, T *>;
+                return compiled<V, 4>();
             case 5:
-                return &V::template run<&rows<V, 5>, const Geometry *, const OffsetTables *, const Src *, int64_t,
-                                        int64_t, T *>;
+                return compiled<V, 5>();
             case 7:
-                return &V::template run<&rows<V, 7>, const Geometry *, const OffsetTables *, const Src *, int64_t,
-                                        int64_t, T *>;
+                return compiled<V, 7>();
             default:
-                return &V::template run<&rows<V, 0>, const Geometry *, const OffsetTables *, const Src *, int64_t,
-                                        int64_t, T *>;
+                return compiled<V, 0>();
         }
+    }
+
+    /** rows<V, N> compiled for V's target (V::run). */
+    template <class V, int64_t N>
+    static Rows compiled() {
+        return &V::template run<&rows<V, N>, const Geometry *, const OffsetTables *, const Src *, int64_t, int64_t,
+                                T *>;
     }
 
     /**
