@@ -613,11 +613,12 @@ void edgeCases(std::mt19937 &rng) {
         {2, {6, 40}, {3, 6}, {2, 1}, {1, 2}, {1, 2}},   // dilation 2 in dimension 0: RowRun's phased rows
         // Bands gathered a hop at a time (kernels.hpp, HopBand, where the processor has AVX-512: last stride and
         // kernel whole vectors, 16 floats or 8 doubles), and near misses
-        {2, {300}, {64}, {1}, {5}, {32}},                                                 // 1-d frames, padding 5
-        {3, {20000}, {64}, {1}, {16}, {32}},                                              // 1-d, several fold bands
-        {2, {20, 70}, {3, 32}, {1, 1}, {1, 3}, {2, 16}},                                  // 2-d, 32 at stride 16
-        {2, {9, 100}, {2, 16}, {1, 1}, {0, 0}, {1, 32}},                                  // kernel below the stride
-        {1, {4, 100}, {1, 16}, {1, 1}, {0, 0}, {1, 32}},                                  // elements no block covers
+        {2, {300}, {64}, {1}, {5}, {32}},                 // 1-d frames, padding 5
+        {3, {20000}, {64}, {1}, {16}, {32}},              // 1-d, several fold bands
+        {3, {20000}, {96}, {1}, {8}, {32}},               // 1-d, 3 offsets an element: a thread's bands joined
+        {2, {20, 70}, {3, 32}, {1, 1}, {1, 3}, {2, 16}},  // 2-d, 32 at stride 16
+        {2, {9, 100}, {2, 16}, {1, 1}, {0, 0}, {1, 32}},  // kernel below the stride
+        {1, {4, 100}, {1, 16}, {1, 1}, {0, 0}, {1, 32}},  // elements no block covers
         {1, {4, 5, 90}, {2, 3, 32}, {1, 1, 1}, {0, 1, 7}, {1, 2, 16}},                    // 3-d
         {2, {10, 75}, {2, 32}, {1, 1}, {0, 4}, {1, 16}, 1, foldnd::PER_SAMPLE, {0, 20}},  // end padding
         {4, {5, 80}, {2, 16}, {1, 1}, {1, 0}, {2, 16}, 2, foldnd::BATCH_FUSED},           // batch-fused columns
