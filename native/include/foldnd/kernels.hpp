@@ -1561,10 +1561,28 @@ constexpr int64_t kMaxGatheredRowsAvx2 = 16;
  * through run (target and flatten: everything inlined into it), and vectors
  * pass by reference.
  */
+/**
+ * The vector traits' run (Avx512Pairs, Avx2Pairs, Avx512Hops):
+ * Kernel(args...) compiled for the target, with everything it calls inlined
+ * into it (flatten); reached only where Cpu::avx512() (Cpu::avx2()) holds.
+ */
+struct Avx512Target {
+    template <auto Kernel, class... Args>
+    __attribute__((target("avx512f"), flatten)) static void run(Args... args) {
+        Kernel(args...);
+    }
+};
+struct Avx2Target {
+    template <auto Kernel, class... Args>
+    __attribute__((target("avx2"), flatten)) static void run(Args... args) {
+        Kernel(args...);
+    }
+};
+
 template <typename T>
 struct Avx512Pairs;
 template <>
-struct Avx512Pairs<float> {
+struct Avx512Pairs<float> : Avx512Target {
     using Vec = __m512;
     static constexpr int kLanes = 16;
     FOLDND_AVX512 static void zero(Vec &v) { v = _mm512_setzero_ps(); }
@@ -1592,14 +1610,9 @@ struct Avx512Pairs<float> {
             _mm512_mask_storeu_ps(to + kLanes, mask[1], b);
         }
     }
-    /** Kernel(args...) compiled for AVX-512; reached only where Cpu::avx512() holds. */
-    template <auto Kernel, class... Args>
-    __attribute__((target("avx512f"), flatten)) static void run(Args... args) {
-        Kernel(args...);
-    }
 };
 template <>
-struct Avx512Pairs<double> {
+struct Avx512Pairs<double> : Avx512Target {
     using Vec = __m512d;
     static constexpr int kLanes = 8;
     FOLDND_AVX512 static void zero(Vec &v) { v = _mm512_setzero_pd(); }
@@ -1625,10 +1638,6 @@ struct Avx512Pairs<double> {
             _mm512_mask_storeu_pd(to + kLanes, __mmask8(mask[1]), b);
         }
     }
-    template <auto Kernel, class... Args>
-    __attribute__((target("avx512f"), flatten)) static void run(Args... args) {
-        Kernel(args...);
-    }
 };
 
 /**
@@ -1641,7 +1650,7 @@ struct Avx512Pairs<double> {
 template <typename T>
 struct Avx2Pairs;
 template <>
-struct Avx2Pairs<float> {
+struct Avx2Pairs<float> : Avx2Target {
     using Vec = __m256;
     static constexpr int kLanes = 8;
     FOLDND_AVX2 static void lanes(__m256i &v, uint16_t k) {
@@ -1675,14 +1684,9 @@ struct Avx2Pairs<float> {
             _mm256_maskstore_ps(to + kLanes, m1, b);
         }
     }
-    /** Kernel(args...) compiled for AVX2; reached only where Cpu::avx2() holds. */
-    template <auto Kernel, class... Args>
-    __attribute__((target("avx2"), flatten)) static void run(Args... args) {
-        Kernel(args...);
-    }
 };
 template <>
-struct Avx2Pairs<double> {
+struct Avx2Pairs<double> : Avx2Target {
     using Vec = __m256d;
     static constexpr int kLanes = 4;
     FOLDND_AVX2 static void lanes(__m256i &v, uint16_t k) {
@@ -1716,10 +1720,6 @@ struct Avx2Pairs<double> {
             _mm256_maskstore_pd(to + kLanes, m1, b);
         }
     }
-    template <auto Kernel, class... Args>
-    __attribute__((target("avx2"), flatten)) static void run(Args... args) {
-        Kernel(args...);
-    }
 };
 
 /**
@@ -1731,7 +1731,7 @@ struct Avx2Pairs<double> {
 template <typename T>
 struct Avx512Hops;
 template <>
-struct Avx512Hops<float> {
+struct Avx512Hops<float> : Avx512Target {
     using Vec = __m512;
     static constexpr int kLanes = 16;
     FOLDND_AVX512 static void zero(Vec &v) { v = _mm512_setzero_ps(); }
@@ -1784,13 +1784,9 @@ struct Avx512Hops<float> {
         else
             _mm512_mask_storeu_ps(to, k, v);
     }
-    template <auto Kernel, class... Args>
-    __attribute__((target("avx512f"), flatten)) static void run(Args... args) {
-        Kernel(args...);
-    }
 };
 template <>
-struct Avx512Hops<double> {
+struct Avx512Hops<double> : Avx512Target {
     using Vec = __m512d;
     static constexpr int kLanes = 8;
     FOLDND_AVX512 static void zero(Vec &v) { v = _mm512_setzero_pd(); }
@@ -1829,10 +1825,6 @@ struct Avx512Hops<double> {
             _mm512_storeu_pd(to, v);
         else
             _mm512_mask_storeu_pd(to, __mmask8(k), v);
-    }
-    template <auto Kernel, class... Args>
-    __attribute__((target("avx512f"), flatten)) static void run(Args... args) {
-        Kernel(args...);
     }
 };
 #undef FOLDND_AVX512
