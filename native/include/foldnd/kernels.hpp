@@ -2538,7 +2538,8 @@ inline bool plansRows(const Geometry &g, ItemRange part, int threads) {
 
 /**
  * Folds the items of part with one merge rule: each (plane, band) item folds
- * its band, then, when map is given (MEAN, MAX, MIN), finishes it.
+ * its band (a thread's consecutive bands of one plane as one band where
+ * HopBand::joinsBands), then, when map is given (MEAN, MAX, MIN), finishes it.
  */
 template <typename T, Reduce Rule, bool Weighted>
 inline void foldPart(const Geometry &g, const OffsetTables &t, const RowSource &rows, const GatherMap *gathers,
