@@ -1383,6 +1383,69 @@ void foldGatherPaths(std::mt19937 &rng) {
 }
 
 /**
+ * Shapes that fold sums by shifts (kernels.hpp, ShiftedPlanes: whole planes at
+ * stride 1 whose every dimension past the first has as many blocks as image
+ * elements), through checkShape (every merge, weighted or not, the
+ * widest vectors, AVX2 and the baseline, random parts, against the
+ * definition): 1-d to 3-d, padding split unevenly between the ends, dilation,
+ * dimension 0 with any padding (offsets whose blocks all lie in it among
+ * them), planes under one vector, of whole vectors and with a partial last
+ * one, kernels wider than the image, and the batch-fused layout.
+ */
+void foldShiftPaths(std::mt19937 &rng) {
+    auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+    for (int trial = 0; trial < 24; ++trial) {
+        const int d = trial % 3 + 1;
+        Shape s{pick(16, 40), {}, {}, {}, {}, {}};
+        s.padEnd.resize(size_t(d));
+        for (int i = 0; i < d; ++i) {
+            s.size.push_back(i == d - 1 ? pick(1, 7) : pick(1, 5));
+            s.k.push_back(pick(1, 5));
+            s.dil.push_back(pick(1, 2));
+            s.stride.push_back(1);
+            const int64_t span = s.dil[size_t(i)] * (s.k[size_t(i)] - 1);
+            if (i == 0) {  // any padding that leaves a block
+                s.pad.push_back(pick(0, int(span) + 2));
+                s.padEnd[0] = std::max<int64_t>(pick(0, 3), span + 1 - s.size[0] - s.pad[0]);
+            } else {  // as many blocks as elements
+                s.pad.push_back(pick(0, int(span)));
+                s.padEnd[size_t(i)] = span - s.pad[size_t(i)];
+            }
+        }
+        if (trial % 4 == 1 && s.planes % 2 == 0) {
+            s.layout = foldnd::BATCH_FUSED;
+            s.channels = 2;
+        }
+        const std::string label = "fold shifts d=" + std::to_string(d) + " #" + std::to_string(trial);
+        checkShape<float>(s, rng, label);
+        checkShape<double>(s, rng, label);
+    }
+    // The ResNet layer's 3x3 at padding 1 on 7x7 planes (three vectors of 16 and one element), and 4x4 planes
+    // (one whole vector of floats, two of doubles).
+    for (int64_t n : {7, 4}) {
+        Shape s{pick(16, 24), {n, n}, {3, 3}, {1, 1}, {1, 1}, {1, 1}};
+        const auto desc = s.descriptor();
+        foldnd::Geometry g;
+        CHECK(foldnd::decode(desc.data(), int64_t(desc.size()), g) == foldnd::OK, "fold shifts decode");
+        const foldnd::OffsetTables t(g);
+        const foldnd::RowSource rows(g, t, false);
+        CHECK(foldnd::usesFoldGather(g) && foldnd::ShiftedPlanes<float>(g, rows).ok() == foldnd::Cpu::avx2(),
+              "fold shifts: %lld^2 planes not summed by shifts", static_cast<long long>(n));
+        checkShape<float>(s, rng, "fold shifts 3x3 on " + std::to_string(n) + "^2");
+        checkShape<double>(s, rng, "fold shifts 3x3 on " + std::to_string(n) + "^2");
+    }
+    // Planes the gather does not take: rows of 8 blocks and more, dilation 2 at padding 2, and 1-d with the
+    // padding split 1 + 3.
+    Shape wide{16, {9, 21}, {3, 3}, {2, 2}, {2, 2}, {1, 1}};
+    checkShape<float>(wide, rng, "fold shifts 3x3 d=2 on 9x21");
+    checkShape<double>(wide, rng, "fold shifts 3x3 d=2 on 9x21");
+    Shape line{16, {300}, {5}, {1}, {1}, {1}};
+    line.padEnd = {3};
+    checkShape<float>(line, rng, "fold shifts 1-d k=5 on 300");
+    checkShape<double>(line, rng, "fold shifts 1-d k=5 on 300");
+}
+
+/**
  * A row-major GEMM from its definition, with CBLAS's arguments: c = alpha
  * op(a) op(b) + beta c, each sum in index order. The tiled passes' tests run on
  * it, as foldnd-conv runs them on OpenBLAS's.
@@ -1719,6 +1782,7 @@ int main() {
     halfVectorPaths(rng);
     narrowUnfoldPaths(rng);
     foldGatherPaths(rng);
+    foldShiftPaths(rng);
     productKernels(rng);
     CHECK(foldnd_c_api_version() == FOLDND_C_API_VERSION, "C API version %d", foldnd_c_api_version());
     cEntryPoints<float>(rng, foldnd_unfold_f32, foldnd_fold_f32, foldnd_fold_blocks_f32, foldnd_finish_blocks_f32,

@@ -127,6 +127,8 @@ struct Scratch {
     std::vector<int64_t> tables;
     std::vector<Row> plan;
     std::vector<int32_t> gatherStart, gatherColumn, gatherOffset;  // fold's GatherMap
+    std::vector<int64_t> shifts;                                   // fold's ShiftedPlanes
+    std::vector<uint16_t> shiftMasks;
     static Scratch &local() {
         static thread_local Scratch scratch;
         return scratch;
@@ -1597,6 +1599,13 @@ struct Avx512Pairs<float> : Avx512Target {
         if (weighted) x = _mm512_mul_ps(_mm512_set1_ps(w), x);
         sum = _mm512_mask_add_ps(sum, k, sum, x);
     }
+    /** v's lanes of k to `to` (ShiftedPlanes), nothing written in the others. */
+    FOLDND_AVX512 static void put(float *to, const Vec &v, uint16_t k) {
+        if (k == 0xFFFF)
+            _mm512_storeu_ps(to, v);
+        else
+            _mm512_mask_storeu_ps(to, k, v);
+    }
     /** The 2 kLanes elements even[0], odd[0], even[1], ... to `to`, those of mask[0] and mask[1] alone. */
     FOLDND_AVX512 static void store(float *to, const Vec &even, const Vec &odd, const uint16_t *mask) {
         const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
@@ -1625,6 +1634,12 @@ struct Avx512Pairs<double> : Avx512Target {
         __m512d x = _mm512_maskz_loadu_pd(__mmask8(k), from);
         if (weighted) x = _mm512_mul_pd(_mm512_set1_pd(w), x);
         sum = _mm512_mask_add_pd(sum, __mmask8(k), sum, x);
+    }
+    FOLDND_AVX512 static void put(double *to, const Vec &v, uint16_t k) {
+        if ((k & 0xFF) == 0xFF)
+            _mm512_storeu_pd(to, v);
+        else
+            _mm512_mask_storeu_pd(to, __mmask8(k), v);
     }
     FOLDND_AVX512 static void store(double *to, const Vec &even, const Vec &odd, const uint16_t *mask) {
         const __m512i lo = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11),
@@ -1670,6 +1685,15 @@ struct Avx2Pairs<float> : Avx2Target {
         if (weighted) x = _mm256_mul_ps(_mm256_set1_ps(w), x);
         sum = _mm256_blendv_ps(sum, _mm256_add_ps(sum, x), _mm256_castsi256_ps(m));
     }
+    FOLDND_AVX2 static void put(float *to, const Vec &v, uint16_t k) {
+        if ((k & 0xFF) == 0xFF) {
+            _mm256_storeu_ps(to, v);
+        } else {
+            __m256i m;
+            lanes(m, k);
+            _mm256_maskstore_ps(to, m, v);
+        }
+    }
     FOLDND_AVX2 static void store(float *to, const Vec &even, const Vec &odd, const uint16_t *mask) {
         const __m256 lo = _mm256_unpacklo_ps(even, odd), hi = _mm256_unpackhi_ps(even, odd);
         const __m256 a = _mm256_permute2f128_ps(lo, hi, 0x20), b = _mm256_permute2f128_ps(lo, hi, 0x31);
@@ -1705,6 +1729,15 @@ struct Avx2Pairs<double> : Avx2Target {
         __m256d x = _mm256_maskload_pd(from, m);
         if (weighted) x = _mm256_mul_pd(_mm256_set1_pd(w), x);
         sum = _mm256_blendv_pd(sum, _mm256_add_pd(sum, x), _mm256_castsi256_pd(m));
+    }
+    FOLDND_AVX2 static void put(double *to, const Vec &v, uint16_t k) {
+        if ((k & 0xF) == 0xF) {
+            _mm256_storeu_pd(to, v);
+        } else {
+            __m256i m;
+            lanes(m, k);
+            _mm256_maskstore_pd(to, m, v);
+        }
     }
     FOLDND_AVX2 static void store(double *to, const Vec &even, const Vec &odd, const uint16_t *mask) {
         const __m256d lo = _mm256_unpacklo_pd(even, odd), hi = _mm256_unpackhi_pd(even, odd);
@@ -2508,6 +2541,149 @@ struct GatherMap {
 };
 
 /**
+ * Whole planes folded by shifts (float and double sums where the processor has
+ * AVX-512 or AVX2), where every kernel offset k's blocks meet the image at one
+ * shift: image element x receives, from offset k, column element x + shift[k]
+ * of its plane (shift[k] counts from the plane's column base, k's row
+ * included) whenever a block of k covers x. That holds at stride 1 in every
+ * dimension with as many blocks as image elements in every dimension but the
+ * first ("same" padding: a row of blocks continues in the columns where the
+ * image's row continues), and the constructor checks it on every row. Each
+ * vector of kLanes image elements is then summed in registers from +0.0,
+ * offset by offset in increasing order (each element's contributions in
+ * PyTorch's order: the same bits), reading kLanes consecutive column elements
+ * per offset, masked to the lanes the offset covers, and written once. The
+ * grouped gather (GatherMap) that these planes took before follows one index
+ * per contribution and adds one element at a time.
+ */
+template <typename T>
+class ShiftedPlanes {
+  public:
+    /**
+     * Whether a sum fold of g's whole planes takes this path where the processor has the vectors: one
+     * shift per offset (see the class), from the geometry's sizes alone, at most kMaxOffsets offsets, and a
+     * plane's columns within kPlaneBytes.
+     */
+    static bool takes(const Geometry &g) {
+        if (!kTiledSums<T> || g.kernelVolume > kMaxOffsets ||
+            g.kernelVolume * g.imagePlane > kPlaneBytes / int64_t(sizeof(T)))
+            return false;
+        for (int i = 0; i < g.dims; ++i)
+            if (g.stride[i] != 1 || (i > 0 && g.grid[i] != g.image[i])) return false;
+        return true;
+    }
+
+    /** The shifts and lane masks of g (ok() false where they do not apply). */
+    ShiftedPlanes(const Geometry &g, const RowSource &rows) {
+#ifdef FOLDND_X86_DISPATCH
+        if (!takes(g) || !(Cpu::avx512() || Cpu::avx2())) return;
+        lanes_ = (Cpu::avx512() ? 64 : 32) / int(sizeof(T));
+        const int64_t K = g.kernelVolume;
+        steps_ = ceilDiv(g.imagePlane, lanes_);
+        Scratch &scratch = Scratch::local();
+        scratch.shifts.assign(size_t(K), 0);
+        scratch.shiftMasks.assign(size_t(steps_ * K), 0);
+        int64_t *shift = scratch.shifts.data();
+        uint16_t *masks = scratch.shiftMasks.data();  // [step][offset]: a step's K masks together
+        bool one = true;
+        for (int64_t k = 0; k < K; ++k) {
+            bool seen = false;
+            rows.forRows(k, 0, g.rowsPerKernelOffset(), [&](int64_t, const Row &r) {
+                if (r.lo >= r.hi) return;
+                const int64_t d = r.column - r.image;
+                one = one && (!seen || d == shift[k]);
+                shift[k] = d;
+                seen = true;
+                for (int64_t x = r.image + r.lo; x < r.image + r.hi; ++x)
+                    masks[(x / lanes_) * K + k] |= uint16_t(1u << (x % lanes_));
+            });
+        }
+        if (!one) return;
+        shift_ = shift;
+        masks_ = masks;
+#else
+        (void)g;
+        (void)rows;
+#endif
+    }
+
+    bool ok() const { return masks_ != nullptr; }
+
+    /** Whole planes [p0, p1) of a sum fold (weights: K values, or null). */
+    template <bool Weighted>
+    void planes(const Geometry &g, const T *columns, const T *weights, int64_t p0, int64_t p1, T *image) const {
+#ifdef FOLDND_X86_DISPATCH
+        if constexpr (kTiledSums<T>) {
+            if (lanes_ == 64 / int(sizeof(T)))
+                return Avx512Pairs<T>::template run<&sums<Avx512Pairs<T>, Weighted>, const Geometry *,
+                                                    const ShiftedPlanes *, const T *, const T *, int64_t, int64_t, T *>(
+                    &g, this, columns, weights, p0, p1, image);
+            return Avx2Pairs<T>::template run<&sums<Avx2Pairs<T>, Weighted>, const Geometry *, const ShiftedPlanes *,
+                                              const T *, const T *, int64_t, int64_t, T *>(&g, this, columns, weights,
+                                                                                           p0, p1, image);
+        }
+#endif
+        (void)g;
+        (void)columns;
+        (void)weights;
+        (void)p0;
+        (void)p1;
+        (void)image;
+    }
+
+  private:
+    /**
+     * The bounds of takes(): an image vector reads one column stream per offset, and a plane's streams
+     * stay within L2. Measured (C++ harness, float, 2 threads, best of 20, alternated with the row paths,
+     * AMD EPYC with AVX-512): 3x3 at padding 1 on 8 x 64 planes of 56^2 1.73-1.78 ms against 2.12-2.16,
+     * on 64 x 512 of 7x7 (gathered before) 1.64-1.69 against 6.3-6.4, dilation 2 at padding 2 on 56^2
+     * 2.41-2.44 against 3.73-3.76, 1-d k = 5 on 8 x 64 of 4096 0.96-1.14 against 1.29-2.09; but 5x5 on
+     * 28^2 (25 offsets) 1.65-2.11 against 1.55-1.77, and 3x3x3 on 16 planes of 32^3 (27 offsets, 3.4 MiB
+     * of columns a plane) 3.7-4.3 against 2.9-3.7.
+     */
+    static constexpr int64_t kMaxOffsets = 16, kPlaneBytes = int64_t(256) << 10;
+
+    int lanes_ = 0;
+    int64_t steps_ = 0;
+    const int64_t *shift_ = nullptr;
+    const uint16_t *masks_ = nullptr;
+
+#ifdef FOLDND_X86_DISPATCH
+    /** planes() on V's vectors (reached through V::run only). */
+    template <class V, bool Weighted>
+    __attribute__((always_inline)) static inline void sums(const Geometry *geometry, const ShiftedPlanes *self,
+                                                           const T *columns, const T *weights, int64_t p0, int64_t p1,
+                                                           T *image) {
+        constexpr int kLanes = V::kLanes;
+        constexpr uint16_t kAll = uint16_t((1u << kLanes) - 1);
+        const Geometry &g = *geometry;
+        const int64_t K = g.kernelVolume, P = g.imagePlane, steps = self->steps_;
+        const int64_t *const shift = self->shift_;
+        const uint16_t *const masks = self->masks_;
+        const uint16_t tail = uint16_t((1u << (P - (steps - 1) * kLanes)) - 1);  // the plane's last lanes
+        for (int64_t p = p0; p < p1; ++p) {
+            const T *c = columns + g.columnBase(p);
+            T *o = image + p * P;
+            for (int64_t s = 0; s < steps; ++s) {
+                typename V::Vec sum;
+                V::zero(sum);
+                const uint16_t *m = masks + s * K;
+                for (int64_t k = 0; k < K; ++k) {
+                    const T w = Weighted ? weights[k] : T(1);
+                    // AVX-512's masked loads and adds cost what plain ones do; AVX2's take a blend more.
+                    if (kLanes * sizeof(T) == 64 || m[k] != kAll)
+                        V::add(sum, m[k], c + shift[k] + s * kLanes, w, Weighted);
+                    else
+                        V::add(sum, c + shift[k] + s * kLanes, w, Weighted);
+                }
+                V::put(o + s * kLanes, sum, s + 1 < steps ? kAll : tail);
+            }
+        }
+    }
+#endif
+};
+
+/**
  * The most rows (kernel offsets x rows per offset) a fold plans whatever the
  * planes it folds: 16 Ki rows, 512 KiB of plan, about a core's L2.
  */
@@ -2543,16 +2719,20 @@ inline bool plansRows(const Geometry &g, ItemRange part, int threads) {
  */
 template <typename T, Reduce Rule, bool Weighted>
 inline void foldPart(const Geometry &g, const OffsetTables &t, const RowSource &rows, const GatherMap *gathers,
-                     const T *columns, const T *weights, const T *map, bool divide, T *image, int threads,
-                     ItemRange part) {
+                     const ShiftedPlanes<T> *shifted, const T *columns, const T *weights, const T *map, bool divide,
+                     T *image, int threads, ItemRange part) {
     const int64_t K = g.kernelVolume, L = g.blocks, P = g.imagePlane;
     const int64_t bands = bandsPerPlane<T>(g, threads), extent = g.image[0];
     const int64_t slice = g.imageStride[0];
     const auto foldBandOf = bandFolder<T, Rule, Source<T, Weighted>>(g);
     const bool joinsBands = gathers == nullptr && HopBand<T, Rule, Source<T, Weighted>>::joinsBands(g);
     parallelFor(part.end - part.first, threads, (K * L + P) / bands, [&](int64_t begin, int64_t end) {
-        if (gathers != nullptr && bands == 1) {  // items are whole planes
-            gathers->gatherPlanes<T, Rule, Weighted>(g, columns, weights, part.first + begin, part.first + end, image);
+        if (shifted != nullptr || (gathers != nullptr && bands == 1)) {  // items are whole planes
+            if (shifted != nullptr)                                      // (a sum's, bands == 1)
+                shifted->template planes<Weighted>(g, columns, weights, part.first + begin, part.first + end, image);
+            else
+                gathers->gatherPlanes<T, Rule, Weighted>(g, columns, weights, part.first + begin, part.first + end,
+                                                         image);
             if (map != nullptr)
                 for (int64_t p = part.first + begin; p < part.first + end; ++p)
                     finish(map, divide, 0, P, image + p * P);
@@ -2601,29 +2781,39 @@ inline void fold(const Geometry &g, const T *columns, T *image, Reduce reduce, c
     const std::unique_ptr<Coverage<T>> coverage(reduce == SUM ? nullptr
                                                               : new Coverage<T>(g, t, rows, weights, from, to));
     const T *map = coverage ? coverage->map.get() : nullptr;
+    // Whole planes summed by shifts where they may be; small planes gathered otherwise.
+    std::optional<ShiftedPlanes<T>> shiftedPlanes;
+    if ((reduce == SUM || reduce == MEAN) && bandsPerPlane<T>(g, threads) == 1 && ShiftedPlanes<T>::takes(g))
+        shiftedPlanes.emplace(g, rows);
+    const ShiftedPlanes<T> *shifted = shiftedPlanes && shiftedPlanes->ok() ? &*shiftedPlanes : nullptr;
     std::optional<GatherMap> gatherMap;
-    if (usesFoldGather(g)) gatherMap.emplace(g, rows);
+    if (usesFoldGather(g) && shifted == nullptr) gatherMap.emplace(g, rows);
     const GatherMap *gathers = gatherMap ? &*gatherMap : nullptr;
     const bool w = weights != nullptr, mean = reduce == MEAN;
     switch (reduce) {
         case SUM:
         case MEAN:
             if (w)
-                foldPart<T, SUM, true>(g, t, rows, gathers, columns, weights, map, mean, image, threads, part);
+                foldPart<T, SUM, true>(g, t, rows, gathers, shifted, columns, weights, map, mean, image, threads, part);
             else
-                foldPart<T, SUM, false>(g, t, rows, gathers, columns, weights, map, mean, image, threads, part);
+                foldPart<T, SUM, false>(g, t, rows, gathers, shifted, columns, weights, map, mean, image, threads,
+                                        part);
             break;
         case MAX:
             if (w)
-                foldPart<T, MAX, true>(g, t, rows, gathers, columns, weights, map, false, image, threads, part);
+                foldPart<T, MAX, true>(g, t, rows, gathers, shifted, columns, weights, map, false, image, threads,
+                                       part);
             else
-                foldPart<T, MAX, false>(g, t, rows, gathers, columns, weights, map, false, image, threads, part);
+                foldPart<T, MAX, false>(g, t, rows, gathers, shifted, columns, weights, map, false, image, threads,
+                                        part);
             break;
         case MIN:
             if (w)
-                foldPart<T, MIN, true>(g, t, rows, gathers, columns, weights, map, false, image, threads, part);
+                foldPart<T, MIN, true>(g, t, rows, gathers, shifted, columns, weights, map, false, image, threads,
+                                       part);
             else
-                foldPart<T, MIN, false>(g, t, rows, gathers, columns, weights, map, false, image, threads, part);
+                foldPart<T, MIN, false>(g, t, rows, gathers, shifted, columns, weights, map, false, image, threads,
+                                        part);
             break;
     }
 }
