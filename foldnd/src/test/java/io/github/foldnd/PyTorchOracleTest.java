@@ -173,6 +173,38 @@ class PyTorchOracleTest {
         }
     }
 
+    /**
+     * "Same" folds at stride 1 (as many blocks as image elements past the first dimension), which the
+     * native engine sums a vector of image elements at a time by each offset's shift where the
+     * processor has AVX2 or AVX-512 (ShiftedPlanes in kernels.hpp): small planes with partial vectors,
+     * dilation, padding split unevenly, a 1-d-like row; 16 planes, so that each is folded whole; a
+     * quarter of the columns -0.0, which PyTorch sums from +0.0.
+     */
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @MethodSource("combos")
+    void shiftedFoldsMatchPyTorchBitForBit(Engine engine, DType type, Memory memory) {
+        Random rnd = new Random(2026_11_30L);
+        int[][][] cases = { // size, kernel, dilation, padding (stride 1)
+            {{7, 7}, {3, 3}, {1, 1}, {1, 1}},
+            {{4, 4}, {3, 3}, {1, 1}, {1, 1}},
+            {{12, 20}, {3, 3}, {2, 2}, {2, 2}},
+            {{1, 70}, {1, 5}, {1, 1}, {0, 2}},
+            {{5, 9}, {3, 5}, {1, 1}, {0, 2}}
+        };
+        for (int[][] c : cases) {
+            Reference.Shape s = new Reference.Shape(2, 8, c[0], c[1], c[2], c[3], new int[] {1, 1});
+            FoldGeometry g = Harness.foldGeometry(s, true);
+            double[] columns = Harness.random(rnd, type, (int) g.columnLength());
+            for (int i = 0; i < columns.length; i += 4) columns[i] = -0.0;
+            double[] expected = torchFold(
+                    type, columns, g.columnShape(), s.size(), s.kernel(), s.dilation(), s.padding(), s.stride());
+            assertBitwise(
+                    expected,
+                    Harness.fold(engine, type, memory, g, columns, Reduce.SUM, null),
+                    "shifted fold vs torch " + engine + " " + type + " " + memory + " " + g);
+        }
+    }
+
     /** at::col2im on half or bfloat16 bits (their Tensor dtype Half or BFloat16); the result's bits. */
     static short[] torchFold16(
             ElementType t, short[] columns, long[] shape, int[] size, int[] k, int[] d, int[] p, int[] s) {
