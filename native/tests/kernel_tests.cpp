@@ -1383,9 +1383,9 @@ void foldGatherPaths(std::mt19937 &rng) {
 }
 
 /**
- * Shapes that fold sums by shifts (kernels.hpp, ShiftedPlanes: whole planes at
- * stride 1 whose every dimension past the first has as many blocks as image
- * elements), through checkShape (every merge, weighted or not, the
+ * Shapes that fold sums and unfold by shifts (kernels.hpp, ShiftedPlanes and
+ * ShiftedUnfold: whole planes at stride 1 whose every dimension past the first
+ * has as many blocks as image elements, 16 planes or more), through checkShape (every merge, weighted or not, the
  * widest vectors, AVX2 and the baseline, random parts, against the
  * definition): 1-d to 3-d, padding split unevenly between the ends, dilation,
  * dimension 0 with any padding (offsets whose blocks all lie in it among
@@ -1416,7 +1416,7 @@ void foldShiftPaths(std::mt19937 &rng) {
             s.layout = foldnd::BATCH_FUSED;
             s.channels = 2;
         }
-        const std::string label = "fold shifts d=" + std::to_string(d) + " #" + std::to_string(trial);
+        const std::string label = "shifts d=" + std::to_string(d) + " #" + std::to_string(trial);
         checkShape<float>(s, rng, label);
         checkShape<double>(s, rng, label);
     }
@@ -1431,6 +1431,8 @@ void foldShiftPaths(std::mt19937 &rng) {
         const foldnd::RowSource rows(g, t, false);
         CHECK(foldnd::usesFoldGather(g) && foldnd::ShiftedPlanes<float>(g, rows).ok() == foldnd::Cpu::avx2(),
               "fold shifts: %lld^2 planes not summed by shifts", static_cast<long long>(n));
+        CHECK(foldnd::ShiftedUnfold<double>(g, rows).ok() == foldnd::Cpu::avx2(),
+              "unfold shifts: %lld^2 planes not unfolded by shifts", static_cast<long long>(n));
         checkShape<float>(s, rng, "fold shifts 3x3 on " + std::to_string(n) + "^2");
         checkShape<double>(s, rng, "fold shifts 3x3 on " + std::to_string(n) + "^2");
     }

@@ -127,8 +127,8 @@ struct Scratch {
     std::vector<int64_t> tables;
     std::vector<Row> plan;
     std::vector<int32_t> gatherStart, gatherColumn, gatherOffset;  // fold's GatherMap
-    std::vector<int64_t> shifts;                                   // fold's ShiftedPlanes
-    std::vector<uint16_t> shiftMasks;
+    std::vector<int64_t> shifts, unfoldShifts;                     // fold's ShiftedPlanes, unfold's ShiftedUnfold
+    std::vector<uint16_t> shiftMasks, unfoldMasks;
     static Scratch &local() {
         static thread_local Scratch scratch;
         return scratch;
@@ -401,6 +401,29 @@ inline int64_t chunkSize(const Geometry &g) {
     return wide ? std::min<int64_t>(g.kernel[0], kMaxChunk) : 1;
 }
 
+#ifdef FOLDND_X86_DISPATCH
+#define FOLDND_AVX512 __attribute__((target("avx512f")))
+#define FOLDND_AVX2 __attribute__((target("avx2")))
+/**
+ * The vector traits' run (Avx512Moves, Avx2Moves, Avx512Pairs, Avx2Pairs, Avx512Hops):
+ * Kernel(args...) compiled for the target, with everything it calls inlined
+ * into it (flatten); reached only where Cpu::avx512() (Cpu::avx2()) holds.
+ */
+struct Avx512Target {
+    template <auto Kernel, class... Args>
+    __attribute__((target("avx512f"), flatten)) static void run(Args... args) {
+        Kernel(args...);
+    }
+};
+struct Avx2Target {
+    template <auto Kernel, class... Args>
+    __attribute__((target("avx2"), flatten)) static void run(Args... args) {
+        Kernel(args...);
+    }
+};
+
+#endif
+
 /**
  * The chunk unfold uses (UnfoldWork): chunkSize, and also in any dimension
  * where a chunk of consecutive offsets at dilation 1 fills a 16-byte tile
@@ -631,6 +654,213 @@ constexpr int64_t kItemElements = FOLDND_ITEM_ELEMENTS;
  */
 constexpr int64_t kUnfoldPieceBytes = int64_t(1) << 20;
 
+#ifdef FOLDND_X86_DISPATCH
+/**
+ * ShiftedUnfold's moves on AVX-512 (AVX2) vectors of B-byte elements (4 or 8,
+ * moved as integers): kLanes elements read in the lanes of one mask (0 in the
+ * others, nothing read there) and written in the lanes of another. Compiled
+ * for the target only through run, as the fold's traits below.
+ */
+template <int B>
+struct Avx512Moves;
+template <>
+struct Avx512Moves<4> : Avx512Target {
+    static constexpr int kLanes = 16;
+    FOLDND_AVX512 static void move(void *to, const void *from, uint16_t read, uint16_t write) {
+        const __m512i v = _mm512_maskz_loadu_epi32(read, from);
+        if (write == 0xFFFF)
+            _mm512_storeu_si512(to, v);
+        else
+            _mm512_mask_storeu_epi32(to, write, v);
+    }
+};
+template <>
+struct Avx512Moves<8> : Avx512Target {
+    static constexpr int kLanes = 8;
+    FOLDND_AVX512 static void move(void *to, const void *from, uint16_t read, uint16_t write) {
+        const __m512i v = _mm512_maskz_loadu_epi64(__mmask8(read), from);
+        if ((write & 0xFF) == 0xFF)
+            _mm512_storeu_si512(to, v);
+        else
+            _mm512_mask_storeu_epi64(to, __mmask8(write), v);
+    }
+};
+template <int B>
+struct Avx2Moves;
+template <>
+struct Avx2Moves<4> : Avx2Target {
+    static constexpr int kLanes = 8;
+    FOLDND_AVX2 static void lanes(__m256i &v, uint16_t k) {
+        const __m256i bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+        v = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(k), bit), bit);
+    }
+    FOLDND_AVX2 static void move(void *to, const void *from, uint16_t read, uint16_t write) {
+        __m256i r, v;
+        if ((read & 0xFF) == 0xFF) {
+            v = _mm256_loadu_si256(static_cast<const __m256i *>(from));
+        } else {
+            lanes(r, read);
+            v = _mm256_maskload_epi32(static_cast<const int *>(from), r);
+        }
+        if ((write & 0xFF) == 0xFF) {
+            _mm256_storeu_si256(static_cast<__m256i *>(to), v);
+        } else {
+            __m256i w;
+            lanes(w, write);
+            _mm256_maskstore_epi32(static_cast<int *>(to), w, v);
+        }
+    }
+};
+template <>
+struct Avx2Moves<8> : Avx2Target {
+    static constexpr int kLanes = 4;
+    FOLDND_AVX2 static void lanes(__m256i &v, uint16_t k) {
+        const __m256i bit = _mm256_setr_epi64x(1, 2, 4, 8);
+        v = _mm256_cmpeq_epi64(_mm256_and_si256(_mm256_set1_epi64x(k), bit), bit);
+    }
+    FOLDND_AVX2 static void move(void *to, const void *from, uint16_t read, uint16_t write) {
+        __m256i r, v;
+        if ((read & 0xF) == 0xF) {
+            v = _mm256_loadu_si256(static_cast<const __m256i *>(from));
+        } else {
+            lanes(r, read);
+            v = _mm256_maskload_epi64(static_cast<const long long *>(from), r);
+        }
+        if ((write & 0xF) == 0xF) {
+            _mm256_storeu_si256(static_cast<__m256i *>(to), v);
+        } else {
+            __m256i w;
+            lanes(w, write);
+            _mm256_maskstore_epi64(static_cast<long long *>(to), w, v);
+        }
+    }
+};
+#endif
+
+/**
+ * Whole planes unfolded by shifts (4- and 8-byte elements where the processor
+ * has AVX-512 or AVX2), where every kernel offset k's column row reads the
+ * image at one shift: block j of k reads image element j + origin[k] whenever
+ * it reads one at all (ShiftedPlanes' geometries: stride 1, and as many blocks
+ * as image elements in every dimension but the first). Each column row is then
+ * written from start to end in whole vectors, each loaded from the image at
+ * the shift, the lanes whose blocks lie in the padding 0 (masked loads read
+ * nothing there), where the row paths copy a row of blocks at a time and the
+ * plane map (usesPlaneMap) one element at a time.
+ */
+template <typename T>
+class ShiftedUnfold {
+  public:
+    /** Whether unfold's items are whole planes, taken here where the processor has the vectors. */
+    static bool takes(const Geometry &g) {
+        if ((sizeof(T) != 4 && sizeof(T) != 8) || g.planes < kMinPlanes ||
+            g.imagePlane > kPlaneBytes / int64_t(sizeof(T)) || g.kernelVolume * g.blocks > kMaxColumns)
+            return false;
+        for (int i = 0; i < g.dims; ++i)
+            if (g.stride[i] != 1 || (i > 0 && g.grid[i] != g.image[i])) return false;
+        return true;
+    }
+
+    /** The shifts and lane masks of g (ok() false where the processor lacks the vectors or g is not taken). */
+    ShiftedUnfold(const Geometry &g, const RowSource &rows) {
+#ifdef FOLDND_X86_DISPATCH
+        if (!takes(g) || !(Cpu::avx512() || Cpu::avx2())) return;
+        lanes_ = (Cpu::avx512() ? 64 : 32) / int(sizeof(T));
+        const int64_t K = g.kernelVolume;
+        steps_ = ceilDiv(g.blocks, lanes_);
+        Scratch &scratch = Scratch::local();
+        scratch.unfoldShifts.assign(size_t(K), 0);
+        scratch.unfoldMasks.assign(size_t(K * steps_), 0);
+        int64_t *origin = scratch.unfoldShifts.data();
+        uint16_t *masks = scratch.unfoldMasks.data();  // [offset][step]: a row's masks together
+        bool one = true;
+        for (int64_t k = 0; k < K; ++k) {
+            bool seen = false;
+            rows.forRows(k, 0, g.rowsPerKernelOffset(), [&](int64_t, const Row &r) {
+                if (r.lo >= r.hi) return;
+                const int64_t row = r.column - k * g.kernelStride;  // block 0 of r in k's column row
+                const int64_t o = r.image - row;
+                one = one && (!seen || o == origin[k]);
+                origin[k] = o;
+                seen = true;
+                for (int64_t j = row + r.lo; j < row + r.hi; ++j)
+                    masks[k * steps_ + j / lanes_] |= uint16_t(1u << (j % lanes_));
+            });
+        }
+        if (!one) return;
+        origin_ = origin;
+        masks_ = masks;
+#else
+        (void)g;
+        (void)rows;
+#endif
+    }
+
+    bool ok() const { return masks_ != nullptr; }
+
+    /** Whole planes [p0, p1). */
+    void planes(const Geometry &g, const T *image, T *columns, int64_t p0, int64_t p1) const {
+#ifdef FOLDND_X86_DISPATCH
+        if constexpr (sizeof(T) == 4 || sizeof(T) == 8) {
+            if (lanes_ == 64 / int(sizeof(T)))
+                return Avx512Moves<sizeof(T)>::template run<&moves<Avx512Moves<sizeof(T)>>, const Geometry *,
+                                                            const ShiftedUnfold *, const T *, T *, int64_t, int64_t>(
+                    &g, this, image, columns, p0, p1);
+            return Avx2Moves<sizeof(T)>::template run<&moves<Avx2Moves<sizeof(T)>>, const Geometry *,
+                                                      const ShiftedUnfold *, const T *, T *, int64_t, int64_t>(
+                &g, this, image, columns, p0, p1);
+        }
+#endif
+        (void)g;
+        (void)image;
+        (void)columns;
+        (void)p0;
+        (void)p1;
+    }
+
+  private:
+    /**
+     * takes()'s bounds: enough planes to share among threads (items are planes), a plane that stays in L2
+     * while each of its offsets reads it, and at most 2^20 column elements a plane (masks of 512 KiB at
+     * most). Measured (C++ harness, float, 2 threads, best of 20, alternated with the paths before, AMD
+     * EPYC with AVX-512), ms: 3x3 at padding 1 on 8 x 256 planes of 28^2 2.82-2.86 -> 1.99, on 64 x 512
+     * of 7x7 (the plane map before) 2.13-2.19 -> 1.80-1.85, on 8 x 64 of 56^2 2.22-2.24 -> 2.05-2.08,
+     * dilation 2 2.21-2.22 -> 1.97-2.04, 5x5 on 28^2 1.85-1.87 -> 1.40-1.42, 1-d k = 5 on 8 x 64 of 4096
+     * 3.5-4.7 -> 1.6-2.1, 3x3x3 on 16 planes of 32^3 4.0-4.3 -> 3.6-3.7; but batch 1 (64 planes of 56^2,
+     * 7 MiB of columns, in L3) 0.072-0.073 -> 0.107.
+     */
+    static constexpr int64_t kMinPlanes = 16, kPlaneBytes = int64_t(256) << 10, kMaxColumns = int64_t(1) << 20;
+
+    int lanes_ = 0;
+    int64_t steps_ = 0;
+    const int64_t *origin_ = nullptr;
+    const uint16_t *masks_ = nullptr;
+
+#ifdef FOLDND_X86_DISPATCH
+    /** planes() on V's vectors (reached through V::run only). */
+    template <class V>
+    __attribute__((always_inline)) static inline void moves(const Geometry *geometry, const ShiftedUnfold *self,
+                                                            const T *image, T *columns, int64_t p0, int64_t p1) {
+        constexpr int kLanes = V::kLanes;
+        constexpr uint16_t kAll = uint16_t((1u << kLanes) - 1);
+        const Geometry &g = *geometry;
+        const int64_t K = g.kernelVolume, L = g.blocks, steps = self->steps_;
+        const uint16_t tail = uint16_t((1u << (L - (steps - 1) * kLanes)) - 1);  // a row's last lanes
+        for (int64_t p = p0; p < p1; ++p) {
+            const T *src = image + p * g.imagePlane;
+            T *dst = columns + g.columnBase(p);
+            for (int64_t k = 0; k < K; ++k) {
+                const T *from = src + self->origin_[k];
+                T *to = dst + k * g.kernelStride;
+                const uint16_t *m = self->masks_ + k * steps;
+                for (int64_t s = 0; s + 1 < steps; ++s) V::move(to + s * kLanes, from + s * kLanes, m[s], kAll);
+                V::move(to + (steps - 1) * kLanes, from + (steps - 1) * kLanes, m[steps - 1], tail);
+            }
+        }
+    }
+#endif
+};
+
 /**
  * How unfold cuts its work: with the plane map, one item per plane (at most
  * kMapMaxColumns elements written, kMapMaxPlane read); otherwise (plane, run of
@@ -640,14 +870,14 @@ constexpr int64_t kUnfoldPieceBytes = int64_t(1) << 20;
  * ranges of that row's blocks.
  */
 struct UnfoldWork {
-    bool map;
+    bool map, shifted;
     int64_t runs = 1, chunksPerRun = 1, chunk = 1, pieces = 1, items = 0;
     bool piecesOuter = false;  // items run piece by piece, the chunks inside (else chunk by chunk)
 
     template <typename T>
     static UnfoldWork of(const Geometry &g) {
-        UnfoldWork w{usesPlaneMap(g)};
-        if (w.map) {
+        UnfoldWork w{usesPlaneMap(g), ShiftedUnfold<T>::takes(g)};
+        if (w.map || w.shifted) {
             w.items = g.planes;
             return w;
         }
@@ -806,8 +1036,27 @@ inline void unfold(const Geometry &g, const T *image, T *columns, int threads, I
     // Chunks look up one row per chunk and row (RowSource::chunk): a plan of every offset's rows would
     // cost more to write than they save.
     const RowSource rows(g, t, w.chunk == 1);
+    if (w.shifted) {  // items are whole planes
+        const ShiftedUnfold<T> shifts(g, rows);
+        if (shifts.ok()) {
+            parallelFor(part.end - part.first, threads, g.kernelVolume * g.blocks, [&](int64_t begin, int64_t end) {
+                shifts.planes(g, image, columns, part.first + begin, part.first + end);
+            });
+            return;
+        }
+    }
     if (w.map) {
         unfoldMapped(g, rows, image, columns, part, threads);
+        return;
+    }
+    if (w.shifted) {  // without the vectors: whole planes by rows
+        const int64_t perOffset = g.rowsPerKernelOffset(), width = g.lastGrid();
+        parallelFor(part.end - part.first, threads, g.kernelVolume * g.blocks, [&](int64_t begin, int64_t end) {
+            for (int64_t p = part.first + begin; p < part.first + end; ++p)
+                for (int64_t k = 0; k < g.kernelVolume; ++k)
+                    unfoldItem(g, rows, image + p * g.imagePlane, columns + g.columnBase(p), k, 1, 0, perOffset, 0,
+                               width);
+        });
         return;
     }
     const int64_t kLast = g.kernel[g.dims - 1], rowsPerOffset = g.rowsPerKernelOffset(), width = g.lastGrid();
@@ -1552,8 +1801,6 @@ inline int64_t gatheredRows(const Geometry &g) {
  */
 constexpr int64_t kMaxGatheredRowsAvx2 = 16;
 
-#define FOLDND_AVX512 __attribute__((target("avx512f")))
-#define FOLDND_AVX2 __attribute__((target("avx2")))
 /**
  * GatheredBand's operations on AVX-512 vectors of T: kLanes element pairs per
  * step (the even elements' sums in one vector, the odd ones' in another),
@@ -1563,24 +1810,6 @@ constexpr int64_t kMaxGatheredRowsAvx2 = 16;
  * through run (target and flatten: everything inlined into it), and vectors
  * pass by reference.
  */
-/**
- * The vector traits' run (Avx512Pairs, Avx2Pairs, Avx512Hops):
- * Kernel(args...) compiled for the target, with everything it calls inlined
- * into it (flatten); reached only where Cpu::avx512() (Cpu::avx2()) holds.
- */
-struct Avx512Target {
-    template <auto Kernel, class... Args>
-    __attribute__((target("avx512f"), flatten)) static void run(Args... args) {
-        Kernel(args...);
-    }
-};
-struct Avx2Target {
-    template <auto Kernel, class... Args>
-    __attribute__((target("avx2"), flatten)) static void run(Args... args) {
-        Kernel(args...);
-    }
-};
-
 template <typename T>
 struct Avx512Pairs;
 template <>

@@ -174,15 +174,16 @@ class PyTorchOracleTest {
     }
 
     /**
-     * "Same" folds at stride 1 (as many blocks as image elements past the first dimension), which the
-     * native engine sums a vector of image elements at a time by each offset's shift where the
-     * processor has AVX2 or AVX-512 (ShiftedPlanes in kernels.hpp): small planes with partial vectors,
-     * dilation, padding split unevenly, a 1-d-like row; 16 planes, so that each is folded whole; a
-     * quarter of the columns -0.0, which PyTorch sums from +0.0.
+     * "Same" folds and unfolds at stride 1 (as many blocks as image elements past the first
+     * dimension), which the native engine sums (copies) a vector of elements at a time by each
+     * offset's shift where the processor has AVX2 or AVX-512 (ShiftedPlanes and ShiftedUnfold in
+     * kernels.hpp): small planes with partial vectors, dilation, padding split unevenly, a 1-d-like
+     * row; 16 planes, so that each is taken whole; a quarter of the columns -0.0, which PyTorch sums
+     * from +0.0.
      */
     @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource("combos")
-    void shiftedFoldsMatchPyTorchBitForBit(Engine engine, DType type, Memory memory) {
+    void shiftedFoldsAndUnfoldsMatchPyTorchBitForBit(Engine engine, DType type, Memory memory) {
         Random rnd = new Random(2026_11_30L);
         int[][][] cases = { // size, kernel, dilation, padding (stride 1)
             {{7, 7}, {3, 3}, {1, 1}, {1, 1}},
@@ -202,6 +203,12 @@ class PyTorchOracleTest {
                     expected,
                     Harness.fold(engine, type, memory, g, columns, Reduce.SUM, null),
                     "shifted fold vs torch " + engine + " " + type + " " + memory + " " + g);
+            FoldGeometry ug = Harness.unfoldGeometry(s, true);
+            double[] image = Harness.random(rnd, type, (int) ug.imageLength());
+            assertBitwise(
+                    torchUnfold(type, image, ug.imageShape(), s.kernel(), s.dilation(), s.padding(), s.stride()),
+                    Harness.unfold(engine, type, memory, ug, image),
+                    "shifted unfold vs torch " + engine + " " + type + " " + memory + " " + ug);
         }
     }
 
