@@ -3,8 +3,9 @@
 // the platform; a path that needs more (F16C, AVX2) lives in a function of its
 // own, compiled for that target, and runs only where Cpu says the processor
 // has it (half_fold.hpp's 16-bit loops; kernels.hpp's foldBandAvx2, the whole
-// fold band compiled again for AVX2, and GatheredBand's AVX-512 and AVX2
-// stride-2 rows; products.hpp's AVX2 and AVX-512 product
+// fold band compiled again for AVX2, GatheredBand's AVX-512 and AVX2
+// stride-2 rows, HopBand's AVX-512 hops, and ShiftedPlanes' and ShiftedUnfold's
+// whole planes by shifts on either; products.hpp's AVX2 and AVX-512 product
 // kernels for the convolution's weight gradient). Every fold and unfold path
 // has a baseline twin giving the same bits (the product kernels' twin is the
 // caller's BLAS: the same sums to within rounding), and FOLDND_BASELINE=1 in the environment (read once)
@@ -39,8 +40,8 @@ class Cpu {
     /** True when AVX2 and FMA may be used (products.hpp's 8-wide kernels). */
     static bool avx2Fma() { return avx2() && hasFma(); }
 
-    /** True when AVX-512 Foundation may be used (products.hpp's 16-wide kernels, kernels.hpp's GatheredBand and
-     * HopBand). */
+    /** True when AVX-512 Foundation may be used (products.hpp's 16-wide kernels, kernels.hpp's GatheredBand,
+     * HopBand, ShiftedPlanes and ShiftedUnfold). */
     static bool avx512() {
         return !baseline().load(std::memory_order_relaxed) && !narrowed().load(std::memory_order_relaxed) &&
                hasAvx512();

@@ -15,7 +15,7 @@
 // Work items: a call's output is cut into independent work items, each output
 // element written by exactly one item, with the same contributions in the same
 // order whichever call runs that item. unfold's items are described by
-// UnfoldWork (with the plane map a plane each; otherwise a plane's chunk of
+// UnfoldWork (with the plane map or by shifts a plane each; otherwise a plane's chunk of
 // offsets and a piece of their rows or blocks), fold's by foldItems ((plane,
 // band) pairs, bands along dimension 0, bandsPerPlane). Every call runs an
 // ItemRange [first, end) of them: a whole call is [0, items), and any cut of it
@@ -43,8 +43,13 @@
 // (GatheredBand), and the other merges
 // apply offsets k and k+1 as a pair; float and double sums whose last stride
 // and kernel are whole AVX-512 vectors gather each piece of a hop from
-// transposed column tiles (HopBand); unfold of small planes gathers through a
-// precomputed index map; unfold joins stride-1 rows that continue in both the
+// transposed column tiles (HopBand); at stride 1 with "same" padding past
+// dimension 0, where every offset meets the image at one shift, float and
+// double sums add whole planes a vector of image elements at a time from each
+// offset's shifted column row (ShiftedPlanes), and unfold writes each column
+// row as whole vectors loaded from the image at the shift (ShiftedUnfold),
+// where the processor has AVX-512 or AVX2; unfold of other small planes gathers
+// through a precomputed index map; unfold joins stride-1 rows that continue in both the
 // image and the columns into one copy; unfold at strides of 4 and more moves
 // chunks of consecutive offsets as transposed 16-byte tiles (tiles.hpp), in
 // any dimension, and float and double fold sums add them so (kTiledSums). Each of these keeps every element's
