@@ -2786,9 +2786,10 @@ struct GatherMap {
  * vector of kLanes image elements is then summed in registers from +0.0,
  * offset by offset in increasing order (each element's contributions in
  * PyTorch's order: the same bits), reading kLanes consecutive column elements
- * per offset, masked to the lanes the offset covers, and written once. The
- * grouped gather (GatherMap) that these planes took before follows one index
- * per contribution and adds one element at a time.
+ * per offset, masked to the lanes the offset covers, and written once. Without
+ * it, small planes are gathered (GatherMap: one index per contribution, one
+ * element at a time) and larger ones folded row by row into bands (each
+ * offset's rows read and write the band). Bounds and measurements: kMaxOffsets.
  */
 template <typename T>
 class ShiftedPlanes {
