@@ -743,6 +743,42 @@ struct Avx2Moves<8> : Avx2Target {
 #endif
 
 /**
+ * Whether every kernel offset of g can meet the image at one shift (the shape
+ * test of ShiftedUnfold and ShiftedPlanes): stride 1 in every dimension, and as
+ * many blocks as image elements in every dimension but the first ("same"
+ * padding), so that a row of blocks continues in the columns where the image's
+ * row continues.
+ */
+inline bool shiftsCanApply(const Geometry &g) {
+    for (int i = 0; i < g.dims; ++i)
+        if (g.stride[i] != 1 || (i > 0 && g.grid[i] != g.image[i])) return false;
+    return true;
+}
+
+/**
+ * Each offset k's shift, column element minus image element (k's row base
+ * included), into shift[0..K), checked on every row: false where some offset
+ * has two. cover(k, x, j, n) is called for each row's covered run: image
+ * elements x..x+n-1 of the plane meet blocks j..j+n-1 of k's column row.
+ */
+template <class Cover>
+bool offsetShifts(const Geometry &g, const RowSource &rows, int64_t *shift, Cover &&cover) {
+    bool one = true;
+    for (int64_t k = 0; k < g.kernelVolume; ++k) {
+        bool seen = false;
+        rows.forRows(k, 0, g.rowsPerKernelOffset(), [&](int64_t, const Row &r) {
+            if (r.lo >= r.hi) return;
+            const int64_t d = r.column - r.image;
+            one = one && (!seen || d == shift[k]);
+            shift[k] = d;
+            seen = true;
+            cover(k, r.image + r.lo, r.column - k * g.kernelStride + r.lo, r.hi - r.lo);
+        });
+    }
+    return one;
+}
+
+/**
  * Whole planes unfolded by shifts (4- and 8-byte elements where the processor
  * has AVX-512 or AVX2), where every kernel offset k's column row reads the
  * image at one shift: block j of k reads image element j + origin[k] whenever
@@ -761,9 +797,7 @@ class ShiftedUnfold {
         if ((sizeof(T) != 4 && sizeof(T) != 8) || g.planes < kMinPlanes ||
             g.imagePlane > kPlaneBytes / int64_t(sizeof(T)) || g.kernelVolume * g.blocks > kMaxColumns)
             return false;
-        for (int i = 0; i < g.dims; ++i)
-            if (g.stride[i] != 1 || (i > 0 && g.grid[i] != g.image[i])) return false;
-        return true;
+        return shiftsCanApply(g);
     }
 
     /** The shifts and lane masks of g (ok() false where the processor lacks the vectors or g is not taken). */
@@ -778,21 +812,12 @@ class ShiftedUnfold {
         scratch.unfoldMasks.assign(size_t(K * steps_), 0);
         int64_t *origin = scratch.unfoldShifts.data();
         uint16_t *masks = scratch.unfoldMasks.data();  // [offset][step]: a row's masks together
-        bool one = true;
-        for (int64_t k = 0; k < K; ++k) {
-            bool seen = false;
-            rows.forRows(k, 0, g.rowsPerKernelOffset(), [&](int64_t, const Row &r) {
-                if (r.lo >= r.hi) return;
-                const int64_t row = r.column - k * g.kernelStride;  // block 0 of r in k's column row
-                const int64_t o = r.image - row;
-                one = one && (!seen || o == origin[k]);
-                origin[k] = o;
-                seen = true;
-                for (int64_t j = row + r.lo; j < row + r.hi; ++j)
-                    masks[k * steps_ + j / lanes_] |= uint16_t(1u << (j % lanes_));
-            });
-        }
-        if (!one) return;
+        if (!offsetShifts(g, rows, origin, [&](int64_t k, int64_t, int64_t j0, int64_t n) {
+                for (int64_t j = j0; j < j0 + n; ++j) masks[k * steps_ + j / lanes_] |= uint16_t(1u << (j % lanes_));
+            }))
+            return;
+        // block j of k's column row reads image element j + origin[k]
+        for (int64_t k = 0; k < K; ++k) origin[k] = k * g.kernelStride - origin[k];
         origin_ = origin;
         masks_ = masks;
 #else
@@ -2803,9 +2828,7 @@ class ShiftedPlanes {
         if (!kTiledSums<T> || g.kernelVolume > kMaxOffsets ||
             g.kernelVolume * g.imagePlane > kPlaneBytes / int64_t(sizeof(T)))
             return false;
-        for (int i = 0; i < g.dims; ++i)
-            if (g.stride[i] != 1 || (i > 0 && g.grid[i] != g.image[i])) return false;
-        return true;
+        return shiftsCanApply(g);
     }
 
     /** The shifts and lane masks of g (ok() false where they do not apply). */
@@ -2820,20 +2843,10 @@ class ShiftedPlanes {
         scratch.shiftMasks.assign(size_t(steps_ * K), 0);
         int64_t *shift = scratch.shifts.data();
         uint16_t *masks = scratch.shiftMasks.data();  // [step][offset]: a step's K masks together
-        bool one = true;
-        for (int64_t k = 0; k < K; ++k) {
-            bool seen = false;
-            rows.forRows(k, 0, g.rowsPerKernelOffset(), [&](int64_t, const Row &r) {
-                if (r.lo >= r.hi) return;
-                const int64_t d = r.column - r.image;
-                one = one && (!seen || d == shift[k]);
-                shift[k] = d;
-                seen = true;
-                for (int64_t x = r.image + r.lo; x < r.image + r.hi; ++x)
-                    masks[(x / lanes_) * K + k] |= uint16_t(1u << (x % lanes_));
-            });
-        }
-        if (!one) return;
+        if (!offsetShifts(g, rows, shift, [&](int64_t k, int64_t x0, int64_t, int64_t n) {
+                for (int64_t x = x0; x < x0 + n; ++x) masks[(x / lanes_) * K + k] |= uint16_t(1u << (x % lanes_));
+            }))
+            return;
         shift_ = shift;
         masks_ = masks;
 #else

@@ -224,9 +224,10 @@ class ChildJvmSafetyTest {
      * here: 120-128 ms stalls, folds of 133-136 ms), in parts it waits for a part plus a young
      * collection (6.5-14 ms, folds of 175-197 ms: the allocator now gets its share of the 2 cores).
      * A ratio keeps the test meaningful on a slow or busy machine; half, not a quarter, leaves room
-     * for a scheduler's or a collection's hiccup on 2 shared cores (a clean CI run on the AMD EPYC
-     * once saw 44 ms during folds of 135 ms, on a fold path this session did not change) while
-     * still failing the one-region fold by far.
+     * for a scheduler's or a collection's hiccup on 2 shared cores (two clean CI runs on the AMD
+     * EPYC saw 45.4 ms during folds of 182 ms and 44.2 ms during folds of 135 ms, a third 10.6 ms,
+     * on a fold path unchanged since the Xeon's 6.5-14 ms) while still failing the one-region fold
+     * by far.
      */
     @Test
     void longHeapArrayCallsDoNotHoldTheGarbageCollector() throws Exception {
