@@ -2425,7 +2425,8 @@ inline int64_t hopRuns(const Geometry &g, int64_t lanes) {
  * 8.24-9.78 -> 7.35-7.62, 1024/256 over 2^20 1.13-1.28 -> 0.86-1.05, 64/32
  * 1.85-1.97 -> 1.53-2.17 (2 of 3 faster). The prefetches matter: without
  * them (bands of 64 MiB, one pair each) 32x32/16 took 3.5-4.8 ms against
- * 1.75-1.87 and 4096/1024 6.7-7.0 against 3.9-4.1. The same kernel on AVX2
+ * 1.75-1.87 and 4096/1024 6.7-7.0 against 3.9-4.1 (the next tile into L1,
+ * then; now the next row's tiles into L2: see row). The same kernel on AVX2
  * vectors (8 floats a piece, half a line, whose other half a later pass
  * writes) was no faster than the band paths, forced on this Xeon (32x32/16
  * 6.4-6.9 ms against 4.6-6.6; 16x16 blocks at stride 8, 0.82-1.20 against
@@ -2460,6 +2461,19 @@ struct HopBand<T, SUM, Source<T, Weighted>, std::enable_if_t<kTiledSums<T>>> {
     }
 
   private:
+    /** The runs of offsets that cover one image row (RowCover::runs). */
+    struct Runs {
+        int64_t kernel[kMaxGatheredRows], block[kMaxGatheredRows], count = 0;
+    };
+
+    /**
+     * How many tiles ahead along a 1-d row the column rows are asked for. Measured with the next row's
+     * prefetch below (C++ harness, float, 2 threads, best of 20, two alternated runs, AMD EPYC with
+     * AVX-512): frames 4096/1024 over 4 x 2^20 3.10-3.17 ms at 2 tiles, 3.21-3.31 at 4, 3.98-4.09 at 16;
+     * frames 64/32 2.10-2.19 at 2, 2.19-2.23 at 4.
+     */
+    static constexpr int64_t kTilesAhead = 2;
+
     /** The band's rows (reached through V::run only): in 1-d the band is a piece of the one row. */
     __attribute__((always_inline)) static inline void rows(const Geometry *geometry, const Src *source,
                                                            int64_t bandBegin, int64_t bandEnd, T *out) {
@@ -2467,52 +2481,64 @@ struct HopBand<T, SUM, Source<T, Weighted>, std::enable_if_t<kTiledSums<T>>> {
         const Src local = *source;  // in registers: nothing the loop stores can change them
         const int last = g.dims - 1;
         const int64_t width = g.image[last], pad = g.padding[last];
+        Runs runs[2];  // this row's and the next's, alternately
         if (g.dims == 1) {
-            const int64_t kernel = 0, block = 0;
-            return row(g, local, &kernel, &block, 1, bandBegin + pad, bandEnd + pad, out - pad);
+            runs[0].kernel[0] = runs[0].block[0] = 0;
+            runs[0].count = 1;
+            return row(g, local, runs[0], runs[1], bandBegin + pad, bandEnd + pad, out - pad);
         }
         RowCover cover(g, g.kernel[last], bandBegin);
-        const int64_t rowsPerY0 = g.imageStride[0] / width;
-        for (int64_t r = bandBegin * rowsPerY0; r < bandEnd * rowsPerY0; ++r, cover.next()) {
-            int64_t kernel[kMaxGatheredRows], block[kMaxGatheredRows];
-            const int64_t runs = cover.runs(kernel, block);
-            row(g, local, kernel, block, runs, pad, width + pad, out + r * width - pad);
+        const int64_t rowsPerY0 = g.imageStride[0] / width, r0 = bandBegin * rowsPerY0, r1 = bandEnd * rowsPerY0;
+        runs[0].count = cover.runs(runs[0].kernel, runs[0].block);
+        for (int64_t r = r0; r < r1; ++r) {
+            Runs &now = runs[(r - r0) & 1], &next = runs[(r - r0 + 1) & 1];
+            cover.next();
+            next.count = r + 1 < r1 ? cover.runs(next.kernel, next.block) : 0;
+            row(g, local, now, next, pad, width + pad, out + r * width - pad);
         }
     }
 
     /**
      * Coordinates [c0, c1) of one image row, o[c] the element at coordinate
-     * c, from the runs (RowCover::runs) that cover it: the pieces from r0 = 0
-     * up, each the hops' pieces kLanes at a time.
+     * c, from the runs that cover it (now): the pieces from r0 = 0 up, each
+     * the hops' pieces kLanes at a time. `next`: the next row's runs, whose
+     * tiles are asked for while this row's are read.
      */
-    __attribute__((always_inline)) static inline void row(const Geometry &g, const Src &src, const int64_t *kernel,
-                                                          const int64_t *block, int64_t runs, int64_t c0, int64_t c1,
-                                                          T *o) {
+    __attribute__((always_inline)) static inline void row(const Geometry &g, const Src &src, const Runs &now,
+                                                          const Runs &next, int64_t c0, int64_t c1, T *o) {
         constexpr int W = V::kLanes;
         const int last = g.dims - 1;
         const int64_t s = g.stride[last], n = g.kernel[last], grid = g.grid[last], step = g.kernelStride;
         for (int64_t r0 = 0; r0 < s; r0 += W) {
             const int64_t qa = floorDiv(c0 - r0 - W, s) + 1, qb = ceilDiv(c1 - r0, s);  // hops with a piece in [c0, c1)
-            const int64_t hops = ceilDiv(n - r0, s);                  // the j with j s + r0 in the kernel
-            const int64_t qaNext = floorDiv(c0 - r0 - 2 * W, s) + 1;  // qa of the next pieces (r0 + W)
+            const int64_t hops = ceilDiv(n - r0, s);  // the j with j s + r0 in the kernel
             for (int64_t q0 = qa; q0 < qb; q0 += W) {
-                // Each column row is read in runs of a band's hops, too short for the hardware prefetchers:
-                // the next tile's rows (or those of the next pieces' first tile) are asked for now.
-                const int64_t ahead = q0 + W < qb ? W : r0 + W < s ? W * step + qaNext - q0 : 0;
                 typename V::Vec sum[W];
                 for (int e = 0; e < W; ++e) V::zero(sum[e]);
-                for (int64_t i = 0; i < runs; ++i)
+                for (int64_t i = 0; i < now.count; ++i)
                     for (int64_t j = 0; j < hops; ++j) {
                         const uint16_t valid = laneRange(j - q0, grid + j - q0, W);  // piece e: block q0 + e - j
                         if (valid == 0) continue;
-                        const int64_t k = kernel[i] + j * s + r0;  // the first of the W offsets
-                        const T *from = src.columns + k * step + block[i] + q0 - j;
+                        const int64_t k = now.kernel[i] + j * s + r0;  // the first of the W offsets
+                        const T *from = src.columns + k * step + now.block[i] + q0 - j;
+                        // A row of blocks is a few tiles long in 2-d and up, too short for the hardware
+                        // prefetchers: the same tile of the next image row is asked for now, a row's work
+                        // ahead (a 1-d row is one long run: kTilesAhead tiles on). Into L2, not L1: the
+                        // row's tiles would evict each other from L1 before they are read. Measured (C++
+                        // harness, float, 2 threads, best of 20, alternated, AMD EPYC with AVX-512, 32 MiB
+                        // of L3): 32x32 blocks at stride 16 on 3 x 1024^2 4.35-4.36 ms with the next tile
+                        // into L1 -> 3.31-3.38 with it into L2 -> 1.99-2.13 with the next row's into L2;
+                        // frames 4096/1024 5.56-5.57 -> 3.68-3.73 -> 3.10-3.17 (kTilesAhead).
+                        const T *ahead = g.dims == 1 ? (q0 + kTilesAhead * W < qb ? from + kTilesAhead * W : nullptr)
+                                         : i < next.count ? src.columns + (next.kernel[i] + j * s + r0) * step +
+                                                                next.block[i] + q0 - j
+                                                          : nullptr;
                         typename V::Vec x[W];
                         for (int e = 0; e < W; ++e) {
                             V::load(x[e], valid, from + e * step);
-                            if (ahead != 0) {  // both lines the row's W elements may span
-                                __builtin_prefetch(from + e * step + ahead);
-                                __builtin_prefetch(from + e * step + ahead + W - 1);
+                            if (ahead != nullptr) {  // both lines the row's W elements may span
+                                __builtin_prefetch(ahead + e * step, 0, 2);
+                                __builtin_prefetch(ahead + e * step + W - 1, 0, 2);
                             }
                         }
                         V::transpose(x);  // x[e]: piece e's W addends
